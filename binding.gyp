@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "tandem",
+      "sources": ["native/addon.cc", "native/ops.cc", "native/nn_ops.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node scripts/torch-config.mjs include)"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "<!@(node scripts/torch-config.mjs defines)"],
+      "cflags!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "libraries": ["<!@(node scripts/torch-config.mjs libs)"]
+    }
+  ]
+}

@@ -1,0 +1,59 @@
+// The `tandem` command: a thin dispatcher; each subcommand lives in ./commands/<name>.ts and is loaded lazily
+// so that `tandem tokenize` does not pay for loading libtorch.
+import { CliError, EXIT } from './args.js';
+
+interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  tokenize: { summary: 'tokenize text with a tokenizer.json (debugging inputs)', load: () => import('./commands/tokenize.js') },
+  preprocess: { summary: 'turn images into pixel_values as a Hugging Face image processor does', load: () => import('./commands/preprocess.js') },
+  data: { summary: 'inspect and convert social-media datasets (data inspect | data convert)', load: () => import('./commands/data.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`);
+  return [
+    'Usage: tandem <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `tandem <command> --help` for the options of a command.',
+    'Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 130 interrupted.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return EXIT.ok;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`tandem: unknown command '${name}'\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`tandem ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    console.error(`tandem ${name}: ${err.message ?? String(e)}`);
+    if (process.env.TANDEM_DEBUG) console.error(err.stack);
+    return EXIT.failure;
+  }
+}
