@@ -1,7 +1,17 @@
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header
 // length, a JSON header naming each tensor's dtype, shape and byte range, then the raw little-endian data.
 // Files come from strangers, so the header is checked completely before any tensor is handed out.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { DTYPE_SIZE, type DType } from '../tensor/dtype.js';
 import { writeAll, writeFileAtomic, writeFileAtomicWith } from './atomic-write.js';
@@ -70,7 +80,20 @@ const DTYPE_TO_CODE: Record<DType, string> = {
   bool: 'BOOL',
 };
 /** Valid in the format but not handled by tandem's engine: refused by name rather than as "unknown". */
-const KNOWN_UNSUPPORTED = ['I8', 'I16', 'U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2', 'C64'];
+const KNOWN_UNSUPPORTED = [
+  'I8',
+  'I16',
+  'U16',
+  'U32',
+  'U64',
+  'F8_E4M3',
+  'F8_E5M2',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'C64',
+];
 /**
  * The reference writer orders tensors by dtype (its enum order, largest first, which keeps data aligned)
  * and then by name; we do the same so files come out byte-identical.
@@ -111,7 +134,11 @@ export function numelOf(shape: readonly number[]): number {
  * Validates a header given its JSON text and the size of the data area that follows it.
  * `file` only names the source in errors.
  */
-export function parseSafetensorsHeader(json: string, dataBytes: number, file: string): { metadata: Record<string, string>; entries: Map<string, Entry> } {
+export function parseSafetensorsHeader(
+  json: string,
+  dataBytes: number,
+  file: string,
+): { metadata: Record<string, string>; entries: Map<string, Entry> } {
   const where = `safetensors file ${file}`;
   let header: unknown;
   try {
@@ -120,15 +147,19 @@ export function parseSafetensorsHeader(json: string, dataBytes: number, file: st
     throw new Error(`${where}: header is not valid JSON (${(e as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw new Error(`${where}: header must be a JSON object, got ${Array.isArray(header) ? 'an array' : header === null ? 'null' : typeof header}`);
+    throw new Error(
+      `${where}: header must be a JSON object, got ${Array.isArray(header) ? 'an array' : header === null ? 'null' : typeof header}`,
+    );
   }
   const metadata: Record<string, string> = {};
   const entries = new Map<string, Entry>();
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: __metadata__ must be an object of strings`);
+      if (value === null || typeof value !== 'object' || Array.isArray(value))
+        throw new Error(`${where}: __metadata__ must be an object of strings`);
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new Error(`${where}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string')
+          throw new Error(`${where}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
         metadata[k] = v;
       }
       continue;
@@ -141,14 +172,16 @@ export function parseSafetensorsHeader(json: string, dataBytes: number, file: st
 
 function parseEntry(name: string, value: unknown, dataBytes: number, where: string): Entry {
   const at = `${where}: tensor '${name}'`;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${at}: expected an object with dtype, shape and data_offsets`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${at}: expected an object with dtype, shape and data_offsets`);
   const v = value as Record<string, unknown>;
   const code = v.dtype;
   if (typeof code !== 'string') throw new Error(`${at}: dtype must be a string, got ${JSON.stringify(code)}`);
   const dtype = CODE_TO_DTYPE[code];
   if (dtype === undefined) {
     const supported = Object.keys(CODE_TO_DTYPE).join(', ');
-    if (KNOWN_UNSUPPORTED.includes(code)) throw new Error(`${at}: dtype ${code} is not supported by tandem (supported: ${supported})`);
+    if (KNOWN_UNSUPPORTED.includes(code))
+      throw new Error(`${at}: dtype ${code} is not supported by tandem (supported: ${supported})`);
     throw new Error(`${at}: unknown dtype '${code}' (supported: ${supported})`);
   }
   const shape = v.shape;
@@ -161,11 +194,16 @@ function parseEntry(name: string, value: unknown, dataBytes: number, where: stri
   }
   const [begin, end] = offs as [number, number];
   if (end < begin) throw new Error(`${at}: data_offsets [${begin}, ${end}] end before begin`);
-  if (end > dataBytes) throw new Error(`${at}: data_offsets [${begin}, ${end}] reach past the end of the data area (${dataBytes} bytes; is the file truncated?)`);
+  if (end > dataBytes)
+    throw new Error(
+      `${at}: data_offsets [${begin}, ${end}] reach past the end of the data area (${dataBytes} bytes; is the file truncated?)`,
+    );
   const numel = numelOf(shape as number[]);
   const expected = numel * DTYPE_SIZE[dtype];
   if (!Number.isSafeInteger(expected) || expected !== end - begin) {
-    throw new Error(`${at}: shape ${JSON.stringify(shape)} of ${code} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    throw new Error(
+      `${at}: shape ${JSON.stringify(shape)} of ${code} needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
   }
   return { name, dtype, shape: shape as number[], byteLength: end - begin, begin };
 }
@@ -178,16 +216,22 @@ function checkLayout(entries: Entry[], dataBytes: number, where: string): void {
   let prev: Entry | undefined;
   for (const e of sorted) {
     if (e.begin < pos) {
-      throw new Error(`${where}: tensor '${e.name}' [${e.begin}, ${e.begin + e.byteLength}] overlaps tensor '${prev?.name}' [${prev?.begin}, ${pos}]`);
+      throw new Error(
+        `${where}: tensor '${e.name}' [${e.begin}, ${e.begin + e.byteLength}] overlaps tensor '${prev?.name}' [${prev?.begin}, ${pos}]`,
+      );
     }
     if (e.begin > pos) {
-      throw new Error(`${where}: unused gap of ${e.begin - pos} bytes at data offset ${pos} before tensor '${e.name}' (the format does not allow holes)`);
+      throw new Error(
+        `${where}: unused gap of ${e.begin - pos} bytes at data offset ${pos} before tensor '${e.name}' (the format does not allow holes)`,
+      );
     }
     pos = e.begin + e.byteLength;
     prev = e;
   }
   if (pos !== dataBytes) {
-    throw new Error(`${where}: data area is ${dataBytes} bytes but the tensors cover only ${pos} (${dataBytes - pos} trailing bytes; the format does not allow them)`);
+    throw new Error(
+      `${where}: data area is ${dataBytes} bytes but the tensors cover only ${pos} (${dataBytes - pos} trailing bytes; the format does not allow them)`,
+    );
   }
 }
 
@@ -195,7 +239,10 @@ function readFully(fd: number, target: Uint8Array, position: number, file: strin
   let done = 0;
   while (done < target.byteLength) {
     const n = readSync(fd, target, done, target.byteLength - done, position + done);
-    if (n === 0) throw new Error(`safetensors file ${file}: unexpected end of file at byte ${position + done} (file changed or truncated while open)`);
+    if (n === 0)
+      throw new Error(
+        `safetensors file ${file}: unexpected end of file at byte ${position + done} (file changed or truncated while open)`,
+      );
     done += n;
   }
 }
@@ -207,9 +254,15 @@ function readHeader(fd: number, file: string): ParsedHeader & { fileBytes: numbe
   const prefix = Buffer.alloc(8);
   readFully(fd, prefix, 0, file);
   const n = prefix.readBigUInt64LE(0);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new Error(`${where}: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes (corrupt or not a safetensors file)`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new Error(
+      `${where}: header length ${n} exceeds the limit of ${MAX_HEADER_BYTES} bytes (corrupt or not a safetensors file)`,
+    );
   const headerBytes = Number(n);
-  if (8 + headerBytes > fileBytes) throw new Error(`${where}: header length ${headerBytes} reaches past the end of the ${fileBytes}-byte file (truncated?)`);
+  if (8 + headerBytes > fileBytes)
+    throw new Error(
+      `${where}: header length ${headerBytes} reaches past the end of the ${fileBytes}-byte file (truncated?)`,
+    );
   if (headerBytes < 2) throw new Error(`${where}: header length ${headerBytes} is too small for a JSON object`);
   const raw = Buffer.alloc(headerBytes);
   readFully(fd, raw, 8, file);
@@ -254,7 +307,10 @@ export function openSafetensors(path: string): SafetensorsReader {
     },
     readInto: (name, target) => {
       const e = entry(name);
-      if (target.byteLength !== e.byteLength) throw new Error(`safetensors file ${path}: tensor '${name}' has ${e.byteLength} bytes, target has ${target.byteLength}`);
+      if (target.byteLength !== e.byteLength)
+        throw new Error(
+          `safetensors file ${path}: tensor '${name}' has ${e.byteLength} bytes, target has ${target.byteLength}`,
+        );
       readFully(fd, new Uint8Array(target.buffer, target.byteOffset, target.byteLength), dataStart + e.begin, path);
     },
     close: () => {
@@ -290,27 +346,41 @@ function toEntries(tensors: TensorsIn): [string, TensorToWrite][] {
 }
 
 /** Validates the tensors and lays them out; returns the padded header and the data parts in order. */
-function layout(tensors: TensorsIn, metadata: Record<string, string> | undefined): { header: Buffer; parts: Uint8Array[]; dataBytes: number } {
+function layout(
+  tensors: TensorsIn,
+  metadata: Record<string, string> | undefined,
+): { header: Buffer; parts: Uint8Array[]; dataBytes: number } {
   const list = toEntries(tensors).map(([name, t]) => {
     const at = `safetensors: tensor '${name}'`;
     if (name === '__metadata__') throw new Error(`${at}: this name is reserved for the metadata`);
     if (DTYPE_TO_CODE[t.dtype] === undefined) throw new Error(`${at}: unsupported dtype '${t.dtype}'`);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${at}: shape must hold non-negative integers, got ${JSON.stringify(t.shape)}`);
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new Error(`${at}: shape must hold non-negative integers, got ${JSON.stringify(t.shape)}`);
     const bytes = numelOf(t.shape) * DTYPE_SIZE[t.dtype];
-    if (t.data.byteLength !== bytes) throw new Error(`${at}: shape ${JSON.stringify(t.shape)} of ${t.dtype} needs ${bytes} bytes, data has ${t.data.byteLength}`);
+    if (t.data.byteLength !== bytes)
+      throw new Error(
+        `${at}: shape ${JSON.stringify(t.shape)} of ${t.dtype} needs ${bytes} bytes, data has ${t.data.byteLength}`,
+      );
     return { name, t, bytes };
   });
-  list.sort((a, b) => DTYPE_WRITE_RANK[b.t.dtype] - DTYPE_WRITE_RANK[a.t.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  list.sort(
+    (a, b) =>
+      DTYPE_WRITE_RANK[b.t.dtype] - DTYPE_WRITE_RANK[a.t.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   // Built by hand: JSON.stringify of an object would move integer-like names to the front.
   const fields: string[] = [];
   if (metadata !== undefined) {
-    for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw new Error(`safetensors: metadata '${k}' must be a string, got ${JSON.stringify(v)}`);
+    for (const [k, v] of Object.entries(metadata))
+      if (typeof v !== 'string')
+        throw new Error(`safetensors: metadata '${k}' must be a string, got ${JSON.stringify(v)}`);
     fields.push(`"__metadata__":${JSON.stringify(metadata)}`);
   }
   let offset = 0;
   const parts: Uint8Array[] = [];
   for (const { name, t, bytes } of list) {
-    fields.push(`${JSON.stringify(name)}:{"dtype":"${DTYPE_TO_CODE[t.dtype]}","shape":${JSON.stringify(t.shape)},"data_offsets":[${offset},${offset + bytes}]}`);
+    fields.push(
+      `${JSON.stringify(name)}:{"dtype":"${DTYPE_TO_CODE[t.dtype]}","shape":${JSON.stringify(t.shape)},"data_offsets":[${offset},${offset + bytes}]}`,
+    );
     parts.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     offset += bytes;
   }
@@ -368,7 +438,13 @@ export function openCheckpoint(dirOrFile: string): Checkpoint {
 
   if (single !== null) {
     const r = openSafetensors(single);
-    return { ...r, files: [single], indexPath: null, fileOf: (name) => (r.info(name), single), [Symbol.dispose]: () => r.close() };
+    return {
+      ...r,
+      files: [single],
+      indexPath: null,
+      fileOf: (name) => (r.info(name), single),
+      [Symbol.dispose]: () => r.close(),
+    };
   }
   return openSharded(indexPath as string);
 }
@@ -380,18 +456,22 @@ function readIndex(indexPath: string): { metadata: Record<string, string>; weigh
   } catch (e) {
     throw new Error(`${indexPath}: not valid JSON (${(e as Error).message})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${indexPath}: expected a JSON object with "weight_map"`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`${indexPath}: expected a JSON object with "weight_map"`);
   const { weight_map: wm, metadata: md } = parsed as Record<string, unknown>;
-  if (wm === null || typeof wm !== 'object' || Array.isArray(wm)) throw new Error(`${indexPath}: "weight_map" must be an object mapping tensor names to shard files`);
+  if (wm === null || typeof wm !== 'object' || Array.isArray(wm))
+    throw new Error(`${indexPath}: "weight_map" must be an object mapping tensor names to shard files`);
   const weightMap = new Map<string, string>();
   for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
-    if (typeof file !== 'string' || file === '') throw new Error(`${indexPath}: weight_map['${name}'] must be a file name, got ${JSON.stringify(file)}`);
+    if (typeof file !== 'string' || file === '')
+      throw new Error(`${indexPath}: weight_map['${name}'] must be a file name, got ${JSON.stringify(file)}`);
     weightMap.set(name, file);
   }
   // Index metadata holds numbers (total_size); present it as strings like safetensors metadata.
   const metadata: Record<string, string> = {};
   if (md !== null && typeof md === 'object' && !Array.isArray(md)) {
-    for (const [k, v] of Object.entries(md as Record<string, unknown>)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    for (const [k, v] of Object.entries(md as Record<string, unknown>))
+      metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return { metadata, weightMap };
 }
@@ -403,7 +483,8 @@ function shardPath(dir: string, file: string, indexPath: string): string {
     throw new Error(`${indexPath}: shard '${file}' points outside the checkpoint folder`);
   }
   const full = resolve(dir, norm);
-  if (!full.startsWith(resolve(dir) + sep)) throw new Error(`${indexPath}: shard '${file}' points outside the checkpoint folder`);
+  if (!full.startsWith(resolve(dir) + sep))
+    throw new Error(`${indexPath}: shard '${file}' points outside the checkpoint folder`);
   return full;
 }
 
@@ -421,7 +502,8 @@ function openSharded(indexPath: string): Checkpoint {
         r = openSafetensors(full);
         readers.set(full, r);
       }
-      if (!r.has(name)) throw new Error(`${indexPath}: tensor '${name}' is mapped to '${file}' but that shard has no such tensor`);
+      if (!r.has(name))
+        throw new Error(`${indexPath}: tensor '${name}' is mapped to '${file}' but that shard has no such tensor`);
       owner.set(name, r);
     }
   } catch (e) {
@@ -468,7 +550,8 @@ export function writeShardedSafetensors(
   tensors: TensorsIn,
   opts: { maxShardBytes: number; metadata?: Record<string, string> },
 ): { files: string[]; indexPath: string | null } {
-  if (!(opts.maxShardBytes > 0)) throw new Error(`writeShardedSafetensors: maxShardBytes must be positive, got ${opts.maxShardBytes}`);
+  if (!(opts.maxShardBytes > 0))
+    throw new Error(`writeShardedSafetensors: maxShardBytes must be positive, got ${opts.maxShardBytes}`);
   const metadata = opts.metadata ?? { format: 'pt' };
   const shards: [string, TensorToWrite][][] = [];
   let current: [string, TensorToWrite][] = [];
@@ -500,11 +583,17 @@ export function writeShardedSafetensors(
       for (const [name] of shard) weightMap[name] = shardName(i, shards.length);
     });
     indexPath = join(dir, INDEX_FILE);
-    writeFileAtomic(indexPath, JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
+    writeFileAtomic(
+      indexPath,
+      JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n',
+    );
   }
   const keep = new Set(written.map((f) => basename(f)));
   for (const f of readdirSync(dir)) {
-    const stale = (f === SINGLE_WEIGHTS || f === INDEX_FILE || SHARD_RE.test(f)) && !keep.has(f) && !(indexPath !== null && f === INDEX_FILE);
+    const stale =
+      (f === SINGLE_WEIGHTS || f === INDEX_FILE || SHARD_RE.test(f)) &&
+      !keep.has(f) &&
+      !(indexPath !== null && f === INDEX_FILE);
     if (stale) unlinkSync(join(dir, f));
   }
   return { files: written, indexPath };

@@ -30,11 +30,14 @@ function expectRefused(bytes: Buffer, pattern: RegExp): void {
   const file = join(dir, 'bad.safetensors');
   writeFileSync(file, bytes);
   try {
-    assert.throws(() => openSafetensors(file), (e: Error) => {
-      assert.match(e.message, pattern);
-      assert.ok(e.message.includes(file), `message names the file: ${e.message}`);
-      return true;
-    });
+    assert.throws(
+      () => openSafetensors(file),
+      (e: Error) => {
+        assert.match(e.message, pattern);
+        assert.ok(e.message.includes(file), `message names the file: ${e.message}`);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true });
   }
@@ -75,7 +78,14 @@ test('every dtype round-trips with metadata, and the bytes read back are the byt
     assert.deepEqual(got.shape, t.shape, name);
     assert.deepEqual(got.data, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength), name);
   }
-  assert.deepEqual(Array.from(new BigInt64Array(back.get('i64')!.data.buffer.slice(back.get('i64')!.data.byteOffset, back.get('i64')!.data.byteOffset + 16))), [-(2n ** 62n), 7n]);
+  assert.deepEqual(
+    Array.from(
+      new BigInt64Array(
+        back.get('i64')!.data.buffer.slice(back.get('i64')!.data.byteOffset, back.get('i64')!.data.byteOffset + 16),
+      ),
+    ),
+    [-(2n ** 62n), 7n],
+  );
   // The reference writer's order: larger dtypes first, then by name.
   assert.deepEqual([...back.keys()], ['i64', 'f64', 'empty', 'f32', 'scalar', 'i32', 'bf16', 'f16', 'u8', 'bool']);
   rmSync(dir, { recursive: true });
@@ -84,7 +94,10 @@ test('every dtype round-trips with metadata, and the bytes read back are the byt
 test('reader reads single tensors on demand, into a target, and reports file offsets', () => {
   const dir = tmp();
   const file = join(dir, 'x.safetensors');
-  writeSafetensors(file, { a: { dtype: 'float32', shape: [2], data: f32(1, 2) }, b: { dtype: 'float32', shape: [1], data: f32(3) } });
+  writeSafetensors(file, {
+    a: { dtype: 'float32', shape: [2], data: f32(1, 2) },
+    b: { dtype: 'float32', shape: [1], data: f32(3) },
+  });
   using r = openSafetensors(file);
   assert.deepEqual(r.names(), ['a', 'b']);
   assert.deepEqual(r.info('b'), { dtype: 'float32', shape: [1], byteLength: 4 });
@@ -134,7 +147,10 @@ test('golden inputs with mixed dtypes: values match the tokenizer, layout matche
   const file = join(GOLDEN, 'models', 'vilt', 'inputs.safetensors');
   const { metadata, tensors } = readSafetensors(file);
   assert.deepEqual(metadata, {});
-  assert.deepEqual([...tensors.keys()], ['attention_mask', 'input_ids', 'pixel_mask', 'token_type_ids', 'pixel_values']);
+  assert.deepEqual(
+    [...tensors.keys()],
+    ['attention_mask', 'input_ids', 'pixel_mask', 'token_type_ids', 'pixel_values'],
+  );
   const ids = tensors.get('input_ids')!;
   assert.equal(ids.dtype, 'int64');
   assert.deepEqual(ids.shape, [4, 16]);
@@ -159,13 +175,34 @@ test('malformed files are refused with a message that says what is wrong', () =>
   expectRefused(craft(ok, 4), /data_offsets \[0, 8\] reach past the end of the data area \(4 bytes/);
   // A file cut short: the last tensor's bytes are missing.
   expectRefused(craft(ok, 8).subarray(0, -3), /reach past the end of the data area \(5 bytes; is the file truncated/);
-  expectRefused(craft({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8), /'b' \[4, 8\] overlaps tensor 'a' \[0, 8\]/);
-  expectRefused(craft({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, 12), /unused gap of 4 bytes at data offset 4 before tensor 'b'/);
+  expectRefused(
+    craft(
+      { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } },
+      8,
+    ),
+    /'b' \[4, 8\] overlaps tensor 'a' \[0, 8\]/,
+  );
+  expectRefused(
+    craft(
+      { a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } },
+      12,
+    ),
+    /unused gap of 4 bytes at data offset 4 before tensor 'b'/,
+  );
   expectRefused(craft(ok, 12), /covers? only 8 \(4 trailing bytes/);
-  expectRefused(craft({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8), /shape \[3\] of F32 needs 12 bytes but data_offsets \[0, 8\] hold 8/);
+  expectRefused(
+    craft({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8),
+    /shape \[3\] of F32 needs 12 bytes but data_offsets \[0, 8\] hold 8/,
+  );
   expectRefused(craft({ a: { dtype: 'Q4', shape: [2], data_offsets: [0, 8] } }, 8), /unknown dtype 'Q4'/);
-  expectRefused(craft({ a: { dtype: 'I8', shape: [8], data_offsets: [0, 8] } }, 8), /dtype I8 is not supported by tandem/);
-  expectRefused(craft({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8), /shape must be an array of non-negative integers, got \[-2\]/);
+  expectRefused(
+    craft({ a: { dtype: 'I8', shape: [8], data_offsets: [0, 8] } }, 8),
+    /dtype I8 is not supported by tandem/,
+  );
+  expectRefused(
+    craft({ a: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, 8),
+    /shape must be an array of non-negative integers, got \[-2\]/,
+  );
   expectRefused(craft({ a: { dtype: 'F32', shape: [2], data_offsets: [8, 0] } }, 8), /end before begin/);
   expectRefused(craft({ a: { dtype: 'F32', shape: [2] } }, 8), /data_offsets must be \[begin, end\]/);
 });
@@ -173,8 +210,14 @@ test('malformed files are refused with a message that says what is wrong', () =>
 test('writer refuses inconsistent tensors and leaves nothing behind', () => {
   const dir = tmp();
   const file = join(dir, 'w.safetensors');
-  assert.throws(() => writeSafetensors(file, { a: { dtype: 'float32', shape: [3], data: f32(1, 2) } }), /shape \[3\] of float32 needs 12 bytes, data has 8/);
-  assert.throws(() => writeSafetensors(file, { __metadata__: { dtype: 'uint8', shape: [0], data: new Uint8Array(0) } }), /reserved/);
+  assert.throws(
+    () => writeSafetensors(file, { a: { dtype: 'float32', shape: [3], data: f32(1, 2) } }),
+    /shape \[3\] of float32 needs 12 bytes, data has 8/,
+  );
+  assert.throws(
+    () => writeSafetensors(file, { __metadata__: { dtype: 'uint8', shape: [0], data: new Uint8Array(0) } }),
+    /reserved/,
+  );
   assert.deepEqual(readdirSync(dir), []);
   rmSync(dir, { recursive: true });
 });
@@ -182,10 +225,14 @@ test('writer refuses inconsistent tensors and leaves nothing behind', () => {
 test('sharded checkpoint: written like save_pretrained, read back as one source', () => {
   const dir = tmp();
   const tensors = new Map<string, TensorToWrite>();
-  for (let i = 0; i < 5; i++) tensors.set(`layer.${i}.weight`, { dtype: 'float32', shape: [10], data: new Float32Array(10).fill(i) });
+  for (let i = 0; i < 5; i++)
+    tensors.set(`layer.${i}.weight`, { dtype: 'float32', shape: [10], data: new Float32Array(10).fill(i) });
   tensors.set('big', { dtype: 'float64', shape: [20], data: new Float64Array(20).fill(-1) }); // 160 bytes > limit: alone
   const { files, indexPath } = writeShardedSafetensors(dir, tensors, { maxShardBytes: 100 });
-  assert.deepEqual(files.map((f) => f.slice(dir.length + 1)), [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`));
+  assert.deepEqual(
+    files.map((f) => f.slice(dir.length + 1)),
+    [1, 2, 3, 4].map((i) => `model-0000${i}-of-00004.safetensors`),
+  );
   assert.equal(indexPath, join(dir, 'model.safetensors.index.json'));
   const index = JSON.parse(readFileSync(indexPath!, 'utf8'));
   assert.equal(index.metadata.total_size, 5 * 40 + 160);
@@ -196,12 +243,19 @@ test('sharded checkpoint: written like save_pretrained, read back as one source'
   assert.deepEqual(ck.names().sort(), [...tensors.keys()].sort());
   assert.equal(ck.metadata.total_size, '360');
   assert.deepEqual(ck.info('big'), { dtype: 'float64', shape: [20], byteLength: 160 });
-  assert.deepEqual(Array.from(new Float32Array(new Uint8Array(ck.read('layer.3.weight')).buffer)), new Array(10).fill(3));
+  assert.deepEqual(
+    Array.from(new Float32Array(new Uint8Array(ck.read('layer.3.weight')).buffer)),
+    new Array(10).fill(3),
+  );
   assert.equal(ck.fileOf('layer.0.weight'), join(dir, 'model-00001-of-00004.safetensors'));
   ck.close();
 
   // Saving again small enough for one file replaces the shards with model.safetensors.
-  writeShardedSafetensors(dir, { x: { dtype: 'uint8', shape: [1], data: new Uint8Array([9]) } }, { maxShardBytes: 100 });
+  writeShardedSafetensors(
+    dir,
+    { x: { dtype: 'uint8', shape: [1], data: new Uint8Array([9]) } },
+    { maxShardBytes: 100 },
+  );
   assert.deepEqual(readdirSync(dir), ['model.safetensors']);
   using one = openCheckpoint(dir);
   assert.deepEqual(one.names(), ['x']);
@@ -211,16 +265,25 @@ test('sharded checkpoint: written like save_pretrained, read back as one source'
 
 test('sharded index is validated: escaping paths, missing shards, misnamed tensors', () => {
   const dir = tmp();
-  writeSafetensors(join(dir, 'model-00001-of-00001.safetensors'), { a: { dtype: 'float32', shape: [1], data: f32(1) } });
-  const index = (wm: Record<string, string>): void => writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: wm }));
+  writeSafetensors(join(dir, 'model-00001-of-00001.safetensors'), {
+    a: { dtype: 'float32', shape: [1], data: f32(1) },
+  });
+  const index = (wm: Record<string, string>): void =>
+    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: wm }));
   index({ a: '../outside.safetensors' });
   assert.throws(() => openCheckpoint(dir), /shard '..\/outside.safetensors' points outside the checkpoint folder/);
   index({ a: '/etc/passwd' });
   assert.throws(() => openCheckpoint(dir), /points outside/);
   index({ a: 'model-00002-of-00002.safetensors' });
-  assert.throws(() => openCheckpoint(dir), /shard 'model-00002-of-00002.safetensors' \(for tensor 'a'\) does not exist/);
+  assert.throws(
+    () => openCheckpoint(dir),
+    /shard 'model-00002-of-00002.safetensors' \(for tensor 'a'\) does not exist/,
+  );
   index({ b: 'model-00001-of-00001.safetensors' });
-  assert.throws(() => openCheckpoint(dir), /tensor 'b' is mapped to 'model-00001-of-00001.safetensors' but that shard has no such tensor/);
+  assert.throws(
+    () => openCheckpoint(dir),
+    /tensor 'b' is mapped to 'model-00001-of-00001.safetensors' but that shard has no such tensor/,
+  );
   writeFileSync(join(dir, 'model.safetensors.index.json'), '{"weight_map": ');
   assert.throws(() => openCheckpoint(dir), /model.safetensors.index.json: not valid JSON/);
   rmSync(join(dir, 'model.safetensors.index.json'));
