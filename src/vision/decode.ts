@@ -1,0 +1,89 @@
+// Image decoding through sharp (libvips): JPEG, PNG, WebP, GIF (first frame), AVIF, TIFF and what else libvips
+// reads, to 8-bit RGB as Pillow's `Image.open(f).convert('RGB')` after `ImageOps.exif_transpose` gives it
+// (what transformers' `load_image` does): EXIF orientation applied, alpha dropped (not composited) unless a
+// background is asked for, grey replicated to three channels, CMYK converted to sRGB.
+import { readFileSync, statSync } from 'node:fs';
+import sharp from 'sharp';
+import type { RgbImage } from './image.js';
+
+/** Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS). */
+export const DEFAULT_MAX_PIXELS = 89_478_485;
+
+export interface DecodeOptions {
+  /**
+   * Composite transparent pixels over this colour (r, g, b in 0..255). Without it the alpha channel is dropped,
+   * as Pillow's convert('RGB') does and the reference outputs expect.
+   */
+  background?: readonly [number, number, number];
+  /** Refuse images with more pixels than this before decoding them (decompression bombs). */
+  maxPixels?: number;
+  /** Apply the EXIF orientation tag (default true, as transformers' load_image). */
+  autoOrient?: boolean;
+}
+
+/** An image that could not be decoded; `file` names it. */
+export class ImageDecodeError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'ImageDecodeError';
+  }
+}
+
+function describe(e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  return msg.split('\n')[0]!.trim();
+}
+
+/**
+ * Decodes an image file (a path) or its bytes (`name` then labels errors) to 8-bit HWC RGB.
+ * Throws ImageDecodeError naming the file for missing, empty, corrupt, truncated or oversized images.
+ */
+export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions & { name?: string } = {}): Promise<RgbImage> {
+  const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  let bytes: Uint8Array;
+  if (typeof input === 'string') {
+    try {
+      if (!statSync(input).isFile()) throw new Error('not a regular file');
+      bytes = readFileSync(input);
+    } catch (e) {
+      throw new ImageDecodeError(name, `cannot read image: ${describe(e)}`);
+    }
+  } else {
+    bytes = input;
+  }
+  if (bytes.length === 0) throw new ImageDecodeError(name, 'empty file (0 bytes), not an image');
+
+  let meta: sharp.Metadata;
+  try {
+    // Header only: the size check below happens before any pixel is decoded.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(name, `not a readable image (${describe(e)})`);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (w * h > maxPixels) {
+    throw new ImageDecodeError(name, `image is ${w}x${h} = ${w * h} pixels, over the limit of ${maxPixels} (possible decompression bomb; raise maxPixels / --max-pixels to allow it)`);
+  }
+
+  try {
+    // failOn 'error' rejects truncated and corrupt data instead of returning grey rows; page 0 is a GIF's first frame.
+    let p = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, pages: 1, page: 0 });
+    if (opts.autoOrient ?? true) p = p.rotate();
+    if (opts.background) {
+      const [r, g, b] = opts.background;
+      p = p.flatten({ background: { r, g, b } });
+    } else {
+      p = p.removeAlpha();
+    }
+    const { data, info } = await p.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels, expected 3`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    throw new ImageDecodeError(name, `cannot decode ${meta.format ?? 'image'}: ${describe(e)}`);
+  }
+}
