@@ -1,0 +1,128 @@
+// `tandem preprocess`: images -> pixel_values (and pixel_mask) in a safetensors file, as a Hugging Face image
+// processor makes them, for checking inputs against Python.
+import { existsSync } from 'node:fs';
+import { writeSafetensors } from '../../io/safetensors.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError } from '../../vision/decode.js';
+import { loadImageProcessorConfig, processImages, type Backend, type ImageProcessorConfig } from '../../vision/processor.js';
+import type { RgbImage } from '../../vision/image.js';
+import { CliError, EXIT, intFlag, parse } from '../args.js';
+
+const HELP = `Usage: tandem preprocess --processor <preprocessor_config.json|model dir|Hub id> --out FILE.safetensors [options] IMAGE...
+
+Decodes the images (JPEG, PNG, WebP, GIF first frame, AVIF, TIFF; EXIF orientation applied) and turns them
+into pixel_values (N x 3 x H x W, float32) as the Hugging Face image processor named by
+preprocessor_config.json does (ViT, DeiT, BEiT, CLIP, SigLIP, ViLT, BLIP). ViLT also writes pixel_mask
+(N x H x W, int64) when the images differ in size.
+
+Options:
+  --processor P      preprocessor_config.json, a model folder holding one, or a Hub model id
+  --out FILE         the safetensors file to write (written atomically)
+  --backend B        whose arithmetic to reproduce: torchvision (transformers >= 5 default) or pil
+                     (the NumPy/PIL processors of transformers 4); default torchvision
+  --background RGB   composite transparent images over this colour (white, black or R,G,B);
+                     by default the alpha channel is dropped, as PIL's convert('RGB') does
+  --max-pixels N     refuse larger images (decompression bombs); default ${DEFAULT_MAX_PIXELS}
+  --json             print a JSON summary instead of a line of text
+  -h, --help         this text
+
+Exit codes: 0 written, 1 failure, 2 bad usage or an image/config that cannot be used.`;
+
+function parseBackground(v: string | undefined): [number, number, number] | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'white') return [255, 255, 255];
+  if (v === 'black') return [0, 0, 0];
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 3 || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 255)) {
+    throw new CliError(`--background expects white, black or R,G,B with integers 0..255, got '${v}'`);
+  }
+  return parts as [number, number, number];
+}
+
+async function resolveProcessor(spec: string): Promise<ImageProcessorConfig> {
+  if (existsSync(spec)) {
+    try {
+      return loadImageProcessorConfig(spec);
+    } catch (e) {
+      throw new CliError((e as Error).message, EXIT.usage);
+    }
+  }
+  // Not a local path: a Hub id, resolved through the Hub cache module when it is present.
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec)) throw new CliError(`--processor: '${spec}' is neither an existing file or folder nor a Hub model id`);
+  let hub: { resolveModelFolder?: (id: string, opts?: unknown) => Promise<string> | string };
+  try {
+    const modulePath = '../../io/hub.js';
+    hub = (await import(modulePath)) as typeof hub;
+  } catch {
+    throw new CliError(`--processor: '${spec}' is not a local path, and Hub downloads are not available in this build (src/io/hub.ts missing)`, EXIT.failure);
+  }
+  if (typeof hub.resolveModelFolder !== 'function') throw new CliError(`--processor: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
+  const folder = await hub.resolveModelFolder(spec);
+  try {
+    return loadImageProcessorConfig(folder);
+  } catch (e) {
+    throw new CliError(`${spec}: ${(e as Error).message}`, EXIT.usage);
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parse(
+    argv,
+    {
+      processor: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      backend: { type: 'string' },
+      background: { type: 'string' },
+      'max-pixels': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (!a) return EXIT.ok;
+  const { values, positionals } = a;
+  if (!values.processor) throw new CliError(`--processor is required\n\n${HELP}`);
+  if (!values.out) throw new CliError(`--out is required\n\n${HELP}`);
+  if (positionals.length === 0) throw new CliError(`no images given\n\n${HELP}`);
+  const backend = (values.backend ?? 'torchvision') as Backend;
+  if (backend !== 'torchvision' && backend !== 'pil') throw new CliError(`--backend expects torchvision or pil, got '${values.backend}'`);
+  const background = parseBackground(values.background);
+  const maxPixels = intFlag('max-pixels', values['max-pixels'], DEFAULT_MAX_PIXELS)!;
+  if (maxPixels <= 0) throw new CliError(`--max-pixels expects a positive integer, got ${maxPixels}`);
+
+  const cfg = await resolveProcessor(values.processor);
+  const images: RgbImage[] = [];
+  for (const file of positionals) {
+    try {
+      images.push(await decodeImage(file, { background, maxPixels }));
+    } catch (e) {
+      if (e instanceof ImageDecodeError) throw new CliError(e.message, EXIT.usage);
+      throw e;
+    }
+  }
+  let batch;
+  try {
+    batch = processImages(cfg, images, { backend, names: positionals });
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT.usage);
+  }
+  const tensors: Record<string, { dtype: 'float32' | 'int64'; shape: number[]; data: ArrayBufferView }> = {
+    pixel_values: { dtype: 'float32', shape: [...batch.shape], data: batch.pixel_values },
+  };
+  if (batch.pixel_mask) tensors.pixel_mask = { dtype: 'int64', shape: [...batch.pixel_mask.shape], data: batch.pixel_mask.data };
+  const metadata = { image_processor_type: cfg.image_processor_type, backend, images: JSON.stringify(positionals) };
+  try {
+    writeSafetensors(values.out, tensors, metadata);
+  } catch (e) {
+    throw new CliError(`${values.out}: cannot write: ${(e as Error).message}`, EXIT.failure);
+  }
+  const summary = {
+    out: values.out,
+    image_processor_type: cfg.image_processor_type,
+    backend,
+    pixel_values: batch.shape,
+    ...(batch.pixel_mask ? { pixel_mask: batch.pixel_mask.shape } : {}),
+    images: positionals.map((file, i) => ({ file, width: images[i]!.width, height: images[i]!.height })),
+  };
+  if (values.json) console.log(JSON.stringify(summary));
+  else console.log(`wrote ${values.out}: pixel_values [${batch.shape.join(', ')}]${batch.pixel_mask ? `, pixel_mask [${batch.pixel_mask.shape.join(', ')}]` : ''} (${cfg.image_processor_type}, ${backend} backend)`);
+  return EXIT.ok;
+}
