@@ -1,0 +1,107 @@
+// The shared tail of every loader: duplicate ids, the missing-image policy, drop counters, and the split
+// (the dataset's own, or a seeded stratified one saved beside the data).
+import { join } from 'node:path';
+import { isFile } from './paths.js';
+import { count, type LoadOptions, type LoadResult, type Row } from './rows.js';
+import { applySeededSplit, DEFAULT_RATIOS, DEFAULT_SEED } from './splits.js';
+
+/** The default file a seeded split is saved to: in the dataset folder, named by format and seed. */
+export function defaultSplitFile(folder: string, format: string, seed: number): string {
+  return join(folder, `tandem-split-${format}-seed${seed}.json`);
+}
+
+export class LoadBuilder {
+  readonly rows: Row[] = [];
+  readonly dropped: Record<string, number> = {};
+  readonly notes: string[] = [];
+  encodings: Record<string, number> | undefined;
+  private keptWithoutImage = 0;
+  private readonly ids = new Set<string>();
+
+  constructor(
+    readonly format: string,
+    readonly source: string,
+    readonly opts: LoadOptions,
+  ) {}
+
+  drop(reason: string, n = 1): void {
+    count(this.dropped, reason, n);
+  }
+
+  countEncoding(enc: string): void {
+    this.encodings ??= {};
+    count(this.encodings, enc);
+  }
+
+  /**
+   * Adds a post. `row.image` is the expected image path (or null when none was found): when the file is not
+   * there the post is dropped ('missing-image') or kept text-only with `extra.image_missing`, by policy.
+   * A repeated id is dropped ('duplicate-id'), the first one wins.
+   */
+  add(row: Row): boolean {
+    if (this.ids.has(row.id)) {
+      this.drop('duplicate-id');
+      return false;
+    }
+    if (row.image === null || !isFile(row.image)) {
+      if ((this.opts.onMissingImage ?? 'drop') === 'drop') {
+        this.drop('missing-image');
+        return false;
+      }
+      row.image = null;
+      row.extra = { ...row.extra, image_missing: true };
+      this.keptWithoutImage++;
+    }
+    this.ids.add(row.id);
+    this.rows.push(row);
+    return true;
+  }
+
+  /** Adds a post whose image is optional by the format itself (generic files with no image): no policy applies. */
+  addTextOnly(row: Row): boolean {
+    if (this.ids.has(row.id)) {
+      this.drop('duplicate-id');
+      return false;
+    }
+    this.ids.add(row.id);
+    this.rows.push(row);
+    return true;
+  }
+
+  /** Finishes with the dataset's own split (already set on each row). */
+  finishOfficial(classNames?: string[]): LoadResult {
+    return this.result({ kind: 'official' }, classNames);
+  }
+
+  /** Finishes with a seeded stratified split, saved to `opts.splitFile` or beside the data in `folder`. */
+  finishSeeded(folder: string, classNames?: string[]): LoadResult {
+    const seed = this.opts.splitSeed ?? DEFAULT_SEED;
+    const ratios = this.opts.splitRatios ?? DEFAULT_RATIOS;
+    const file = this.opts.splitFile ?? defaultSplitFile(folder, this.format, seed);
+    this.notes.push(...applySeededSplit(this.rows, { format: this.format, file, seed, ratios, save: !this.opts.noSaveSplit }));
+    return this.result({ kind: 'seeded', file, seed, ratios }, classNames);
+  }
+
+  private result(split: LoadResult['split'], classNames?: string[]): LoadResult {
+    return {
+      format: this.format,
+      source: this.source,
+      rows: this.rows,
+      dropped: this.dropped,
+      notes: this.notes,
+      split,
+      ...(this.encodings ? { encodings: this.encodings } : {}),
+      keptWithoutImage: this.keptWithoutImage,
+      ...(classNames ? { classNames } : {}),
+    };
+  }
+}
+
+/** Maps the split spellings found in releases ('val', 'valid', 'validation', 'dev_seen') to tandem's names. */
+export function normaliseSplit(s: string): string {
+  const v = s.trim().toLowerCase();
+  if (v === 'val' || v === 'valid' || v === 'validation' || v === 'dev') return 'dev';
+  if (v === 'train' || v === 'training') return 'train';
+  if (v === 'test' || v === 'testing') return 'test';
+  return v;
+}
