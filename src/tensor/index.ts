@@ -5,3 +5,4 @@ export * from './create.js';
 export * from './runtime.js';
 export { tidy, keep, dispose, scopeDepth } from './scope.js';
 export * as F from './functional.js';
+export type { Activation } from './functional.js';

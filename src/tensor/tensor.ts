@@ -56,6 +56,22 @@ export class Tensor implements Releasable, Disposable {
     this.dispose();
   }
 
+  /**
+   * Makes this tensor hold src's data (src is consumed), keeping this object's identity: modules replace a
+   * parameter's storage this way (device or dtype moves) while every reference to the parameter stays valid,
+   * as PyTorch's `param.data = ...`.
+   */
+  _setData(src: Tensor): this {
+    const h = src.handle;
+    src.#disposed = true;
+    const old = this.#h;
+    this.#h = h;
+    this.#shape = undefined;
+    if (!this.#disposed) N.dispose(old);
+    this.#disposed = false;
+    return this;
+  }
+
   // ---- metadata ----
   get shape(): number[] {
     return (this.#shape ??= N.shape(this.handle) as number[]).slice();
