@@ -1,7 +1,8 @@
 // Image decoding through sharp (libvips): JPEG, PNG, WebP, GIF (first frame), AVIF, TIFF and what else libvips
 // reads, to 8-bit RGB as Pillow's `Image.open(f).convert('RGB')` after `ImageOps.exif_transpose` gives it
 // (what transformers' `load_image` does): EXIF orientation applied, alpha dropped (not composited) unless a
-// background is asked for, grey replicated to three channels, CMYK converted to sRGB.
+// background is asked for, grey replicated to three channels, CMYK converted with Pillow's formula, embedded
+// ICC profiles ignored as Pillow ignores them.
 import { readFileSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { RgbImage } from './image.js';
@@ -19,6 +20,11 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Apply the EXIF orientation tag (default true, as transformers' load_image). */
   autoOrient?: boolean;
+  /**
+   * Convert through an embedded ICC profile to sRGB. Default false: Pillow ignores embedded profiles and so
+   * do the reference processors, so the stored values are taken as they are.
+   */
+  colourManage?: boolean;
 }
 
 /** An image that could not be decoded; `file` names it. */
@@ -72,8 +78,14 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
 
   try {
     // failOn 'error' rejects truncated and corrupt data instead of returning grey rows; page 0 is a GIF's first frame.
-    let p = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, pages: 1, page: 0 });
+    let p = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, pages: 1, page: 0, ignoreIcc: !opts.colourManage });
     if (opts.autoOrient ?? true) p = p.rotate();
+    if (meta.space === 'cmyk' && !opts.colourManage) {
+      // Keep the ink values (libvips already undoes Adobe's inversion) and convert them as Pillow does.
+      const { data, info } = await p.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      if (info.channels < 4) throw new Error(`CMYK decoder returned ${info.channels} channels`);
+      return { width: info.width, height: info.height, data: cmykToRgb(data, info.channels) };
+    }
     if (opts.background) {
       const [r, g, b] = opts.background;
       p = p.flatten({ background: { r, g, b } });
@@ -86,4 +98,22 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   } catch (e) {
     throw new ImageDecodeError(name, `cannot decode ${meta.format ?? 'image'}: ${describe(e)}`);
   }
+}
+
+/** Pillow's CMYK -> RGB: each of R, G, B is (255 - K) * (255 - C|M|Y) / 255 with Pillow's integer rounding. */
+export function cmykToRgb(data: Uint8Array, channels = 4): Uint8Array {
+  const n = Math.floor(data.length / channels);
+  const out = new Uint8Array(n * 3);
+  const muldiv255 = (a: number, b: number): number => {
+    const t = a * b + 128;
+    return ((t >> 8) + t) >> 8;
+  };
+  for (let i = 0; i < n; i++) {
+    const nk = 255 - data[i * channels + 3]!;
+    for (let c = 0; c < 3; c++) {
+      const v = nk - muldiv255(data[i * channels + c]!, nk);
+      out[i * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
 }
