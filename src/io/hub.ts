@@ -20,9 +20,11 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { homedir, hostname } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
 import { tempPathFor, writeAll, writeFileAtomic } from './atomic-write.js';
 import { pickleAdvice } from './model-folder.js';
 
@@ -218,6 +220,7 @@ class NetworkError extends HubError {}
 
 /** Turns the Hub's error statuses (and its X-Error-Code header) into messages that say what to do. */
 function httpError(ctx: Ctx, res: Response, what: string): HubError {
+  res.body?.cancel().catch(() => {}); // release the connection
   const code = res.headers.get('x-error-code');
   const hint =
     ctx.token === null
@@ -436,6 +439,67 @@ async function verify(ctx: Ctx, meta: FileMeta, file: string, path: string): Pro
   }
 }
 
+const LOCK_WAIT_MS = 30 * 60 * 1000;
+
+/**
+ * One writer per blob: a lock file created exclusively, holding host and pid so that a lock left by a
+ * crashed process on this host is taken over. (huggingface_hub's own locks use flock, which Node lacks:
+ * tandem and Python downloading the same file at the same moment are not serialised, but the size and
+ * hash checks still keep a mixed-up file out of the cache.)
+ */
+async function acquireLock(path: string, what: string): Promise<() => void> {
+  const me = `${hostname()}:${process.pid}`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, me);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (lockIsStale(path)) {
+      try {
+        unlinkSync(path);
+      } catch {
+        /* someone else took it over first */
+      }
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new HubError(
+        `${what}: another process has been downloading it for too long (lock ${path}; delete it if no download is running)`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function lockIsStale(path: string): boolean {
+  let owner: string;
+  try {
+    owner = readFileSync(path, 'utf8');
+  } catch {
+    return false; // vanished: the next attempt will create it
+  }
+  const m = /^(.*):(\d+)$/.exec(owner);
+  if (m === null) {
+    // Written by nobody we know, or a writer that died between create and write: trust its age.
+    try {
+      return Date.now() - statSync(path).mtimeMs > 10_000;
+    } catch {
+      return false;
+    }
+  }
+  if (m[1] !== hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /** Downloads one file of a revision into the cache (if needed) and returns its snapshot path. */
 async function downloadFile(ctx: Ctx, revision: string, file: string): Promise<string> {
   const meta = await fetchFileMeta(ctx, revision, file);
@@ -445,10 +509,20 @@ async function downloadFile(ctx: Ctx, revision: string, file: string): Promise<s
   if (existsSync(pointer) && existsSync(blob)) return pointer;
   if (!existsSync(blob)) {
     mkdirSync(dirname(blob), { recursive: true });
-    const incomplete = `${blob}.incomplete`;
-    await fetchInto(ctx, meta, file, incomplete);
-    await verify(ctx, meta, file, incomplete);
-    renameSync(incomplete, blob);
+    const lockDir = join(dirname(ctx.storage), '.locks', basename(ctx.storage));
+    mkdirSync(lockDir, { recursive: true });
+    const release = await acquireLock(join(lockDir, `${meta.etag}.tandem-lock`), `${ctx.repoId}/${file}`);
+    try {
+      if (!existsSync(blob)) {
+        // Another process may have finished it while we waited for the lock.
+        const incomplete = `${blob}.incomplete`;
+        await fetchInto(ctx, meta, file, incomplete);
+        await verify(ctx, meta, file, incomplete);
+        renameSync(incomplete, blob);
+      }
+    } finally {
+      release();
+    }
   }
   ctx.progress?.({ repoId: ctx.repoId, file, received: meta.size, total: meta.size, bytesPerSecond: 0, done: true });
   linkSnapshot(blob, pointer);

@@ -11,13 +11,14 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   downloadHubFile,
   hubCacheDir,
   matchesPattern,
   resolveModelFolder,
+  stderrProgress,
   type DownloadProgress,
 } from '../../src/io/hub.js';
 import { openCheckpoint } from '../../src/io/safetensors.js';
@@ -220,6 +221,56 @@ test('bad ids, unknown revisions and pickle-only repos give clear errors', async
       /has no safetensors weights\. pytorch_model\.bin is a PyTorch pickle file/,
     );
   });
+});
+
+test('concurrent loads share one download; a lock left by a dead process is taken over', async () => {
+  await withHub(async (hub, env, cache) => {
+    const [a, b] = await Promise.all([
+      resolveModelFolder(REPO, { env, onProgress: false }),
+      resolveModelFolder(REPO, { env, onProgress: false }),
+    ]);
+    assert.equal(a, b);
+    assert.deepEqual(readFileSync(join(a, 'model.safetensors')), model);
+    assert.equal(hub.requests.filter((r) => r.server === 'cdn').length, 1, 'the second waited for the first');
+
+    rmSync(join(cache, STORAGE), { recursive: true });
+    const lock = join(cache, '.locks', STORAGE, `${modelSha}.tandem-lock`);
+    writeFileSync(lock, `${hostname()}:999999999`); // no such pid
+    const dir = await resolveModelFolder(REPO, { env, onProgress: false });
+    assert.deepEqual(readFileSync(join(dir, 'model.safetensors')), model);
+    assert.ok(!existsSync(lock), 'lock released');
+  });
+});
+
+test('progress on stderr: a redrawn bar with bytes/s on a TTY, one line per file otherwise', () => {
+  const out: string[] = [];
+  const fake = (isTTY: boolean): NodeJS.WriteStream =>
+    ({ isTTY, write: (s: string) => out.push(s) }) as unknown as NodeJS.WriteStream;
+  const tty = stderrProgress(fake(true));
+  tty({
+    repoId: 'o/n',
+    file: 'model.safetensors',
+    received: 5_000_000,
+    total: 10_000_000,
+    bytesPerSecond: 2_500_000,
+    done: false,
+  });
+  tty({
+    repoId: 'o/n',
+    file: 'model.safetensors',
+    received: 10_000_000,
+    total: 10_000_000,
+    bytesPerSecond: 2_500_000,
+    done: true,
+  });
+  assert.equal(out[0], '\ro/n/model.safetensors [############............] 5.0 MB/10.0 MB 2.5 MB/s\x1b[K');
+  assert.equal(out[1], '\ro/n/model.safetensors [########################] 10.0 MB/10.0 MB 2.5 MB/s\x1b[K\n');
+  out.length = 0;
+  const log = stderrProgress(fake(false));
+  for (const received of [0, 100, 200])
+    log({ repoId: 'o/n', file: 'config.json', received, total: 885, bytesPerSecond: 0, done: false });
+  log({ repoId: 'o/n', file: 'config.json', received: 885, total: 885, bytesPerSecond: 0, done: true });
+  assert.deepEqual(out, ['downloading o/n/config.json (885 B)\n']);
 });
 
 function lstatExists(p: string): boolean {
