@@ -9,6 +9,7 @@ interface CommandModule {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   tokenize: { summary: 'tokenize text with a tokenizer.json (debugging inputs)', load: () => import('./commands/tokenize.js') },
   preprocess: { summary: 'turn images into pixel_values as a Hugging Face image processor does', load: () => import('./commands/preprocess.js') },
+  forward: { summary: "run a model's forward pass on saved inputs and write every output (parity checks)", load: () => import('./commands/forward.js') },
   data: { summary: 'inspect and convert social-media datasets (data inspect | data convert)', load: () => import('./commands/data.js') },
 };
 
