@@ -4,18 +4,9 @@ import { join } from 'node:path';
 import { loadMhp } from '../../src/data/formats/mhp.js';
 import { loadMicd } from '../../src/data/formats/micd.js';
 import { loadPaperKey } from '../../src/data/formats/paper-key.js';
+import { buildMhp } from './datasets.js';
 import { put, putJpeg, putPng, tempDir } from './helpers.js';
 
-/** MHP as the EACL 2024 code reads it: data_key_mhp.csv and Data/Images/<id>.jpg. */
-export function buildMhp(): string {
-  const dir = tempDir('mhp-');
-  put(
-    join(dir, 'data_key_mhp.csv'),
-    ['tweet_id,text,label,split', '1,you people are all the same,2,train', '2,"nice day,\nright?",0,train', '3,go back,3,val', '4,no image,1,test', '5,same text,,test'].join('\n'),
-  );
-  for (const id of ['1', '2', '3', '5']) putJpeg(join(dir, 'Data', 'Images', `${id}.jpg`));
-  return dir;
-}
 
 test('MHP: key file rows, labels as written, official split; unlabelled and imageless posts dropped', () => {
   const dir = buildMhp();

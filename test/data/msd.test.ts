@@ -3,26 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadMmsd2 } from '../../src/data/formats/mmsd2.js';
 import { loadMsd } from '../../src/data/formats/msd.js';
+import { buildMsd } from './datasets.js';
 import { put, putJpeg, tempDir } from './helpers.js';
 
-/** MSD in its published layout: 3-element training lines, 4-element validation/test lines. */
-export function buildMsd(): string {
-  const dir = tempDir('msd-');
-  put(
-    join(dir, 'text', 'train.txt'),
-    [
-      "['100', 'great , another monday # mondays', 1]",
-      `['101', "what a lovely day , isn 't it", 0]`,
-      "['102', 'this is sarcasm obviously', 1]", // keyword: dropped as the authors' loader does
-      "['103', 'no image for this one', 0]", // image missing
-      "['100', 'repeated id', 0]", // duplicate id
-    ].join('\n') + '\n',
-  );
-  put(join(dir, 'text', 'valid2.txt'), "['200', 'love waiting in line', 1, 1]\n['201', 'nice \\'view\\'', 1, 0]\n");
-  put(join(dir, 'text', 'test2.txt'), `['300', "i \\"love\\" it", 0, 1]\n`);
-  for (const id of ['100', '101', '102', '200', '201', '300']) putJpeg(join(dir, 'dataset_image', `${id}.jpg`));
-  return dir;
-}
 
 test('MSD: both label layouts, official splits, keyword filter, missing image, duplicate id', () => {
   const dir = buildMsd();

@@ -4,35 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMvsaMultiple, loadMvsaSingle } from '../../src/data/formats/mvsa.js';
 import { DataError } from '../../src/data/rows.js';
+import { buildMvsaSingle } from './datasets.js';
 import { put, putJpeg, tempDir } from './helpers.js';
 
-/** MVSA-Single in its published layout, with the awkward cases. */
-export function buildMvsaSingle(): string {
-  const dir = tempDir('mvsa-single-');
-  const labels = [
-    'ID\ttext,image',
-    '1\tpositive,positive', // agree
-    '2\tneutral,negative', // neutral text gives way to the image
-    '3\tpositive,negative', // conflict: dropped
-    '4\tnegative,neutral', // Windows-1252 text file
-    '5\tneutral,neutral', // image missing
-    '6\tpositive,neutral', // text file missing
-    '7\tPositive,Positive', // same text as 1 (a duplicate post), capitalised labels
-    '1\tnegative,negative', // repeated id: dropped
-  ];
-  put(join(dir, 'labelResultAll.txt'), labels.join('\r\n') + '\r\n');
-  const texts: Record<string, string | Buffer> = {
-    '1': 'Great day at the beach! #sun http://t.co/abc',
-    '2': 'Traffic again.',
-    '3': 'mixed',
-    '4': Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x93, 0x6f, 0x6b, 0x94]), // café “ok” in Windows-1252
-    '5': 'no picture',
-    '7': 'great day at the beach!  #sun http://t.co/xyz',
-  };
-  for (const [id, t] of Object.entries(texts)) put(join(dir, 'data', `${id}.txt`), t);
-  for (const id of ['1', '2', '3', '4', '6', '7']) putJpeg(join(dir, 'data', `${id}.jpg`));
-  return dir;
-}
 
 test('MVSA-Single: label rule, legacy encoding, missing files, duplicates', () => {
   const dir = buildMvsaSingle();

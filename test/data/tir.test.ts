@@ -2,29 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadTir } from '../../src/data/formats/tir.js';
+import { buildTir } from './datasets.js';
 import { put, putJpeg, tempDir } from './helpers.js';
 
-const HEADER = 'index,tweet_id,user_id,text,text_is_represented,image_adds,image_adds_text_repr,image_adds_text_notrepr,image_notadds_text_repr,image_notadds_text_notrepr,split';
-
-/** TIR as the EACL 2024 code reads it: data_key_imgtxt_random.csv and text-image/T<id>.jpg. */
-export function buildTir(): string {
-  const dir = tempDir('tir-');
-  put(
-    join(dir, 'data_key_imgtxt_random.csv'),
-    [
-      HEADER,
-      '0,111,9,"sunset, again",1,1,1,0,0,0,train',
-      '1,112,9,"lunch ""time""",0,1,0,1,0,0,train',
-      '2,113,9,plain,1,0,0,0,1,0,val',
-      '3,114,9,nothing,0,0,0,0,0,1,test',
-      '4,6.92094E+17,9,mangled id,1,0,0,0,1,0,train',
-      '5,115,9,inconsistent,1,1,0,0,0,1,train',
-      '6,116,9,no image,1,1,1,0,0,0,test',
-    ].join('\r\n') + '\r\n',
-  );
-  for (const id of ['111', '112', '113', '114', '115']) putJpeg(join(dir, 'text-image', `T${id}.jpg`));
-  return dir;
-}
 
 test('TIR: four classes from the one-hot columns, official split, malformed ids and inconsistent rows dropped', () => {
   const dir = buildTir();
