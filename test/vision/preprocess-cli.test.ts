@@ -1,0 +1,107 @@
+// `tandem preprocess` end to end: the golden images through the golden model folders' preprocessor configs,
+// compared with transformers' pixel_values; ViLT's pixel_mask; errors and exit codes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { GOLDEN, runCli } from '../helpers/cli.js';
+
+const IMAGES = join(GOLDEN, 'images');
+const NAMES = ['a.jpg', 'b.png', 'c.png', 'd.jpg', 'e.jpg', 'f.png'];
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-preprocess-'));
+const ref = readSafetensors(join(IMAGES, 'image_reference.safetensors')).tensors;
+
+function f32(buf: Buffer): Float32Array {
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+for (const model of ['vit', 'clip'] as const) {
+  for (const backend of ['torchvision', 'pil'] as const) {
+    test(`${model} (${backend} backend): pixel_values of all six images against transformers`, () => {
+      const out = join(tmp, `${model}-${backend}.safetensors`);
+      const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', model), '--backend', backend, '--out', out, '--json', ...NAMES.map((n) => join(IMAGES, n))]);
+      assert.equal(r.status, 0, r.stderr);
+      const summary = JSON.parse(r.stdout) as { pixel_values: number[]; images: { width: number }[] };
+      assert.deepEqual(summary.pixel_values, [6, 3, 32, 32]);
+      assert.equal(summary.images[0]!.width, 64);
+      const file = readSafetensors(out);
+      assert.deepEqual([...file.tensors.keys()], ['pixel_values']);
+      const pv = file.tensors.get('pixel_values')!;
+      assert.equal(pv.dtype, 'float32');
+      assert.deepEqual(pv.shape, [6, 3, 32, 32]);
+      assert.equal(file.metadata.backend, backend);
+      const got = f32(pv.data);
+      let worst = 0;
+      NAMES.forEach((name, i) => {
+        const want = f32(ref.get(`${name}.${model}_pixel_values`)!.data);
+        let max = 0;
+        for (let k = 0; k < want.length; k++) max = Math.max(max, Math.abs(got[i * want.length + k]! - want[k]!));
+        console.log(`tandem preprocess ${model} ${backend} ${name}: max abs diff ${max.toExponential(3)}`);
+        worst = Math.max(worst, max);
+      });
+      if (backend === 'torchvision') assert.equal(worst, 0);
+      else assert.ok(worst < 0.02, `worst ${worst}`);
+    });
+  }
+}
+
+test('ViLT writes pixel_mask (int64) for images of different sizes', () => {
+  const out = join(tmp, 'vilt.safetensors');
+  const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vilt', 'preprocessor_config.json'), '--out', out, join(IMAGES, 'a.jpg'), join(IMAGES, 'e.jpg')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /pixel_values \[2, 3, 48, 40\], pixel_mask \[2, 48, 40\] \(ViltImageProcessor, torchvision backend\)/);
+  const t = readSafetensors(out).tensors;
+  const mask = t.get('pixel_mask')!;
+  assert.equal(mask.dtype, 'int64');
+  assert.deepEqual(mask.shape, [2, 48, 40]);
+  const m = new BigInt64Array(mask.data.buffer.slice(mask.data.byteOffset, mask.data.byteOffset + mask.data.byteLength));
+  const ones = (i: number): number => m.subarray(i * 1920, (i + 1) * 1920).reduce((s, v) => s + Number(v), 0);
+  assert.deepEqual([ones(0), ones(1)], [32 * 40, 48 * 16]);
+});
+
+test('bad images and bad usage exit 2 naming the file; nothing is written', () => {
+  const bad = join(tmp, 'broken.jpg');
+  writeFileSync(bad, readFileSync(join(IMAGES, 'a.jpg')).subarray(0, 900));
+  const out = join(tmp, 'never.safetensors');
+  const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--out', out, join(IMAGES, 'a.jpg'), bad]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, new RegExp(`tandem preprocess: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot decode jpeg`));
+  assert.equal(existsSync(out), false);
+  const empty = join(tmp, 'empty.png');
+  writeFileSync(empty, '');
+  const e = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--out', out, empty]);
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /empty\.png: empty file \(0 bytes\)/);
+  const big = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--max-pixels', '1000', '--out', out, join(IMAGES, 'a.jpg')]);
+  assert.equal(big.status, 2);
+  assert.match(big.stderr, /a\.jpg: image is 64x48 = 3072 pixels, over the limit of 1000/);
+  const cfg = join(tmp, 'preprocessor_config.json');
+  writeFileSync(cfg, JSON.stringify({ image_processor_type: 'ViTImageProcessor', resample: 42 }));
+  const c = runCli(['preprocess', '--processor', cfg, '--out', out, join(IMAGES, 'a.jpg')]);
+  assert.equal(c.status, 2);
+  assert.match(c.stderr, /preprocessor_config\.json: field 'resample': unknown resample code 42/);
+  assert.equal(runCli(['preprocess', '--processor', cfg, join(IMAGES, 'a.jpg')]).status, 2);
+  assert.match(runCli(['preprocess', '--out', out, join(IMAGES, 'a.jpg')]).stderr, /--processor is required/);
+  assert.match(runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--out', out]).stderr, /no images given/);
+  assert.match(runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--backend', 'cv2', '--out', out, join(IMAGES, 'a.jpg')]).stderr, /--backend expects torchvision or pil/);
+  assert.equal(existsSync(out), false);
+  const h = runCli(['preprocess', '--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /Usage: tandem preprocess --processor/);
+});
+
+test('--background composites transparent pixels (RGBA c.png) instead of dropping alpha', () => {
+  const drop = join(tmp, 'drop.safetensors');
+  const white = join(tmp, 'white.safetensors');
+  const args = ['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), join(IMAGES, 'c.png'), '--out'];
+  assert.equal(runCli([...args, drop]).status, 0);
+  assert.equal(runCli([...args, white, '--background', 'white']).status, 0);
+  const a = f32(readSafetensors(drop).tensors.get('pixel_values')!.data);
+  const b = f32(readSafetensors(white).tensors.get('pixel_values')!.data);
+  let brighter = 0;
+  for (let i = 0; i < a.length; i++) if (b[i]! > a[i]! + 0.01) brighter++;
+  assert.ok(brighter > 100, `${brighter} values brighter on white`);
+  assert.match(runCli([...args, white, '--background', '300,0,0']).stderr, /--background expects white, black or R,G,B/);
+});
