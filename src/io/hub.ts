@@ -26,7 +26,7 @@ import {
 import { homedir, hostname } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { tempPathFor, writeAll, writeFileAtomic } from './atomic-write.js';
-import { pickleAdvice } from './model-folder.js';
+import { isPickleFile, pickleAdvice } from './pickle.js';
 
 /** What a model folder needs; pickle weights are never fetched whatever the patterns say. */
 export const DEFAULT_ALLOW_PATTERNS = [
@@ -47,7 +47,6 @@ export const DEFAULT_ALLOW_PATTERNS = [
   'generation_config.json',
 ];
 
-const PICKLE_RE = /(^|\/)(pytorch_model\.bin(\.index\.json)?|[^/]*\.(bin|pt|pth|ckpt|pkl|pickle))$/i;
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;
 const REPO_ID_RE = /^(?:[A-Za-z0-9][\w.-]{0,95}\/)?[A-Za-z0-9][\w.-]{0,95}$/;
@@ -608,9 +607,9 @@ export async function resolveModelFolder(idOrPath: string, opts: HubOptions = {}
     throw e;
   }
   const patterns = opts.allowPatterns ?? DEFAULT_ALLOW_PATTERNS;
-  const wanted = info.files.filter((f) => !PICKLE_RE.test(f) && patterns.some((p) => matchesPattern(f, p)));
+  const wanted = info.files.filter((f) => !isPickleFile(f) && patterns.some((p) => matchesPattern(f, p)));
   if (opts.requireWeights && !info.files.some((f) => f.endsWith('.safetensors'))) {
-    const pickles = info.files.filter((f) => PICKLE_RE.test(f));
+    const pickles = info.files.filter((f) => isPickleFile(f));
     throw new HubError(
       `${repoId}@${revision} has no safetensors weights. ${pickles.length > 0 ? pickleAdvice(pickles.join(', ')) : ''}`.trim(),
     );

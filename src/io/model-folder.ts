@@ -1,8 +1,11 @@
 // Hugging Face model folders as save_pretrained writes them: config.json, safetensors weights (single or
 // sharded), tokenizer and processor files. Pickle weights are refused: loading them can run arbitrary code.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { INDEX_FILE, SINGLE_WEIGHTS, openCheckpoint, type Checkpoint, type TensorSource } from './safetensors.js';
+import { isPickleFile, pickleAdvice } from './pickle.js';
+
+export { isPickleFile, pickleAdvice };
 
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
@@ -22,17 +25,7 @@ export interface ModelFolder {
   preprocessorConfigPath: string | null;
 }
 
-const PICKLE_RE = /\.(bin|pt|pth|ckpt|pkl|pickle)$/i;
 const OTHER_FORMATS_RE = /\.(h5|msgpack|onnx|gguf)$/i;
-
-/** The advice given wherever pickle weights turn up. */
-export function pickleAdvice(found: string): string {
-  return (
-    `${found} is a PyTorch pickle file; tandem reads weights only from safetensors, because unpickling can run arbitrary code. ` +
-    `Convert it once in Python: \`from transformers import AutoModel; AutoModel.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True)\` ` +
-    `(use the model's own Auto class), or pick a Hub revision that has model.safetensors.`
-  );
-}
 
 /** 1-based line and column of a character offset. */
 function lineColumn(text: string, pos: number): { line: number; column: number } {
@@ -106,24 +99,22 @@ export function readModelConfig(dir: string): Record<string, unknown> {
  */
 export function openModelWeights(dirOrFile: string): Checkpoint {
   if (!existsSync(dirOrFile)) throw new Error(`${dirOrFile}: does not exist`);
-  if (statSync(dirOrFile).isFile()) {
-    if (PICKLE_RE.test(dirOrFile) || basename(dirOrFile) === 'pytorch_model.bin.index.json')
-      throw new Error(pickleAdvice(dirOrFile));
-    if (OTHER_FORMATS_RE.test(dirOrFile))
-      throw new Error(
-        `${dirOrFile}: unsupported weights format; tandem reads safetensors (.safetensors or ${INDEX_FILE})`,
-      );
-    return openCheckpoint(dirOrFile);
+  const isDir = statSync(dirOrFile).isDirectory();
+  if (!isDir && OTHER_FORMATS_RE.test(dirOrFile)) {
+    throw new Error(
+      `${dirOrFile}: unsupported weights format; tandem reads safetensors (.safetensors or ${INDEX_FILE})`,
+    );
   }
-  if (existsSync(join(dirOrFile, SINGLE_WEIGHTS)) || existsSync(join(dirOrFile, INDEX_FILE)))
-    return openCheckpoint(dirOrFile);
-  const files = readdirSync(dirOrFile);
-  const pickles = files.filter((f) => PICKLE_RE.test(f) || f === 'pytorch_model.bin.index.json');
-  if (pickles.length > 0)
-    throw new Error(`${dirOrFile}: no safetensors weights. ${pickleAdvice(pickles.sort().join(', '))}`);
-  const other = files.filter((f) => OTHER_FORMATS_RE.test(f));
-  const hint = other.length > 0 ? ` (found ${other.join(', ')}, which tandem does not read)` : '';
-  throw new Error(`${dirOrFile}: no ${SINGLE_WEIGHTS} or ${INDEX_FILE}${hint}`);
+  if (isDir && !existsSync(join(dirOrFile, SINGLE_WEIGHTS)) && !existsSync(join(dirOrFile, INDEX_FILE))) {
+    const files = readdirSync(dirOrFile);
+    const other = files.filter((f) => OTHER_FORMATS_RE.test(f));
+    if (other.length > 0 && !files.some(isPickleFile)) {
+      throw new Error(
+        `${dirOrFile}: no ${SINGLE_WEIGHTS} or ${INDEX_FILE} (found ${other.join(', ')}, which tandem does not read)`,
+      );
+    }
+  }
+  return openCheckpoint(dirOrFile); // refuses pickle files with advice
 }
 
 /** The folder a path belongs to: itself when a folder, else its parent (for a file given directly). */

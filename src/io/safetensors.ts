@@ -15,6 +15,7 @@ import {
 import { basename, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { DTYPE_SIZE, type DType } from '../tensor/dtype.js';
 import { writeAll, writeFileAtomic, writeFileAtomicWith } from './atomic-write.js';
+import { isPickleFile, pickleAdvice } from './pickle.js';
 
 /** A tensor as bytes: little-endian, row-major, exactly numel * DTYPE_SIZE[dtype] bytes. */
 export interface RawTensor {
@@ -432,8 +433,14 @@ export function openCheckpoint(dirOrFile: string): Checkpoint {
   if (statSync(dirOrFile).isDirectory()) {
     if (existsSync(join(dirOrFile, SINGLE_WEIGHTS))) single = join(dirOrFile, SINGLE_WEIGHTS);
     else if (existsSync(join(dirOrFile, INDEX_FILE))) indexPath = join(dirOrFile, INDEX_FILE);
-    else throw new Error(`${dirOrFile}: no ${SINGLE_WEIGHTS} or ${INDEX_FILE} in this folder`);
-  } else if (dirOrFile.endsWith('.index.json')) indexPath = dirOrFile;
+    else {
+      const pickles = readdirSync(dirOrFile).filter(isPickleFile).sort();
+      if (pickles.length > 0)
+        throw new Error(`${dirOrFile}: no safetensors weights. ${pickleAdvice(pickles.join(', '))}`);
+      throw new Error(`${dirOrFile}: no ${SINGLE_WEIGHTS} or ${INDEX_FILE} in this folder`);
+    }
+  } else if (isPickleFile(dirOrFile)) throw new Error(pickleAdvice(dirOrFile));
+  else if (dirOrFile.endsWith('.index.json')) indexPath = dirOrFile;
   else single = dirOrFile;
 
   if (single !== null) {

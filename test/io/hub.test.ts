@@ -218,7 +218,7 @@ test('bad ids, unknown revisions and pickle-only repos give clear errors', async
     hub.files.delete('model.safetensors');
     await assert.rejects(
       resolveModelFolder(REPO, { env, requireWeights: true, onProgress: false }),
-      /has no safetensors weights\. pytorch_model\.bin is a PyTorch pickle file/,
+      /has no safetensors weights\. pytorch_model\.bin: PyTorch pickle weights/,
     );
   });
 });

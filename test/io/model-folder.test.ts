@@ -10,7 +10,7 @@ import {
   readJsonFile,
   readModelConfig,
 } from '../../src/io/model-folder.js';
-import { writeSafetensors } from '../../src/io/safetensors.js';
+import { openCheckpoint, writeSafetensors } from '../../src/io/safetensors.js';
 import { GOLDEN } from '../helpers/cli.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tandem-mf-'));
@@ -65,16 +65,18 @@ test('pickle weights are refused with advice pointing to safetensors', () => {
     () => openModelWeights(dir),
     (e: Error) => {
       assert.match(e.message, /no safetensors weights/);
-      assert.match(e.message, /pytorch_model\.bin is a PyTorch pickle file/);
+      assert.match(e.message, /pytorch_model\.bin: PyTorch pickle weights/);
       assert.match(e.message, /save_pretrained\(DIR, safe_serialization=True\)/);
       return true;
     },
   );
+  // The lower-level openCheckpoint gives the same advice, so no loader can miss it.
+  assert.throws(() => openCheckpoint(dir), /no safetensors weights\. pytorch_model\.bin: PyTorch pickle weights/);
   for (const name of ['weights.pt', 'model.pth', 'last.ckpt', 'state.pkl']) {
     writeFileSync(join(dir, name), 'x');
     assert.throws(
       () => openModelWeights(join(dir, name)),
-      new RegExp(`${name.replace('.', '\\.')} is a PyTorch pickle file`),
+      new RegExp(`${name.replace('.', '\\.')}: PyTorch pickle weights`),
     );
   }
   writeFileSync(join(dir, 'tf_model.h5'), 'x');
