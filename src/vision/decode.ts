@@ -47,7 +47,10 @@ function describe(e: unknown): string {
  * Decodes an image file (a path) or its bytes (`name` then labels errors) to 8-bit HWC RGB.
  * Throws ImageDecodeError naming the file for missing, empty, corrupt, truncated or oversized images.
  */
-export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions & { name?: string } = {}): Promise<RgbImage> {
+export async function decodeImage(
+  input: string | Uint8Array,
+  opts: DecodeOptions & { name?: string } = {},
+): Promise<RgbImage> {
   const name = typeof input === 'string' ? input : (opts.name ?? '<buffer>');
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   let bytes: Uint8Array;
@@ -73,16 +76,29 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
   if (w * h > maxPixels) {
-    throw new ImageDecodeError(name, `image is ${w}x${h} = ${w * h} pixels, over the limit of ${maxPixels} (possible decompression bomb; raise maxPixels / --max-pixels to allow it)`);
+    throw new ImageDecodeError(
+      name,
+      `image is ${w}x${h} = ${w * h} pixels, over the limit of ${maxPixels} (possible decompression bomb; raise maxPixels / --max-pixels to allow it)`,
+    );
   }
 
   try {
     // failOn 'error' rejects truncated and corrupt data instead of returning grey rows; page 0 is a GIF's first frame.
-    let p = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, pages: 1, page: 0, ignoreIcc: !opts.colourManage });
+    let p = sharp(bytes, {
+      failOn: 'error',
+      limitInputPixels: maxPixels,
+      pages: 1,
+      page: 0,
+      ignoreIcc: !opts.colourManage,
+    });
     if (opts.autoOrient ?? true) p = p.rotate();
     if (meta.space === 'cmyk' && !opts.colourManage) {
       // Keep the ink values (libvips already undoes Adobe's inversion) and convert them as Pillow does.
-      const { data, info } = await p.pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await p
+        .pipelineColourspace('cmyk')
+        .toColourspace('cmyk')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true });
       if (info.channels < 4) throw new Error(`CMYK decoder returned ${info.channels} channels`);
       return { width: info.width, height: info.height, data: cmykToRgb(data, info.channels) };
     }

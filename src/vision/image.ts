@@ -25,6 +25,8 @@ export function checkImage(img: PixelImage, what = 'image'): void {
   }
   const want = img.width * img.height * img.channels;
   if (img.data.length !== want) {
-    throw new Error(`${what}: expected ${want} bytes for ${img.width}x${img.height}x${img.channels}, got ${img.data.length}`);
+    throw new Error(
+      `${what}: expected ${want} bytes for ${img.width}x${img.height}x${img.channels}, got ${img.data.length}`,
+    );
   }
 }

@@ -3,7 +3,15 @@ export { type RgbImage, type PixelImage } from './image.js';
 export { decodeImage, ImageDecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions } from './decode.js';
 export { resizePil, resampleName, PIL_RESAMPLE, type ResampleName } from './resample.js';
 export { resizeTorchvision, type TorchResample } from './resample-torch.js';
-export { centerCrop, toPixelValues, shortestEdgeSize, shortestLongestEdgeSize, viltSize, type Backend, type FloatOptions } from './transforms.js';
+export {
+  centerCrop,
+  toPixelValues,
+  shortestEdgeSize,
+  shortestLongestEdgeSize,
+  viltSize,
+  type Backend,
+  type FloatOptions,
+} from './transforms.js';
 export {
   parseImageProcessorConfig,
   loadImageProcessorConfig,

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { asPixelImage, checkImage, type PixelImage, type RgbImage } from './image.js';
 import { resampleName, resizePil } from './resample.js';
 import { resizeTorchvision } from './resample-torch.js';
-import { centerCrop, shortestEdgeSize, shortestLongestEdgeSize, toPixelValues, viltSize, type Backend } from './transforms.js';
+import {
+  centerCrop,
+  shortestEdgeSize,
+  shortestLongestEdgeSize,
+  toPixelValues,
+  viltSize,
+  type Backend,
+} from './transforms.js';
 
 export type { Backend } from './transforms.js';
 
@@ -58,13 +65,76 @@ interface FamilyDefaults {
 
 // Class defaults from the transformers image processors (used where preprocessor_config.json omits a field).
 const FAMILIES: Record<ProcessorFamily, FamilyDefaults> = {
-  vit: { className: 'ViTImageProcessor', size: { height: 224, width: 224 }, intSizeIsSquare: true, resample: 2, center_crop: false, crop: 224, norm: IMAGENET_STANDARD, convert_rgb: false },
-  deit: { className: 'DeiTImageProcessor', size: { height: 256, width: 256 }, intSizeIsSquare: true, resample: 3, center_crop: true, crop: 224, norm: IMAGENET_DEFAULT, convert_rgb: false },
-  beit: { className: 'BeitImageProcessor', size: { height: 256, width: 256 }, intSizeIsSquare: true, resample: 3, center_crop: true, crop: 224, norm: IMAGENET_STANDARD, convert_rgb: false },
-  clip: { className: 'CLIPImageProcessor', size: { shortest_edge: 224 }, intSizeIsSquare: false, resample: 3, center_crop: true, crop: 224, norm: OPENAI_CLIP, convert_rgb: true },
-  siglip: { className: 'SiglipImageProcessor', size: { height: 224, width: 224 }, intSizeIsSquare: true, resample: 3, center_crop: false, crop: 224, norm: IMAGENET_STANDARD, convert_rgb: false },
-  vilt: { className: 'ViltImageProcessor', size: { shortest_edge: 384 }, intSizeIsSquare: false, resample: 3, center_crop: false, crop: 384, norm: IMAGENET_STANDARD, convert_rgb: false },
-  blip: { className: 'BlipImageProcessor', size: { height: 384, width: 384 }, intSizeIsSquare: true, resample: 3, center_crop: false, crop: 384, norm: OPENAI_CLIP, convert_rgb: true },
+  vit: {
+    className: 'ViTImageProcessor',
+    size: { height: 224, width: 224 },
+    intSizeIsSquare: true,
+    resample: 2,
+    center_crop: false,
+    crop: 224,
+    norm: IMAGENET_STANDARD,
+    convert_rgb: false,
+  },
+  deit: {
+    className: 'DeiTImageProcessor',
+    size: { height: 256, width: 256 },
+    intSizeIsSquare: true,
+    resample: 3,
+    center_crop: true,
+    crop: 224,
+    norm: IMAGENET_DEFAULT,
+    convert_rgb: false,
+  },
+  beit: {
+    className: 'BeitImageProcessor',
+    size: { height: 256, width: 256 },
+    intSizeIsSquare: true,
+    resample: 3,
+    center_crop: true,
+    crop: 224,
+    norm: IMAGENET_STANDARD,
+    convert_rgb: false,
+  },
+  clip: {
+    className: 'CLIPImageProcessor',
+    size: { shortest_edge: 224 },
+    intSizeIsSquare: false,
+    resample: 3,
+    center_crop: true,
+    crop: 224,
+    norm: OPENAI_CLIP,
+    convert_rgb: true,
+  },
+  siglip: {
+    className: 'SiglipImageProcessor',
+    size: { height: 224, width: 224 },
+    intSizeIsSquare: true,
+    resample: 3,
+    center_crop: false,
+    crop: 224,
+    norm: IMAGENET_STANDARD,
+    convert_rgb: false,
+  },
+  vilt: {
+    className: 'ViltImageProcessor',
+    size: { shortest_edge: 384 },
+    intSizeIsSquare: false,
+    resample: 3,
+    center_crop: false,
+    crop: 384,
+    norm: IMAGENET_STANDARD,
+    convert_rgb: false,
+  },
+  blip: {
+    className: 'BlipImageProcessor',
+    size: { height: 384, width: 384 },
+    intSizeIsSquare: true,
+    resample: 3,
+    center_crop: false,
+    crop: 384,
+    norm: OPENAI_CLIP,
+    convert_rgb: true,
+  },
 };
 
 const TYPE_TO_FAMILY: Record<string, ProcessorFamily> = {
@@ -79,7 +149,10 @@ const TYPE_TO_FAMILY: Record<string, ProcessorFamily> = {
 
 /** Maps ViTImageProcessor, ViTImageProcessorFast, ViTFeatureExtractor, ... to their family. */
 export function familyOfType(type: string): ProcessorFamily | undefined {
-  const stem = type.replace(/Fast$/, '').replace(/(ImageProcessor|FeatureExtractor)$/, '').toLowerCase();
+  const stem = type
+    .replace(/Fast$/, '')
+    .replace(/(ImageProcessor|FeatureExtractor)$/, '')
+    .toLowerCase();
   return TYPE_TO_FAMILY[stem];
 }
 
@@ -113,7 +186,8 @@ function sizeField(src: string, field: string, v: unknown, intIsSquare: boolean)
     if (v.length !== 2) fail(src, field, '[height, width]', v);
     return { height: positiveInt(src, `${field}[0]`, v[0]), width: positiveInt(src, `${field}[1]`, v[1]) };
   }
-  if (typeof v !== 'object' || v === null) fail(src, field, 'an integer or an object with height/width or shortest_edge', v);
+  if (typeof v !== 'object' || v === null)
+    fail(src, field, 'an integer or an object with height/width or shortest_edge', v);
   const o = v as Record<string, unknown>;
   const out: SizeDict = {};
   for (const k of ['height', 'width', 'shortest_edge', 'longest_edge'] as const) {
@@ -121,14 +195,16 @@ function sizeField(src: string, field: string, v: unknown, intIsSquare: boolean)
   }
   const hw = out.height !== undefined && out.width !== undefined;
   if (!hw && out.shortest_edge === undefined) fail(src, field, 'an object with {height, width} or {shortest_edge}', v);
-  if ((out.height === undefined) !== (out.width === undefined)) fail(src, field, 'an object with both height and width', v);
+  if ((out.height === undefined) !== (out.width === undefined))
+    fail(src, field, 'an object with both height and width', v);
   return out;
 }
 
 function channelValues(src: string, field: string, v: unknown, dflt: number[]): number[] {
   if (v === undefined || v === null) return dflt;
   if (typeof v === 'number' && Number.isFinite(v)) return [v, v, v];
-  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) fail(src, field, 'a number or a list of 3 numbers', v);
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    fail(src, field, 'a number or a list of 3 numbers', v);
   return v as number[];
 }
 
@@ -136,11 +212,17 @@ function channelValues(src: string, field: string, v: unknown, dflt: number[]): 
  * Resolves a parsed preprocessor_config.json into a full configuration. `source` names the file in errors;
  * `family` overrides the type named in the file (for configs that do not name one).
  */
-export function parseImageProcessorConfig(raw: unknown, source = 'preprocessor_config.json', family?: ProcessorFamily): ImageProcessorConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source}: expected a JSON object`);
+export function parseImageProcessorConfig(
+  raw: unknown,
+  source = 'preprocessor_config.json',
+  family?: ProcessorFamily,
+): ImageProcessorConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new Error(`${source}: expected a JSON object`);
   const r = raw as Record<string, unknown>;
   const typeName = r.image_processor_type ?? r.feature_extractor_type;
-  if (typeName !== undefined && typeof typeName !== 'string') fail(source, 'image_processor_type', 'a string', typeName);
+  if (typeName !== undefined && typeof typeName !== 'string')
+    fail(source, 'image_processor_type', 'a string', typeName);
   const fam = family ?? (typeName !== undefined ? familyOfType(typeName) : undefined);
   if (!fam) {
     throw new Error(
@@ -152,7 +234,8 @@ export function parseImageProcessorConfig(raw: unknown, source = 'preprocessor_c
   const d = FAMILIES[fam];
   const size = r.size === undefined || r.size === null ? d.size : sizeField(source, 'size', r.size, d.intSizeIsSquare);
   const resample = r.resample === undefined || r.resample === null ? d.resample : r.resample;
-  if (typeof resample !== 'number' || !Number.isInteger(resample)) fail(source, 'resample', 'a PIL resampling code (0 nearest, 2 bilinear, 3 bicubic, ...)', resample);
+  if (typeof resample !== 'number' || !Number.isInteger(resample))
+    fail(source, 'resample', 'a PIL resampling code (0 nearest, 2 bilinear, 3 bicubic, ...)', resample);
   try {
     resampleName(resample);
   } catch (e) {
@@ -161,11 +244,13 @@ export function parseImageProcessorConfig(raw: unknown, source = 'preprocessor_c
   let crop = { height: d.crop, width: d.crop };
   if (r.crop_size !== undefined && r.crop_size !== null) {
     const c = sizeField(source, 'crop_size', r.crop_size, true);
-    if (c.height === undefined || c.width === undefined) fail(source, 'crop_size', 'an integer or {height, width}', r.crop_size);
+    if (c.height === undefined || c.width === undefined)
+      fail(source, 'crop_size', 'an integer or {height, width}', r.crop_size);
     crop = { height: c.height, width: c.width };
   }
   const rescaleFactor = r.rescale_factor ?? 1 / 255;
-  if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor) || rescaleFactor === 0) fail(source, 'rescale_factor', 'a non-zero number', rescaleFactor);
+  if (typeof rescaleFactor !== 'number' || !Number.isFinite(rescaleFactor) || rescaleFactor === 0)
+    fail(source, 'rescale_factor', 'a non-zero number', rescaleFactor);
   const std = channelValues(source, 'image_std', r.image_std, d.norm.std);
   if (std.some((s) => s === 0)) fail(source, 'image_std', 'non-zero numbers', std);
   const sizeDivisor = r.size_divisor ?? 32;
@@ -218,7 +303,8 @@ export function resizedSize(cfg: ImageProcessorConfig, height: number, width: nu
     const shorter = s.shortest_edge ?? Math.min(s.height ?? 384, s.width ?? 384);
     return viltSize(height, width, shorter, cfg.size_divisor);
   }
-  if (s.shortest_edge !== undefined && s.longest_edge !== undefined) return shortestLongestEdgeSize(height, width, s.shortest_edge, s.longest_edge);
+  if (s.shortest_edge !== undefined && s.longest_edge !== undefined)
+    return shortestLongestEdgeSize(height, width, s.shortest_edge, s.longest_edge);
   if (s.shortest_edge !== undefined) return shortestEdgeSize(height, width, s.shortest_edge);
   return [s.height!, s.width!];
 }
@@ -248,16 +334,33 @@ function resizeWith(img: PixelImage, h: number, w: number, resample: number, bac
 }
 
 /** Resize, crop and convert one decoded image; returns CHW float32 and its height and width. */
-export function processImage(cfg: ImageProcessorConfig, image: RgbImage, backend: Backend = 'torchvision'): { data: Float32Array; height: number; width: number } {
+export function processImage(
+  cfg: ImageProcessorConfig,
+  image: RgbImage,
+  backend: Backend = 'torchvision',
+): { data: Float32Array; height: number; width: number } {
   let img = asPixelImage(image);
   checkImage(img);
   if (cfg.do_resize) {
     const [h, w] = resizedSize(cfg, img.height, img.width);
-    if (h <= 0 || w <= 0) throw new Error(`resize of a ${img.width}x${img.height} image gives an empty ${w}x${h} image (size ${JSON.stringify(cfg.size)})`);
+    if (h <= 0 || w <= 0)
+      throw new Error(
+        `resize of a ${img.width}x${img.height} image gives an empty ${w}x${h} image (size ${JSON.stringify(cfg.size)})`,
+      );
     img = resizeWith(img, h, w, cfg.resample, backend);
   }
   if (cfg.do_center_crop) img = centerCrop(img, cfg.crop_size.height, cfg.crop_size.width, backend);
-  const data = toPixelValues(img, { doRescale: cfg.do_rescale, rescaleFactor: cfg.rescale_factor, doNormalize: cfg.do_normalize, mean: cfg.image_mean, std: cfg.image_std }, backend);
+  const data = toPixelValues(
+    img,
+    {
+      doRescale: cfg.do_rescale,
+      rescaleFactor: cfg.rescale_factor,
+      doNormalize: cfg.do_normalize,
+      mean: cfg.image_mean,
+      std: cfg.image_std,
+    },
+    backend,
+  );
   return { data, height: img.height, width: img.width };
 }
 
@@ -293,7 +396,9 @@ export function processImages(cfg: ImageProcessorConfig, images: RgbImage[], opt
   const { height: H, width: W } = each[0]!;
   const odd = each.findIndex((e) => e.height !== H || e.width !== W);
   if (odd >= 0) {
-    throw new Error(`${name(odd)} becomes ${each[odd]!.width}x${each[odd]!.height} but ${name(0)} becomes ${W}x${H}: the processor makes images of different sizes and does not pad them, so they cannot be batched`);
+    throw new Error(
+      `${name(odd)} becomes ${each[odd]!.width}x${each[odd]!.height} but ${name(0)} becomes ${W}x${H}: the processor makes images of different sizes and does not pad them, so they cannot be batched`,
+    );
   }
   const pv = new Float32Array(n * 3 * H * W);
   each.forEach((e, i) => pv.set(e.data, i * 3 * H * W));

@@ -9,7 +9,10 @@ export type ResampleName = keyof typeof PIL_RESAMPLE;
 
 export function resampleName(code: number): ResampleName {
   const hit = (Object.keys(PIL_RESAMPLE) as ResampleName[]).find((k) => PIL_RESAMPLE[k] === code);
-  if (hit === undefined) throw new Error(`unknown resample code ${code}: expected 0 (nearest), 1 (lanczos), 2 (bilinear), 3 (bicubic), 4 (box) or 5 (hamming)`);
+  if (hit === undefined)
+    throw new Error(
+      `unknown resample code ${code}: expected 0 (nearest), 1 (lanczos), 2 (bilinear), 3 (bicubic), 4 (box) or 5 (hamming)`,
+    );
   return hit;
 }
 
@@ -182,7 +185,13 @@ function resizeNearest(src: PixelImage, width: number, height: number, box: read
  * Resizes an 8-bit image to width x height as Pillow's `Image.resize(size, resample, box)` does.
  * `box` is the source region (left, top, right, bottom) in source pixels, the whole image by default.
  */
-export function resizePil(src: PixelImage, width: number, height: number, resample: ResampleName | number = 'bicubic', box?: readonly number[]): PixelImage {
+export function resizePil(
+  src: PixelImage,
+  width: number,
+  height: number,
+  resample: ResampleName | number = 'bicubic',
+  box?: readonly number[],
+): PixelImage {
   checkImage(src, 'resize input');
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new Error(`resize: target size must be positive integers, got ${width}x${height}`);

@@ -33,7 +33,12 @@ export function shortestEdgeSize(height: number, width: number, size: number, ma
 }
 
 /** transformers' get_size_with_aspect_ratio ({shortest_edge, longest_edge}). Returns [height, width]. */
-export function shortestLongestEdgeSize(height: number, width: number, size: number, maxSize: number): [number, number] {
+export function shortestLongestEdgeSize(
+  height: number,
+  width: number,
+  size: number,
+  maxSize: number,
+): [number, number] {
   let rawSize: number | undefined;
   const minOrig = Math.min(height, width);
   const maxOrig = Math.max(height, width);
@@ -116,13 +121,21 @@ export interface FloatOptions {
  * torchvision fuses them into (x - mean/factor) / (std/factor); the PIL backend rescales in float64, casts to
  * float32, then normalises.
  */
-export function toPixelValues(img: PixelImage, o: FloatOptions, backend: Backend, out?: Float32Array, outOffset = 0): Float32Array {
+export function toPixelValues(
+  img: PixelImage,
+  o: FloatOptions,
+  backend: Backend,
+  out?: Float32Array,
+  outOffset = 0,
+): Float32Array {
   const ch = img.channels;
   const plane = img.width * img.height;
   const dst = out ?? new Float32Array(ch * plane);
   const f = Math.fround;
   if (o.doNormalize && (o.mean.length !== ch || o.std.length !== ch)) {
-    throw new Error(`image_mean and image_std need ${ch} values (one per channel), got ${o.mean.length} and ${o.std.length}`);
+    throw new Error(
+      `image_mean and image_std need ${ch} values (one per channel), got ${o.mean.length} and ${o.std.length}`,
+    );
   }
   for (let c = 0; c < ch; c++) {
     let m = 0;

@@ -67,10 +67,16 @@ test('AVIF and JPEG decode close to the source colours', async () => {
 });
 
 test('GIF: the first frame of an animation', async () => {
-  const red = await sharp({ create: { width: 5, height: 3, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
-  const blue = await sharp({ create: { width: 5, height: 3, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toBuffer();
+  const red = await sharp({ create: { width: 5, height: 3, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+    .png()
+    .toBuffer();
+  const blue = await sharp({ create: { width: 5, height: 3, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+    .png()
+    .toBuffer();
   const file = join(tmp, 'anim.gif');
-  await sharp([red, blue], { join: { animated: true } }).gif().toFile(file);
+  await sharp([red, blue], { join: { animated: true } })
+    .gif()
+    .toFile(file);
   const meta = await sharp(file).metadata();
   assert.equal(meta.pages, 2);
   const img = await decodeImage(file);
@@ -80,7 +86,10 @@ test('GIF: the first frame of an animation', async () => {
 
 test('EXIF orientation is applied (orientation 6: rotate 90° clockwise)', async () => {
   const file = join(tmp, 'rotated.jpg');
-  await sharp(card(), RAW).jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).withMetadata({ orientation: 6 }).toFile(file);
+  await sharp(card(), RAW)
+    .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+    .withMetadata({ orientation: 6 })
+    .toFile(file);
   const img = await decodeImage(file);
   assert.deepEqual([img.width, img.height], [4, 6]);
   // Top-left of the rotated image is the source's bottom-left quadrant (blue); top-right is red.
@@ -114,13 +123,21 @@ test('RGBA: alpha dropped by default (as the reference), composited over a backg
 test('grey (with and without alpha) becomes three equal channels; CMYK becomes RGB as Pillow converts it', async () => {
   const grey = Buffer.from([0, 50, 100, 150, 200, 250]);
   const g = join(tmp, 'grey.png');
-  await sharp(grey, { raw: { width: 3, height: 2, channels: 1 } }).png().toFile(g);
+  await sharp(grey, { raw: { width: 3, height: 2, channels: 1 } })
+    .png()
+    .toFile(g);
   const ga = join(tmp, 'grey-alpha.png');
   const ga2 = Buffer.from([0, 0, 50, 60, 100, 120, 150, 180, 200, 240, 250, 255]);
-  await sharp(ga2, { raw: { width: 3, height: 2, channels: 2 } }).png().toFile(ga);
+  await sharp(ga2, { raw: { width: 3, height: 2, channels: 2 } })
+    .png()
+    .toFile(ga);
   for (const f of [g, ga]) {
     const img = await decodeImage(f);
-    assert.deepEqual([...img.data], [...grey].flatMap((v) => [v, v, v]), f);
+    assert.deepEqual(
+      [...img.data],
+      [...grey].flatMap((v) => [v, v, v]),
+      f,
+    );
   }
   const cmyk = join(tmp, 'cmyk.jpg');
   await sharp(card(), RAW).toColourspace('cmyk').jpeg({ quality: 100 }).toFile(cmyk);
@@ -173,7 +190,12 @@ function pngBomb(): Buffer {
   ihdr.writeUInt32BE(100_000, 0);
   ihdr.writeUInt32BE(100_000, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1000))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 test('bad files give an ImageDecodeError naming the file', async () => {
@@ -196,7 +218,10 @@ test('bad files give an ImageDecodeError naming the file', async () => {
   await rejects(join(tmp, 'truncated.png'), /cannot decode png/);
   await rejects(join(tmp, 'garbage.png'), /not a readable image/);
   await rejects(join(tmp, 'corrupt.png'), /cannot decode png|not a readable image/);
-  await rejects(join(tmp, 'bomb.png'), /100000x100000 = 10000000000 pixels, over the limit of 89478485 .*decompression bomb/);
+  await rejects(
+    join(tmp, 'bomb.png'),
+    /100000x100000 = 10000000000 pixels, over the limit of 89478485 .*decompression bomb/,
+  );
   await rejects(join(tmp, 'missing.png'), /cannot read image: ENOENT/);
   await rejects(join(GOLDEN, 'images', 'a.jpg'), /64x48 = 3072 pixels, over the limit of 3000/, { maxPixels: 3000 });
   assert.equal((await decodeImage(join(GOLDEN, 'images', 'a.jpg'), { maxPixels: 3072 })).width, 64);
@@ -205,5 +230,8 @@ test('bad files give an ImageDecodeError naming the file', async () => {
 test('bytes in memory decode too, errors then carry the given name', async () => {
   const img = await decodeImage(readFileSync(join(GOLDEN, 'images', 'f.png')), { name: 'upload-1' });
   assert.deepEqual([img.width, img.height], [32, 32]);
-  await assert.rejects(decodeImage(new Uint8Array(0), { name: 'upload-2' }), /^ImageDecodeError: upload-2: empty file|upload-2: empty file/);
+  await assert.rejects(
+    decodeImage(new Uint8Array(0), { name: 'upload-2' }),
+    /^ImageDecodeError: upload-2: empty file|upload-2: empty file/,
+  );
 });

@@ -53,7 +53,10 @@ test('decoding matches PIL: PNG exactly, JPEG within mean 1 / max 8 levels', asy
 });
 
 async function maxDiff(processor: 'vit' | 'clip', backend: Backend): Promise<Map<string, number>> {
-  const cfg = parseImageProcessorConfig(processor === 'vit' ? cases.vit_processor : cases.clip_processor, `image_reference.json#${processor}_processor`);
+  const cfg = parseImageProcessorConfig(
+    processor === 'vit' ? cases.vit_processor : cases.clip_processor,
+    `image_reference.json#${processor}_processor`,
+  );
   const out = new Map<string, number>();
   for (const name of NAMES) {
     const batch = processImages(cfg, [await decodeImage(join(DIR, name))], { backend });

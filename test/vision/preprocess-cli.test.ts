@@ -21,7 +21,17 @@ for (const model of ['vit', 'clip'] as const) {
   for (const backend of ['torchvision', 'pil'] as const) {
     test(`${model} (${backend} backend): pixel_values of all six images against transformers`, () => {
       const out = join(tmp, `${model}-${backend}.safetensors`);
-      const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', model), '--backend', backend, '--out', out, '--json', ...NAMES.map((n) => join(IMAGES, n))]);
+      const r = runCli([
+        'preprocess',
+        '--processor',
+        join(GOLDEN, 'models', model),
+        '--backend',
+        backend,
+        '--out',
+        out,
+        '--json',
+        ...NAMES.map((n) => join(IMAGES, n)),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const summary = JSON.parse(r.stdout) as { pixel_values: number[]; images: { width: number }[] };
       assert.deepEqual(summary.pixel_values, [6, 3, 32, 32]);
@@ -49,14 +59,27 @@ for (const model of ['vit', 'clip'] as const) {
 
 test('ViLT writes pixel_mask (int64) for images of different sizes', () => {
   const out = join(tmp, 'vilt.safetensors');
-  const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vilt', 'preprocessor_config.json'), '--out', out, join(IMAGES, 'a.jpg'), join(IMAGES, 'e.jpg')]);
+  const r = runCli([
+    'preprocess',
+    '--processor',
+    join(GOLDEN, 'models', 'vilt', 'preprocessor_config.json'),
+    '--out',
+    out,
+    join(IMAGES, 'a.jpg'),
+    join(IMAGES, 'e.jpg'),
+  ]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /pixel_values \[2, 3, 48, 40\], pixel_mask \[2, 48, 40\] \(ViltImageProcessor, torchvision backend\)/);
+  assert.match(
+    r.stdout,
+    /pixel_values \[2, 3, 48, 40\], pixel_mask \[2, 48, 40\] \(ViltImageProcessor, torchvision backend\)/,
+  );
   const t = readSafetensors(out).tensors;
   const mask = t.get('pixel_mask')!;
   assert.equal(mask.dtype, 'int64');
   assert.deepEqual(mask.shape, [2, 48, 40]);
-  const m = new BigInt64Array(mask.data.buffer.slice(mask.data.byteOffset, mask.data.byteOffset + mask.data.byteLength));
+  const m = new BigInt64Array(
+    mask.data.buffer.slice(mask.data.byteOffset, mask.data.byteOffset + mask.data.byteLength),
+  );
   const ones = (i: number): number => m.subarray(i * 1920, (i + 1) * 1920).reduce((s, v) => s + Number(v), 0);
   assert.deepEqual([ones(0), ones(1)], [32 * 40, 48 * 16]);
 });
@@ -65,16 +88,36 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
   const bad = join(tmp, 'broken.jpg');
   writeFileSync(bad, readFileSync(join(IMAGES, 'a.jpg')).subarray(0, 900));
   const out = join(tmp, 'never.safetensors');
-  const r = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--out', out, join(IMAGES, 'a.jpg'), bad]);
+  const r = runCli([
+    'preprocess',
+    '--processor',
+    join(GOLDEN, 'models', 'clip'),
+    '--out',
+    out,
+    join(IMAGES, 'a.jpg'),
+    bad,
+  ]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, new RegExp(`tandem preprocess: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot decode jpeg`));
+  assert.match(
+    r.stderr,
+    new RegExp(`tandem preprocess: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot decode jpeg`),
+  );
   assert.equal(existsSync(out), false);
   const empty = join(tmp, 'empty.png');
   writeFileSync(empty, '');
   const e = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--out', out, empty]);
   assert.equal(e.status, 2);
   assert.match(e.stderr, /empty\.png: empty file \(0 bytes\)/);
-  const big = runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'clip'), '--max-pixels', '1000', '--out', out, join(IMAGES, 'a.jpg')]);
+  const big = runCli([
+    'preprocess',
+    '--processor',
+    join(GOLDEN, 'models', 'clip'),
+    '--max-pixels',
+    '1000',
+    '--out',
+    out,
+    join(IMAGES, 'a.jpg'),
+  ]);
   assert.equal(big.status, 2);
   assert.match(big.stderr, /a\.jpg: image is 64x48 = 3072 pixels, over the limit of 1000/);
   const cfg = join(tmp, 'preprocessor_config.json');
@@ -84,8 +127,23 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
   assert.match(c.stderr, /preprocessor_config\.json: field 'resample': unknown resample code 42/);
   assert.equal(runCli(['preprocess', '--processor', cfg, join(IMAGES, 'a.jpg')]).status, 2);
   assert.match(runCli(['preprocess', '--out', out, join(IMAGES, 'a.jpg')]).stderr, /--processor is required/);
-  assert.match(runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--out', out]).stderr, /no images given/);
-  assert.match(runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--backend', 'cv2', '--out', out, join(IMAGES, 'a.jpg')]).stderr, /--backend expects torchvision or pil/);
+  assert.match(
+    runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--out', out]).stderr,
+    /no images given/,
+  );
+  assert.match(
+    runCli([
+      'preprocess',
+      '--processor',
+      join(GOLDEN, 'models', 'vit'),
+      '--backend',
+      'cv2',
+      '--out',
+      out,
+      join(IMAGES, 'a.jpg'),
+    ]).stderr,
+    /--backend expects torchvision or pil/,
+  );
   assert.equal(existsSync(out), false);
   const h = runCli(['preprocess', '--help']);
   assert.equal(h.status, 0);
@@ -103,5 +161,8 @@ test('--background composites transparent pixels (RGBA c.png) instead of droppin
   let brighter = 0;
   for (let i = 0; i < a.length; i++) if (b[i]! > a[i]! + 0.01) brighter++;
   assert.ok(brighter > 100, `${brighter} values brighter on white`);
-  assert.match(runCli([...args, white, '--background', '300,0,0']).stderr, /--background expects white, black or R,G,B/);
+  assert.match(
+    runCli([...args, white, '--background', '300,0,0']).stderr,
+    /--background expects white, black or R,G,B/,
+  );
 });

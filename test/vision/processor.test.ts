@@ -6,8 +6,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PixelImage, RgbImage } from '../../src/vision/image.js';
-import { loadImageProcessorConfig, parseImageProcessorConfig, processImages, resizedSize } from '../../src/vision/processor.js';
-import { centerCrop, shortestEdgeSize, shortestLongestEdgeSize, toPixelValues, viltSize } from '../../src/vision/transforms.js';
+import {
+  loadImageProcessorConfig,
+  parseImageProcessorConfig,
+  processImages,
+  resizedSize,
+} from '../../src/vision/processor.js';
+import {
+  centerCrop,
+  shortestEdgeSize,
+  shortestLongestEdgeSize,
+  toPixelValues,
+  viltSize,
+} from '../../src/vision/transforms.js';
 import { GOLDEN } from '../helpers/cli.js';
 
 const MODELS = join(GOLDEN, 'models');
@@ -41,26 +52,54 @@ test('class defaults fill missing fields; integer sizes follow each class (squar
   assert.deepEqual(deit.image_mean, [0.485, 0.456, 0.406]);
   assert.equal(deit.do_center_crop, true);
   const beit = parseImageProcessorConfig({ image_processor_type: 'BeitImageProcessorFast', size: 64, crop_size: 48 });
-  assert.deepEqual([beit.family, beit.size, beit.crop_size], ['beit', { height: 64, width: 64 }, { height: 48, width: 48 }]);
+  assert.deepEqual(
+    [beit.family, beit.size, beit.crop_size],
+    ['beit', { height: 64, width: 64 }, { height: 48, width: 48 }],
+  );
   const clip = parseImageProcessorConfig({ feature_extractor_type: 'CLIPFeatureExtractor', size: 224 });
   assert.deepEqual(clip.size, { shortest_edge: 224 });
   assert.equal(clip.do_convert_rgb, true);
-  const vit = parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', size: [20, 30], image_mean: 0.25 });
+  const vit = parseImageProcessorConfig({
+    image_processor_type: 'ViTImageProcessor',
+    size: [20, 30],
+    image_mean: 0.25,
+  });
   assert.deepEqual(vit.size, { height: 20, width: 30 });
   assert.deepEqual(vit.image_mean, [0.25, 0.25, 0.25]);
   assert.equal(parseImageProcessorConfig({ size: 8 }, 'x.json', 'vilt').size.shortest_edge, 8);
 });
 
 test('bad configs name the file and the field', () => {
-  assert.throws(() => parseImageProcessorConfig({ image_processor_type: 'DetrImageProcessor' }, 'm/preprocessor_config.json'), /m\/preprocessor_config.json: image_processor_type 'DetrImageProcessor' is not supported \(supported: ViTImageProcessor, /);
-  assert.throws(() => parseImageProcessorConfig({}, 'a.json'), /a.json: no 'image_processor_type' or 'feature_extractor_type' field/);
-  assert.throws(() => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', resample: 7 }, 'a.json'), /a.json: field 'resample': unknown resample code 7/);
-  assert.throws(() => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', size: { height: 10 } }, 'a.json'), /a.json: field 'size' must be an object with \{height, width\} or \{shortest_edge\}/);
-  assert.throws(() => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', image_std: [1, 0, 1] }, 'a.json'), /field 'image_std' must be non-zero numbers/);
-  assert.throws(() => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', do_resize: 'yes' }, 'a.json'), /field 'do_resize' must be true or false, got "yes"/);
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: 'DetrImageProcessor' }, 'm/preprocessor_config.json'),
+    /m\/preprocessor_config.json: image_processor_type 'DetrImageProcessor' is not supported \(supported: ViTImageProcessor, /,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({}, 'a.json'),
+    /a.json: no 'image_processor_type' or 'feature_extractor_type' field/,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', resample: 7 }, 'a.json'),
+    /a.json: field 'resample': unknown resample code 7/,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', size: { height: 10 } }, 'a.json'),
+    /a.json: field 'size' must be an object with \{height, width\} or \{shortest_edge\}/,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', image_std: [1, 0, 1] }, 'a.json'),
+    /field 'image_std' must be non-zero numbers/,
+  );
+  assert.throws(
+    () => parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', do_resize: 'yes' }, 'a.json'),
+    /field 'do_resize' must be true or false, got "yes"/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'tandem-proc-'));
   writeFileSync(join(dir, 'preprocessor_config.json'), '{"size": ');
-  assert.throws(() => loadImageProcessorConfig(dir), (e: Error) => e.message.startsWith(join(dir, 'preprocessor_config.json') + ': not valid JSON'));
+  assert.throws(
+    () => loadImageProcessorConfig(dir),
+    (e: Error) => e.message.startsWith(join(dir, 'preprocessor_config.json') + ': not valid JSON'),
+  );
   assert.throws(() => loadImageProcessorConfig(join(dir, 'nothing')), /nothing: cannot read processor config/);
 });
 
@@ -89,7 +128,12 @@ test('centre crop offsets truncate; padding of a too-small image differs between
 });
 
 test('rescale + normalise in float32 as each backend rounds', () => {
-  const img: PixelImage = { width: 3, height: 1, channels: 3, data: Uint8Array.from([0, 255, 128, 255, 0, 128, 128, 128, 128]) };
+  const img: PixelImage = {
+    width: 3,
+    height: 1,
+    channels: 3,
+    data: Uint8Array.from([0, 255, 128, 255, 0, 128, 128, 128, 128]),
+  };
   const o = { doRescale: true, rescaleFactor: 1 / 255, doNormalize: true, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
   const tv = toPixelValues(img, o, 'torchvision');
   // CHW: channel 0 holds pixels 0, 1, 2 = 0, 255, 128.
@@ -111,7 +155,8 @@ test('ViLT pads a batch of different sizes to the largest and returns an int64 p
   assert.deepEqual(out.shape, [2, 3, 48, 40]);
   assert.ok(out.pixel_mask);
   assert.deepEqual(out.pixel_mask.shape, [2, 48, 40]);
-  const ones = (i: number): number => out.pixel_mask!.data.subarray(i * 48 * 40, (i + 1) * 48 * 40).reduce((s, v) => s + Number(v), 0);
+  const ones = (i: number): number =>
+    out.pixel_mask!.data.subarray(i * 48 * 40, (i + 1) * 48 * 40).reduce((s, v) => s + Number(v), 0);
   assert.equal(ones(0), 32 * 40);
   assert.equal(ones(1), 48 * 16);
   assert.equal(out.pixel_mask.data[0 * 48 * 40 + 31 * 40 + 39], 1n);
@@ -125,19 +170,33 @@ test('ViLT pads a batch of different sizes to the largest and returns an int64 p
 });
 
 test('processors without padding refuse a batch whose images come out in different sizes', () => {
-  const cfg = parseImageProcessorConfig({ image_processor_type: 'CLIPImageProcessor', size: { shortest_edge: 16 }, do_center_crop: false });
-  assert.throws(() => processImages(cfg, [synthetic(20, 20), synthetic(40, 20)], { names: ['x.png', 'y.png'] }), /y.png becomes 32x16 but x.png becomes 16x16/);
+  const cfg = parseImageProcessorConfig({
+    image_processor_type: 'CLIPImageProcessor',
+    size: { shortest_edge: 16 },
+    do_center_crop: false,
+  });
+  assert.throws(
+    () => processImages(cfg, [synthetic(20, 20), synthetic(40, 20)], { names: ['x.png', 'y.png'] }),
+    /y.png becomes 32x16 but x.png becomes 16x16/,
+  );
   const ok = processImages(cfg, [synthetic(20, 20), synthetic(30, 30)]);
   assert.deepEqual(ok.shape, [2, 3, 16, 16]);
   assert.equal(ok.pixel_mask, undefined);
 });
 
 test('DeiT-style resize then centre crop; filters only PIL has need the pil backend', () => {
-  const cfg = parseImageProcessorConfig({ image_processor_type: 'DeiTImageProcessor', size: { height: 20, width: 20 }, crop_size: { height: 12, width: 12 } });
+  const cfg = parseImageProcessorConfig({
+    image_processor_type: 'DeiTImageProcessor',
+    size: { height: 20, width: 20 },
+    crop_size: { height: 12, width: 12 },
+  });
   const out = processImages(cfg, [synthetic(50, 30)]);
   assert.deepEqual(out.shape, [1, 3, 12, 12]);
   const lanczos = { ...cfg, resample: 1 };
-  assert.throws(() => processImages(lanczos, [synthetic(50, 30)], { names: ['p.jpg'] }), /p.jpg: resample 1 \(lanczos\) exists only in the PIL backend/);
+  assert.throws(
+    () => processImages(lanczos, [synthetic(50, 30)], { names: ['p.jpg'] }),
+    /p.jpg: resample 1 \(lanczos\) exists only in the PIL backend/,
+  );
   assert.deepEqual(processImages(lanczos, [synthetic(50, 30)], { backend: 'pil' }).shape, [1, 3, 12, 12]);
   assert.throws(() => processImages(cfg, []), /no images/);
 });

@@ -69,7 +69,12 @@ test('resizePil reproduces Pillow byte for byte (all six filters, down- and upsc
   }
 });
 
-const row = (values: number[]): PixelImage => ({ width: values.length, height: 1, channels: 1, data: Uint8Array.from(values) });
+const row = (values: number[]): PixelImage => ({
+  width: values.length,
+  height: 1,
+  channels: 1,
+  data: Uint8Array.from(values),
+});
 
 test('bilinear 4 -> 2 uses the antialiasing support: weights 3/7, 3/7, 1/7', () => {
   // out[0] = (0*3 + 100*3 + 200) / 7 = 71.4, out[1] = (100 + 200*3 + 100*3) / 7 = 142.9
@@ -89,8 +94,14 @@ test('bicubic overshoot is clamped to 0..255 and a constant image stays constant
   assert.ok(up.includes(255) && up.includes(0));
   const flat: PixelImage = { width: 7, height: 5, channels: 3, data: new Uint8Array(105).fill(77) };
   for (const f of ['bilinear', 'bicubic'] as const) {
-    assert.ok(resizePil(flat, 3, 11, f).data.every((v) => v === 77), `pil ${f}`);
-    assert.ok(resizeTorchvision(flat, 3, 11, f).data.every((v) => v === 77), `torch ${f}`);
+    assert.ok(
+      resizePil(flat, 3, 11, f).data.every((v) => v === 77),
+      `pil ${f}`,
+    );
+    assert.ok(
+      resizeTorchvision(flat, 3, 11, f).data.every((v) => v === 77),
+      `torch ${f}`,
+    );
   }
 });
 

@@ -3,7 +3,12 @@
 import { existsSync } from 'node:fs';
 import { writeSafetensors } from '../../io/safetensors.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError } from '../../vision/decode.js';
-import { loadImageProcessorConfig, processImages, type Backend, type ImageProcessorConfig } from '../../vision/processor.js';
+import {
+  loadImageProcessorConfig,
+  processImages,
+  type Backend,
+  type ImageProcessorConfig,
+} from '../../vision/processor.js';
 import type { RgbImage } from '../../vision/image.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
@@ -47,15 +52,20 @@ async function resolveProcessor(spec: string): Promise<ImageProcessorConfig> {
     }
   }
   // Not a local path: a Hub id, resolved through the Hub cache module when it is present.
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec)) throw new CliError(`--processor: '${spec}' is neither an existing file or folder nor a Hub model id`);
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec))
+    throw new CliError(`--processor: '${spec}' is neither an existing file or folder nor a Hub model id`);
   let hub: { resolveModelFolder?: (id: string, opts?: unknown) => Promise<string> | string };
   try {
     const modulePath = '../../io/hub.js';
     hub = (await import(modulePath)) as typeof hub;
   } catch {
-    throw new CliError(`--processor: '${spec}' is not a local path, and Hub downloads are not available in this build (src/io/hub.ts missing)`, EXIT.failure);
+    throw new CliError(
+      `--processor: '${spec}' is not a local path, and Hub downloads are not available in this build (src/io/hub.ts missing)`,
+      EXIT.failure,
+    );
   }
-  if (typeof hub.resolveModelFolder !== 'function') throw new CliError(`--processor: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
+  if (typeof hub.resolveModelFolder !== 'function')
+    throw new CliError(`--processor: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
   const folder = await hub.resolveModelFolder(spec);
   try {
     return loadImageProcessorConfig(folder);
@@ -83,7 +93,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.out) throw new CliError(`--out is required\n\n${HELP}`);
   if (positionals.length === 0) throw new CliError(`no images given\n\n${HELP}`);
   const backend = (values.backend ?? 'torchvision') as Backend;
-  if (backend !== 'torchvision' && backend !== 'pil') throw new CliError(`--backend expects torchvision or pil, got '${values.backend}'`);
+  if (backend !== 'torchvision' && backend !== 'pil')
+    throw new CliError(`--backend expects torchvision or pil, got '${values.backend}'`);
   const background = parseBackground(values.background);
   const maxPixels = intFlag('max-pixels', values['max-pixels'], DEFAULT_MAX_PIXELS)!;
   if (maxPixels <= 0) throw new CliError(`--max-pixels expects a positive integer, got ${maxPixels}`);
@@ -107,7 +118,8 @@ export async function run(argv: string[]): Promise<number> {
   const tensors: Record<string, { dtype: 'float32' | 'int64'; shape: number[]; data: ArrayBufferView }> = {
     pixel_values: { dtype: 'float32', shape: [...batch.shape], data: batch.pixel_values },
   };
-  if (batch.pixel_mask) tensors.pixel_mask = { dtype: 'int64', shape: [...batch.pixel_mask.shape], data: batch.pixel_mask.data };
+  if (batch.pixel_mask)
+    tensors.pixel_mask = { dtype: 'int64', shape: [...batch.pixel_mask.shape], data: batch.pixel_mask.data };
   const metadata = { image_processor_type: cfg.image_processor_type, backend, images: JSON.stringify(positionals) };
   try {
     writeSafetensors(values.out, tensors, metadata);
@@ -123,6 +135,9 @@ export async function run(argv: string[]): Promise<number> {
     images: positionals.map((file, i) => ({ file, width: images[i]!.width, height: images[i]!.height })),
   };
   if (values.json) console.log(JSON.stringify(summary));
-  else console.log(`wrote ${values.out}: pixel_values [${batch.shape.join(', ')}]${batch.pixel_mask ? `, pixel_mask [${batch.pixel_mask.shape.join(', ')}]` : ''} (${cfg.image_processor_type}, ${backend} backend)`);
+  else
+    console.log(
+      `wrote ${values.out}: pixel_values [${batch.shape.join(', ')}]${batch.pixel_mask ? `, pixel_mask [${batch.pixel_mask.shape.join(', ')}]` : ''} (${cfg.image_processor_type}, ${backend} backend)`,
+    );
   return EXIT.ok;
 }
