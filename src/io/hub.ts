@@ -162,6 +162,13 @@ function readRef(storage: string, revision: string): string | null {
   }
 }
 
+/** Revisions name files under refs/, so they must be plain relative names (`main`, `v1.0`, `refs/pr/1`). */
+function checkRevision(revision: string): string {
+  if (!safeRepoPath(revision))
+    throw new Error(`revision ${JSON.stringify(revision)} is not a valid branch, tag or commit name`);
+  return revision;
+}
+
 /** The cached snapshot folder of a revision, or null when it was never downloaded. */
 export function cachedSnapshot(repoId: string, revision = 'main', env: NodeJS.ProcessEnv = process.env): string | null {
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
@@ -371,8 +378,12 @@ const MAX_STALLED_RETRIES = 5;
 async function fetchInto(ctx: Ctx, meta: FileMeta, file: string, incomplete: string): Promise<void> {
   let stalls = 0;
   for (;;) {
-    const start = fileSize(incomplete);
+    let start = fileSize(incomplete);
     if (start === meta.size && start > 0) return; // finished by an earlier attempt
+    if (start > meta.size) {
+      rmSync(incomplete, { force: true }); // left by a different file version: useless
+      start = 0;
+    }
     const extra: Record<string, string> = { 'accept-encoding': 'identity' };
     if (start > 0) extra.range = `bytes=${start}-`;
     const { res } = await follow(ctx, 'GET', meta.downloadUrl, extra, null, true);
@@ -586,7 +597,7 @@ export async function resolveModelFolder(idOrPath: string, opts: HubOptions = {}
     );
   }
   const env = opts.env ?? process.env;
-  const revision = opts.revision ?? 'main';
+  const revision = checkRevision(opts.revision ?? 'main');
   const repoId = idOrPath;
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
 
@@ -632,7 +643,7 @@ export async function downloadHubFile(
   if (!isRepoId(repoId)) throw new Error(`${repoId}: not a valid Hub repo id (expected org/name)`);
   if (!safeRepoPath(file)) throw new Error(`${file}: not a valid path inside a repo`);
   const env = opts.env ?? process.env;
-  const revision = opts.revision ?? 'main';
+  const revision = checkRevision(opts.revision ?? 'main');
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
   const cached = (): string | null => {
     const snap = cachedSnapshot(repoId, revision, env);

@@ -153,6 +153,18 @@ test('a download cut in the middle resumes with a Range request', async () => {
     );
     assert.deepEqual(readFileSync(join(dir, 'model.safetensors')), model);
     assert.ok(!existsSync(join(cache, STORAGE, 'blobs', `${modelSha}.incomplete`)));
+
+    // One longer than the file cannot be a prefix of it: discarded, downloaded from the start.
+    rmSync(join(cache, STORAGE), { recursive: true });
+    mkdirSync(join(cache, STORAGE, 'blobs'), { recursive: true });
+    writeFileSync(join(cache, STORAGE, 'blobs', `${modelSha}.incomplete`), Buffer.alloc(model.byteLength + 1));
+    hub.requests.length = 0;
+    await resolveModelFolder(REPO, { env, onProgress: false });
+    assert.deepEqual(
+      hub.requests.filter((r) => r.server === 'cdn').map((r) => r.range),
+      [undefined],
+    );
+    assert.deepEqual(readFileSync(join(dir, 'model.safetensors')), model);
   });
 });
 
@@ -214,6 +226,10 @@ test('bad ids, unknown revisions and pickle-only repos give clear errors', async
     await assert.rejects(
       resolveModelFolder(REPO, { env, revision: 'v9', onProgress: false }),
       /revision not found in 'tandem-test\/tiny-bert'/,
+    );
+    await assert.rejects(
+      resolveModelFolder(REPO, { env, revision: '../../escape' }),
+      /revision "..\/..\/escape" is not a valid branch/,
     );
     hub.files.delete('model.safetensors');
     await assert.rejects(
