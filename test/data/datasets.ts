@@ -120,3 +120,75 @@ export function buildMmhs(): string {
   put(join(dir, 'img_txt', '1063020048816660480.json'), JSON.stringify({ img_text: 'TEXT IN THE IMAGE' }));
   return dir;
 }
+
+/** MVSA-Multiple: three annotators per post. */
+export function buildMvsaMultiple(): string {
+  const dir = tempDir('mvsa-multiple-');
+  put(
+    join(dir, 'labelResultAll.txt'),
+    [
+      'ID\ttext,image\ttext,image\ttext,image',
+      '10\tpositive,positive\tpositive,neutral\tnegative,positive',
+      '11\tneutral,negative\tneutral,negative\tpositive,neutral',
+      '12\tpositive,negative\tpositive,negative\tneutral,neutral',
+      '13\tpositive,positive\tnegative,neutral\tneutral,negative',
+    ].join('\n'),
+  );
+  for (const [k, id] of ['10', '11', '12', '13'].entries()) {
+    put(join(dir, 'data', `${id}.txt`), `post ${id}`);
+    putPng(join(dir, 'data', `${id}.png`), k);
+  }
+  return dir;
+}
+
+/** MMSD2.0: text_json_final/ and dataset_image/. */
+export function buildMmsd2(): string {
+  const dir = tempDir('mmsd2-');
+  put(join(dir, 'text_json_final', 'train.json'), JSON.stringify([{ image_id: '100', text: 'great , another monday', label: 0 }, { image_id: '104', text: 'no image', label: 0 }]));
+  put(join(dir, 'text_json_final', 'valid.json'), JSON.stringify([{ image_id: '200', text: 'love waiting', label: 1 }]));
+  put(join(dir, 'text_json_final', 'test.json'), JSON.stringify([{ image_id: '300', text: 'i love it', label: 0 }]));
+  for (const [k, id] of ['100', '200', '300'].entries()) putPng(join(dir, 'dataset_image', `${id}.jpg`), k);
+  return dir;
+}
+
+/** MICD: data_key_mic.csv with the rehydrated text column, spc_imgs_twitter/<id>_1.jpg. */
+export function buildMicd(): string {
+  const dir = tempDir('micd-');
+  put(join(dir, 'data_key_mic.csv'), 'id,domain,year,month,label,split,text\n1295433508505214976,food,2020,8,1,train,#ad try this\n895729456450588673,lifestyle,2017,8,0,val,my morning\n1098143784855093248,fitness,2019,2,0,test,no image\n');
+  putJpeg(join(dir, 'spc_imgs_twitter', '1295433508505214976_1.jpg'));
+  putPng(join(dir, 'spc_imgs_twitter', '895729456450588673_1.jpg'), 3);
+  return dir;
+}
+
+/** The paper's key CSV with images found by id. */
+export function buildPaperKey(): string {
+  const dir = tempDir('paper-key-');
+  put(join(dir, 'data_key_msd.csv'), 'tweet_id,text,label,split,label_auto\n10,yeah right,1,train,1\n11,fine,0,dev,0\n12,ok,0,test,1\n13,gone,1,test,1\n');
+  putPng(join(dir, 'images', '10.png'));
+  putJpeg(join(dir, '11.jpg'));
+  putPng(join(dir, 'dataset_image', '12.jpg'), 5);
+  return dir;
+}
+
+/**
+ * A generic file with leakage: the same text (up to case, spacing and t.co links) in train and test, the same
+ * image bytes under two names in train and dev, an unreadable image and an empty text-only post.
+ */
+export function buildGenericLeaky(): string {
+  const dir = tempDir('generic-');
+  putPng(join(dir, 'img', 'x1.png'), 1);
+  putPng(join(dir, 'img', 'x2.png'), 2);
+  putPng(join(dir, 'img', 'x3.png'), 1); // same bytes as x1.png
+  put(join(dir, 'img', 'bad.jpg'), '<html>404</html>');
+  put(
+    join(dir, 'posts.jsonl'),
+    jsonl([
+      { id: 'a', text: 'Same words here http://t.co/1', image: 'img/x1.png', label: 'pos', split: 'train' },
+      { id: 'b', text: 'same  words HERE https://t.co/2', image: 'img/x2.png', label: 'neg', split: 'test' },
+      { id: 'c', text: 'unique c', image: 'img/x3.png', label: 'pos', split: 'dev' },
+      { id: 'd', text: 'unique d', image: 'img/bad.jpg', label: 'neg', split: 'train' },
+      { id: 'e', text: '', image: null, label: 'neg', split: 'train' },
+    ]),
+  );
+  return dir;
+}

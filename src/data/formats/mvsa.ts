@@ -64,7 +64,8 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
     for (const cell of ann) {
       const parts = cell.split(',').map((p) => p.trim().toLowerCase());
       if (parts.length !== 2 || !VALID.has(parts[0]!) || !VALID.has(parts[1]!)) {
-        throw new DataError(`${at}: expected 'text_label,image_label' with labels positive/neutral/negative, found '${cell}'`);
+        const hint = parts.length < 2 ? ' (truncated line?)' : '';
+        throw new DataError(`${at}: expected 'text_label,image_label' with labels positive/neutral/negative, found '${cell}'${hint}`);
       }
       textVotes.push(parts[0]!);
       imageVotes.push(parts[1]!);
