@@ -674,3 +674,32 @@ export function isBlobLink(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * One file of a model, given as the file itself, a model folder, or a Hub repo id (for commands such as
+ * `tandem tokenize --tokenizer <tokenizer.json|model dir|Hub id>`). From the Hub only that file and the small
+ * configuration files beside it are fetched, not the weights.
+ */
+export async function resolveModelFile(
+  fileOrFolderOrId: string,
+  fileName: string,
+  opts: HubOptions = {},
+): Promise<string> {
+  if (existsSync(fileOrFolderOrId) && statSync(fileOrFolderOrId).isFile()) return fileOrFolderOrId;
+  const local = existsSync(fileOrFolderOrId);
+  const allowPatterns = opts.allowPatterns ?? [
+    fileName,
+    'config.json',
+    'tokenizer_config.json',
+    'special_tokens_map.json',
+  ];
+  const dir = await resolveModelFolder(fileOrFolderOrId, { ...opts, allowPatterns });
+  const path = join(dir, ...fileName.split('/'));
+  if (!existsSync(path)) {
+    if (local) throw new Error(`${dir}: no ${fileName}`);
+    throw new Error(
+      `${fileOrFolderOrId}@${opts.revision ?? 'main'}: the repository has no ${fileName} (snapshot ${dir})`,
+    );
+  }
+  return path;
+}

@@ -17,6 +17,7 @@ import {
   downloadHubFile,
   hubCacheDir,
   matchesPattern,
+  resolveModelFile,
   resolveModelFolder,
   stderrProgress,
   type DownloadProgress,
@@ -287,6 +288,28 @@ test('progress on stderr: a redrawn bar with bytes/s on a TTY, one line per file
     log({ repoId: 'o/n', file: 'config.json', received, total: 885, bytesPerSecond: 0, done: false });
   log({ repoId: 'o/n', file: 'config.json', received: 885, total: 885, bytesPerSecond: 0, done: true });
   assert.deepEqual(out, ['downloading o/n/config.json (885 B)\n']);
+});
+
+test('resolveModelFile: a file as is, a folder joined, a Hub id fetching only that file and the small configs', async () => {
+  await withHub(async (hub, env) => {
+    assert.equal(
+      await resolveModelFile(join(BERT, 'tokenizer.json'), 'tokenizer.json', { env }),
+      join(BERT, 'tokenizer.json'),
+    );
+    assert.equal(await resolveModelFile(BERT, 'tokenizer.json', { env }), join(BERT, 'tokenizer.json'));
+    await assert.rejects(
+      resolveModelFile(BERT, 'preprocessor_config.json', { env }),
+      new RegExp(`${BERT}: no preprocessor_config.json$`),
+    );
+    const path = await resolveModelFile(REPO, 'tokenizer.json', { env, onProgress: false });
+    assert.equal(path, join(env.HF_HOME!, 'hub', STORAGE, 'snapshots', hub.commit, 'tokenizer.json'));
+    assert.deepEqual(readdirSync(join(path, '..')).sort(), ['config.json', 'tokenizer.json']);
+    assert.equal(hub.requests.filter((r) => r.server === 'cdn').length, 0, 'weights not fetched');
+    await assert.rejects(
+      resolveModelFile(REPO, 'preprocessor_config.json', { env, onProgress: false }),
+      /tandem-test\/tiny-bert@main: the repository has no preprocessor_config\.json/,
+    );
+  });
 });
 
 function lstatExists(p: string): boolean {
