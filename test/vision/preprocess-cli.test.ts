@@ -2,7 +2,7 @@
 // compared with transformers' pixel_values; ViLT's pixel_mask; errors and exit codes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/io/safetensors.js';
@@ -165,4 +165,32 @@ test('--background composites transparent pixels (RGBA c.png) instead of droppin
     runCli([...args, white, '--background', '300,0,0']).stderr,
     /--background expects white, black or R,G,B/,
   );
+});
+
+test('a Hub id is found in the Hub cache (offline), a missing one fails with exit 1, a missing path with exit 2', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'tandem-hub-'));
+  const commit = '0123456789abcdef0123456789abcdef01234567';
+  const repo = join(cache, 'models--org--tiny-clip');
+  mkdirSync(join(repo, 'snapshots', commit), { recursive: true });
+  mkdirSync(join(repo, 'refs'));
+  writeFileSync(join(repo, 'refs', 'main'), commit);
+  copyFileSync(
+    join(GOLDEN, 'models', 'clip', 'preprocessor_config.json'),
+    join(repo, 'snapshots', commit, 'preprocessor_config.json'),
+  );
+  const env = { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' };
+  const out = join(tmp, 'hub.safetensors');
+  const r = runCli(['preprocess', '--processor', 'org/tiny-clip', '--out', out, join(IMAGES, 'b.png')], { env });
+  assert.equal(r.status, 0, r.stderr);
+  const got = f32(readSafetensors(out).tensors.get('pixel_values')!.data);
+  assert.deepEqual(got, f32(ref.get('b.png.clip_pixel_values')!.data));
+  const missing = runCli(['preprocess', '--processor', 'org/absent', '--out', out, join(IMAGES, 'b.png')], { env });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /org\/absent@main is not in the cache/);
+  const path = runCli(
+    ['preprocess', '--processor', './nowhere/preprocessor_config.json', '--out', out, join(IMAGES, 'b.png')],
+    { env },
+  );
+  assert.equal(path.status, 2);
+  assert.match(path.stderr, /nowhere\/preprocessor_config.json: no such file or folder/);
 });

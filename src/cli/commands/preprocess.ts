@@ -1,6 +1,7 @@
 // `tandem preprocess`: images -> pixel_values (and pixel_mask) in a safetensors file, as a Hugging Face image
 // processor makes them, for checking inputs against Python.
 import { existsSync } from 'node:fs';
+import { resolveModelFolder } from '../../io/hub.js';
 import { writeSafetensors } from '../../io/safetensors.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError } from '../../vision/decode.js';
 import {
@@ -44,33 +45,22 @@ function parseBackground(v: string | undefined): [number, number, number] | unde
 }
 
 async function resolveProcessor(spec: string): Promise<ImageProcessorConfig> {
-  if (existsSync(spec)) {
+  let source = spec;
+  if (!existsSync(spec) && (/^(\.{1,2}[\\/]|[\\/]|~)/.test(spec) || spec.endsWith('.json'))) {
+    throw new CliError(`--processor: ${spec}: no such file or folder`);
+  }
+  if (!existsSync(spec)) {
+    // Not a local path: a Hub id, fetched (only its processor config) into the Hub cache, or found there offline.
     try {
-      return loadImageProcessorConfig(spec);
+      source = await resolveModelFolder(spec, { allowPatterns: ['preprocessor_config.json'] });
     } catch (e) {
-      throw new CliError((e as Error).message, EXIT.usage);
+      throw new CliError(`--processor: ${(e as Error).message}`, EXIT.failure);
     }
   }
-  // Not a local path: a Hub id, resolved through the Hub cache module when it is present.
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec))
-    throw new CliError(`--processor: '${spec}' is neither an existing file or folder nor a Hub model id`);
-  let hub: { resolveModelFolder?: (id: string, opts?: unknown) => Promise<string> | string };
   try {
-    const modulePath = '../../io/hub.js';
-    hub = (await import(modulePath)) as typeof hub;
-  } catch {
-    throw new CliError(
-      `--processor: '${spec}' is not a local path, and Hub downloads are not available in this build (src/io/hub.ts missing)`,
-      EXIT.failure,
-    );
-  }
-  if (typeof hub.resolveModelFolder !== 'function')
-    throw new CliError(`--processor: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
-  const folder = await hub.resolveModelFolder(spec);
-  try {
-    return loadImageProcessorConfig(folder);
+    return loadImageProcessorConfig(source);
   } catch (e) {
-    throw new CliError(`${spec}: ${(e as Error).message}`, EXIT.usage);
+    throw new CliError((e as Error).message, EXIT.usage);
   }
 }
 
