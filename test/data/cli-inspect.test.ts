@@ -98,3 +98,16 @@ test('bad input exits 2 naming the problem: path traversal, truncated label file
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--variant 'six-way' is not one of tir's: tir, image-adds, text-repr/);
 });
+
+test('data formats lists every format with its variants; data --help exits 0, data alone exits 2', () => {
+  const r = runCli(['data', 'formats', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(got), ['mvsa-single', 'mvsa-multiple', 'msd', 'mmsd2', 'tir', 'mhp', 'micd', 'hateful-memes', 'mmhs150k', 'paper-key', 'generic']);
+  assert.deepEqual(got.mmhs150k.variants, ['binary', 'six-way']);
+  assert.equal(runCli(['data', '--help']).status, 0);
+  assert.equal(runCli(['data']).status, 2);
+  const sub = runCli(['data', 'explode']);
+  assert.equal(sub.status, 2);
+  assert.match(sub.stderr, /unknown subcommand 'explode'/);
+});

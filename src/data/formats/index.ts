@@ -1,6 +1,6 @@
 // The registry of dataset formats: name -> loader, with a one-line description and the variants each accepts.
 import { loadGeneric } from '../generic.js';
-import type { LoadOptions, LoadResult } from '../rows.js';
+import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
 import { loadHatefulMemes } from './hateful-memes.js';
 import { loadMhp } from './mhp.js';
 import { loadMicd } from './micd.js';
@@ -36,9 +36,12 @@ export const FORMATS: Record<string, FormatInfo> = {
 
 export const FORMAT_NAMES = Object.keys(FORMATS);
 
-/** Loads a dataset folder in the named format. */
+/**
+ * Loads a dataset folder in the named format: the entry point for training (`--data <dir> --format <name>`).
+ * Throws DataError for problems with the data (malformed line, missing file, escaping path).
+ */
 export function loadDataset(format: string, dir: string, opts: LoadOptions = {}): LoadResult {
   const f = FORMATS[format];
-  if (!f) throw new Error(`unknown format '${format}' (expected one of ${FORMAT_NAMES.join(', ')})`);
+  if (!f) throw new DataError(`unknown format '${format}' (expected one of ${FORMAT_NAMES.join(', ')})`);
   return f.load(dir, opts);
 }

@@ -23,12 +23,15 @@ export function findKeyFile(dir: string, names: readonly string[], pattern: RegE
   throw new DataError(`${dir}: ${names.join(' or ')} not found (expected ${what})`);
 }
 
-/** Reads a key file as header-keyed rows; the first of each alternative list of columns must be present. */
+/** Reads a key file as header-keyed rows; one of each list of alternative columns must be present (`hint` explains a missing text column). */
 export function readKeyFile(file: string, required: readonly (readonly string[])[], hint = ''): { header: string[]; rows: KeyRow[]; col: (alts: readonly string[]) => string } {
   const table = readCsvTable(readFileSync(file, 'utf8'), file);
   const col = (alts: readonly string[]): string => {
     const c = alts.find((a) => table.header.includes(a));
-    if (!c) throw new DataError(`${file}:1: missing column ${alts.map((a) => `'${a}'`).join(' or ')} (header has: ${table.header.join(', ')})${hint}`);
+    if (!c) {
+      const why = alts.includes('text') ? hint : '';
+      throw new DataError(`${file}:1: missing column ${alts.map((a) => `'${a}'`).join(' or ')} (header has: ${table.header.join(', ')})${why}`);
+    }
     return c;
   };
   for (const alts of required) col(alts);

@@ -1,7 +1,7 @@
 // The key files of the EACL 2024 paper's released code (Sánchez Villegas, Preoţiuc-Pietro and Aletras;
 // https://github.com/danaesavi/SocialMedia-TextImage-Classification-AuxLosses, data/data_key_*.csv and
 // models/config.py): a CSV `tweet_id,text,label,split` (extra columns such as label_auto kept in extra) with one
-// image per id. Point it at the CSV itself or at a folder holding exactly one data_key_*.csv (or *.csv). Images
+// image per id. Point it at the CSV itself or at a folder holding exactly one data_key_*.csv. Images
 // are looked up beside the CSV and in images/, data/, dataset_image/, img/ as {id}.jpg / {id}.png (also the
 // paper's T{id}.jpg and {id}_1.jpg names). Labels are kept as written.
 import { statSync } from 'node:fs';
