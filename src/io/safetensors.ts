@@ -4,6 +4,7 @@
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   fstatSync,
   openSync,
   readFileSync,
@@ -560,6 +561,7 @@ export function writeShardedSafetensors(
   if (!(opts.maxShardBytes > 0))
     throw new Error(`writeShardedSafetensors: maxShardBytes must be positive, got ${opts.maxShardBytes}`);
   const metadata = opts.metadata ?? { format: 'pt' };
+  mkdirSync(dir, { recursive: true });
   const shards: [string, TensorToWrite][][] = [];
   let current: [string, TensorToWrite][] = [];
   let size = 0;

@@ -223,7 +223,8 @@ test('writer refuses inconsistent tensors and leaves nothing behind', () => {
 });
 
 test('sharded checkpoint: written like save_pretrained, read back as one source', () => {
-  const dir = tmp();
+  const root = tmp();
+  const dir = join(root, 'new', 'folder'); // created as save_pretrained does
   const tensors = new Map<string, TensorToWrite>();
   for (let i = 0; i < 5; i++)
     tensors.set(`layer.${i}.weight`, { dtype: 'float32', shape: [10], data: new Float32Array(10).fill(i) });
@@ -260,7 +261,7 @@ test('sharded checkpoint: written like save_pretrained, read back as one source'
   using one = openCheckpoint(dir);
   assert.deepEqual(one.names(), ['x']);
   assert.deepEqual(one.read('x'), Buffer.from([9]));
-  rmSync(dir, { recursive: true });
+  rmSync(root, { recursive: true });
 });
 
 test('sharded index is validated: escaping paths, missing shards, misnamed tensors', () => {
