@@ -6,6 +6,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { LoadBuilder, normaliseSplit } from './build.js';
 import { readCsvTable, writeCsv } from './csv.js';
+import { quoteIntegerFields } from './json-file.js';
 import { resolveInside } from './paths.js';
 import { DataError, type LoadOptions, type LoadResult, type Row } from './rows.js';
 
@@ -72,7 +73,7 @@ function readJsonl(text: string, file: string): RawPost[] {
     if (line.trim() === '') return;
     let obj: unknown;
     try {
-      obj = JSON.parse(line);
+      obj = JSON.parse(quoteIntegerFields(line, ['id']));
     } catch (e) {
       throw new DataError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }

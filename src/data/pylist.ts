@@ -1,6 +1,6 @@
 // Reads one Python list literal such as ['682716753374351360', 'text with \'quotes\'', 1] as MSD's text
 // files store posts (they were written with Python's str(list)). Only what str() of a list of str/int/float/
-// bool/None produces is accepted: never evaluated as code.
+// bool/None produces is accepted: never evaluated as code. Integers beyond 2^53 are returned as strings.
 
 export type PyValue = string | number | boolean | null;
 
@@ -60,7 +60,10 @@ export function parsePyList(src: string): PyValue[] {
         const m = /^(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|True|False|None)/.exec(src.slice(i));
         if (!m) fail('expected a string, number, True, False or None');
         const tok = m![1]!;
-        out.push(tok === 'True' ? true : tok === 'False' ? false : tok === 'None' ? null : Number(tok));
+        const num = Number(tok);
+        // integers beyond 2^53 (tweet ids) stay strings so that no digit is lost
+        const big = /^-?\d+$/.test(tok) && !Number.isSafeInteger(num);
+        out.push(tok === 'True' ? true : tok === 'False' ? false : tok === 'None' ? null : big ? tok : num);
         i += tok.length;
       }
       ws();

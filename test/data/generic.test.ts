@@ -29,6 +29,13 @@ test('JSONL: rows with images resolved against the file folder, labels, splits, 
   assert.deepEqual(r.dropped, {});
 });
 
+test('JSONL ids beyond 2^53 written as numbers keep every digit', () => {
+  const dir = tempDir();
+  put(join(dir, 'posts.jsonl'), '{"id": 1114679353714016256, "text": "say \\"id\\": 7", "label": "a"}\n{"text": "b", "id":12}\n');
+  const r = loadGeneric(dir, { noSaveSplit: true });
+  assert.deepEqual(r.rows.map((x) => [x.id, x.text]), [['1114679353714016256', 'say "id": 7'], ['12', 'b']]);
+});
+
 test('CSV with quotes and embedded newlines; a missing image follows the policy', () => {
   const dir = tempDir();
   putPng(join(dir, 'a.png'));

@@ -72,3 +72,14 @@ test('MMSD2.0: text_json_final (default) and text_json_clean, valid -> dev', () 
   put(join(dir, 'text_json_final', 'valid.json'), JSON.stringify([{ image_id: '../../etc/passwd', text: 'x', label: 1 }]));
   assert.throws(() => loadMmsd2(dir), /image_id '\.\.\/\.\.\/etc\/passwd' is not a plain file name; refused/);
 });
+
+test('MMSD2.0: the repository layout with data/text_json_final and data/dataset_image', () => {
+  const dir = tempDir('mmsd2-repo-');
+  // an id beyond 2^53 written as a JSON number must keep all its digits
+  put(join(dir, 'data', 'text_json_final', 'train.json'), '[{"image_id": 682716753374351360, "text": "a", "label": 1}]');
+  put(join(dir, 'data', 'text_json_final', 'valid.json'), '[]');
+  put(join(dir, 'data', 'text_json_final', 'test.json'), '[]');
+  putJpeg(join(dir, 'data', 'dataset_image', '682716753374351360.jpg'));
+  const r = loadMmsd2(dir);
+  assert.deepEqual(r.rows, [{ id: '682716753374351360', text: 'a', image: join(dir, 'data', 'dataset_image', '682716753374351360.jpg'), label: 'sarcastic', split: 'train' }]);
+});

@@ -8,6 +8,7 @@
 // The img field is a path inside the dataset folder; one that leaves it is refused.
 import { readFileSync } from 'node:fs';
 import { LoadBuilder } from '../build.js';
+import { quoteIntegerFields } from '../json-file.js';
 import { firstDir, firstFile, requireDir, resolveInside } from '../paths.js';
 import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
 
@@ -47,7 +48,7 @@ export function loadHatefulMemes(dir: string, opts: LoadOptions = {}): LoadResul
         const at = `${file}:${i + 1}`;
         let o: Record<string, unknown>;
         try {
-          o = JSON.parse(line) as Record<string, unknown>;
+          o = JSON.parse(quoteIntegerFields(line, ['id'])) as Record<string, unknown>;
         } catch (e) {
           throw new DataError(`${at}: not valid JSON (${(e as Error).message})`);
         }

@@ -2,7 +2,8 @@
 // 2023; https://github.com/JoeYing1019/MMSD2.0). Published layout: `text_json_final/{train,valid,test}.json`
 // (the re-annotated MMSD2.0; `text_json_clean/` holds the original labels with spurious cues removed: variant
 // 'clean'), each a JSON array of {"image_id", "text", "label": 0|1}, and MSD's images `dataset_image/<id>.jpg`
-// (as in e.g. Farabi-shafkat/MultiViewClip's README). Top-level train/valid/test.json are accepted as well.
+// (as in e.g. Farabi-shafkat/MultiViewClip's README). The repository nests both under `data/`, some copies put
+// the images in `Image/dataset_image/`; these and top-level train/valid/test.json are accepted as well.
 import { join } from 'node:path';
 import { LoadBuilder } from '../build.js';
 import { readJsonFile } from '../json-file.js';
@@ -15,16 +16,16 @@ export function loadMmsd2(dir: string, opts: LoadOptions = {}): LoadResult {
   const variant = opts.variant ?? 'final';
   if (variant !== 'final' && variant !== 'clean') throw new DataError(`mmsd2: unknown variant '${variant}' (expected final or clean)`);
   const sub = variant === 'final' ? 'text_json_final/' : 'text_json_clean/';
-  const imgDir = firstDir(dir, ['dataset_image', 'images', 'image']) ?? join(dir, 'dataset_image');
+  const imgDir = firstDir(dir, ['dataset_image', 'data/dataset_image', 'Image/dataset_image', 'images', 'image']) ?? join(dir, 'dataset_image');
   const b = new LoadBuilder('mmsd2', dir, opts);
   for (const [split, names] of [
     ['train', ['train.json']],
     ['dev', ['valid.json', 'val.json', 'dev.json']],
     ['test', ['test.json']],
   ] as const) {
-    const file = firstFile(dir, [...names.map((n) => sub + n), ...names]);
+    const file = firstFile(dir, [...names.map((n) => sub + n), ...names.map((n) => 'data/' + sub + n), ...names]);
     if (!file) throw new DataError(`${dir}: ${sub}${names[0]} not found (expected the MMSD2.0 JSON files)`);
-    const data = readJsonFile(file);
+    const data = readJsonFile(file, ['image_id', 'id']);
     if (!Array.isArray(data)) throw new DataError(`${file}: expected a JSON array of {image_id, text, label}`);
     data.forEach((e: unknown, k) => {
       const at = `${file}: entry ${k}`;
