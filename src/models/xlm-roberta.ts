@@ -1,0 +1,25 @@
+/**
+ * XLM-RoBERTa (model_type "xlm-roberta"; Bernice and other XLM-R checkpoints) as Hugging Face transformers
+ * computes it. transformers' XLMRoberta* classes are RoBERTa's under another name, with the same parameter
+ * names (`roberta.` prefix in checkpoints of the task classes), so the modules are roberta.ts's:
+ * XLMRobertaModel (with pooler), XLMRobertaForMaskedLM checkpoints loaded as an encoder without pooler (the
+ * `lm_head` skipped), and XLMRobertaForSequenceClassification.
+ * NOT supported: what roberta.ts rejects; XLM-RoBERTa-XL (model_type "xlm-roberta-xl", pre-LayerNorm) is a
+ * different architecture and is refused by model_type.
+ */
+import {
+  RobertaClassificationHead,
+  RobertaForSequenceClassification,
+  RobertaModel,
+  robertaStyleFamily,
+  type RobertaFamilyModel,
+} from './roberta.js';
+
+export {
+  RobertaModel as XLMRobertaModel,
+  RobertaForSequenceClassification as XLMRobertaForSequenceClassification,
+  RobertaClassificationHead as XLMRobertaClassificationHead,
+  type RobertaFamilyModel as XLMRobertaFamilyModel,
+};
+
+export const family = robertaStyleFamily('xlm-roberta', ['xlm-roberta'], 'XLMRoberta');
