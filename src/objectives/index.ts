@@ -1,0 +1,4 @@
+export * from './classification.js';
+export * from './itc.js';
+export * from './itm.js';
+export * from './combine.js';
