@@ -405,7 +405,9 @@ export function checkpointRenamer(model: Module, source: TensorSource, basePrefi
 export function loadPretrainedEncoder(model: Module, source: TensorSource, basePrefix: string): string[] {
   const rename = checkpointRenamer(model, source, basePrefix);
   const head = new RegExp(`^(classifier\\.|${basePrefix}\\.pooler\\.|pooler\\.)`);
-  return loadCheckpointInto(model, source, { rename, optional: (n) => head.test(n) }).missing;
+  const found = new Set(source.names().map(rename));
+  loadCheckpointInto(model, source, { rename, optional: (n) => head.test(n) });
+  return [...model.stateDict().keys()].filter((n) => !found.has(n));
 }
 
 export type BertFamilyModel = BertModel | BertForSequenceClassification;
