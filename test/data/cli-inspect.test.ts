@@ -59,6 +59,14 @@ test('inspect finds duplicate texts and images across splits, unreadable images,
   assert.deepEqual(got.labels_by_split, { train: { pos: 1, neg: 2 }, test: { neg: 1 }, dev: { pos: 1 } });
 });
 
+test('inspect on MVSA-Single finds the duplicate post (same text up to case, spacing and t.co link) and the legacy encoding', () => {
+  const got = inspectJson('mvsa-single', buildMvsaSingle());
+  assert.deepEqual(got.duplicates.texts, { groups: 1, posts: 2, across_splits: 0, examples: [] });
+  assert.deepEqual(got.encodings, { 'utf-8': 3, 'windows-1252': 1 });
+  assert.equal(got.split.kind, 'seeded');
+  assert.match(got.notes.join('\n'), /not saved; would be .*tandem-split-mvsa-single-seed42\.json/);
+});
+
 test('inspect with --on-missing-image keep counts the kept posts; the text report names the same numbers', () => {
   const dir = buildMsd();
   const got = inspectJson('msd', dir, '--on-missing-image', 'keep');
