@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tidy, noGrad, tensor, type Tensor } from '../../src/tensor/index.js';
-import { openCheckpoint, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { openCheckpoint, readSafetensors, writeSafetensors, type RawTensor } from '../../src/io/safetensors.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { family, readViltConfig, selectPatches, viltCheckpointName, ViltModel } from '../../src/models/vilt.js';
 import { GOLDEN } from '../helpers/cli.js';
@@ -169,7 +169,7 @@ test('a ViltForMaskedLM checkpoint (vilt. prefix, mlm head) loads into ViltModel
   const dir = mkdtempSync(join(tmpdir(), 'tandem-vilt-'));
   try {
     const raw = readSafetensors(join(DIR, 'model.safetensors')).tensors;
-    const renamed = new Map([...raw].map(([n, t]) => [`vilt.${n}`, t] as const));
+    const renamed = new Map<string, RawTensor>([...raw].map(([n, t]) => [`vilt.${n}`, t]));
     renamed.set('mlm_score.bias', { dtype: 'float32', shape: [400], data: Buffer.alloc(1600) });
     writeSafetensors(join(dir, 'model.safetensors'), renamed);
     copyFileSync(join(DIR, 'config.json'), join(dir, 'config.json'));
