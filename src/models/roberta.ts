@@ -77,7 +77,15 @@ type Head = 'base' | 'base-no-pooler' | 'sequence-classification';
  * A RoBERTa-style family under the given names (RoBERTa itself, XLM-RoBERTa): `prefix` is the class-name
  * prefix in `architectures` ("Roberta", "XLMRoberta").
  */
-export function robertaStyleFamily(name: string, modelTypes: readonly string[], prefix: string): ModelFamily<RobertaFamilyModel> {
+export function robertaStyleFamily(
+  name: string,
+  modelTypes: readonly string[],
+  prefix: string,
+  classes: { Model: typeof RobertaModel; ForSequenceClassification: typeof RobertaForSequenceClassification } = {
+    Model: RobertaModel,
+    ForSequenceClassification: RobertaForSequenceClassification,
+  },
+): ModelFamily<RobertaFamilyModel> {
   const architectures: Record<string, Head> = {
     [`${prefix}Model`]: 'base',
     [`${prefix}ForMaskedLM`]: 'base-no-pooler',
@@ -96,8 +104,8 @@ export function robertaStyleFamily(name: string, modelTypes: readonly string[], 
       const head = architectureOf(config, where, architectures, 'base');
       const model =
         head === 'sequence-classification'
-          ? new RobertaForSequenceClassification(c)
-          : new RobertaModel(c, { addPoolingLayer: head === 'base' });
+          ? new classes.ForSequenceClassification(c)
+          : new classes.Model(c, { addPoolingLayer: head === 'base' });
       initBertWeights(model, c.initializer_range);
       return model;
     },

@@ -7,19 +7,15 @@
  * NOT supported: what roberta.ts rejects; XLM-RoBERTa-XL (model_type "xlm-roberta-xl", pre-LayerNorm) is a
  * different architecture and is refused by model_type.
  */
-import {
-  RobertaClassificationHead,
-  RobertaForSequenceClassification,
-  RobertaModel,
-  robertaStyleFamily,
-  type RobertaFamilyModel,
-} from './roberta.js';
+import { RobertaForSequenceClassification, RobertaModel, robertaStyleFamily } from './roberta.js';
 
-export {
-  RobertaModel as XLMRobertaModel,
-  RobertaForSequenceClassification as XLMRobertaForSequenceClassification,
-  RobertaClassificationHead as XLMRobertaClassificationHead,
-  type RobertaFamilyModel as XLMRobertaFamilyModel,
-};
+export { RobertaClassificationHead as XLMRobertaClassificationHead, type RobertaFamilyModel as XLMRobertaFamilyModel } from './roberta.js';
 
-export const family = robertaStyleFamily('xlm-roberta', ['xlm-roberta'], 'XLMRoberta');
+/** XLMRobertaModel: RobertaModel under its own name (so errors name the right class). */
+export class XLMRobertaModel extends RobertaModel {}
+export class XLMRobertaForSequenceClassification extends RobertaForSequenceClassification {}
+
+export const family = robertaStyleFamily('xlm-roberta', ['xlm-roberta'], 'XLMRoberta', {
+  Model: XLMRobertaModel,
+  ForSequenceClassification: XLMRobertaForSequenceClassification,
+});
