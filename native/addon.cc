@@ -189,6 +189,7 @@ OP(grad) {
   if (!g.defined()) return env.Null();
   return W(env, g);
 }
+OP(has_grad) { return Napi::Boolean::New(env, T(info, 0).grad().defined()); }
 OP(set_grad) {
   auto& t = T(info, 0);
   t.mutable_grad() = UT(info, 1);

@@ -26,9 +26,11 @@ if (selected.length === 0) {
   console.error(`no test files match ${filters.join(', ')}`);
   process.exit(2);
 }
+// The tests run with the settings the `tandem` command gives itself (jemalloc, passive OpenMP waiting).
+const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...selected], {
   stdio: 'inherit',
   cwd: root,
-  env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+  env: { ...process.env, ...(processSetupEnv(process.env) ?? {}) },
 });
 process.exit(r.status ?? 1);

@@ -25,7 +25,7 @@ export class AdamW extends Optimizer {
       // Parameters are batched by their step count (those without a gradient are skipped and do not count).
       const byStep = new Map<number, number[]>();
       g.params.forEach((p, pi) => {
-        if (!N.grad(p.handle)) return;
+        if (!N.has_grad(p.handle)) return;
         const s = ++this.steps[gi]![pi]!;
         (byStep.get(s) ?? byStep.set(s, []).get(s)!).push(pi);
       });

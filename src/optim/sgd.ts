@@ -22,7 +22,7 @@ export class SGD extends Optimizer {
   step(): void {
     const mom = this.opts.momentum ?? 0;
     this.groups.forEach((g, gi) => {
-      const idx = g.params.map((_, pi) => pi).filter((pi) => N.grad(g.params[pi]!.handle));
+      const idx = g.params.map((_, pi) => pi).filter((pi) => N.has_grad(g.params[pi]!.handle));
       for (const pi of idx) {
         const first = this.steps[gi]![pi]! === 0;
         this.steps[gi]![pi]!++;
