@@ -17,7 +17,7 @@
  *
  * Not supported: the pre-training and QA heads themselves, `inputs_embeds`, attention outputs.
  */
-import { cat, F, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import { ConfigReader, engineActivation, extendedAttentionMask, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
@@ -97,7 +97,7 @@ class LxmertEmbeddings extends Module {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.c.max_position_embeddings)
       throw new Error(`LxmertModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`);
-    const positions = tensor(Array.from({ length: l }, (_, i) => i), { dtype: 'int64' }).view(1, l).expand(b, l);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device as Device }).view(1, l).expand(b, l);
     const sum = this.word_embeddings.forward(inputIds).add(this.position_embeddings.forward(positions)).add(this.token_type_embeddings.forward(tokenTypeIds));
     return F.dropout(this.LayerNorm.forward(sum), this.c.hidden_dropout_prob, this.training);
   }
@@ -302,13 +302,14 @@ export class LxmertModel extends Module {
       throw new Error(`LxmertModel: visual_feats must be [${B}, regions, ${c.visual_feat_dim}] (visual_feat_dim), got [${feats.shape}]`);
     if (pos.ndim !== 3 || pos.size(0) !== B || pos.size(1) !== feats.size(1) || pos.size(2) !== c.visual_pos_dim)
       throw new Error(`LxmertModel: visual_pos must be [${B}, ${feats.size(1)}, ${c.visual_pos_dim}] (visual_pos_dim), got [${pos.shape}]`);
-    const langMask = extendedAttentionMask(inputs.attention_mask ?? ones([B, T], { dtype: 'int64' }));
+    const int = { dtype: 'int64', device: inputs.input_ids.device as Device } as const;
+    const langMask = extendedAttentionMask(inputs.attention_mask ?? ones([B, T], int));
     const visnMask = inputs.visual_attention_mask ? extendedAttentionMask(inputs.visual_attention_mask) : null;
     const keep = inputs.output_hidden_states ?? false;
     const langStates: Tensor[] = [];
     const visnStates: Tensor[] = [];
 
-    let lang = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids ?? zeros([B, T], { dtype: 'int64' }));
+    let lang = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids ?? zeros([B, T], int));
     let visn = this.encoder.visn_fc.forward(feats, pos);
     for (const l of this.encoder.layer) langStates.push((lang = l.forward(lang, langMask)));
     for (const l of this.encoder.r_layers) visnStates.push((visn = l.forward(visn, visnMask)));

@@ -17,11 +17,13 @@
  * Not supported: `image_embeds` / `inputs_embeds` inputs, heads (masked LM, VQA, retrieval, NLVR2), image_size
  * or patch_size given as pairs, attention outputs, an image whose pixel_mask leaves no patch valid.
  */
-import { cat, F, full, noGrad, ones, tensor, zeros, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, full, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import { ConfigReader, engineActivation, extendedAttentionMask, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
 import type { ModelFamily } from './family.js';
+
+const dev = (t: Tensor): Device => t.device as Device;
 
 export interface ViltConfig {
   vocab_size: number;
@@ -118,7 +120,7 @@ class ViltTextEmbeddings extends Module {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.c.max_position_embeddings)
       throw new Error(`ViltModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`);
-    const positions = tensor(Array.from({ length: l }, (_, i) => i), { dtype: 'int64' }).view(1, l).expand(b, l);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: dev(inputIds) }).view(1, l).expand(b, l);
     const sum = this.word_embeddings.forward(inputIds).add(this.token_type_embeddings.forward(tokenTypeIds)).add(this.position_embeddings.forward(positions));
     return F.dropout(this.LayerNorm.forward(sum), this.c.hidden_dropout_prob, this.training);
   }
@@ -131,7 +133,8 @@ class ViltPatchEmbeddings extends Module {
     this.projection = this.child('projection', new Conv2d(c.num_channels, c.hidden_size, c.patch_size, { stride: c.patch_size }));
   }
   forward(pixelValues: Tensor): Tensor {
-    return this.projection.forward(pixelValues);
+    const w = this.projection.weight.dtype;
+    return this.projection.forward(pixelValues.dtype === w ? pixelValues : pixelValues.to(w));
   }
 }
 
@@ -213,7 +216,7 @@ class ViltEmbeddings extends Module {
     const [B, , rows, cols] = x.shape as [number, number, number, number];
     // the mask at patch resolution, as the reference: nearest interpolation of the pixel mask
     const small = noGrad(() => F.interpolate(pixelMask.to('float32').unsqueeze(1), { size: [rows, cols], mode: 'nearest' }));
-    const flat = small.toArray();
+    const flat = small.to('cpu').toArray();
     const mask: number[][] = [];
     for (let b = 0; b < B; b++) mask.push(flat.slice(b * rows * cols, (b + 1) * rows * cols).map((v) => (v >= 1 ? 1 : 0)));
     // valid grid of each image: rows valid in its first column, columns valid in its first row
@@ -231,44 +234,46 @@ class ViltEmbeddings extends Module {
 
     // position embeddings of the checkpoint's grid, resized (bilinear, corners aligned) to each image's valid grid
     const spatial = this.position_embeddings.slice(1, 1).transpose(1, 2).reshape(1, H, this.grid, this.grid);
+    const like = { dtype: spatial.dtype, device: dev(spatial) };
     const cache = new Map<string, Tensor>();
     const perImage = hw.map(([h, w]) => {
       const key = `${h}x${w}`;
       let p = cache.get(key);
       if (!p) {
-        p = h > 0 && w > 0 ? F.interpolate(spatial, { size: [h, w], mode: 'bilinear', alignCorners: true }) : zeros([1, H, 0, 0]);
-        if (w < cols) p = cat([p, zeros([1, H, h, cols - w])], 3);
-        if (h < rows) p = cat([p, zeros([1, H, rows - h, cols])], 2);
+        p = h > 0 && w > 0 ? F.interpolate(spatial, { size: [h, w], mode: 'bilinear', alignCorners: true }) : zeros([1, H, 0, 0], like);
+        if (w < cols) p = cat([p, zeros([1, H, h, cols - w], like)], 3);
+        if (h < rows) p = cat([p, zeros([1, H, rows - h, cols], like)], 2);
         cache.set(key, p);
       }
       return p;
     });
     const pos = cat(perImage, 0).flatten(2).transpose(1, 2).reshape(B * rows * cols, H);
     const patches = x.flatten(2).transpose(1, 2).reshape(B * rows * cols, H);
-    const flatIndex = tensor(selection.index.flatMap((ix, b) => ix.map((i) => b * rows * cols + i)), { dtype: 'int64' });
+    const flatIndex = tensor(selection.index.flatMap((ix, b) => ix.map((i) => b * rows * cols + i)), { dtype: 'int64', device: dev(x) });
     const tokens = patches.indexSelect(0, flatIndex).view(B, length, H);
     const tokenPos = pos.indexSelect(0, flatIndex).view(B, length, H);
     const withCls = cat([this.cls_token.expand(B, 1, H), tokens], 1);
     const allPos = cat([this.position_embeddings.slice(1, 0, 1).expand(B, 1, H), tokenPos], 1);
     const embeds = F.dropout(withCls.add(allPos), this.c.hidden_dropout_prob, this.training);
-    const tokenMask = tensor(selection.valid.map((v) => [1, ...v.map((ok) => (ok ? 1 : 0))]), { dtype: 'int64' });
+    const tokenMask = tensor(selection.valid.map((v) => [1, ...v.map((ok) => (ok ? 1 : 0))]), { dtype: 'int64', device: dev(x) });
     return { embeds, mask: tokenMask, selection };
   }
 
   forward(inputs: ViltInputs): { embeddings: Tensor; mask: Tensor; textLength: number; selection: PatchSelection } {
     const ids = inputs.input_ids;
     const [B, T] = ids.shape as [number, number];
-    const attentionMask = inputs.attention_mask ?? ones([B, T], { dtype: 'int64' });
-    const tokenTypes = inputs.token_type_ids ?? zeros([B, T], { dtype: 'int64' });
-    const pixelMask = inputs.pixel_mask ?? ones([B, this.c.image_size, this.c.image_size], { dtype: 'int64' });
+    const int = { dtype: 'int64', device: dev(ids) } as const;
+    const attentionMask = inputs.attention_mask ?? ones([B, T], int);
+    const tokenTypes = inputs.token_type_ids ?? zeros([B, T], int);
+    const pixelMask = inputs.pixel_mask ?? ones([B, this.c.image_size, this.c.image_size], int);
     const text = this.text_embeddings.forward(ids, tokenTypes);
     const image = this.visual(inputs.pixel_values, pixelMask, inputs.imageTokenSeed ?? 0);
     const L = image.mask.size(1);
     const imageType = inputs.image_token_type_idx ?? 1;
     if (imageType < 0 || imageType >= this.c.modality_type_vocab_size)
       throw new Error(`ViltModel: image_token_type_idx ${imageType} is outside modality_type_vocab_size (${this.c.modality_type_vocab_size})`);
-    const textTyped = text.add(this.token_type_embeddings.forward(zeros([B, T], { dtype: 'int64' })));
-    const imageTyped = image.embeds.add(this.token_type_embeddings.forward(full([B, L], imageType, { dtype: 'int64' })));
+    const textTyped = text.add(this.token_type_embeddings.forward(zeros([B, T], int)));
+    const imageTyped = image.embeds.add(this.token_type_embeddings.forward(full([B, L], imageType, int)));
     return {
       embeddings: cat([textTyped, imageTyped], 1),
       mask: cat([attentionMask.to('int64'), image.mask], 1),

@@ -207,3 +207,21 @@ test('random init follows Hugging Face: N(0, initializer_range) weights, zero bi
   });
   model.dispose();
 });
+
+test('gradients reach the interpolated position embeddings, [CLS] and the patch projection', () => {
+  const model = loadGolden().train();
+  const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
+  tidy(() => {
+    const out = model.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, attention_mask: inputs.get('attention_mask')! });
+    out.last_hidden_state.slice(1, 16).pow(2).mean().add(out.pooler_output.sum()).backward();
+    const sd = model.stateDict();
+    for (const n of ['embeddings.position_embeddings', 'embeddings.cls_token', 'embeddings.patch_embeddings.projection.weight', 'embeddings.text_embeddings.word_embeddings.weight']) {
+      const g = sd.get(n)!.grad;
+      assert.ok(g && g.abs().max().item() > 0, `no gradient for ${n}`);
+    }
+    // every patch position (not only [CLS]) gets a gradient through the bilinear resize
+    const gp = sd.get('embeddings.position_embeddings')!.grad!;
+    assert.ok(gp.slice(1, 1).abs().sum(2).min().item() > 0);
+  });
+  model.dispose();
+});
