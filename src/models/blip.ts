@@ -11,7 +11,7 @@
  * `BlipForQuestionAnswering`, the text decoder), the older `BlipModel`, relative position embeddings in the text
  * encoder, key/value caches, head masks and causal (decoder-mode) text masks.
  */
-import { cat, F, noGrad, zeros, type Tensor } from '../tensor/index.js';
+import { cat, F, noGrad, zeros, type DType, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import { normal, ones_, truncNormal, zeros_ } from '../nn/init.js';
 import type { TensorSource } from '../io/safetensors.js';
@@ -446,14 +446,14 @@ export class BlipTextModel extends Module {
       throw new Error(
         `BLIP text: image embeddings have width ${encoderHiddenStates.size(-1)} but text_config.encoder_hidden_size is ${this.config.encoder_hidden_size}`,
       );
-    const dtype = this.embeddings.LayerNorm.weight?.dtype === 'float64' ? 'float64' : 'float32';
-    const mask = attentionMask ? textAttentionMask(attentionMask, dtype) : null;
+    // The additive mask takes the weights' dtype (-10000 fits float16 too).
+    const mask = attentionMask ? textAttentionMask(attentionMask, this.embeddings.word_embeddings.weight.dtype) : null;
     return this.encoder.forward(this.embeddings.forward(inputIds), mask, encoderHiddenStates);
   }
 }
 
 /** BlipTextModel's additive self-attention mask: (1 - mask) * -10000, shaped [B, 1, 1, L]. */
-function textAttentionMask(mask: Tensor, dtype: 'float32' | 'float64'): Tensor {
+function textAttentionMask(mask: Tensor, dtype: DType): Tensor {
   const [b, l] = mask.shape as [number, number];
   return mask.to(dtype).view(b, 1, 1, l).rsub(1).mul(-10000);
 }

@@ -139,6 +139,19 @@ test('representations for the multimodal layer: image embeddings, fused pair, IT
   );
 });
 
+test('a float64 copy of the model matches too (inputs are cast to the weights\' dtype)', () => {
+  const m64 = loadGoldenModel().to('float64');
+  tidy(() =>
+    noGrad(() => {
+      const out = m64.forward(ids, pixels, mask);
+      assert.equal(out.itm_score.dtype, 'float64');
+      const d = Math.max(maxAbsDiff(out.itm_score.float(), OUTPUTS.get('itm_score')!), maxAbsDiff(out.cosine_sim.float(), OUTPUTS.get('cosine_sim')!));
+      assert.ok(d <= 1e-4, `float64: max abs diff ${d}`);
+    }),
+  );
+  m64.dispose();
+});
+
 test('padding masked by attention_mask changes nothing (the golden texts have no padding)', () => {
   tidy(() =>
     noGrad(() => {
