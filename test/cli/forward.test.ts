@@ -1,0 +1,141 @@
+// `tandem forward` on the golden model folders: the written outputs match the Hugging Face references within
+// 1e-4; Hub ids resolve through the offline cache; --family; bad usage and bad input give exit code 2.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+
+const MODELS = join(GOLDEN, 'models');
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-forward-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+function floats(data: Buffer): Float32Array {
+  return new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+}
+
+/** Max abs difference per golden forward output (grad.* and param_after_step.* are not forward outputs). */
+function compareToGolden(outFile: string, goldenDir: string): Map<string, number> {
+  const got = readSafetensors(outFile).tensors;
+  const ref = readSafetensors(join(goldenDir, 'outputs.safetensors')).tensors;
+  const diffs = new Map<string, number>();
+  for (const [name, r] of ref) {
+    if (name.startsWith('grad.') || name.startsWith('param_after_step.')) continue;
+    const g = got.get(name);
+    assert.ok(g, `${outFile}: no ${name} (has ${[...got.keys()].join(', ')})`);
+    assert.deepEqual(g.shape, r.shape, `${name} shape`);
+    assert.equal(g.dtype, 'float32');
+    const a = floats(g.data);
+    const b = floats(r.data);
+    let d = 0;
+    for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    diffs.set(name, d);
+  }
+  return diffs;
+}
+
+function forward(model: string, inputsDir: string, out: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return runCli(['forward', '--model', model, '--inputs', join(inputsDir, 'inputs.safetensors'), '--out', out, ...extra], { env });
+}
+
+const families = ['bert', 'roberta', 'xlm-roberta'];
+if (existsSync(join(REPO_ROOT, 'src', 'models', 'vit.ts'))) families.push('vit');
+
+for (const name of families) {
+  test(`tandem forward on the golden ${name} folder writes outputs within 1e-4 of the reference`, () => {
+    const out = join(tmp, `${name}.safetensors`);
+    const r = forward(join(MODELS, name), join(MODELS, name), out);
+    assert.equal(r.status, 0, r.stderr);
+    for (const [k, d] of compareToGolden(out, join(MODELS, name))) {
+      console.log(`forward ${name} ${k}: max abs diff ${d.toExponential(2)}`);
+      assert.ok(d < 1e-4, `${name} ${k}: ${d}`);
+    }
+    assert.match(r.stdout, new RegExp(`wrote \\d+ tensors to .*${name}\\.safetensors \\(${name}, cpu\\)`));
+  });
+}
+
+test('--json prints every output with dtype and shape, and the write leaves no temporary files', () => {
+  const dir = mkdtempSync(join(tmp, 'json-'));
+  const out = join(dir, 'o.safetensors');
+  const r = forward(join(MODELS, 'bert'), join(MODELS, 'bert'), out, ['--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { family: string; outputs: { name: string; dtype: string; shape: number[] }[] };
+  assert.equal(s.family, 'bert');
+  const byName = new Map(s.outputs.map((o) => [o.name, o]));
+  assert.deepEqual(byName.get('logits'), { name: 'logits', dtype: 'float32', shape: [4, 3] });
+  assert.deepEqual(byName.get('hidden_states.2')?.shape, [4, 16, 32]);
+  assert.deepEqual(byName.get('loss')?.shape, [1]);
+  assert.deepEqual(readdirSync(dir), ['o.safetensors']);
+});
+
+test('a Hub id resolves through the Hub cache (offline) and --family overrides a missing model_type', () => {
+  const cache = join(tmp, 'hub');
+  const sha = 'a'.repeat(40);
+  const repo = join(cache, 'models--tiny--roberta');
+  const snap = join(repo, 'snapshots', sha);
+  mkdirSync(snap, { recursive: true });
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), sha);
+  copyFileSync(join(MODELS, 'roberta', 'config.json'), join(snap, 'config.json'));
+  copyFileSync(join(MODELS, 'roberta', 'model.safetensors'), join(snap, 'model.safetensors'));
+  const env = { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cache };
+  const out = join(tmp, 'hub-roberta.safetensors');
+  const r = forward('tiny/roberta', join(MODELS, 'roberta'), out, [], env);
+  assert.equal(r.status, 0, r.stderr);
+  for (const [k, d] of compareToGolden(out, join(MODELS, 'roberta'))) assert.ok(d < 1e-4, `${k}: ${d}`);
+
+  const missing = forward('tiny/absent', join(MODELS, 'roberta'), out, [], env);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /HF_HUB_OFFLINE is set and tiny\/absent@main is not in the cache/);
+
+  // A folder whose config.json has no model_type: refused without --family, computed with it.
+  const bare = join(tmp, 'bare');
+  mkdirSync(bare);
+  const config = JSON.parse(readFileSync(join(MODELS, 'xlm-roberta', 'config.json'), 'utf8')) as Record<string, unknown>;
+  delete config.model_type;
+  writeFileSync(join(bare, 'config.json'), JSON.stringify(config));
+  copyFileSync(join(MODELS, 'xlm-roberta', 'model.safetensors'), join(bare, 'model.safetensors'));
+  const noType = forward(bare, join(MODELS, 'xlm-roberta'), out);
+  assert.equal(noType.status, 2);
+  assert.match(noType.stderr, /has no "model_type": name the family with --family/);
+  const withFamily = forward(bare, join(MODELS, 'xlm-roberta'), out, ['--family', 'xlm-roberta']);
+  assert.equal(withFamily.status, 0, withFamily.stderr);
+  for (const [k, d] of compareToGolden(out, join(MODELS, 'xlm-roberta'))) assert.ok(d < 1e-4, `${k}: ${d}`);
+});
+
+test('bad usage and bad input exit with 2 and say what is wrong', () => {
+  const out = join(tmp, 'bad.safetensors');
+  const noOut = runCli(['forward', '--model', join(MODELS, 'bert'), '--inputs', join(MODELS, 'bert', 'inputs.safetensors')]);
+  assert.equal(noOut.status, 2);
+  assert.match(noOut.stderr, /--out is required/);
+
+  const help = runCli(['forward', '--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /Usage: tandem forward --model/);
+
+  const family = forward(join(MODELS, 'bert'), join(MODELS, 'bert'), out, ['--family', 'gpt2']);
+  assert.equal(family.status, 2);
+  assert.match(family.stderr, /--family: model_type "gpt2" is not supported \(supported: bert, roberta/);
+
+  // BERT inputs carry labels, which RobertaModel has no head for.
+  const wrongInputs = forward(join(MODELS, 'roberta'), join(MODELS, 'bert'), out);
+  assert.equal(wrongInputs.status, 2);
+  assert.match(wrongInputs.stderr, /labels given, but RobertaModel has no head/);
+
+  const noFolder = forward(join(tmp, 'no-such-folder'), join(MODELS, 'bert'), out);
+  assert.equal(noFolder.status, 2);
+  assert.match(noFolder.stderr, /no-such-folder: no such model folder/);
+
+  // A checkpoint that does not fit its config names the tensors.
+  const broken = join(tmp, 'broken');
+  mkdirSync(broken);
+  const config = JSON.parse(readFileSync(join(MODELS, 'bert', 'config.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(broken, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 3 }));
+  copyFileSync(join(MODELS, 'bert', 'model.safetensors'), join(broken, 'model.safetensors'));
+  const mismatch = forward(broken, join(MODELS, 'bert'), out);
+  assert.equal(mismatch.status, 2);
+  assert.match(mismatch.stderr, /missing from the checkpoint: bert\.encoder\.layer\.2\.attention\.self\.query\.weight/);
+  assert.equal(existsSync(out), false, 'nothing is written on failure');
+});
