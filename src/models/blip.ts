@@ -339,7 +339,7 @@ export class BlipTextSelfAttention extends Module {
   }
 }
 
-/** dense -> dropout -> LayerNorm(x + residual), BERT's output block (for both the attention and the MLP). */
+/** dense -> dropout -> LayerNorm(x + residual): the output block after (cross-)attention. */
 export class BlipTextSelfOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
@@ -367,6 +367,7 @@ export class BlipTextAttention extends Module {
   }
 }
 
+// The feed-forward block's parameters; BlipTextLayer runs dense -> act -> dense as one fused F.mlp call.
 export class BlipTextIntermediate extends Module {
   readonly dense: Linear;
   constructor(config: BlipTextConfig) {
