@@ -445,14 +445,15 @@ export function namedEncoderOutputs(out: EncoderOutput & { logits?: Tensor; loss
   return named;
 }
 
-/** Runs fn in eval mode without gradients, restoring the model's training flag afterwards. */
+/** Runs fn in eval mode without gradients, restoring the modules' training flags afterwards. */
 export function inEvalMode<T>(model: Module, fn: () => T): T {
-  const wasTraining = model.training;
+  // Each module's own flag is restored: a frozen part may be in eval mode while the rest trains.
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
   model.eval();
   try {
     return noGrad(fn);
   } finally {
-    model.train(wasTraining);
+    for (const [m, training] of modes) m.training = training;
   }
 }
 

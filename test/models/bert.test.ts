@@ -69,6 +69,12 @@ test('BertForSequenceClassification reproduces every golden forward output withi
     assert.equal(maxAbs(out.get('last_hidden_state')!, golden.get('hidden_states.2')!) < 1e-4, true);
   });
   assert.equal(m.training, true, 'forwardNamed restores the training flag');
+  // Mixed modes (a frozen encoder in eval mode under a training head) survive forwardNamed.
+  (m as BertForSequenceClassification).bert.eval();
+  tidy(() => family.forwardNamed(m, inputs));
+  assert.equal(m.training, true);
+  assert.equal((m as BertForSequenceClassification).bert.encoder.training, false);
+  assert.equal((m as BertForSequenceClassification).classifier.training, true);
   m.dispose();
 });
 
@@ -229,6 +235,20 @@ test('random init follows transformers: N(0, initializer_range) weights, zero bi
     assert.ok(p.get('bert.embeddings.word_embeddings.weight')!.select(0, 1).abs().max().item() > 0);
     assert.equal(p.get('bert.encoder.layer.1.output.LayerNorm.weight')!.sub(1).abs().max().item(), 0);
     assert.equal(p.get('bert.encoder.layer.1.output.LayerNorm.bias')!.abs().max().item(), 0);
+  });
+  m.dispose();
+});
+
+test('dropout (hidden, attention, classifier) acts in training mode only', () => {
+  const m = loaded({ ...config, hidden_dropout_prob: 0.3, attention_probs_dropout_prob: 0.3, classifier_dropout: 0.5 });
+  const x = { input_ids: inputs.get('input_ids')!, attention_mask: inputs.get('attention_mask') };
+  tidy(() => {
+    m.train();
+    const a = (m as BertForSequenceClassification).forward(x).logits;
+    const b = (m as BertForSequenceClassification).forward(x).logits;
+    assert.ok(maxAbs(a, b) > 1e-3, 'two training-mode passes differ');
+    const e = family.forwardNamed(m, inputs).get('logits')!;
+    assert.ok(maxAbs(e, golden.get('logits')!) < 1e-4, 'eval mode ignores the dropout probabilities');
   });
   m.dispose();
 });
