@@ -131,3 +131,11 @@ test('unsupported options are named with what is supported', () => {
   assert.throws(() => readViTConfig({ ...config, image_size: 30 }), /"image_size" \[30,30\] must be a multiple of "patch_size"/);
   assert.throws(() => readViTConfig({ ...config, use_mask_token: true }), /use_mask_token/);
 });
+
+test('the registry finds this family for model_type vit and deit', async () => {
+  const { familyFor } = await import('../../src/models/family.js');
+  assert.equal((await familyFor('vit')).name, 'vit');
+  assert.equal((await familyFor('deit')).name, 'vit');
+  assert.equal((await familyFor('clip')).name, 'clip');
+  assert.equal((await familyFor('siglip')).name, 'siglip');
+});
