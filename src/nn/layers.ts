@@ -149,19 +149,29 @@ export class MultiheadAttention extends Module {
     const [B, L] = query.shape as [number, number];
     const S = key.size(1);
     const E = this.embedDim;
-    const [wq, wk, wv] = this.inProjWeight.chunk(3, 0) as [Tensor, Tensor, Tensor];
-    const [bq, bk, bv] = this.inProjBias.chunk(3, 0) as [Tensor, Tensor, Tensor];
-    const heads = (x: Tensor, w: Tensor, b: Tensor, len: number) => F.linear(x, w, b).view(B, len, this.numHeads, this.headDim).transpose(1, 2);
-    const q = heads(query, wq, bq, L);
-    const k = heads(key, wk, bk, S);
-    const v = heads(value, wv, bv, S);
+    const heads = (x: Tensor, len: number) => x.view(B, len, this.numHeads, this.headDim).transpose(1, 2);
+    let q: Tensor, k: Tensor, v: Tensor;
+    const temps: Tensor[] = [];
+    if (query === key && key === value) {
+      // Self-attention: one packed projection, as PyTorch does.
+      const qkv = F.linear(query, this.inProjWeight, this.inProjBias);
+      const parts = qkv.chunk(3, -1);
+      temps.push(qkv, ...parts);
+      [q, k, v] = parts.map((t) => heads(t, L)) as [Tensor, Tensor, Tensor];
+    } else {
+      const [wq, wk, wv] = this.inProjWeight.chunk(3, 0) as [Tensor, Tensor, Tensor];
+      const [bq, bk, bv] = this.inProjBias.chunk(3, 0) as [Tensor, Tensor, Tensor];
+      const pq = F.linear(query, wq, bq), pk = F.linear(key, wk, bk), pv = F.linear(value, wv, bv);
+      temps.push(wq, wk, wv, bq, bk, bv, pq, pk, pv);
+      [q, k, v] = [heads(pq, L), heads(pk, S), heads(pv, S)];
+    }
     let mask: Tensor | null = null;
     if (opts.keyPaddingMask) mask = opts.keyPaddingMask.logicalNot().view(B, 1, 1, S);
     if (opts.attnMask) mask = mask ? mask.logicalAnd(opts.attnMask.dtype === 'bool' ? opts.attnMask.logicalNot() : opts.attnMask.eq(0)) : opts.attnMask.dtype === 'bool' ? opts.attnMask.logicalNot() : opts.attnMask;
     const o = F.attention(q, k, v, { mask, dropout: this.dropout, training: this.training });
     const merged = o.transpose(1, 2).reshape(B, L, E);
     const out = this.outProj.forward(merged);
-    for (const t of [wq, wk, wv, bq, bk, bv, q, k, v, o, merged]) t.dispose();
+    for (const t of [...temps, q, k, v, o, merged]) t.dispose();
     mask?.dispose();
     return out;
   }
