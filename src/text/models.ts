@@ -174,9 +174,13 @@ class BPE implements Model {
 
   private mergeWord(word: string): Token[] {
     const cs = chars(word);
-    const syms: Array<{ id: number; len: number }> = [];
-    let unk: { id: number; len: number } | null = null;
+    // Symbols with [start, end) in UTF-16 units of the word.
+    const syms: Array<{ id: number; start: number; end: number }> = [];
+    let unk: { id: number; start: number; end: number } | null = null;
+    let pos = 0;
     cs.forEach((c, i) => {
+      const start = pos;
+      pos += c.length;
       let s = c;
       if (i > 0 && this.prefix) s = this.prefix + s;
       if (i === cs.length - 1 && this.suffix) s = s + this.suffix;
@@ -186,7 +190,7 @@ class BPE implements Model {
           syms.push(unk);
           unk = null;
         }
-        syms.push({ id, len: c.length });
+        syms.push({ id, start, end: pos });
         return;
       }
       if (this.byteFallback) {
@@ -196,18 +200,18 @@ class BPE implements Model {
             syms.push(unk);
             unk = null;
           }
-          // Byte tokens of a char: the first carries the char's length so offsets stay on char boundaries.
-          ids.forEach((x, k) => syms.push({ id: x as number, len: k === 0 ? c.length : 0 }));
+          // Every byte token of a char points at the whole char (offsets are in characters).
+          ids.forEach((x) => syms.push({ id: x as number, start, end: pos }));
           return;
         }
       }
       if (this.unk !== null) {
         const unkId = this.vocab.get(this.unk);
         if (unkId === undefined) throw new Error(`${this.where}: BPE unk_token '${this.unk}' is not in the vocabulary`);
-        if (unk && this.fuseUnk) unk.len += c.length;
+        if (unk && this.fuseUnk) unk.end = pos;
         else {
           if (unk) syms.push(unk);
-          unk = { id: unkId, len: c.length };
+          unk = { id: unkId, start, end: pos };
         }
       }
     });
@@ -226,15 +230,9 @@ class BPE implements Model {
         }
       }
       if (best < 0) break;
-      syms.splice(best, 2, { id: bestId, len: syms[best].len + syms[best + 1].len });
+      syms.splice(best, 2, { id: bestId, start: syms[best].start, end: syms[best + 1].end });
     }
-    const out: Token[] = [];
-    let pos = 0;
-    for (const s of syms) {
-      out.push({ id: s.id, value: this.rev[s.id], offsets: [pos, pos + s.len] });
-      pos += s.len;
-    }
-    return out;
+    return syms.map((s) => ({ id: s.id, value: this.rev[s.id], offsets: [s.start, s.end] }));
   }
 
   tokenToId(t: string) {

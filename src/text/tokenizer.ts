@@ -322,7 +322,7 @@ export class Tokenizer {
     if (startOffset < s.length) pieces.push([startOffset, s.length, null]);
     return pieces.map(([a, b, t]): Split => {
       const slice = n.slice(a, b);
-      return t ? { normalized: slice, tokens: [{ id: t.id, value: t.content, offsets: [0, slice.length] }] } : { normalized: slice };
+      return t ? { normalized: slice, tokens: [{ id: t.id, value: slice.normalized, offsets: [0, slice.length] }] } : { normalized: slice };
     });
   }
 }

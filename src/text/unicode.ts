@@ -94,7 +94,7 @@ export function codePointIndex(s: string): Int32Array {
   return idx;
 }
 
-const WORD_CLASS = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
+const WORD_CLASS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\u200c\\u200d';
 
 /**
  * Translates an Oniguruma pattern (what `tokenizers` compiles) to a JavaScript `u` regular expression:
