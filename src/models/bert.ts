@@ -299,13 +299,19 @@ export class BertModel extends Module {
     this.encoder = this.child('encoder', new BertEncoder(config));
     this.pooler = opts.addPoolingLayer === false ? null : this.child('pooler', new BertPooler(config));
   }
+  /** transformers' extended attention mask, in the weights' dtype (half types: made in float32, then cast). */
+  additiveMask(attentionMask: Tensor): Tensor {
+    const dtype = this.embeddings.word_embeddings.weight.dtype;
+    const m = extendedAttentionMask(attentionMask, dtype === 'float64' ? 'float64' : 'float32');
+    return dtype === 'float64' || dtype === 'float32' ? m : m.to(dtype);
+  }
   forward(inputs: EncoderInputs): EncoderOutput {
     const ids = inputs.input_ids;
     if (ids.ndim !== 2) throw new Error(`input_ids: expected [batch, length], got [${ids.shape}]`);
     for (const [name, t] of Object.entries(inputs) as [string, Tensor | null | undefined][])
       if (t && name !== 'input_ids' && t.shape.join() !== ids.shape.join())
         throw new Error(`${name}: shape [${t.shape}] does not match input_ids [${ids.shape}]`);
-    const mask = inputs.attention_mask ? extendedAttentionMask(inputs.attention_mask) : null;
+    const mask = inputs.attention_mask ? this.additiveMask(inputs.attention_mask) : null;
     let h = this.embeddings.forward(ids, inputs.token_type_ids, inputs.position_ids);
     const hidden: Tensor[] = [h];
     for (const layer of this.encoder.layer) {

@@ -252,3 +252,18 @@ test('dropout (hidden, attention, classifier) acts in training mode only', () =>
   });
   m.dispose();
 });
+
+test('in float64 the model still matches the reference', () => {
+  const m = loaded();
+  m.to('float64');
+  tidy(() => {
+    const out = family.forwardNamed(m, inputs);
+    assert.equal(out.get('logits')!.dtype, 'float64');
+    for (const name of ['hidden_states.2', 'pooler_output', 'logits']) {
+      const d = maxAbs(out.get(name)!.to('float32'), golden.get(name)!);
+      console.log(`bert float64 ${name}: max abs diff ${d.toExponential(2)}`);
+      assert.ok(d < 1e-4, `${name}: ${d}`);
+    }
+  });
+  m.dispose();
+});
