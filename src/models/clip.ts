@@ -20,7 +20,7 @@ import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, ModuleList } f
 import type { TensorSource } from '../io/safetensors.js';
 import { ConfigReader, engineActivation, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
 import type { ModelFamily } from './family.js';
-import { interpolateGrid } from './vit.js';
+import { interpolateGrid, withEvalMode } from './vit.js';
 
 /** The fields of a CLIP/SigLIP tower that its encoder layers read (Hugging Face names). */
 export interface EncoderConfig {
@@ -438,8 +438,7 @@ export const family: ModelFamily<CLIPModel> = {
   },
   forwardNamed(model, inputs) {
     const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'CLIP') as [Tensor, Tensor];
-    model.eval();
-    const out = noGrad(() =>
+    const out = withEvalMode(model, () =>
       model.forward({
         input_ids: ids.to('int64'),
         pixel_values: pixels.to('float32'),

@@ -30,7 +30,7 @@ import {
   type EncoderConfig,
   type TowerOutput,
 } from './clip.js';
-import { interpolateGrid } from './vit.js';
+import { interpolateGrid, withEvalMode } from './vit.js';
 
 export interface SiglipTextConfig extends EncoderConfig {
   vocab_size: number;
@@ -303,8 +303,7 @@ export const family: ModelFamily<SiglipModel> = {
   },
   forwardNamed(model, inputs) {
     const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'SigLIP') as [Tensor, Tensor];
-    model.eval();
-    const out = noGrad(() =>
+    const out = withEvalMode(model, () =>
       model.forward({
         input_ids: ids.to('int64'),
         pixel_values: pixels.to('float32'),

@@ -325,6 +325,17 @@ export function initViTWeights(model: ViTModel): void {
   }
 }
 
+/** Runs fn in eval mode without gradients, then restores every module's own training flag. */
+export function withEvalMode<T>(model: Module, fn: () => T): T {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  model.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    for (const [m, training] of modes) m.training = training;
+  }
+}
+
 const HEAD_PREFIXES = ['classifier.', 'cls_classifier.', 'distillation_classifier.', 'decoder.'];
 
 /** Checkpoint name -> ViTModel name: the task models' `vit.`/`deit.` prefix removed, their heads skipped. */
@@ -347,8 +358,7 @@ export const family: ModelFamily<ViTModel> = {
   forwardNamed(model, inputs) {
     const pixels = inputs.get('pixel_values');
     if (!pixels) throw new Error(`ViT: the inputs have no "pixel_values" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
-    model.eval();
-    const out = noGrad(() => model.forward(pixels.to('float32')));
+    const out = withEvalMode(model, () => model.forward(pixels.to('float32')));
     const named = new Map<string, Tensor>([['last_hidden_state', out.last_hidden_state]]);
     if (out.pooler_output) named.set('pooler_output', out.pooler_output);
     return named;

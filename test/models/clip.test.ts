@@ -230,3 +230,17 @@ test('random init: projections std hidden^-0.5, logit_scale = logit_scale_init_v
     assert.equal(m.text_model.encoder.layers.at(0).mlp.fc1.bias!.abs().max().item(), 0);
   });
 });
+
+test('forwardNamed runs in eval mode and restores each module training flag', () => {
+  const m = family.build(config);
+  m.train();
+  m.vision_model.eval();
+  tidy(() => {
+    const out = family.forwardNamed(m, inputs);
+    assert.equal(out.get('text_embeds')!.requiresGrad, false);
+  });
+  assert.equal(m.training, true);
+  assert.equal(m.text_model.encoder.layers.at(0).training, true);
+  assert.equal(m.vision_model.training, false);
+  assert.equal(m.vision_model.encoder.layers.at(1).training, false);
+});
