@@ -64,14 +64,19 @@ export const BERT_ARCHITECTURES: Record<string, 'base' | 'sequence-classificatio
 };
 
 /** Reads a BERT-style config; `defaults` lets RoBERTa-style families set their own pad_token_id. */
-export function readBertConfig(config: Config, where = 'config.json', defaults: { pad_token_id?: number } = {}): BertConfig {
+export function readBertConfig(
+  config: Config,
+  where = 'config.json',
+  defaults: { pad_token_id?: number } = {},
+): BertConfig {
   const r = new ConfigReader(config, where);
   const hidden = r.int('hidden_size', 768);
   const heads = r.int('num_attention_heads', 12);
   if (hidden % heads !== 0)
     throw new Error(`${where}: field "hidden_size" (${hidden}) must be a multiple of "num_attention_heads" (${heads})`);
   if (r.bool('is_decoder', false)) throw new Error(`${where}: "is_decoder": true is not supported (encoders only)`);
-  if (r.bool('add_cross_attention', false)) throw new Error(`${where}: "add_cross_attention": true is not supported (encoders only)`);
+  if (r.bool('add_cross_attention', false))
+    throw new Error(`${where}: "add_cross_attention": true is not supported (encoders only)`);
   const id2label = config.id2label;
   const numLabels = r.has('num_labels')
     ? r.int('num_labels')
@@ -112,7 +117,9 @@ export function architectureOf<H extends string>(config: Config, where: string, 
     throw new Error(`${where}: field "architectures" must be a non-empty list of class names`);
   const head = known[archs[0]];
   if (head === undefined)
-    throw new Error(`${where}: "architectures": "${archs[0]}" is not supported (supported: ${Object.keys(known).join(', ')})`);
+    throw new Error(
+      `${where}: "architectures": "${archs[0]}" is not supported (supported: ${Object.keys(known).join(', ')})`,
+    );
   return head;
 }
 
@@ -157,10 +164,16 @@ export class BertEmbeddings extends Module {
   ) {
     super();
     const c = config;
-    this.word_embeddings = this.child('word_embeddings', new Embedding(c.vocab_size, c.hidden_size, { paddingIdx: c.pad_token_id }));
+    this.word_embeddings = this.child(
+      'word_embeddings',
+      new Embedding(c.vocab_size, c.hidden_size, { paddingIdx: c.pad_token_id }),
+    );
     // RoBERTa's position table has a padding row too (its gradient stays zero).
     const posPad = positions === 'padding-offset' ? { paddingIdx: c.pad_token_id } : {};
-    this.position_embeddings = this.child('position_embeddings', new Embedding(c.max_position_embeddings, c.hidden_size, posPad));
+    this.position_embeddings = this.child(
+      'position_embeddings',
+      new Embedding(c.max_position_embeddings, c.hidden_size, posPad),
+    );
     this.token_type_embeddings = this.child('token_type_embeddings', new Embedding(c.type_vocab_size, c.hidden_size));
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(c.hidden_size, c.layer_norm_eps));
     this.dropout = this.child('dropout', new Dropout(c.hidden_dropout_prob));
@@ -172,7 +185,9 @@ export class BertEmbeddings extends Module {
     if (!pos) {
       if (this.positions === 'padding-offset') {
         if (l + this.config.pad_token_id >= limit)
-          throw new Error(`input_ids: ${l} tokens need position ids up to ${l + this.config.pad_token_id}, but max_position_embeddings is ${limit}`);
+          throw new Error(
+            `input_ids: ${l} tokens need position ids up to ${l + this.config.pad_token_id}, but max_position_embeddings is ${limit}`,
+          );
         pos = paddingOffsetPositionIds(inputIds, this.config.pad_token_id);
       } else {
         if (l > limit) throw new Error(`input_ids: ${l} tokens exceed max_position_embeddings (${limit})`);
@@ -180,7 +195,10 @@ export class BertEmbeddings extends Module {
       }
     }
     const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64', device: inputIds.device as Device });
-    const sum = this.word_embeddings.forward(inputIds).add(this.token_type_embeddings.forward(types)).add(this.position_embeddings.forward(pos));
+    const sum = this.word_embeddings
+      .forward(inputIds)
+      .add(this.token_type_embeddings.forward(types))
+      .add(this.position_embeddings.forward(pos));
     return this.dropout.forward(this.LayerNorm.forward(sum));
   }
 }
@@ -202,7 +220,11 @@ export class BertSelfAttention extends Module {
     const q = splitHeads(this.query.forward(x), heads);
     const k = splitHeads(this.key.forward(x), heads);
     const v = splitHeads(this.value.forward(x), heads);
-    const o = F.attention(q, k, v, { mask, dropout: this.config.attention_probs_dropout_prob, training: this.training });
+    const o = F.attention(q, k, v, {
+      mask,
+      dropout: this.config.attention_probs_dropout_prob,
+      training: this.training,
+    });
     return mergeHeads(o);
   }
 }
@@ -269,7 +291,10 @@ export class BertEncoder extends Module {
   readonly layer: ModuleList<BertLayer>;
   constructor(config: BertConfig) {
     super();
-    this.layer = this.child('layer', new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config))));
+    this.layer = this.child(
+      'layer',
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BertLayer(config))),
+    );
   }
 }
 
@@ -326,14 +351,22 @@ export class BertModel extends Module {
  * The loss transformers' *ForSequenceClassification heads use. problem_type null is decided as transformers
  * does: one label = regression, integer labels = single-label, else multi-label.
  */
-export function sequenceClassificationLoss(logits: Tensor, labels: Tensor, numLabels: number, problemType: ProblemType | null): Tensor {
+export function sequenceClassificationLoss(
+  logits: Tensor,
+  labels: Tensor,
+  numLabels: number,
+  problemType: ProblemType | null,
+): Tensor {
   const integer = labels.dtype === 'int64' || labels.dtype === 'int32';
-  const kind: ProblemType = problemType ?? (numLabels === 1 ? 'regression' : integer ? 'single_label_classification' : 'multi_label_classification');
+  const kind: ProblemType =
+    problemType ??
+    (numLabels === 1 ? 'regression' : integer ? 'single_label_classification' : 'multi_label_classification');
   if (kind === 'regression') {
     const y = labels.to(logits.dtype);
     return numLabels === 1 ? F.mseLoss(logits.view(-1), y.view(-1)) : F.mseLoss(logits, y);
   }
-  if (kind === 'single_label_classification') return F.crossEntropy(logits.view(-1, numLabels), labels.to('int64').view(-1));
+  if (kind === 'single_label_classification')
+    return F.crossEntropy(logits.view(-1, numLabels), labels.to('int64').view(-1));
   return F.binaryCrossEntropyWithLogits(logits, labels.to(logits.dtype));
 }
 
@@ -357,7 +390,9 @@ export class BertForSequenceClassification extends Module {
     const { labels, ...rest } = inputs;
     const out = this.bert.forward(rest);
     const logits = this.classifier.forward(this.dropout.forward(out.pooler_output!));
-    const loss = labels ? sequenceClassificationLoss(logits, labels, this.config.num_labels, this.config.problem_type) : null;
+    const loss = labels
+      ? sequenceClassificationLoss(logits, labels, this.config.num_labels, this.config.problem_type)
+      : null;
     return { ...out, logits, loss };
   }
 }
@@ -388,7 +423,11 @@ const SKIPPED_HEADS = /^(cls|lm_head|qa_outputs)\.|(^|\.)position_ids$/;
  * removed as needed, old `gamma`/`beta` LayerNorm names become `weight`/`bias`, pre-training heads are
  * skipped (and `classifier.*` when the model has no classifier).
  */
-export function checkpointRenamer(model: Module, source: TensorSource, basePrefix: string): (name: string) => string | null {
+export function checkpointRenamer(
+  model: Module,
+  source: TensorSource,
+  basePrefix: string,
+): (name: string) => string | null {
   const own = new Set(model.stateDict().keys());
   const modelPrefixed = [...own].some((n) => n.startsWith(`${basePrefix}.`));
   const ckptPrefixed = source.names().some((n) => n.startsWith(`${basePrefix}.`));
@@ -424,7 +463,10 @@ export const ENCODER_INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_i
 /** Checks the named inputs (unknown names are refused, listing what is accepted) and makes ids int64. */
 export function encoderInputs(inputs: Map<string, Tensor>): EncoderInputs & { labels?: Tensor } {
   const unknown = [...inputs.keys()].filter((k) => !(ENCODER_INPUT_NAMES as readonly string[]).includes(k));
-  if (unknown.length) throw new Error(`inputs: ${unknown.join(', ')} not used by this model (accepted: ${ENCODER_INPUT_NAMES.join(', ')})`);
+  if (unknown.length)
+    throw new Error(
+      `inputs: ${unknown.join(', ')} not used by this model (accepted: ${ENCODER_INPUT_NAMES.join(', ')})`,
+    );
   const ids = inputs.get('input_ids');
   if (!ids) throw new Error('inputs: input_ids is required');
   const asLong = (t: Tensor | undefined) => (t && t.dtype !== 'int64' ? t.to('int64') : t);
@@ -441,7 +483,9 @@ export function encoderInputs(inputs: Map<string, Tensor>): EncoderInputs & { la
  * The outputs under transformers' names: last_hidden_state, pooler_output (when there is a pooler),
  * hidden_states.<i>, and for classifiers logits and (given labels) loss, shaped [1] as in the references.
  */
-export function namedEncoderOutputs(out: EncoderOutput & { logits?: Tensor; loss?: Tensor | null }): Map<string, Tensor> {
+export function namedEncoderOutputs(
+  out: EncoderOutput & { logits?: Tensor; loss?: Tensor | null },
+): Map<string, Tensor> {
   const named = new Map<string, Tensor>();
   named.set('last_hidden_state', out.last_hidden_state);
   if (out.pooler_output) named.set('pooler_output', out.pooler_output);
@@ -484,7 +528,10 @@ export const family: ModelFamily<BertFamilyModel> = {
     return inEvalMode(model, () => {
       if (model instanceof BertForSequenceClassification) return namedEncoderOutputs(model.forward(x));
       const { labels, ...rest } = x;
-      if (labels) throw new Error('inputs: labels given, but BertModel has no head to compute a loss (use BertForSequenceClassification)');
+      if (labels)
+        throw new Error(
+          'inputs: labels given, but BertModel has no head to compute a loss (use BertForSequenceClassification)',
+        );
       return namedEncoderOutputs(model.forward(rest));
     });
   },

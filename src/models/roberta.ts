@@ -64,7 +64,9 @@ export class RobertaForSequenceClassification extends Module {
     const { labels, ...rest } = inputs;
     const out = this.roberta.forward(rest);
     const logits = this.classifier.forward(out.last_hidden_state);
-    const loss = labels ? sequenceClassificationLoss(logits, labels, this.config.num_labels, this.config.problem_type) : null;
+    const loss = labels
+      ? sequenceClassificationLoss(logits, labels, this.config.num_labels, this.config.problem_type)
+      : null;
     return { ...out, logits, loss };
   }
 }
@@ -98,7 +100,9 @@ export function robertaStyleFamily(
       const where = opts.where ?? 'config.json';
       const mt = config.model_type ?? modelTypes[0];
       if (typeof mt !== 'string' || !modelTypes.includes(mt))
-        throw new Error(`${where}: "model_type": ${JSON.stringify(mt)} is not a ${name} model (supported: ${modelTypes.join(', ')})`);
+        throw new Error(
+          `${where}: "model_type": ${JSON.stringify(mt)} is not a ${name} model (supported: ${modelTypes.join(', ')})`,
+        );
       // transformers' RobertaConfig / XLMRobertaConfig default pad_token_id is 1.
       const c = readBertConfig(config, where, { pad_token_id: 1 });
       const head = architectureOf(config, where, architectures, 'base');
@@ -117,7 +121,10 @@ export function robertaStyleFamily(
       return inEvalMode(model, () => {
         if (model instanceof RobertaForSequenceClassification) return namedEncoderOutputs(model.forward(x));
         const { labels, ...rest } = x;
-        if (labels) throw new Error(`inputs: labels given, but ${prefix}Model has no head to compute a loss (use ${prefix}ForSequenceClassification)`);
+        if (labels)
+          throw new Error(
+            `inputs: labels given, but ${prefix}Model has no head to compute a loss (use ${prefix}ForSequenceClassification)`,
+          );
         return namedEncoderOutputs(model.forward(rest));
       });
     },

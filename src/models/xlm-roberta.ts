@@ -9,7 +9,10 @@
  */
 import { RobertaForSequenceClassification, RobertaModel, robertaStyleFamily } from './roberta.js';
 
-export { RobertaClassificationHead as XLMRobertaClassificationHead, type RobertaFamilyModel as XLMRobertaFamilyModel } from './roberta.js';
+export {
+  RobertaClassificationHead as XLMRobertaClassificationHead,
+  type RobertaFamilyModel as XLMRobertaFamilyModel,
+} from './roberta.js';
 
 /** XLMRobertaModel: RobertaModel under its own name (so errors name the right class). */
 export class XLMRobertaModel extends RobertaModel {}

@@ -2,7 +2,16 @@
 // 1e-4; Hub ids resolve through the offline cache; --family; bad usage and bad input give exit code 2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../../src/io/safetensors.js';
@@ -37,7 +46,10 @@ function compareToGolden(outFile: string, goldenDir: string): Map<string, number
 }
 
 function forward(model: string, inputsDir: string, out: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  return runCli(['forward', '--model', model, '--inputs', join(inputsDir, 'inputs.safetensors'), '--out', out, ...extra], { env });
+  return runCli(
+    ['forward', '--model', model, '--inputs', join(inputsDir, 'inputs.safetensors'), '--out', out, ...extra],
+    { env },
+  );
 }
 
 const families = ['bert', 'roberta', 'xlm-roberta'];
@@ -93,7 +105,10 @@ test('a Hub id resolves through the Hub cache (offline) and --family overrides a
   // A folder whose config.json has no model_type: refused without --family, computed with it.
   const bare = join(tmp, 'bare');
   mkdirSync(bare);
-  const config = JSON.parse(readFileSync(join(MODELS, 'xlm-roberta', 'config.json'), 'utf8')) as Record<string, unknown>;
+  const config = JSON.parse(readFileSync(join(MODELS, 'xlm-roberta', 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   delete config.model_type;
   writeFileSync(join(bare, 'config.json'), JSON.stringify(config));
   copyFileSync(join(MODELS, 'xlm-roberta', 'model.safetensors'), join(bare, 'model.safetensors'));
@@ -107,7 +122,13 @@ test('a Hub id resolves through the Hub cache (offline) and --family overrides a
 
 test('bad usage and bad input exit with 2 and say what is wrong', () => {
   const out = join(tmp, 'bad.safetensors');
-  const noOut = runCli(['forward', '--model', join(MODELS, 'bert'), '--inputs', join(MODELS, 'bert', 'inputs.safetensors')]);
+  const noOut = runCli([
+    'forward',
+    '--model',
+    join(MODELS, 'bert'),
+    '--inputs',
+    join(MODELS, 'bert', 'inputs.safetensors'),
+  ]);
   assert.equal(noOut.status, 2);
   assert.match(noOut.stderr, /--out is required/);
 

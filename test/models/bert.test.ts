@@ -57,7 +57,14 @@ test('BertForSequenceClassification reproduces every golden forward output withi
   tidy(() => {
     const out = family.forwardNamed(m, inputs);
     const expected = [...golden.keys()].filter((k) => !k.startsWith('grad.') && !k.startsWith('param_after_step.'));
-    assert.deepEqual(expected.sort(), ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'logits', 'loss', 'pooler_output']);
+    assert.deepEqual(expected.sort(), [
+      'hidden_states.0',
+      'hidden_states.1',
+      'hidden_states.2',
+      'logits',
+      'loss',
+      'pooler_output',
+    ]);
     for (const name of expected) {
       const got = out.get(name);
       assert.ok(got, `forwardNamed did not return ${name}`);
@@ -106,7 +113,10 @@ test('training parity: gradients of the mean cross-entropy and one AdamW step ma
     assert.ok(r <= 1, `grad.${name}: ${r}x the tolerance (max abs diff ${maxAbs(p.grad, ref)})`);
   }
   console.log(`bert gradients: worst error is ${worstGrad.toFixed(3)} of the tolerance (1e-4 rel + 1e-6 abs)`);
-  const opt = new AdamW(params.map(([, p]) => p), { lr: 1e-3, weightDecay: 0.01 });
+  const opt = new AdamW(
+    params.map(([, p]) => p),
+    { lr: 1e-3, weightDecay: 0.01 },
+  );
   opt.step();
   let worstStep = 0;
   for (const [name, p] of params) {
@@ -118,7 +128,9 @@ test('training parity: gradients of the mean cross-entropy and one AdamW step ma
   console.log(`bert after one AdamW step: worst error is ${worstStep.toFixed(3)} of the tolerance`);
   // The step really moved the parameters (the comparison above is not against the loaded values).
   const w = m.namedParameters().find(([n]) => n === 'classifier.weight')![1];
-  const before = loaded().namedParameters().find(([n]) => n === 'classifier.weight')![1];
+  const before = loaded()
+    .namedParameters()
+    .find(([n]) => n === 'classifier.weight')![1];
   assert.ok(maxAbs(w, before) > 1e-4);
   opt.dispose();
   m.dispose();
@@ -155,7 +167,9 @@ test('checkpoints with a missing, an extra or a mis-shaped tensor fail naming th
         () => family.load(m, src),
         (e: Error) =>
           /missing from the checkpoint: bert\.encoder\.layer\.1\.output\.dense\.bias/.test(e.message) &&
-          /not used by BertForSequenceClassification: bert\.encoder\.layer\.0\.attention\.self\.extra/.test(e.message) &&
+          /not used by BertForSequenceClassification: bert\.encoder\.layer\.0\.attention\.self\.extra/.test(
+            e.message,
+          ) &&
           /mis-shaped: bert\.pooler\.dense\.weight \(checkpoint \[64,32\], model \[32,32\]\)/.test(e.message),
       );
     } finally {
@@ -200,12 +214,24 @@ test('a base checkpoint loads into a classifier for fine-tuning (new head listed
 });
 
 test('unsupported model types, options and architectures are named with what is supported', () => {
-  assert.throws(() => family.build({ ...config, position_embedding_type: 'relative_key' }), /"position_embedding_type": "relative_key" is not supported \(supported: absolute\)/);
-  assert.throws(() => family.build({ ...config, hidden_act: 'mish' }), /"hidden_act": "mish" is not supported \(supported: gelu, gelu_new/);
-  assert.throws(() => family.build({ ...config, architectures: ['BertForTokenClassification'] }), /"architectures": "BertForTokenClassification" is not supported \(supported: BertModel, .*BertForSequenceClassification\)/);
+  assert.throws(
+    () => family.build({ ...config, position_embedding_type: 'relative_key' }),
+    /"position_embedding_type": "relative_key" is not supported \(supported: absolute\)/,
+  );
+  assert.throws(
+    () => family.build({ ...config, hidden_act: 'mish' }),
+    /"hidden_act": "mish" is not supported \(supported: gelu, gelu_new/,
+  );
+  assert.throws(
+    () => family.build({ ...config, architectures: ['BertForTokenClassification'] }),
+    /"architectures": "BertForTokenClassification" is not supported \(supported: BertModel, .*BertForSequenceClassification\)/,
+  );
   assert.throws(() => family.build({ ...config, model_type: 'gpt2' }), /"model_type": "gpt2" is not a BERT model/);
   assert.throws(() => family.build({ ...config, is_decoder: true }), /"is_decoder": true is not supported/);
-  assert.throws(() => family.build({ ...config, hidden_size: 30 }), /"hidden_size" \(30\) must be a multiple of "num_attention_heads" \(4\)/);
+  assert.throws(
+    () => family.build({ ...config, hidden_size: 30 }),
+    /"hidden_size" \(30\) must be a multiple of "num_attention_heads" \(4\)/,
+  );
   assert.throws(() => family.build({ ...config, layer_norm_eps: '1e-12' }), /field "layer_norm_eps" must be a number/);
 });
 
@@ -214,10 +240,16 @@ test('forward checks its inputs: unknown names, too many tokens', () => {
   tidy(() => {
     const bad = new Map(inputs);
     bad.set('pixel_values', inputs.get('attention_mask')!);
-    assert.throws(() => family.forwardNamed(m, bad), /inputs: pixel_values not used by this model \(accepted: input_ids,/);
+    assert.throws(
+      () => family.forwardNamed(m, bad),
+      /inputs: pixel_values not used by this model \(accepted: input_ids,/,
+    );
     assert.throws(() => family.forwardNamed(m, new Map()), /input_ids is required/);
     const long = inputs.get('input_ids')!.repeat(1, 5); // 80 tokens > max_position_embeddings 64
-    assert.throws(() => family.forwardNamed(m, new Map([['input_ids', long]])), /80 tokens exceed max_position_embeddings \(64\)/);
+    assert.throws(
+      () => family.forwardNamed(m, new Map([['input_ids', long]])),
+      /80 tokens exceed max_position_embeddings \(64\)/,
+    );
   });
   m.dispose();
 });

@@ -11,7 +11,12 @@ import { readModelConfig } from '../../src/io/model-folder.js';
 import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { familyFor } from '../../src/models/family.js';
 import { paddingOffsetPositionIds } from '../../src/models/bert.js';
-import { family, RobertaForSequenceClassification, RobertaModel, type RobertaFamilyModel } from '../../src/models/roberta.js';
+import {
+  family,
+  RobertaForSequenceClassification,
+  RobertaModel,
+  type RobertaFamilyModel,
+} from '../../src/models/roberta.js';
 import { GOLDEN } from '../helpers/cli.js';
 
 const DIR = join(GOLDEN, 'models', 'roberta');
@@ -79,8 +84,18 @@ test('position ids skip padding: a left-padded sequence gives the same states to
     const real = inputs.get('input_ids')!.narrow(0, 0, 1).narrow(1, 0, 10).toArray();
     const padded = tensor([1, 1, ...real], { dtype: 'int64', shape: [1, 12] });
     const mask = tensor([0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], { dtype: 'int64', shape: [1, 12] });
-    const a = family.forwardNamed(m, new Map([['input_ids', padded], ['attention_mask', mask]])).get('last_hidden_state')!;
-    const b = family.forwardNamed(m, new Map([['input_ids', tensor(real, { dtype: 'int64', shape: [1, 10] })]])).get('last_hidden_state')!;
+    const a = family
+      .forwardNamed(
+        m,
+        new Map([
+          ['input_ids', padded],
+          ['attention_mask', mask],
+        ]),
+      )
+      .get('last_hidden_state')!;
+    const b = family
+      .forwardNamed(m, new Map([['input_ids', tensor(real, { dtype: 'int64', shape: [1, 10] })]]))
+      .get('last_hidden_state')!;
     const d = maxAbs(a.narrow(1, 2, 10), b);
     assert.ok(d < 1e-5, `max abs diff ${d}`);
   });
@@ -117,7 +132,10 @@ test('RobertaForSequenceClassification: classifier.dense/out_proj on <s>, loss f
     // Reuse the pooler's weights as the head's dense layer: then tanh(dense(<s>)) equals pooler_output.
     cls.set('classifier.dense.weight', weights.get('pooler.dense.weight')!);
     cls.set('classifier.dense.bias', weights.get('pooler.dense.bias')!);
-    const outW = tensor(Array.from({ length: 2 * 32 }, (_, i) => ((i % 7) - 3) / 10), { shape: [2, 32] });
+    const outW = tensor(
+      Array.from({ length: 2 * 32 }, (_, i) => ((i % 7) - 3) / 10),
+      { shape: [2, 32] },
+    );
     const outB = tensor([0.5, -0.25]);
     cls.set('classifier.out_proj.weight', outW);
     cls.set('classifier.out_proj.bias', outB);
@@ -131,7 +149,11 @@ test('RobertaForSequenceClassification: classifier.dense/out_proj on <s>, loss f
       const out = family.forwardNamed(m, named);
       const expected = golden.get('pooler_output')!.matmul(outW.T).add(outB);
       assert.ok(maxAbs(out.get('logits')!, expected) < 1e-4);
-      const ce = expected.logSoftmax(-1).gather(1, tensor([0, 1, 1, 0], { dtype: 'int64', shape: [4, 1] })).mean().neg();
+      const ce = expected
+        .logSoftmax(-1)
+        .gather(1, tensor([0, 1, 1, 0], { dtype: 'int64', shape: [4, 1] }))
+        .mean()
+        .neg();
       assert.ok(maxAbs(out.get('loss')!, ce.view(1)) < 1e-5);
     });
     m.dispose();
@@ -157,17 +179,38 @@ test('checkpoints with a missing, an extra or a mis-shaped tensor fail naming th
 });
 
 test('unsupported options, architectures and too-long inputs are named', () => {
-  assert.throws(() => family.build({ ...config, model_type: 'bert' }), /"model_type": "bert" is not a roberta model \(supported: roberta, bertweet\)/);
-  assert.throws(() => family.build({ ...config, architectures: ['RobertaForCausalLM'] }), /"RobertaForCausalLM" is not supported \(supported: RobertaModel, RobertaForMaskedLM, RobertaForSequenceClassification\)/);
-  assert.throws(() => family.build({ ...config, position_embedding_type: 'relative_key_query' }), /"position_embedding_type": "relative_key_query" is not supported/);
-  assert.throws(() => family.build({ ...config, add_cross_attention: true }), /"add_cross_attention": true is not supported/);
+  assert.throws(
+    () => family.build({ ...config, model_type: 'bert' }),
+    /"model_type": "bert" is not a roberta model \(supported: roberta, bertweet\)/,
+  );
+  assert.throws(
+    () => family.build({ ...config, architectures: ['RobertaForCausalLM'] }),
+    /"RobertaForCausalLM" is not supported \(supported: RobertaModel, RobertaForMaskedLM, RobertaForSequenceClassification\)/,
+  );
+  assert.throws(
+    () => family.build({ ...config, position_embedding_type: 'relative_key_query' }),
+    /"position_embedding_type": "relative_key_query" is not supported/,
+  );
+  assert.throws(
+    () => family.build({ ...config, add_cross_attention: true }),
+    /"add_cross_attention": true is not supported/,
+  );
   const m = family.build(config);
   tidy(() => {
     // 18 tokens + pad_token_id 1 needs position 19 < 20; 19 tokens need 20, past the table.
     const ok = inputs.get('input_ids')!.repeat(1, 2).narrow(1, 0, 18);
-    assert.equal(family.forwardNamed(m, new Map([['input_ids', ok]])).get('last_hidden_state')!.size(1), 18);
+    assert.equal(
+      family
+        .forwardNamed(m, new Map([['input_ids', ok]]))
+        .get('last_hidden_state')!
+        .size(1),
+      18,
+    );
     const long = inputs.get('input_ids')!.repeat(1, 2).narrow(1, 0, 19);
-    assert.throws(() => family.forwardNamed(m, new Map([['input_ids', long]])), /19 tokens need position ids up to 20, but max_position_embeddings is 20/);
+    assert.throws(
+      () => family.forwardNamed(m, new Map([['input_ids', long]])),
+      /19 tokens need position ids up to 20, but max_position_embeddings is 20/,
+    );
   });
   m.dispose();
 });

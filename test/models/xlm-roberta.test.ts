@@ -49,18 +49,36 @@ test('XLMRobertaModel reproduces the golden last_hidden_state and pooler_output 
 });
 
 test('XLM-R class names choose the head; RoBERTa names and model types are refused', () => {
-  const cls = family.build({ ...config, architectures: ['XLMRobertaForSequenceClassification'], id2label: { 0: 'neg', 1: 'neu', 2: 'pos' } });
+  const cls = family.build({
+    ...config,
+    architectures: ['XLMRobertaForSequenceClassification'],
+    id2label: { 0: 'neg', 1: 'neu', 2: 'pos' },
+  });
   assert.ok(cls instanceof XLMRobertaForSequenceClassification);
   assert.deepEqual(
-    cls.namedParameters().map(([n, t]) => `${n} [${t.shape}]`).filter((n) => n.startsWith('classifier')),
-    ['classifier.dense.weight [32,32]', 'classifier.dense.bias [32]', 'classifier.out_proj.weight [3,32]', 'classifier.out_proj.bias [3]'],
+    cls
+      .namedParameters()
+      .map(([n, t]) => `${n} [${t.shape}]`)
+      .filter((n) => n.startsWith('classifier')),
+    [
+      'classifier.dense.weight [32,32]',
+      'classifier.dense.bias [32]',
+      'classifier.out_proj.weight [3,32]',
+      'classifier.out_proj.bias [3]',
+    ],
   );
   cls.dispose();
   const mlm = family.build({ ...config, architectures: ['XLMRobertaForMaskedLM'] });
   assert.ok(mlm instanceof XLMRobertaModel && mlm.pooler === null);
   mlm.dispose();
-  assert.throws(() => family.build({ ...config, architectures: ['RobertaModel'] }), /"RobertaModel" is not supported \(supported: XLMRobertaModel, XLMRobertaForMaskedLM, XLMRobertaForSequenceClassification\)/);
-  assert.throws(() => family.build({ ...config, model_type: 'xlm-roberta-xl' }), /"model_type": "xlm-roberta-xl" is not a xlm-roberta model \(supported: xlm-roberta\)/);
+  assert.throws(
+    () => family.build({ ...config, architectures: ['RobertaModel'] }),
+    /"RobertaModel" is not supported \(supported: XLMRobertaModel, XLMRobertaForMaskedLM, XLMRobertaForSequenceClassification\)/,
+  );
+  assert.throws(
+    () => family.build({ ...config, model_type: 'xlm-roberta-xl' }),
+    /"model_type": "xlm-roberta-xl" is not a xlm-roberta model \(supported: xlm-roberta\)/,
+  );
 });
 
 test('a checkpoint with a missing, an extra or a mis-shaped tensor fails naming them', () => {

@@ -62,7 +62,11 @@ export async function run(argv: string[]): Promise<number> {
   );
   if (!a) return EXIT.ok;
   const { model: modelArg, inputs: inputsPath, out: outPath } = a.values;
-  for (const [flag, v] of [['model', modelArg], ['inputs', inputsPath], ['out', outPath]] as const)
+  for (const [flag, v] of [
+    ['model', modelArg],
+    ['inputs', inputsPath],
+    ['out', outPath],
+  ] as const)
     if (!v) throw new CliError(`--${flag} is required\n\n${HELP}`);
   const device = (a.values.device ?? 'cpu') as Device;
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new CliError(`--device expects cpu, cuda or cuda:N, got '${device}'`);
@@ -80,12 +84,17 @@ export async function run(argv: string[]): Promise<number> {
   const config = badInput(() => readModelConfig(folder));
   const familyName = a.values.family ?? (typeof config.model_type === 'string' ? config.model_type : undefined);
   if (!familyName) throw new CliError(`${folder}/config.json has no "model_type": name the family with --family`);
-  const family: ModelFamily = await familyFor(familyName, a.values.family ? '--family' : `${folder}/config.json`).catch((e: Error) => {
-    throw new CliError(e.message, EXIT.usage);
-  });
+  const family: ModelFamily = await familyFor(familyName, a.values.family ? '--family' : `${folder}/config.json`).catch(
+    (e: Error) => {
+      throw new CliError(e.message, EXIT.usage);
+    },
+  );
 
   // --family overrides model_type: the family reads the config as one of its own model types.
-  const typed = a.values.family && !family.modelTypes.includes(String(config.model_type)) ? { ...config, model_type: family.modelTypes[0] } : config;
+  const typed =
+    a.values.family && !family.modelTypes.includes(String(config.model_type))
+      ? { ...config, model_type: family.modelTypes[0] }
+      : config;
   const model: Module = badInput(() => family.build(typed, { where: `${folder}/config.json` }));
   try {
     badInput(() => {
@@ -108,7 +117,13 @@ export async function run(argv: string[]): Promise<number> {
       saveTensors(outPath!, outputs, { format: 'pt' });
       const summary = [...outputs].map(([name, t]) => ({ name, ...describe(t) }));
       if (a.values.json) {
-        console.log(JSON.stringify({ model: modelArg, folder, family: family.name, device, out: outPath, outputs: summary }, null, 2));
+        console.log(
+          JSON.stringify(
+            { model: modelArg, folder, family: family.name, device, out: outPath, outputs: summary },
+            null,
+            2,
+          ),
+        );
       } else {
         const width = Math.max(...summary.map((s) => s.name.length));
         for (const s of summary) console.log(`${s.name.padEnd(width)}  ${s.dtype} [${s.shape.join(', ')}]`);
