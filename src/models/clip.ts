@@ -5,15 +5,16 @@
  *
  * Supported: model_type `clip` with `text_config` / `vision_config` (any `hidden_act` incl. `quick_gelu`,
  * `layer_norm_eps`, sizes, `attention_dropout`, `projection_dim`, `logit_scale_init_value`); the text
- * model's causal mask combined with the padding `attention_mask`; pooling at the end-of-text token: the
- * argmax of input_ids when `eos_token_id` is 2 (the legacy OpenAI configs, whose end token is the largest
- * id), else the first position of `eos_token_id`; vision position embeddings interpolated (bicubic, as the
+ * model's causal mask combined with the padding `attention_mask`; pooling at the end-of-text token as the
+ * current reference does: the argmax of input_ids when every row's largest id is 49407 (OpenAI's `<|endoftext|>`;
+ * their old configs carry a wrong `eos_token_id` of 2), else the first position of `eos_token_id`
+ * (padding may repeat it); vision position embeddings interpolated (bicubic, as the
  * reference's `interpolate_pos_encoding`) when the pixel size differs from `image_size`. The encoder
  * building blocks are exported for SigLIP, which shares them.
  * NOT supported: CLIPForImageClassification, stand-alone CLIPTextModelWithProjection /
  * CLIPVisionModelWithProjection checkpoints (other architectures are named on load), `position_ids`
- * other than 0..L-1. Note: the newest transformers decides the legacy pooling by whether every row's largest
- * id is 49407 instead of `eos_token_id == 2`; the two agree on OpenAI's checkpoints.
+ * other than 0..L-1. Note: transformers before the 4.5x series chose the argmax when `eos_token_id == 2`
+ * instead; both rules pick the same token on OpenAI's checkpoints and tokenizers.
  */
 import { arange, cat, F, noGrad, ones, tensor, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, ModuleList } from '../nn/index.js';
@@ -182,6 +183,9 @@ export class CLIPEncoder extends Module {
   }
 }
 
+/** The id of `<|endoftext|>` in OpenAI's CLIP vocabulary (the largest id there). */
+export const OPENAI_EOT = 49407;
+
 const F32_MIN = -3.4028234663852886e38;
 
 /** An additive mask [B, 1, L, L]: 0 where attended (causal and not padding), float32's minimum elsewhere. */
@@ -243,7 +247,7 @@ export class CLIPTextTransformer extends Module {
     const mask = causalPaddingMask(attentionMask, b, l, inputIds.device as Device);
     const last = this.final_layer_norm.forward(this.encoder.forward(this.embeddings.forward(inputIds), mask));
     const ids = inputIds.to('int64');
-    const eosAt = this.config.eos_token_id === 2 ? ids.argmax(-1) : ids.eq(this.config.eos_token_id).to('int32').argmax(-1);
+    const eosAt = ids.maxDim(-1).values.eq(OPENAI_EOT).all().item() ? ids.argmax(-1) : ids.eq(this.config.eos_token_id).to('int32').argmax(-1);
     const rows = arange(0, b, 1, { dtype: 'int64', device: inputIds.device as Device });
     return { last_hidden_state: last, pooler_output: last.index([rows, eosAt]) };
   }

@@ -131,7 +131,7 @@ test('CLIP training parity (float64): the same, elementwise allclose(rtol 1e-4, 
   assert.ok(r.elementwise[0] <= 1, `${r.elementwise[1]} off by ${r.elementwise[0]}x the tolerance`);
 });
 
-test('text pooling: first eos_token_id position, or the argmax of input_ids for legacy eos_token_id 2; padding is masked', () => {
+test('text pooling: first eos_token_id position, or the argmax of input_ids when every row holds OpenAI 49407; padding is masked', () => {
   const small = { ...config, text_config: { ...(config['text_config'] as object), eos_token_id: 7 } };
   const m = family.build(small).eval();
   tidy(() => {
@@ -154,12 +154,24 @@ test('text pooling: first eos_token_id position, or the argmax of input_ids for 
     assert.ok(maxAbsDiff(tokenOnly(ids), tokenOnly(ids3)) === 0);
     assert.ok(maxAbsDiff(only4(out), only4(out3)) < 1e-6);
   });
-  const legacy = family.build({ ...config, text_config: { ...(config['text_config'] as object), eos_token_id: 2 } }).eval();
+  // OpenAI vocabulary (49408 ids) with the old configs' eos_token_id 2: pooled at the argmax (49407) when
+  // every row holds it; otherwise at the first eos_token_id.
+  const legacy = family.build({ ...config, text_config: { ...(config['text_config'] as object), vocab_size: 49408, eos_token_id: 2 } }).eval();
   tidy(() => {
-    const ids = tensor([[0n, 499n, 3n, 3n], [0n, 4n, 450n, 1n]]);
+    const ids = tensor([
+      [49406n, 2n, 49407n, 49407n],
+      [49406n, 320n, 1125n, 49407n],
+    ]);
     const out = legacy.text_model.forward(ids, null);
-    assert.equal(maxAbsDiff(out.pooler_output.select(0, 0), out.last_hidden_state.select(0, 0).select(0, 1)), 0);
-    assert.equal(maxAbsDiff(out.pooler_output.select(0, 1), out.last_hidden_state.select(0, 1).select(0, 2)), 0);
+    assert.equal(maxAbsDiff(out.pooler_output.select(0, 0), out.last_hidden_state.select(0, 0).select(0, 2)), 0);
+    assert.equal(maxAbsDiff(out.pooler_output.select(0, 1), out.last_hidden_state.select(0, 1).select(0, 3)), 0);
+    const noEot = tensor([
+      [49406n, 5n, 2n, 7n],
+      [49406n, 2n, 2n, 2n],
+    ]);
+    const out2 = legacy.text_model.forward(noEot, null);
+    assert.equal(maxAbsDiff(out2.pooler_output.select(0, 0), out2.last_hidden_state.select(0, 0).select(0, 2)), 0);
+    assert.equal(maxAbsDiff(out2.pooler_output.select(0, 1), out2.last_hidden_state.select(0, 1).select(0, 1)), 0);
   });
 });
 
