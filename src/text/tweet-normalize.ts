@@ -42,6 +42,9 @@ const WORDS =
 const WORD_RE = new RegExp([URLS, PHONE, EMOTICONS, HTML_TAG, ARROWS, HANDLE, HASHTAG, EMAIL, ZWJ_EMOJI, FLAGS, WORDS].join('|'), 'giu');
 const HANG_RE = /([^\p{L}\p{N}])\1{3,}/gu;
 
+// Windows-1252 at bytes 0x80..0x9F ('' where it has no character, as NLTK then drops the entity).
+const CP1252_C1 = Array.from('€\0‚ƒ„…†‡ˆ‰Š‹Œ\0Ž\0\0‘’“”•–—˜™š›œ\0žŸ', (c) => (c === '\0' ? '' : c));
+
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
 
 /** HTML entities to characters (numeric ones and the common named ones), as Twitter's API escapes text. */
@@ -51,7 +54,7 @@ export function unescapeHtmlEntities(text: string): string {
       const n = parseInt(body, hex ? 16 : 10);
       // Like NLTK, the C1 range is read as Windows-1252 and illegal code points are dropped.
       if (Number.isNaN(n)) return '';
-      if (n >= 0x80 && n <= 0x9f) return [0x81, 0x8d, 0x8f, 0x90, 0x9d].includes(n) ? '' : new TextDecoder('windows-1252').decode(Uint8Array.of(n));
+      if (n >= 0x80 && n <= 0x9f) return CP1252_C1[n - 0x80];
       if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff)) return '';
       return String.fromCodePoint(n);
     }

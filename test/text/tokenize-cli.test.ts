@@ -63,6 +63,15 @@ test('tandem tokenize reads a model folder and texts from stdin, and prints a ta
   assert.match(r.stdout, /"##ed"\s+9:11/);
 });
 
+test('tandem tokenize --normalize-tweets and --no-special-tokens', () => {
+  const [o] = jsonLines(['--tokenizer', join(DIR, 'wordpiece.tokenizer.json'), '--normalize-tweets', '--no-special-tokens', '@bob see https://t.co/x']);
+  // "@USER see HTTPURL", lowercased by the BERT normalizer; no [CLS]/[SEP].
+  const tok = o.tokens as string[];
+  assert.equal(tok[0], '@');
+  assert.ok(!tok.includes('[CLS]') && !tok.includes('[SEP]'), tok.join(' '));
+  assert.equal(tok.join(' ').replace(/ ##/g, ''), '@ user see httpurl');
+});
+
 test('tandem tokenize exit codes: missing flag 2, bad padding 2, unsupported component 2 naming it', () => {
   assert.equal(runCli(['tokenize', 'hello']).status, 2);
   const bad = runCli(['tokenize', '--tokenizer', join(DIR, 'wordpiece.tokenizer.json'), '--padding', 'max_length', 'x']);
