@@ -19,7 +19,16 @@
 import { arange, cat, F, noGrad, ones, tensor, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { ConfigReader, engineActivation, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
+import {
+  ConfigReader,
+  engineActivation,
+  HIDDEN_ACTS,
+  loadCheckpointInto,
+  mergeHeads,
+  splitHeads,
+  type Config,
+  type HiddenAct,
+} from './common.js';
 import type { ModelFamily } from './family.js';
 import { interpolateGrid, withEvalMode } from './vit.js';
 
@@ -61,11 +70,16 @@ export interface CLIPConfig {
 }
 
 /** Reads the encoder fields of one tower (defaults as transformers' configs). */
-export function readEncoderConfig(r: ConfigReader, d: { hidden: number; inter: number; layers: number; heads: number; act: HiddenAct; eps: number }): EncoderConfig {
+export function readEncoderConfig(
+  r: ConfigReader,
+  d: { hidden: number; inter: number; layers: number; heads: number; act: HiddenAct; eps: number },
+): EncoderConfig {
   const hidden_size = r.int('hidden_size', d.hidden);
   const num_attention_heads = r.int('num_attention_heads', d.heads);
   if (hidden_size % num_attention_heads !== 0)
-    throw new Error(`${r.where}: field "hidden_size" (${hidden_size}) must be a multiple of "num_attention_heads" (${num_attention_heads})`);
+    throw new Error(
+      `${r.where}: field "hidden_size" (${hidden_size}) must be a multiple of "num_attention_heads" (${num_attention_heads})`,
+    );
   return {
     hidden_size,
     intermediate_size: r.int('intermediate_size', d.inter),
@@ -93,7 +107,9 @@ export function readCLIPConfig(config: Config, where = 'config.json'): CLIPConfi
   const archs = (config['architectures'] as unknown[] | undefined) ?? [];
   for (const a of archs)
     if (typeof a !== 'string' || !CLIP_ARCHITECTURES.includes(a))
-      throw new Error(`${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${CLIP_ARCHITECTURES.join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${CLIP_ARCHITECTURES.join(', ')})`,
+      );
   const factor = r.num('initializer_factor', 1);
   const t = r.section('text_config');
   const v = r.section('vision_config');
@@ -115,7 +131,9 @@ export function readCLIPConfig(config: Config, where = 'config.json'): CLIPConfi
     initializer_factor: v.num('initializer_factor', factor),
   };
   if (vision.image_size % vision.patch_size !== 0)
-    throw new Error(`${where} › vision_config: "image_size" (${vision.image_size}) must be a multiple of "patch_size" (${vision.patch_size})`);
+    throw new Error(
+      `${where} › vision_config: "image_size" (${vision.image_size}) must be a multiple of "patch_size" (${vision.patch_size})`,
+    );
   return {
     model_type: 'clip',
     text_config: text,
@@ -175,7 +193,10 @@ export class CLIPEncoder extends Module {
   readonly layers: ModuleList<CLIPEncoderLayer>;
   constructor(config: EncoderConfig) {
     super();
-    this.layers = this.child('layers', new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new CLIPEncoderLayer(config))));
+    this.layers = this.child(
+      'layers',
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new CLIPEncoderLayer(config))),
+    );
   }
   forward(x: Tensor, mask: Tensor | null = null): Tensor {
     for (const l of this.layers) x = l.forward(x, mask);
@@ -215,7 +236,10 @@ export class CLIPTextEmbeddings extends Module {
   constructor(readonly config: { vocab_size: number; hidden_size: number; max_position_embeddings: number }) {
     super();
     this.token_embedding = this.child('token_embedding', new Embedding(config.vocab_size, config.hidden_size));
-    this.position_embedding = this.child('position_embedding', new Embedding(config.max_position_embeddings, config.hidden_size));
+    this.position_embedding = this.child(
+      'position_embedding',
+      new Embedding(config.max_position_embeddings, config.hidden_size),
+    );
   }
   forward(inputIds: Tensor): Tensor {
     const l = inputIds.size(-1);
@@ -247,7 +271,9 @@ export class CLIPTextTransformer extends Module {
     const mask = causalPaddingMask(attentionMask, b, l, inputIds.device as Device);
     const last = this.final_layer_norm.forward(this.encoder.forward(this.embeddings.forward(inputIds), mask));
     const ids = inputIds.to('int64');
-    const eosAt = ids.maxDim(-1).values.eq(OPENAI_EOT).all().item() ? ids.argmax(-1) : ids.eq(this.config.eos_token_id).to('int32').argmax(-1);
+    const eosAt = ids.maxDim(-1).values.eq(OPENAI_EOT).all().item()
+      ? ids.argmax(-1)
+      : ids.eq(this.config.eos_token_id).to('int32').argmax(-1);
     const rows = arange(0, b, 1, { dtype: 'int64', device: inputIds.device as Device });
     return { last_hidden_state: last, pooler_output: last.index([rows, eosAt]) };
   }
@@ -277,14 +303,23 @@ export class CLIPVisionEmbeddings extends Module {
     const g = this.grid;
     if (numPatches === g * g && height === width) return w;
     const p = this.config.patch_size;
-    return cat([w.narrow(1, 0, 1), interpolateGrid(w.narrow(1, 1, g * g), [g, g], [Math.floor(height / p), Math.floor(width / p)])], 1);
+    return cat(
+      [
+        w.narrow(1, 0, 1),
+        interpolateGrid(w.narrow(1, 1, g * g), [g, g], [Math.floor(height / p), Math.floor(width / p)]),
+      ],
+      1,
+    );
   }
   forward(pixelValues: Tensor, interpolatePosEncoding = false): Tensor {
     const [b, c, height, width] = pixelValues.shape as [number, number, number, number];
     const size = this.config.image_size;
-    if (c !== this.config.num_channels) throw new Error(`vision: pixel_values have ${c} channels but num_channels is ${this.config.num_channels}`);
+    if (c !== this.config.num_channels)
+      throw new Error(`vision: pixel_values have ${c} channels but num_channels is ${this.config.num_channels}`);
     if (!interpolatePosEncoding && (height !== size || width !== size))
-      throw new Error(`vision: pixel_values are ${height}x${width} but the model's image_size is ${size}x${size} (interpolate the position embeddings to use other sizes)`);
+      throw new Error(
+        `vision: pixel_values are ${height}x${width} but the model's image_size is ${size}x${size} (interpolate the position embeddings to use other sizes)`,
+      );
     const patches = this.patch_embedding.forward(pixelValues).flatten(2).transpose(1, 2);
     const h = this.config.hidden_size;
     const tokens = cat([this.class_embedding.view(1, 1, h).expand(b, 1, h), patches], 1);
@@ -335,9 +370,12 @@ export interface CLIPOutput {
 /** CLIP's loss: mean of the cross-entropies of logits_per_text and its transpose against the diagonal. */
 export function clipLoss(logitsPerText: Tensor): Tensor {
   const n = logitsPerText.size(0);
-  if (logitsPerText.size(1) !== n) throw new Error(`CLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
+  if (logitsPerText.size(1) !== n)
+    throw new Error(`CLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
   const target = arange(0, n, 1, { dtype: 'int64', device: logitsPerText.device as Device });
-  return F.crossEntropy(logitsPerText, target).add(F.crossEntropy(logitsPerText.transpose(0, 1), target)).div(2);
+  return F.crossEntropy(logitsPerText, target)
+    .add(F.crossEntropy(logitsPerText.transpose(0, 1), target))
+    .div(2);
 }
 
 export class CLIPModel extends Module {
@@ -350,8 +388,14 @@ export class CLIPModel extends Module {
     super();
     this.text_model = this.child('text_model', new CLIPTextTransformer(config.text_config));
     this.vision_model = this.child('vision_model', new CLIPVisionTransformer(config.vision_config));
-    this.visual_projection = this.child('visual_projection', new Linear(config.vision_config.hidden_size, config.projection_dim, { bias: false }));
-    this.text_projection = this.child('text_projection', new Linear(config.text_config.hidden_size, config.projection_dim, { bias: false }));
+    this.visual_projection = this.child(
+      'visual_projection',
+      new Linear(config.vision_config.hidden_size, config.projection_dim, { bias: false }),
+    );
+    this.text_projection = this.child(
+      'text_projection',
+      new Linear(config.text_config.hidden_size, config.projection_dim, { bias: false }),
+    );
     this.logit_scale = this.param('logit_scale', tensor(config.logit_scale_init_value));
     initCLIPWeights(this);
   }
@@ -361,7 +405,13 @@ export class CLIPModel extends Module {
   getImageFeatures(pixelValues: Tensor, interpolatePosEncoding?: boolean): Tensor {
     return this.visual_projection.forward(this.vision_model.forward(pixelValues, interpolatePosEncoding).pooler_output);
   }
-  forward(inputs: { input_ids: Tensor; pixel_values: Tensor; attention_mask?: Tensor | null; return_loss?: boolean; interpolate_pos_encoding?: boolean }): CLIPOutput {
+  forward(inputs: {
+    input_ids: Tensor;
+    pixel_values: Tensor;
+    attention_mask?: Tensor | null;
+    return_loss?: boolean;
+    interpolate_pos_encoding?: boolean;
+  }): CLIPOutput {
     const vision = this.vision_model.forward(inputs.pixel_values, inputs.interpolate_pos_encoding);
     const text = this.text_model.forward(inputs.input_ids, inputs.attention_mask ?? null);
     const imageFeatures = this.visual_projection.forward(vision.pooler_output);
@@ -438,7 +488,9 @@ export const family: ModelFamily<CLIPModel> = {
   },
   load(model, source: TensorSource) {
     // position_ids are non-persistent buffers in transformers; some older checkpoints still carry them.
-    noGrad(() => loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }));
+    noGrad(() =>
+      loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }),
+    );
   },
   forwardNamed(model, inputs) {
     const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'CLIP') as [Tensor, Tensor];

@@ -62,7 +62,9 @@ export function readSiglipConfig(config: Config, where = 'config.json'): SiglipC
   const archs = (config['architectures'] as unknown[] | undefined) ?? [];
   for (const a of archs)
     if (typeof a !== 'string' || !SIGLIP_ARCHITECTURES.includes(a))
-      throw new Error(`${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${SIGLIP_ARCHITECTURES.join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${SIGLIP_ARCHITECTURES.join(', ')})`,
+      );
   const t = r.section('text_config');
   const v = r.section('vision_config');
   const dflt = { hidden: 768, inter: 3072, layers: 12, heads: 12, act: 'gelu_pytorch_tanh', eps: 1e-6 } as const;
@@ -83,7 +85,9 @@ export function readSiglipConfig(config: Config, where = 'config.json'): SiglipC
     vision_use_head: v.bool('vision_use_head', true),
   };
   if (vision.image_size % vision.patch_size !== 0)
-    throw new Error(`${where} › vision_config: "image_size" (${vision.image_size}) must be a multiple of "patch_size" (${vision.patch_size})`);
+    throw new Error(
+      `${where} › vision_config: "image_size" (${vision.image_size}) must be a multiple of "patch_size" (${vision.patch_size})`,
+    );
   return { model_type: 'siglip', text_config: text, vision_config: vision };
 }
 
@@ -118,9 +122,15 @@ export class SiglipVisionEmbeddings extends Module {
   constructor(readonly config: SiglipVisionConfig) {
     super();
     const p = config.patch_size;
-    this.patch_embedding = this.child('patch_embedding', new Conv2d(config.num_channels, config.hidden_size, p, { stride: p }));
+    this.patch_embedding = this.child(
+      'patch_embedding',
+      new Conv2d(config.num_channels, config.hidden_size, p, { stride: p }),
+    );
     this.grid = config.image_size / p;
-    this.position_embedding = this.child('position_embedding', new Embedding(this.grid * this.grid, config.hidden_size));
+    this.position_embedding = this.child(
+      'position_embedding',
+      new Embedding(this.grid * this.grid, config.hidden_size),
+    );
   }
   positions(height: number, width: number, numPatches: number): Tensor {
     const w = this.position_embedding.weight.unsqueeze(0);
@@ -132,9 +142,12 @@ export class SiglipVisionEmbeddings extends Module {
   forward(pixelValues: Tensor, interpolatePosEncoding = false): Tensor {
     const [, c, height, width] = pixelValues.shape as [number, number, number, number];
     const size = this.config.image_size;
-    if (c !== this.config.num_channels) throw new Error(`vision: pixel_values have ${c} channels but num_channels is ${this.config.num_channels}`);
+    if (c !== this.config.num_channels)
+      throw new Error(`vision: pixel_values have ${c} channels but num_channels is ${this.config.num_channels}`);
     if (!interpolatePosEncoding && (height !== size || width !== size))
-      throw new Error(`vision: pixel_values are ${height}x${width} but the model's image_size is ${size}x${size} (interpolate the position embeddings to use other sizes)`);
+      throw new Error(
+        `vision: pixel_values are ${height}x${width} but the model's image_size is ${size}x${size} (interpolate the position embeddings to use other sizes)`,
+      );
     const patches = this.patch_embedding.forward(pixelValues).flatten(2).transpose(1, 2);
     return patches.add(this.positions(height, width, patches.size(1)));
   }
@@ -203,8 +216,11 @@ export interface SiglipOutput {
 /** The pairwise sigmoid loss: mean over texts of -Σ_images log σ(±logit), + on the diagonal (matches). */
 export function siglipLoss(logitsPerText: Tensor): Tensor {
   const n = logitsPerText.size(0);
-  if (logitsPerText.size(1) !== n) throw new Error(`SigLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
-  const signs = eye(n, { device: logitsPerText.device as Device }).mul(2).sub(1);
+  if (logitsPerText.size(1) !== n)
+    throw new Error(`SigLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
+  const signs = eye(n, { device: logitsPerText.device as Device })
+    .mul(2)
+    .sub(1);
   return F.logSigmoid(signs.mul(logitsPerText)).sum(-1).neg().mean();
 }
 
@@ -215,19 +231,31 @@ export class SiglipModel extends Module {
   readonly logit_bias: Tensor;
   constructor(readonly config: SiglipConfig) {
     super();
-    if (!config.vision_config.vision_use_head) throw new Error('SiglipModel needs the vision attention-pooling head ("vision_use_head": false is not supported here)');
+    if (!config.vision_config.vision_use_head)
+      throw new Error(
+        'SiglipModel needs the vision attention-pooling head ("vision_use_head": false is not supported here)',
+      );
     this.text_model = this.child('text_model', new SiglipTextTransformer(config.text_config));
     this.vision_model = this.child('vision_model', new SiglipVisionTransformer(config.vision_config));
     this.logit_scale = this.param('logit_scale', tensor([0]));
     this.logit_bias = this.param('logit_bias', tensor([0]));
     initSiglipWeights(this);
   }
-  forward(inputs: { input_ids: Tensor; pixel_values: Tensor; attention_mask?: Tensor | null; return_loss?: boolean; interpolate_pos_encoding?: boolean }): SiglipOutput {
+  forward(inputs: {
+    input_ids: Tensor;
+    pixel_values: Tensor;
+    attention_mask?: Tensor | null;
+    return_loss?: boolean;
+    interpolate_pos_encoding?: boolean;
+  }): SiglipOutput {
     const vision = this.vision_model.forward(inputs.pixel_values, inputs.interpolate_pos_encoding);
     const text = this.text_model.forward(inputs.input_ids, inputs.attention_mask ?? null);
     const imageEmbeds = l2normalize(vision.pooler_output!);
     const textEmbeds = l2normalize(text.pooler_output);
-    const logitsPerText = textEmbeds.matmul(imageEmbeds.transpose(0, 1)).mul(this.logit_scale.exp()).add(this.logit_bias);
+    const logitsPerText = textEmbeds
+      .matmul(imageEmbeds.transpose(0, 1))
+      .mul(this.logit_scale.exp())
+      .add(this.logit_bias);
     const out: SiglipOutput = {
       logits_per_image: logitsPerText.transpose(0, 1),
       logits_per_text: logitsPerText,
@@ -299,7 +327,9 @@ export const family: ModelFamily<SiglipModel> = {
     return new SiglipModel(readSiglipConfig(config, opts.where));
   },
   load(model, source: TensorSource) {
-    noGrad(() => loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }));
+    noGrad(() =>
+      loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }),
+    );
   },
   forwardNamed(model, inputs) {
     const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'SigLIP') as [Tensor, Tensor];

@@ -17,7 +17,17 @@
 import { cat, F, noGrad, zeros, type Tensor } from '../tensor/index.js';
 import { Conv2d, init, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { applyActivation, ConfigReader, engineActivation, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
+import {
+  applyActivation,
+  ConfigReader,
+  engineActivation,
+  HIDDEN_ACTS,
+  loadCheckpointInto,
+  mergeHeads,
+  splitHeads,
+  type Config,
+  type HiddenAct,
+} from './common.js';
 import type { ModelFamily } from './family.js';
 
 export const VIT_MODEL_TYPES = ['vit', 'deit'] as const;
@@ -47,13 +57,21 @@ export interface ViTConfig {
 }
 
 const BARE_ARCHITECTURES = ['ViTModel', 'DeiTModel'];
-const HEAD_ARCHITECTURES = ['ViTForImageClassification', 'DeiTForImageClassification', 'DeiTForImageClassificationWithTeacher', 'ViTForMaskedImageModeling', 'DeiTForMaskedImageModeling'];
+const HEAD_ARCHITECTURES = [
+  'ViTForImageClassification',
+  'DeiTForImageClassification',
+  'DeiTForImageClassificationWithTeacher',
+  'ViTForMaskedImageModeling',
+  'DeiTForMaskedImageModeling',
+];
 
 function pair(r: ConfigReader, key: string, dflt: number): [number, number] {
   const v = r.config[key];
   if (Array.isArray(v)) {
     if (v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0))
-      throw new Error(`${r.where}: field "${key}" must be a positive integer or [height, width], got ${JSON.stringify(v)}`);
+      throw new Error(
+        `${r.where}: field "${key}" must be a positive integer or [height, width], got ${JSON.stringify(v)}`,
+      );
     return [v[0] as number, v[1] as number];
   }
   const n = r.int(key, dflt);
@@ -68,16 +86,21 @@ export function readViTConfig(config: Config, where = 'config.json'): ViTConfig 
   const hidden_size = r.int('hidden_size', 768);
   const num_attention_heads = r.int('num_attention_heads', 12);
   if (hidden_size % num_attention_heads !== 0)
-    throw new Error(`${where}: field "hidden_size" (${hidden_size}) must be a multiple of "num_attention_heads" (${num_attention_heads})`);
+    throw new Error(
+      `${where}: field "hidden_size" (${hidden_size}) must be a multiple of "num_attention_heads" (${num_attention_heads})`,
+    );
   const archs = (config['architectures'] as unknown[] | undefined) ?? [];
   for (const a of archs)
     if (typeof a !== 'string' || ![...BARE_ARCHITECTURES, ...HEAD_ARCHITECTURES].includes(a))
-      throw new Error(`${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${[...BARE_ARCHITECTURES, ...HEAD_ARCHITECTURES].join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${JSON.stringify(a)} is not supported (supported: ${[...BARE_ARCHITECTURES, ...HEAD_ARCHITECTURES].join(', ')})`,
+      );
   const image_size = pair(r, 'image_size', 224);
   const patch_size = pair(r, 'patch_size', 16);
   if (image_size[0] % patch_size[0] || image_size[1] % patch_size[1])
     throw new Error(`${where}: "image_size" [${image_size}] must be a multiple of "patch_size" [${patch_size}]`);
-  if (r.bool('use_mask_token', false)) throw new Error(`${where}: "use_mask_token": true is not supported (masked image modeling)`);
+  if (r.bool('use_mask_token', false))
+    throw new Error(`${where}: "use_mask_token": true is not supported (masked image modeling)`);
   return {
     model_type,
     hidden_size,
@@ -118,11 +141,17 @@ export class ViTEmbeddings extends Module {
     super();
     const h = config.hidden_size;
     this.clsToken = this.param('cls_token', init.truncNormal(zeros([1, 1, h]), 0, config.initializer_range));
-    this.distillationToken = config.model_type === 'deit' ? this.param('distillation_token', init.truncNormal(zeros([1, 1, h]), 0, config.initializer_range)) : null;
+    this.distillationToken =
+      config.model_type === 'deit'
+        ? this.param('distillation_token', init.truncNormal(zeros([1, 1, h]), 0, config.initializer_range))
+        : null;
     this.numPrefix = this.distillationToken ? 2 : 1;
     this.patchEmbeddings = this.child('patch_embeddings', new ViTPatchEmbeddings(config));
     const n = this.patchEmbeddings.grid[0] * this.patchEmbeddings.grid[1] + this.numPrefix;
-    this.positionEmbeddings = this.param('position_embeddings', init.truncNormal(zeros([1, n, h]), 0, config.initializer_range));
+    this.positionEmbeddings = this.param(
+      'position_embeddings',
+      init.truncNormal(zeros([1, n, h]), 0, config.initializer_range),
+    );
   }
 
   /** Position embeddings for a pixel size: the checkpoint's own, or interpolated as the reference does. */
@@ -141,7 +170,9 @@ export class ViTEmbeddings extends Module {
     const [b, , height, width] = pixelValues.shape as [number, number, number, number];
     const [ih, iw] = this.config.image_size;
     if (!interpolatePosEncoding && (height !== ih || width !== iw))
-      throw new Error(`ViT: pixel_values are ${height}x${width} but the model's image_size is ${ih}x${iw} (interpolate the position embeddings to use other sizes)`);
+      throw new Error(
+        `ViT: pixel_values are ${height}x${width} but the model's image_size is ${ih}x${iw} (interpolate the position embeddings to use other sizes)`,
+      );
     const patches = this.patchEmbeddings.forward(pixelValues);
     const h = this.config.hidden_size;
     const prefix = [this.clsToken.expand(b, 1, h)];
@@ -159,13 +190,18 @@ export class ViTPatchEmbeddings extends Module {
     super();
     const [ph, pw] = config.patch_size;
     this.grid = [config.image_size[0] / ph, config.image_size[1] / pw];
-    this.projection = this.child('projection', new Conv2d(config.num_channels, config.hidden_size, [ph, pw], { stride: [ph, pw] }));
+    this.projection = this.child(
+      'projection',
+      new Conv2d(config.num_channels, config.hidden_size, [ph, pw], { stride: [ph, pw] }),
+    );
   }
   /** [B, C, H, W] -> [B, patches, hidden] */
   forward(pixelValues: Tensor): Tensor {
     const c = pixelValues.size(1);
     if (c !== this.config.num_channels)
-      throw new Error(`ViT: pixel_values have ${c} channels but the config's num_channels is ${this.config.num_channels}`);
+      throw new Error(
+        `ViT: pixel_values have ${c} channels but the config's num_channels is ${this.config.num_channels}`,
+      );
     return this.projection.forward(pixelValues).flatten(2).transpose(1, 2);
   }
 }
@@ -243,7 +279,14 @@ export class ViTLayer extends Module {
     const h = this.attention.forward(this.layernormBefore.forward(x)).add(x);
     const i = this.intermediate.dense;
     const o = this.output.dense;
-    const m = F.mlp(this.layernormAfter.forward(h), i.weight, i.bias, o.weight, o.bias, engineActivation(this.config.hidden_act));
+    const m = F.mlp(
+      this.layernormAfter.forward(h),
+      i.weight,
+      i.bias,
+      o.weight,
+      o.bias,
+      engineActivation(this.config.hidden_act),
+    );
     return F.dropout(m, this.config.hidden_dropout_prob, this.training).add(h);
   }
 }
@@ -252,7 +295,10 @@ class ViTEncoder extends Module {
   readonly layer: ModuleList<ViTLayer>;
   constructor(config: ViTConfig) {
     super();
-    this.layer = this.child('layer', new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new ViTLayer(config))));
+    this.layer = this.child(
+      'layer',
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new ViTLayer(config))),
+    );
   }
   forward(x: Tensor, hiddenStates?: Tensor[]): Tensor {
     for (const l of this.layer) {
@@ -300,14 +346,21 @@ export class ViTModel extends Module {
    * pixel_values [B, C, H, W]. Position embeddings are interpolated when asked or, by default, when the
    * pixel size differs from the config's image_size (the reference raises there unless asked).
    */
-  forward(pixelValues: Tensor, opts: { interpolatePosEncoding?: boolean; outputHiddenStates?: boolean } = {}): ViTOutput {
+  forward(
+    pixelValues: Tensor,
+    opts: { interpolatePosEncoding?: boolean; outputHiddenStates?: boolean } = {},
+  ): ViTOutput {
     const [, , h, w] = pixelValues.shape as [number, number, number, number];
     const [ih, iw] = this.config.image_size;
     const interpolate = opts.interpolatePosEncoding ?? (h !== ih || w !== iw);
     const hiddenStates = opts.outputHiddenStates ? [] : undefined;
     const x = this.encoder.forward(this.embeddings.forward(pixelValues, interpolate), hiddenStates);
     const last = this.layernorm.forward(x);
-    return { last_hidden_state: last, pooler_output: this.pooler ? this.pooler.forward(last) : null, ...(hiddenStates ? { hidden_states: hiddenStates } : {}) };
+    return {
+      last_hidden_state: last,
+      pooler_output: this.pooler ? this.pooler.forward(last) : null,
+      ...(hiddenStates ? { hidden_states: hiddenStates } : {}),
+    };
   }
 }
 
@@ -357,7 +410,8 @@ export const family: ModelFamily<ViTModel> = {
   },
   forwardNamed(model, inputs) {
     const pixels = inputs.get('pixel_values');
-    if (!pixels) throw new Error(`ViT: the inputs have no "pixel_values" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
+    if (!pixels)
+      throw new Error(`ViT: the inputs have no "pixel_values" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
     const out = withEvalMode(model, () => model.forward(pixels.to('float32')));
     const named = new Map<string, Tensor>([['last_hidden_state', out.last_hidden_state]]);
     if (out.pooler_output) named.set('pooler_output', out.pooler_output);

@@ -20,7 +20,6 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
   return tidy(() => a.sub(b).abs().max().item());
 }
 
-
 function loaded(): CLIPModel {
   const m = family.build(config);
   const src = openCheckpoint(DIR);
@@ -51,12 +50,16 @@ test('CLIPModel reproduces every golden forward output within 1e-4', () => {
 /** Worst |a - b| / (1e-6 + 1e-4 |b|) elementwise (allclose with rtol 1e-4, atol 1e-6 passes at <= 1). */
 function worstElementwise(a: Tensor, b: Tensor): number {
   assert.deepEqual(a.shape, b.shape);
-  return tidy(() => a.to('float64').sub(b.to('float64')).abs().div(b.to('float64').abs().mul(1e-4).add(1e-6)).max().item());
+  return tidy(() =>
+    a.to('float64').sub(b.to('float64')).abs().div(b.to('float64').abs().mul(1e-4).add(1e-6)).max().item(),
+  );
 }
 /** max |a - b| over max(1e-6, 1e-4 max|b|): the tolerance relative to the tensor's scale (passes at <= 1). */
 function worstPerTensor(a: Tensor, b: Tensor): number {
   assert.deepEqual(a.shape, b.shape);
-  return tidy(() => a.to('float64').sub(b.to('float64')).abs().max().item() / Math.max(1e-6, 1e-4 * b.abs().max().item()));
+  return tidy(
+    () => a.to('float64').sub(b.to('float64')).abs().max().item() / Math.max(1e-6, 1e-4 * b.abs().max().item()),
+  );
 }
 
 /**
@@ -101,24 +104,34 @@ function trainingParity(dtype: 'float32' | 'float64'): {
     return p.grad;
   });
   new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.01 }).step();
-  const step = worst('param_after_step.', (name, p) => (ZERO_GRADIENT.test(name) ? golden.get(`param_after_step.${name}`)! : p));
+  const step = worst('param_after_step.', (name, p) =>
+    ZERO_GRADIENT.test(name) ? golden.get(`param_after_step.${name}`)! : p,
+  );
   let elementwise: [number, string] = [0, ''];
   for (const [name, p] of params) {
     if (ZERO_GRADIENT.test(name)) {
-      for (const g of [p.grad!, golden.get(`grad.${name}`)!]) assert.ok(tidy(() => g.abs().max().item()) < 1e-7, `${name}: gradient should be 0`);
+      for (const g of [p.grad!, golden.get(`grad.${name}`)!])
+        assert.ok(tidy(() => g.abs().max().item()) < 1e-7, `${name}: gradient should be 0`);
       continue;
     }
-    const r = Math.max(worstElementwise(p.grad!, golden.get(`grad.${name}`)!), worstElementwise(p, golden.get(`param_after_step.${name}`)!));
+    const r = Math.max(
+      worstElementwise(p.grad!, golden.get(`grad.${name}`)!),
+      worstElementwise(p, golden.get(`param_after_step.${name}`)!),
+    );
     if (r > elementwise[0]) elementwise = [r, name];
   }
-  console.log(`clip ${dtype}: worst elementwise allclose ratio over grad.* and param_after_step.*: ${elementwise[0].toFixed(3)} (${elementwise[1]})`);
+  console.log(
+    `clip ${dtype}: worst elementwise allclose ratio over grad.* and param_after_step.*: ${elementwise[0].toFixed(3)} (${elementwise[1]})`,
+  );
   return { grad, step, elementwise, count: params.length };
 }
 
 test('CLIP training parity (float32): contrastive-loss gradients and one AdamW step within the golden tolerances', () => {
   const r = trainingParity('float32');
   assert.equal(r.count, 78);
-  console.log(`clip float32 grad.*: worst max|diff| / max(1e-6, 1e-4 max|ref|) = ${r.grad[0].toFixed(3)} (${r.grad[1]})`);
+  console.log(
+    `clip float32 grad.*: worst max|diff| / max(1e-6, 1e-4 max|ref|) = ${r.grad[0].toFixed(3)} (${r.grad[1]})`,
+  );
   console.log(`clip float32 param_after_step.*: worst = ${r.step[0].toFixed(3)} (${r.step[1]})`);
   assert.ok(r.grad[0] <= 1, `gradient of ${r.grad[1]} off by ${r.grad[0]}x the tolerance`);
   assert.ok(r.step[0] <= 1, `parameter ${r.step[1]} after the AdamW step off by ${r.step[0]}x the tolerance`);
@@ -136,18 +149,35 @@ test('text pooling: first eos_token_id position, or the argmax of input_ids when
   const m = family.build(small).eval();
   tidy(() => {
     // eos 7 at position 2 (row 0) and 1 (row 1); the rest is padding (id 7 too, as CLIP pads with eos).
-    const ids = tensor([[0n, 5n, 7n, 7n, 7n], [0n, 7n, 7n, 7n, 7n]]);
-    const mask = tensor([[1n, 1n, 1n, 0n, 0n], [1n, 1n, 0n, 0n, 0n]]);
+    const ids = tensor([
+      [0n, 5n, 7n, 7n, 7n],
+      [0n, 7n, 7n, 7n, 7n],
+    ]);
+    const mask = tensor([
+      [1n, 1n, 1n, 0n, 0n],
+      [1n, 1n, 0n, 0n, 0n],
+    ]);
     const out = m.text_model.forward(ids, mask);
     assert.equal(maxAbsDiff(out.pooler_output.select(0, 0), out.last_hidden_state.select(0, 0).select(0, 2)), 0);
     assert.equal(maxAbsDiff(out.pooler_output.select(0, 1), out.last_hidden_state.select(0, 1).select(0, 1)), 0);
     // Causal: changing a later token (or padding) leaves earlier states unchanged.
-    const ids2 = tensor([[0n, 5n, 7n, 9n, 9n], [0n, 7n, 3n, 3n, 3n]]);
+    const ids2 = tensor([
+      [0n, 5n, 7n, 9n, 9n],
+      [0n, 7n, 3n, 3n, 3n],
+    ]);
     const out2 = m.text_model.forward(ids2, mask);
-    assert.ok(maxAbsDiff(out.last_hidden_state.narrow(1, 0, 3).select(0, 0), out2.last_hidden_state.narrow(1, 0, 3).select(0, 0)) < 1e-6);
+    assert.ok(
+      maxAbsDiff(
+        out.last_hidden_state.narrow(1, 0, 3).select(0, 0),
+        out2.last_hidden_state.narrow(1, 0, 3).select(0, 0),
+      ) < 1e-6,
+    );
     assert.ok(maxAbsDiff(out.pooler_output, out2.pooler_output) < 1e-6);
     // Padding mask: a masked key changes nothing at a later query either (position 4 of row 0 sees 0..2 only).
-    const ids3 = tensor([[0n, 5n, 7n, 1n, 7n], [0n, 7n, 7n, 7n, 7n]]);
+    const ids3 = tensor([
+      [0n, 5n, 7n, 1n, 7n],
+      [0n, 7n, 7n, 7n, 7n],
+    ]);
     const out3 = m.text_model.forward(ids3, mask);
     const only4 = (o: { last_hidden_state: Tensor }) => o.last_hidden_state.select(0, 0).select(0, 4);
     const tokenOnly = (t: Tensor) => m.text_model.embeddings.forward(t).select(0, 0).select(0, 4);
@@ -156,7 +186,9 @@ test('text pooling: first eos_token_id position, or the argmax of input_ids when
   });
   // OpenAI vocabulary (49408 ids) with the old configs' eos_token_id 2: pooled at the argmax (49407) when
   // every row holds it; otherwise at the first eos_token_id.
-  const legacy = family.build({ ...config, text_config: { ...(config['text_config'] as object), vocab_size: 49408, eos_token_id: 2 } }).eval();
+  const legacy = family
+    .build({ ...config, text_config: { ...(config['text_config'] as object), vocab_size: 49408, eos_token_id: 2 } })
+    .eval();
   tidy(() => {
     const ids = tensor([
       [49406n, 2n, 49407n, 49407n],
@@ -189,7 +221,11 @@ test('clipLoss is the mean of both cross-entropies over the diagonal, and logits
   });
   const m = loaded().eval();
   tidy(() => {
-    const out = m.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, attention_mask: inputs.get('attention_mask')! });
+    const out = m.forward({
+      input_ids: inputs.get('input_ids')!,
+      pixel_values: inputs.get('pixel_values')!,
+      attention_mask: inputs.get('attention_mask')!,
+    });
     const cos = out.text_embeds.matmul(out.image_embeds.transpose(0, 1));
     assert.ok(maxAbsDiff(out.logits_per_text, cos.mul(Math.exp(2.6592))) < 1e-4);
     assert.equal(out.loss, undefined);
@@ -212,7 +248,9 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
         (e: Error) =>
           /missing from the checkpoint: text_projection\.weight/.test(e.message) &&
           /vision_model\.extra_head\.weight/.test(e.message) &&
-          /vision_model\.embeddings\.position_embedding\.weight \(checkpoint \[10,32\], model \[17,32\]\)/.test(e.message),
+          /vision_model\.embeddings\.position_embedding\.weight \(checkpoint \[10,32\], model \[17,32\]\)/.test(
+            e.message,
+          ),
       );
     } finally {
       src.close();
@@ -223,17 +261,31 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
 });
 
 test('unsupported options are named with what is supported', () => {
-  assert.throws(() => readCLIPConfig({ ...config, architectures: ['CLIPForImageClassification'] }), /"architectures": "CLIPForImageClassification" is not supported \(supported: CLIPModel\)/);
-  assert.throws(() => readCLIPConfig({ ...config, model_type: 'siglip' }), /"model_type": "siglip" is not supported \(supported: clip\)/);
+  assert.throws(
+    () => readCLIPConfig({ ...config, architectures: ['CLIPForImageClassification'] }),
+    /"architectures": "CLIPForImageClassification" is not supported \(supported: CLIPModel\)/,
+  );
+  assert.throws(
+    () => readCLIPConfig({ ...config, model_type: 'siglip' }),
+    /"model_type": "siglip" is not supported \(supported: clip\)/,
+  );
   assert.throws(
     () => readCLIPConfig({ ...config, text_config: { ...(config['text_config'] as object), hidden_act: 'gelu_10' } }),
     /text_config: "hidden_act": "gelu_10" is not supported/,
   );
-  assert.throws(() => readCLIPConfig({ ...config, vision_config: { ...(config['vision_config'] as object), num_attention_heads: 5 } }), /vision_config: field "hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/);
+  assert.throws(
+    () =>
+      readCLIPConfig({ ...config, vision_config: { ...(config['vision_config'] as object), num_attention_heads: 5 } }),
+    /vision_config: field "hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/,
+  );
 });
 
 test('random init: projections std hidden^-0.5, logit_scale = logit_scale_init_value, LayerNorm 1/0', () => {
-  const m = family.build({ ...config, projection_dim: 256, text_config: { ...(config['text_config'] as object), hidden_size: 64 } });
+  const m = family.build({
+    ...config,
+    projection_dim: 256,
+    text_config: { ...(config['text_config'] as object), hidden_size: 64 },
+  });
   tidy(() => {
     const std = m.text_projection.weight.std().item();
     assert.ok(Math.abs(std - 64 ** -0.5) < 0.01, `std ${std}`);

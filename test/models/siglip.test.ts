@@ -55,7 +55,7 @@ test('siglipLoss: -mean over texts of the summed log-sigmoids, positive on the d
       [0.5, 3],
     ]);
     const ls = (x: number) => -Math.log1p(Math.exp(-x));
-    const want = -((ls(2) + ls(1)) + (ls(-0.5) + ls(3))) / 2;
+    const want = -(ls(2) + ls(1) + (ls(-0.5) + ls(3))) / 2;
     assert.ok(Math.abs(siglipLoss(logits).item() - want) < 1e-6);
     assert.throws(() => siglipLoss(tensor([[1, 2]])), /as many texts as images/);
   });
@@ -75,7 +75,9 @@ test('text pooling takes the last position; an attention_mask masks padded keys'
     changed.narrow(1, 12, 2).fill_(5);
     const b = m.text_model.forward(changed, mask);
     assert.ok(maxAbsDiff(a.last_hidden_state.narrow(1, 0, 12), b.last_hidden_state.narrow(1, 0, 12)) < 1e-6);
-    assert.ok(maxAbsDiff(a.last_hidden_state.narrow(1, 0, 12), out.last_hidden_state.narrow(0, 0, 1).narrow(1, 0, 12)) > 1e-4);
+    assert.ok(
+      maxAbsDiff(a.last_hidden_state.narrow(1, 0, 12), out.last_hidden_state.narrow(0, 0, 1).narrow(1, 0, 12)) > 1e-4,
+    );
   });
 });
 
@@ -87,7 +89,13 @@ test('vision: no class token, position embeddings interpolated for larger images
     assert.deepEqual(out.pooler_output!.shape, [4, 32]);
     const big = m.vision_model.forward(tensor(new Float32Array(3 * 48 * 48).fill(0.3), { shape: [1, 3, 48, 48] }));
     assert.deepEqual(big.last_hidden_state.shape, [1, 36, 32]);
-    assert.equal(maxAbsDiff(m.vision_model.embeddings.positions(32, 32, 16), m.vision_model.embeddings.position_embedding.weight.unsqueeze(0)), 0);
+    assert.equal(
+      maxAbsDiff(
+        m.vision_model.embeddings.positions(32, 32, 16),
+        m.vision_model.embeddings.position_embedding.weight.unsqueeze(0),
+      ),
+      0,
+    );
   });
 });
 
@@ -118,10 +126,24 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
 });
 
 test('unsupported options are named with what is supported', () => {
-  assert.throws(() => readSiglipConfig({ ...config, model_type: 'siglip2' }), /"model_type": "siglip2" is not supported \(supported: siglip\)/);
-  assert.throws(() => readSiglipConfig({ ...config, architectures: ['SiglipForImageClassification'] }), /"SiglipForImageClassification" is not supported \(supported: SiglipModel\)/);
-  assert.throws(() => readSiglipConfig({ ...config, vision_config: { ...(config['vision_config'] as object), hidden_act: 'swiglu' } }), /vision_config: "hidden_act": "swiglu" is not supported/);
-  assert.throws(() => family.build({ ...config, vision_config: { ...(config['vision_config'] as object), vision_use_head: false } }), /vision_use_head/);
+  assert.throws(
+    () => readSiglipConfig({ ...config, model_type: 'siglip2' }),
+    /"model_type": "siglip2" is not supported \(supported: siglip\)/,
+  );
+  assert.throws(
+    () => readSiglipConfig({ ...config, architectures: ['SiglipForImageClassification'] }),
+    /"SiglipForImageClassification" is not supported \(supported: SiglipModel\)/,
+  );
+  assert.throws(
+    () =>
+      readSiglipConfig({ ...config, vision_config: { ...(config['vision_config'] as object), hidden_act: 'swiglu' } }),
+    /vision_config: "hidden_act": "swiglu" is not supported/,
+  );
+  assert.throws(
+    () =>
+      family.build({ ...config, vision_config: { ...(config['vision_config'] as object), vision_use_head: false } }),
+    /vision_use_head/,
+  );
 });
 
 test('random init: logit_scale log(1) = 0, logit_bias 0, attention biases 0, LayerNorm 1/0', () => {

@@ -60,14 +60,26 @@ test('position embeddings are interpolated bicubically for other image sizes; sa
     const grid = model.embeddings.positionEmbeddings.narrow(1, 1, 16);
     assert.ok(maxAbsDiff(interpolateGrid(grid, [4, 4], [4, 4]), grid) < 1e-6);
     // A full forward on a larger image runs and has 1 + 36 tokens.
-    const out = noGrad(() => model.eval().forward(F.dropout(tensor(new Float32Array(2 * 3 * 48 * 48).fill(0.1), { shape: [2, 3, 48, 48] }), 0, false)));
+    const out = noGrad(() =>
+      model
+        .eval()
+        .forward(F.dropout(tensor(new Float32Array(2 * 3 * 48 * 48).fill(0.1), { shape: [2, 3, 48, 48] }), 0, false)),
+    );
     assert.deepEqual(out.last_hidden_state.shape, [2, 37, 32]);
-    assert.throws(() => model.forward(tensor(new Float32Array(3 * 48 * 48), { shape: [1, 3, 48, 48] }), { interpolatePosEncoding: false }), /48x48.*image_size is 32x32/);
+    assert.throws(
+      () =>
+        model.forward(tensor(new Float32Array(3 * 48 * 48), { shape: [1, 3, 48, 48] }), {
+          interpolatePosEncoding: false,
+        }),
+      /48x48.*image_size is 32x32/,
+    );
   });
 });
 
 test('DeiT adds a distillation token (2 prefix positions) and loads a classification checkpoint without its heads', () => {
-  const deit = new ViTModel(readViTConfig({ ...config, model_type: 'deit', architectures: ['DeiTForImageClassificationWithTeacher'] }));
+  const deit = new ViTModel(
+    readViTConfig({ ...config, model_type: 'deit', architectures: ['DeiTForImageClassificationWithTeacher'] }),
+  );
   assert.equal(deit.pooler, null);
   const names = deit.namedParameters().map(([n]) => n);
   assert.ok(names.includes('embeddings.distillation_token'));
@@ -75,7 +87,9 @@ test('DeiT adds a distillation token (2 prefix positions) and loads a classifica
   assert.equal(vitCheckpointName('deit.encoder.layer.0.output.dense.weight'), 'encoder.layer.0.output.dense.weight');
   assert.equal(vitCheckpointName('distillation_classifier.weight'), null);
   tidy(() => {
-    const out = noGrad(() => deit.eval().forward(tensor(new Float32Array(2 * 3 * 32 * 32).fill(0.2), { shape: [2, 3, 32, 32] })));
+    const out = noGrad(() =>
+      deit.eval().forward(tensor(new Float32Array(2 * 3 * 32 * 32).fill(0.2), { shape: [2, 3, 32, 32] })),
+    );
     assert.deepEqual(out.last_hidden_state.shape, [2, 18, 32]);
     assert.equal(out.pooler_output, null);
     const pos = deit.embeddings.positions(48, 40, 30);
@@ -125,10 +139,19 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
 });
 
 test('unsupported options are named with what is supported', () => {
-  assert.throws(() => readViTConfig({ ...config, model_type: 'beit' }), /"model_type": "beit" is not supported \(supported: vit, deit\)/);
+  assert.throws(
+    () => readViTConfig({ ...config, model_type: 'beit' }),
+    /"model_type": "beit" is not supported \(supported: vit, deit\)/,
+  );
   assert.throws(() => readViTConfig({ ...config, hidden_act: 'mish' }), /"hidden_act": "mish" is not supported/);
-  assert.throws(() => readViTConfig({ ...config, architectures: ['ViTMAEModel'] }), /"architectures": "ViTMAEModel" is not supported/);
-  assert.throws(() => readViTConfig({ ...config, image_size: 30 }), /"image_size" \[30,30\] must be a multiple of "patch_size"/);
+  assert.throws(
+    () => readViTConfig({ ...config, architectures: ['ViTMAEModel'] }),
+    /"architectures": "ViTMAEModel" is not supported/,
+  );
+  assert.throws(
+    () => readViTConfig({ ...config, image_size: 30 }),
+    /"image_size" \[30,30\] must be a multiple of "patch_size"/,
+  );
   assert.throws(() => readViTConfig({ ...config, use_mask_token: true }), /use_mask_token/);
 });
 
