@@ -19,14 +19,17 @@ export function emptyEncoding(): Encoding {
 
 export function concatEncodings(parts: Encoding[]): Encoding {
   const out = emptyEncoding();
+  // Element by element: spreading a very long text's arrays into push() would overflow the call stack.
   for (const p of parts) {
-    out.ids.push(...p.ids);
-    out.tokens.push(...p.tokens);
-    out.offsets.push(...p.offsets);
-    out.attention_mask.push(...p.attention_mask);
-    out.type_ids.push(...p.type_ids);
-    out.special_tokens_mask.push(...p.special_tokens_mask);
-    out.word_ids.push(...p.word_ids);
+    for (let i = 0; i < p.ids.length; i++) {
+      out.ids.push(p.ids[i]);
+      out.tokens.push(p.tokens[i]);
+      out.offsets.push(p.offsets[i]);
+      out.attention_mask.push(p.attention_mask[i]);
+      out.type_ids.push(p.type_ids[i]);
+      out.special_tokens_mask.push(p.special_tokens_mask[i]);
+      out.word_ids.push(p.word_ids[i]);
+    }
   }
   return out;
 }
