@@ -2,7 +2,7 @@
 // pairs with type ids, decoded text), and fails with the right exit codes on bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, runCli } from '../helpers/cli.js';
@@ -61,6 +61,23 @@ test('tandem tokenize reads a model folder and texts from stdin, and prints a ta
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`-> ${c.ids.length} tokens`));
   assert.match(r.stdout, /"##ed"\s+9:11/);
+});
+
+test('tandem tokenize resolves a Hub id from the HF cache (offline)', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'tandem-hfcache-'));
+  const commit = 'a'.repeat(40);
+  const repo = join(cache, 'models--golden--wordpiece');
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  mkdirSync(join(repo, 'snapshots', commit), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), commit);
+  copyFileSync(join(DIR, 'wordpiece.tokenizer.json'), join(repo, 'snapshots', commit, 'tokenizer.json'));
+  const c = ref.wordpiece.cases[1];
+  const r = runCli(['tokenize', '--json', '--tokenizer', 'golden/wordpiece', c.text], { env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).ids, c.ids);
+  const miss = runCli(['tokenize', '--tokenizer', 'golden/absent', 'x'], { env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } });
+  assert.equal(miss.status, 1);
+  assert.match(miss.stderr, /golden\/absent/);
 });
 
 test('tandem tokenize --normalize-tweets and --no-special-tokens', () => {
