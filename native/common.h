@@ -92,6 +92,14 @@ inline double D(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
 
+// A number as a Scalar that follows Python's promotion: an integer-valued number stays integral, so that
+// int64 + 1 is int64 as in PyTorch (a double Scalar would promote the result to float).
+inline c10::Scalar SC(const Napi::CallbackInfo& info, size_t i) {
+  double v = D(info, i);
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9007199254740992.0) return c10::Scalar((int64_t)v);
+  return c10::Scalar(v);
+}
+
 inline int64_t I(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsNumber()) throw ArgError("argument " + std::to_string(i) + " must be an integer");
   return info[i].As<Napi::Number>().Int64Value();

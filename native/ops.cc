@@ -36,7 +36,7 @@ UNARY(isfinite, x.isfinite())
   }                                  \
   OP(NAME##_s) {                     \
     auto& a = T(info, 0);            \
-    double s = D(info, 1);           \
+    c10::Scalar s = SC(info, 1);     \
     return W(env, EXPR_S);           \
   }
 
@@ -54,13 +54,13 @@ BINARY(le, a.le(b), a.le(s))
 BINARY(gt, a.gt(b), a.gt(s))
 BINARY(ge, a.ge(b), a.ge(s))
 BINARY(remainder, a.remainder(b), a.remainder(s))
-OP(rsub_s) { return W(env, torch::rsub(T(info, 0), D(info, 1))); }  // s - a
+OP(rsub_s) { return W(env, torch::rsub(T(info, 0), SC(info, 1))); }  // s - a
 OP(rdiv_s) { return W(env, T(info, 0).reciprocal().mul(D(info, 1))); }
 OP(add_scaled) { return W(env, T(info, 0).add(T(info, 1), D(info, 2))); }  // a + alpha * b
 OP(logical_and) { return W(env, T(info, 0).logical_and(T(info, 1))); }
 OP(logical_or) { return W(env, T(info, 0).logical_or(T(info, 1))); }
 OP(where) { return W(env, torch::where(T(info, 0), T(info, 1), T(info, 2))); }
-OP(where_s) { return W(env, torch::where(T(info, 0), T(info, 1), torch::scalar_tensor(D(info, 2), T(info, 1).options()))); }
+OP(where_s) { return W(env, torch::where(T(info, 0), T(info, 1), torch::scalar_tensor(SC(info, 2), T(info, 1).options()))); }
 OP(clamp) {
   c10::optional<c10::Scalar> lo, hi;
   if (!absent(info, 1)) lo = D(info, 1);
@@ -190,7 +190,7 @@ OP(index_select) { return W(env, T(info, 0).index_select(I(info, 1), T(info, 2))
 OP(gather) { return W(env, T(info, 0).gather(I(info, 1), T(info, 2))); }
 OP(scatter) { return W(env, T(info, 0).scatter(I(info, 1), T(info, 2), T(info, 3))); }
 OP(scatter_add) { return W(env, T(info, 0).scatter_add(I(info, 1), T(info, 2), T(info, 3))); }
-OP(masked_fill) { return W(env, T(info, 0).masked_fill(T(info, 1), D(info, 2))); }
+OP(masked_fill) { return W(env, T(info, 0).masked_fill(T(info, 1), SC(info, 2))); }
 OP(masked_select) { return W(env, T(info, 0).masked_select(T(info, 1))); }
 OP(nonzero) { return W(env, T(info, 0).nonzero()); }
 // index(x, [idx|null, ...]): advanced indexing as x[idx0, idx1, ...] with null for ':'.

@@ -162,3 +162,14 @@ test('bad input throws errors naming the op and shapes; the process survives', (
 test('threads default to the physical core count', () => {
   if (!process.env.TANDEM_NUM_THREADS) assert.equal(getNumThreads(), physicalCores());
 });
+
+test('numbers promote as Python scalars: int64 + 1 stays int64, + 0.5 becomes float', () => {
+  const i = tensor([1n, 2n]);
+  assert.equal(i.add(1).dtype, 'int64');
+  assert.equal(i.mul(3).dtype, 'int64');
+  assert.equal(i.maskedFill(i.eq(1), 7).dtype, 'int64');
+  assert.deepEqual(i.rsub(5).toArray(), [4, 3]);
+  assert.equal(i.add(0.5).dtype, 'float32');
+  assert.equal(tensor([1, 2]).add(1).dtype, 'float32');
+  assert.equal(tensor([1, 2], { dtype: 'float64' }).mul(2).dtype, 'float64');
+});

@@ -1,0 +1,408 @@
+// The training loop: cross-entropy plus the auxiliary ITC and ITM objectives, AdamW with warm-up and decay,
+// gradient clipping and accumulation, dev evaluation each epoch with early stopping and a best checkpoint,
+// checkpoints that hold everything a resumed run needs (optimiser, scheduler, random generator, data
+// position, ITC queue), a JSONL log of every step, and Ctrl-C saving a resumable checkpoint.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getRngState, manualSeed, noGrad, setRngState, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { AdamW, clipGradNorm, decayGroups, LRScheduler, type ScheduleKind } from '../optim/index.js';
+import { loadSafetensorsFile, saveTensors } from '../io/tensors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
+import { classificationLoss, combineLosses, ItcQueue, itcLoss, itmLoss, multiLabelLoss, sampleItmPairs, type LossWeights } from '../objectives/index.js';
+import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
+import { ProgressBar } from './progress.js';
+
+/** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
+export interface BatchSource {
+  /** Batches in one epoch. */
+  batchesPerEpoch(): number;
+  /** The batches of `epoch` from batch index `start` on. */
+  batches(epoch: number, start: number): AsyncIterable<PostBatch>;
+}
+
+export interface TrainOptions {
+  out: string;
+  epochs: number;
+  /** Stop after this many optimiser steps (overrides epochs when smaller). */
+  maxSteps?: number;
+  lr: number;
+  weightDecay: number;
+  warmupRatio: number;
+  schedule: ScheduleKind;
+  maxGradNorm: number | null;
+  gradAccumulation: number;
+  seed: number;
+  aux: { itc: boolean; itm: boolean };
+  weights: LossWeights;
+  itmNegatives: 'random' | 'hard';
+  itcQueueSize: number;
+  /** Per-class weights for CE ('balanced' computed by the caller), or null. */
+  classWeights: number[] | null;
+  multiLabel: boolean;
+  /** Metric of the dev report that picks the best checkpoint (higher is better). */
+  metric: string;
+  /** Epochs without dev improvement before stopping (0: never stop early). */
+  patience: number;
+  /** Save a resumable checkpoint every N optimiser steps (0: at epoch ends only). */
+  saveEvery: number;
+  progress: boolean;
+}
+
+export interface EvalResult {
+  /** The metrics report (JSON-serialisable), with at least the option's metric. */
+  metrics: Record<string, unknown>;
+}
+
+export interface TrainHooks {
+  /** Writes the model as a model folder (config.json, model.safetensors, tokenizer and processor files). */
+  saveModel(dir: string): void;
+  /** Evaluates the model on a split (eval mode is set by the trainer). */
+  evaluate(split: 'dev' | 'test'): Promise<EvalResult | null>;
+  /** Called with each step's log record (for tests and tools). */
+  onStep?(record: StepRecord): void;
+}
+
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  ce: number;
+  itc?: number;
+  itm?: number;
+  grad_norm?: number;
+  samples_per_second: number;
+}
+
+interface TrainerState {
+  version: 1;
+  epoch: number;
+  /** Micro-batches of `epoch` already consumed. */
+  position: number;
+  step: number;
+  best: { value: number; step: number; epoch: number } | null;
+  epochsWithoutImprovement: number;
+  scheduler: { current: number; baseLrs: number[] };
+  optimizer: ReturnType<AdamW['stateDict']>['meta'];
+  devHistory: { epoch: number; step: number; metrics: Record<string, unknown> }[];
+  finished: boolean;
+}
+
+export interface TrainResult {
+  status: 'finished' | 'interrupted' | 'early-stopped';
+  steps: number;
+  best: TrainerState['best'];
+  dev: Record<string, unknown> | null;
+  test: Record<string, unknown> | null;
+}
+
+const STATE_FILE = 'trainer_state.json';
+const OPTIM_FILE = 'optimizer.safetensors';
+
+/** Paths inside a run folder. */
+export function runPaths(out: string) {
+  return {
+    checkpoints: join(out, 'checkpoints'),
+    last: join(out, 'last'),
+    best: join(out, 'best'),
+    log: join(out, 'log.jsonl'),
+    results: join(out, 'results.json'),
+  };
+}
+
+export class Trainer {
+  private readonly opt: AdamW;
+  private readonly sched: LRScheduler;
+  private readonly queue: ItcQueue | null;
+  private state: TrainerState;
+  private interrupted = false;
+
+  constructor(
+    readonly model: MultimodalClassifier,
+    readonly train: BatchSource,
+    readonly o: TrainOptions,
+    readonly hooks: TrainHooks,
+  ) {
+    if (o.gradAccumulation < 1) throw new RangeError('gradAccumulation must be at least 1');
+    this.opt = new AdamW(decayGroups(model, { weightDecay: o.weightDecay }), { lr: o.lr });
+    const totalSteps = this.totalSteps();
+    this.sched = new LRScheduler(this.opt, { kind: o.schedule, warmupSteps: Math.round(o.warmupRatio * totalSteps), totalSteps });
+    this.queue = o.aux.itc && o.itcQueueSize > 0 ? new ItcQueue(o.itcQueueSize) : null;
+    this.state = {
+      version: 1,
+      epoch: 0,
+      position: 0,
+      step: 0,
+      best: null,
+      epochsWithoutImprovement: 0,
+      scheduler: this.sched.stateDict(),
+      optimizer: this.opt.stateDict().meta,
+      devHistory: [],
+      finished: false,
+    };
+  }
+
+  /** Optimiser steps the whole run will take. */
+  totalSteps(): number {
+    const perEpoch = Math.ceil(this.train.batchesPerEpoch() / this.o.gradAccumulation);
+    const all = perEpoch * this.o.epochs;
+    return this.o.maxSteps ? Math.min(all, this.o.maxSteps) : all;
+  }
+
+  /** Restores the last checkpoint of the run folder; returns false when there is none. */
+  resume(): boolean {
+    const paths = runPaths(this.o.out);
+    cleanTemporaries(paths.checkpoints);
+    const dir = readLink(paths.last);
+    if (!dir) return false;
+    const st = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as TrainerState;
+    const { tensors } = loadSafetensorsFile(join(dir, OPTIM_FILE));
+    const model = loadSafetensorsFile(join(dir, 'model.safetensors')).tensors;
+    this.model.loadStateDict(model, { source: join(dir, 'model.safetensors') });
+    const optTensors = new Map([...tensors].filter(([k]) => k.startsWith('state.')));
+    this.opt.loadStateDict({ tensors: optTensors, meta: st.optimizer });
+    this.sched.loadStateDict(st.scheduler);
+    setRngState(tensors.get('rng_state')!);
+    if (this.queue && tensors.has('itc_queue.text')) this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
+    for (const t of [...tensors.values(), ...model.values()]) t.dispose();
+    this.state = st;
+    // Log lines past the checkpoint belong to steps that will be taken again.
+    if (existsSync(paths.log)) {
+      const kept = readFileSync(paths.log, 'utf8')
+        .split('\n')
+        .filter((l) => l && (JSON.parse(l) as { step: number }).step <= st.step);
+      writeFileAtomic(paths.log, kept.map((l) => l + '\n').join(''));
+    }
+    return true;
+  }
+
+  /** Saves a resumable checkpoint as checkpoints/step-N and points `last` at it. */
+  saveCheckpoint(): string {
+    const paths = runPaths(this.o.out);
+    const name = `step-${String(this.state.step).padStart(7, '0')}`;
+    const dir = join(paths.checkpoints, name);
+    this.state.scheduler = this.sched.stateDict();
+    const od = this.opt.stateDict();
+    this.state.optimizer = od.meta;
+    writeDirAtomic(dir, (tmp) => {
+      this.hooks.saveModel(tmp);
+      const extra = new Map<string, Tensor>(od.tensors);
+      const rng = getRngState();
+      extra.set('rng_state', rng);
+      if (this.queue?.current) {
+        extra.set('itc_queue.text', this.queue.current.text);
+        extra.set('itc_queue.image', this.queue.current.image);
+      }
+      saveTensors(join(tmp, OPTIM_FILE), extra);
+      rng.dispose();
+      writeFileSync(join(tmp, STATE_FILE), JSON.stringify(this.state, null, 1));
+    });
+    const previous = readLink(paths.last);
+    swapSymlink(paths.last, join('checkpoints', name));
+    // Keep the checkpoint `best` points to; drop the superseded `last`.
+    const best = readLink(paths.best);
+    if (previous && previous !== dir && previous !== best) rmDir(previous);
+    return dir;
+  }
+
+  private saveBest(): void {
+    const paths = runPaths(this.o.out);
+    const name = `best-step-${String(this.state.step).padStart(7, '0')}`;
+    const dir = join(paths.checkpoints, name);
+    writeDirAtomic(dir, (tmp) => this.hooks.saveModel(tmp));
+    const previous = readLink(paths.best);
+    swapSymlink(paths.best, join('checkpoints', name));
+    if (previous && previous !== dir) rmDir(previous);
+  }
+
+  /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT). */
+  interrupt(): void {
+    this.interrupted = true;
+  }
+
+  private step(batches: PostBatch[]): StepRecord {
+    const t0 = process.hrtime.bigint();
+    this.model.train();
+    const sums = { loss: 0, ce: 0, itc: 0, itm: 0 };
+    let samples = 0;
+    for (const batch of batches) {
+      tidy(() => {
+        const o = this.o;
+        const enc = this.model.encode(batch);
+        const logits = this.model.classify(enc.pair);
+        const labels = batch.labels;
+        if (!labels) throw new Error('training batch without labels');
+        const ce = o.multiLabel ? multiLabelLoss(logits, labels) : classificationLoss(logits, labels, { classWeights: o.classWeights });
+        let itc: Tensor | null = null;
+        let itm: Tensor | null = null;
+        let similarity: Tensor | undefined;
+        if (o.aux.itc) {
+          const r = itcLoss(enc.textEmbeds, enc.imageEmbeds, this.model.logitScale, {
+            textKeys: batch.textKeys,
+            imageKeys: batch.imageKeys,
+            queue: this.queue?.current ?? null,
+          });
+          itc = r.loss;
+          similarity = r.logitsPerImage.slice(1, 0, batch.size);
+          this.queue?.push(r.textNorm, r.imageNorm);
+        }
+        if (o.aux.itm) {
+          if (o.itmNegatives === 'hard' && !similarity)
+            similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
+          const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
+          const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : this.model.encodeMismatched(batch, enc, s.textIndex);
+          itm = itmLoss(this.model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device as never));
+        }
+        const total = combineLosses({ ce, itc, itm }, o.weights);
+        total.div(batches.length).backward();
+        sums.loss += total.item() / batches.length;
+        sums.ce += ce.item() / batches.length;
+        if (itc) sums.itc += itc.item() / batches.length;
+        if (itm) sums.itm += itm.item() / batches.length;
+      });
+      samples += batch.size;
+    }
+    const params = this.model.parameters().filter((p) => p.requiresGrad);
+    const gradNorm = this.o.maxGradNorm ? clipGradNorm(params, this.o.maxGradNorm) : undefined;
+    const lr = this.sched.lrs[0]!;
+    this.opt.step();
+    this.opt.zeroGrad();
+    this.sched.step();
+    this.state.step++;
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    return {
+      step: this.state.step,
+      epoch: this.state.epoch,
+      lr,
+      loss: sums.loss,
+      ce: sums.ce,
+      ...(this.o.aux.itc ? { itc: sums.itc } : {}),
+      ...(this.o.aux.itm ? { itm: sums.itm } : {}),
+      ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}),
+      samples_per_second: samples / seconds,
+    };
+  }
+
+  /** Runs (or continues) training to the end; writes results.json. */
+  async run(): Promise<TrainResult> {
+    const o = this.o;
+    const paths = runPaths(o.out);
+    mkdirSync(paths.checkpoints, { recursive: true });
+    if (this.state.step === 0 && this.state.position === 0 && this.state.epoch === 0) manualSeed(o.seed);
+    const total = this.totalSteps();
+    const bar = new ProgressBar(total, 'train', process.stderr, o.progress);
+    let status: TrainResult['status'] = 'finished';
+    const onSigint = () => this.interrupt();
+    process.on('SIGINT', onSigint);
+    try {
+      outer: while (!this.state.finished && this.state.epoch < o.epochs && this.state.step < total) {
+        const epoch = this.state.epoch;
+        let group: PostBatch[] = [];
+        let index = this.state.position;
+        for await (const batch of this.train.batches(epoch, this.state.position)) {
+          group.push(batch);
+          index++;
+          const epochEnd = index >= this.train.batchesPerEpoch();
+          if (group.length < o.gradAccumulation && !epochEnd) continue;
+          const rec = this.step(group);
+          disposeBatches(group);
+          group = [];
+          this.state.position = index;
+          appendFileSync(paths.log, JSON.stringify(rec) + '\n');
+          this.hooks.onStep?.(rec);
+          bar.update(this.state.step, { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm }, rec.samples_per_second);
+          if (this.interrupted) {
+            bar.break();
+            this.saveCheckpoint();
+            status = 'interrupted';
+            break outer;
+          }
+          if (this.state.step >= total) break;
+          if (o.saveEvery > 0 && this.state.step % o.saveEvery === 0 && !epochEnd) this.saveCheckpoint();
+        }
+        disposeBatches(group);
+        // End of an epoch (or of the step budget): evaluate, keep the best, maybe stop early.
+        this.state.epoch++;
+        this.state.position = 0;
+        const stop = await this.endOfEpoch(bar);
+        this.saveCheckpoint();
+        if (stop) {
+          status = 'early-stopped';
+          break;
+        }
+      }
+      if (status !== 'interrupted') {
+        this.state.finished = true;
+        this.saveCheckpoint();
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (status === 'interrupted') return { status, steps: this.state.step, best: this.state.best, dev: null, test: null };
+    return this.finish(status);
+  }
+
+  private async endOfEpoch(bar: ProgressBar): Promise<boolean> {
+    this.model.eval();
+    const dev = await this.hooks.evaluate('dev');
+    this.model.train();
+    if (!dev) {
+      // No dev split: the latest model is the best.
+      this.state.best = { value: NaN, step: this.state.step, epoch: this.state.epoch };
+      this.saveBest();
+      return false;
+    }
+    const value = Number(dev.metrics[this.o.metric]);
+    if (!Number.isFinite(value)) throw new Error(`the dev metrics have no numeric '${this.o.metric}' (have: ${Object.keys(dev.metrics).join(', ')})`);
+    this.state.devHistory.push({ epoch: this.state.epoch, step: this.state.step, metrics: dev.metrics });
+    bar.break();
+    const improved = !this.state.best || !(value <= this.state.best.value);
+    if (this.o.progress) process.stderr.write(`epoch ${this.state.epoch}: dev ${this.o.metric} ${value.toFixed(4)}${improved ? ' (best)' : ''}\n`);
+    if (improved) {
+      this.state.best = { value, step: this.state.step, epoch: this.state.epoch };
+      this.state.epochsWithoutImprovement = 0;
+      this.saveBest();
+      return false;
+    }
+    this.state.epochsWithoutImprovement++;
+    return this.o.patience > 0 && this.state.epochsWithoutImprovement >= this.o.patience;
+  }
+
+  private async finish(status: TrainResult['status']): Promise<TrainResult> {
+    const paths = runPaths(this.o.out);
+    // Final numbers come from the best checkpoint.
+    const best = readLink(paths.best);
+    if (best) {
+      const sd = loadSafetensorsFile(join(best, 'model.safetensors')).tensors;
+      this.model.loadStateDict(sd, { source: join(best, 'model.safetensors') });
+      for (const t of sd.values()) t.dispose();
+    }
+    this.model.eval();
+    const dev = await this.hooks.evaluate('dev');
+    const test = await this.hooks.evaluate('test');
+    return { status, steps: this.state.step, best: this.state.best, dev: dev?.metrics ?? null, test: test?.metrics ?? null };
+  }
+
+  get currentState(): Readonly<TrainerState> {
+    return this.state;
+  }
+}
+
+function disposeBatches(batches: PostBatch[]): void {
+  for (const b of batches) {
+    b.text.input_ids.dispose();
+    b.text.attention_mask.dispose();
+    b.text.token_type_ids?.dispose();
+    if ('features' in b.image) b.image.features.dispose();
+    else {
+      b.image.pixel_values.dispose();
+      b.image.pixel_mask?.dispose();
+    }
+    b.labels?.dispose();
+  }
+}
+
+function rmDir(dir: string): void {
+  import('node:fs').then(({ rmSync }) => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
+}
