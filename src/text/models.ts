@@ -39,8 +39,10 @@ export function buildModel(cfg: Json, where: string): Model {
       return new BPE(cfg, where);
     case 'Unigram':
       return new Unigram(cfg, where);
+    case 'WordLevel':
+      return new WordLevel(cfg, where);
     default:
-      throw new Error(`${where}: unsupported model type '${type}' (supported: WordPiece, BPE, Unigram)`);
+      throw new Error(`${where}: unsupported model type '${type}' (supported: WordPiece, BPE, Unigram, WordLevel)`);
   }
 }
 
@@ -233,6 +235,38 @@ class BPE implements Model {
       syms.splice(best, 2, { id: bestId, start: syms[best].start, end: syms[best + 1].end });
     }
     return syms.map((s) => ({ id: s.id, value: this.rev[s.id], offsets: [s.start, s.end] }));
+  }
+
+  tokenToId(t: string) {
+    return this.vocab.get(t);
+  }
+  idToToken(id: number) {
+    return this.rev[id];
+  }
+  vocabSize() {
+    return this.vocab.size;
+  }
+}
+
+/** One token per pre-tokenized word, or the unknown token. */
+class WordLevel implements Model {
+  readonly type = 'WordLevel';
+  private vocab: Map<string, number>;
+  private rev: string[];
+  private unk: string;
+
+  constructor(cfg: Json, private where: string) {
+    this.vocab = vocabMap(cfg.vocab, where);
+    this.rev = reverse(this.vocab);
+    this.unk = cfg.unk_token ?? '<unk>';
+  }
+
+  tokenize(word: string): Token[] {
+    const id = this.vocab.get(word);
+    if (id !== undefined) return [{ id, value: word, offsets: [0, word.length] }];
+    const unkId = this.vocab.get(this.unk);
+    if (unkId === undefined) throw new Error(`${this.where}: WordLevel unk_token '${this.unk}' is not in the vocabulary`);
+    return [{ id: unkId, value: this.unk, offsets: [0, word.length] }];
   }
 
   tokenToId(t: string) {

@@ -181,7 +181,14 @@ def build_all():
     t.add_special_tokens(["<s>", "</s>", "<unk>"])
     cases.append(record("llama_byte_fallback", t, pairs=PAIRS[:1]))
 
-    # 8. sentencepiece's nmt_nfkc Precompiled normalizer (from a tiny trained model) with a Unigram model.
+    # 8. WordLevel over Whitespace words, lowercased, with a Strip(left only) normalizer.
+    t = trained(models.WordLevel(unk_token="[UNK]"), trainers.WordLevelTrainer(vocab_size=150, special_tokens=sp),
+                normalizers.Sequence([normalizers.Strip(left=True, right=False), normalizers.Lowercase()]),
+                pre_tokenizers.Whitespace())
+    t.post_processor = processors.BertProcessing(("[SEP]", 3), ("[CLS]", 2))
+    cases.append(record("wordlevel_whitespace", t, pairs=PAIRS[:1]))
+
+    # 9. sentencepiece's nmt_nfkc Precompiled normalizer (from a tiny trained model) with a Unigram model.
     buf = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(CORPUS), model_writer=buf, vocab_size=120,
                                    normalization_rule_name="nmt_nfkc", character_coverage=1.0, minloglevel=2)
