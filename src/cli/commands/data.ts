@@ -17,7 +17,7 @@ const COMMON = `  --format <name>             one of: ${FORMAT_NAMES.join(', ')}
   --split-file <path>         where that split is saved (default: tandem-split-<format>-seed<n>.json in the dataset folder)
   --json                      print one JSON object`;
 
-const HELP = `Usage: tandem data <inspect|convert|formats> [options]
+const HELP = `Usage: tandem data <inspect|convert|formats|synth> [options]
 
   tandem data inspect --format <name> <dir> [--json]
       posts per split and label, missing/unreadable images, duplicate texts and images across splits,
@@ -27,6 +27,9 @@ const HELP = `Usage: tandem data <inspect|convert|formats> [options]
       which must lie in the dataset folder or a folder above it
   tandem data formats
       list the formats and their variants
+  tandem data synth --out <dir> [--count 400] [--seed 0] [--size 64]
+      generate a synthetic dataset (coloured shapes with texts that name a colour and a shape; the label
+      says whether text and image agree) in the generic format, for trying tandem offline
 
 Options:
 ${COMMON}
@@ -41,6 +44,9 @@ const OPTIONS = {
   'split-file': { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  size: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -137,6 +143,20 @@ async function convert(values: Values, positionals: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function synth(values: Values): Promise<number> {
+  if (!values.out) throw new CliError(`--out is required for synth\n\n${HELP}`);
+  const n = intFlag('count', values.count, 400)!;
+  if (n < 1) throw new CliError(`--count must be positive, got ${n}`);
+  const out = resolve(values.out);
+  const { writeSyntheticDataset } = await import('../../data/synthetic.js');
+  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64) });
+  const splits: Record<string, number> = {};
+  for (const r of rows) count(splits, r.split ?? '');
+  const summary = { out: join(out, DEFAULT_GENERIC_NAME), total: rows.length, splits };
+  console.log(values.json ? JSON.stringify(summary, null, 2) : `wrote ${rows.length} posts to ${summary.out} (${Object.entries(splits).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  return EXIT.ok;
+}
+
 function listFormats(json: boolean): number {
   if (json) {
     console.log(JSON.stringify(Object.fromEntries(Object.entries(FORMATS).map(([k, v]) => [k, { description: v.description, variants: v.variants ?? [] }])), null, 2));
@@ -165,7 +185,9 @@ export async function run(argv: string[]): Promise<number> {
       return convert(values, a.positionals);
     case 'formats':
       return listFormats(values.json ?? false);
+    case 'synth':
+      return synth(values);
     default:
-      throw new CliError(`unknown subcommand '${sub}' (expected inspect, convert or formats)\n\n${HELP}`);
+      throw new CliError(`unknown subcommand '${sub}' (expected inspect, convert, formats or synth)\n\n${HELP}`);
   }
 }
