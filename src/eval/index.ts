@@ -1,0 +1,7 @@
+// Evaluation: classification metrics (scikit-learn's definitions), AUROC, significance tests, text reports.
+export * from './labels.js';
+export * from './numeric.js';
+export * from './classification.js';
+export * from './multilabel.js';
+export * from './auroc.js';
+export * from './report.js';
