@@ -1,0 +1,111 @@
+/**
+ * What every recipe shares: the classifier head (dropout, then Linear(pair → numLabels); dropout 0.05 by
+ * default, the paper's), the ITM head (dropout, then Linear(pair → 2), index 1 = matched), the ITC
+ * temperature `logit_scale` (initialised to ln(1/0.07) = 2.6592, as CLIP), new ITC projections where a
+ * recipe has none of its own (Linear to `itcDim`, 256 by default), and the recipe options every
+ * config.json records.
+ */
+import { F, tensor, type Tensor } from '../tensor/index.js';
+import { Dropout, Linear, Module } from '../nn/index.js';
+import type { Encoding, MultimodalClassifier, PostBatch, RecipeConfig } from './types.js';
+
+export const DEFAULT_DROPOUT = 0.05;
+export const DEFAULT_ITC_DIM = 256;
+export const LOGIT_SCALE_INIT = Math.log(1 / 0.07);
+
+/** Options shared by all recipes. */
+export interface HeadOptions {
+  numLabels: number;
+  labelNames: string[];
+  multiLabel?: boolean;
+  /** Dropout before the classifier and ITM heads (default 0.05). */
+  dropout?: number;
+  /** Width of the new ITC projections (default 256). */
+  itcDim?: number;
+}
+
+export function checkHeadOptions(o: HeadOptions, where: string): void {
+  if (!Number.isInteger(o.numLabels) || o.numLabels < 1) throw new Error(`${where}: "numLabels" must be a positive integer, got ${JSON.stringify(o.numLabels)}`);
+  if (!Array.isArray(o.labelNames) || o.labelNames.length !== o.numLabels)
+    throw new Error(`${where}: "labelNames" must list ${o.numLabels} names (numLabels), got ${JSON.stringify(o.labelNames)}`);
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw new Error(`${where}: "dropout" must be in [0, 1), got ${o.dropout}`);
+  if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1)) throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
+}
+
+export abstract class RecipeBase extends Module implements MultimodalClassifier {
+  abstract readonly recipe: string;
+  readonly numLabels: number;
+  readonly labelNames: string[];
+  readonly multiLabel: boolean;
+  readonly dropoutP: number;
+  readonly itcDim: number;
+  #headDropout!: Dropout;
+  #classifier!: Linear;
+  #itm: Linear | null = null;
+  #logitScale: Tensor | null = null;
+
+  constructor(o: HeadOptions) {
+    super();
+    this.numLabels = o.numLabels;
+    this.labelNames = [...o.labelNames];
+    this.multiLabel = o.multiLabel ?? false;
+    this.dropoutP = o.dropout ?? DEFAULT_DROPOUT;
+    this.itcDim = o.itcDim ?? DEFAULT_ITC_DIM;
+  }
+
+  /** Registers the heads once the pair width is known; `itmHead` false when the recipe brings its own. */
+  protected addHeads(pairDim: number, opts: { itmHead?: boolean; logitScale?: Tensor } = {}): void {
+    this.#headDropout = this.child('head_dropout', new Dropout(this.dropoutP));
+    this.#classifier = this.child('classifier', new Linear(pairDim, this.numLabels));
+    if (opts.itmHead !== false) this.#itm = this.child('itm_head', new Linear(pairDim, 2));
+    this.#logitScale = opts.logitScale ?? this.param('logit_scale', tensor(LOGIT_SCALE_INIT));
+  }
+
+  get logitScale(): Tensor {
+    return this.#logitScale!;
+  }
+
+  classify(pair: Tensor): Tensor {
+    return this.#classifier.forward(this.#headDropout.forward(pair));
+  }
+
+  matchLogits(pair: Tensor): Tensor {
+    if (!this.#itm) throw new Error(`${this.recipe}: no ITM head registered`);
+    return this.#itm.forward(this.#headDropout.forward(pair));
+  }
+
+  /** Options every recipe config records. */
+  protected baseConfig(): RecipeConfig {
+    return {
+      recipe: this.recipe,
+      numLabels: this.numLabels,
+      labelNames: [...this.labelNames],
+      multiLabel: this.multiLabel,
+      dropout: this.dropoutP,
+      itcDim: this.itcDim,
+    };
+  }
+
+  abstract encode(batch: PostBatch): Encoding;
+  abstract encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor;
+  abstract recipeConfig(): RecipeConfig;
+}
+
+/** The pixels of a batch, or an error naming the recipe when the batch holds cached features. */
+export function pixelsOf(batch: PostBatch, recipe: string): { pixel_values: Tensor; pixel_mask?: Tensor } {
+  if ('features' in batch.image)
+    throw new Error(`${recipe}: the batch holds cached image features, but this recipe (image encoder not frozen) needs pixel_values`);
+  return batch.image;
+}
+
+/** Checks a textIndex: one in-range index per post. */
+export function checkTextIndex(textIndex: number[], size: number, recipe: string): void {
+  if (textIndex.length !== size) throw new Error(`${recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${size}`);
+  for (const i of textIndex)
+    if (!Number.isInteger(i) || i < 0 || i >= size) throw new Error(`${recipe}.encodeMismatched: textIndex entry ${i} is out of range [0, ${size})`);
+}
+
+/** L2-normalised rows (for pairs built from contrastive embeddings). */
+export function l2rows(x: Tensor): Tensor {
+  return F.normalize(x, { dim: -1 });
+}
