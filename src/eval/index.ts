@@ -5,3 +5,7 @@ export * from './classification.js';
 export * from './multilabel.js';
 export * from './auroc.js';
 export * from './report.js';
+export * from './random.js';
+export * from './special.js';
+export * from './significance.js';
+export * from './format.js';
