@@ -62,7 +62,28 @@ function toRow(p: RawPost, file: string, root: string): Row {
     row.split = normaliseSplit(p.split);
   }
   if (Object.keys(p.extra).length > 0) row.extra = p.extra;
+  setRowOrigin(row, file, p.line);
   return row;
+}
+
+const ORIGIN = Symbol('tandem.rowOrigin');
+
+/**
+ * Records the file and 1-based line a row was read from. Non-enumerable, so rows still compare, spread and
+ * write back exactly as before; error messages about a row read it with rowOrigin().
+ */
+export function setRowOrigin(row: Row, file: string, line: number): void {
+  Object.defineProperty(row, ORIGIN, { value: { file, line }, enumerable: false, configurable: true });
+}
+
+/** Where a row was read from: the generic loader's record, else `extra.line` (and `extra.file`) when a loader set them. */
+export function rowOrigin(row: Row): { file?: string; line: number } | undefined {
+  const o = (row as unknown as Record<symbol, { file: string; line: number } | undefined>)[ORIGIN];
+  if (o) return o;
+  const line = row.extra?.line;
+  if (typeof line !== 'number' || !Number.isInteger(line) || line <= 0) return undefined;
+  const file = row.extra?.file;
+  return typeof file === 'string' ? { file, line } : { line };
 }
 
 function readJsonl(text: string, file: string): RawPost[] {
