@@ -10,17 +10,17 @@
  * the recipe's prefix (`text_encoder.encoder.layer.0...`, `image_encoder.embeddings...`).
  */
 import { createHash } from 'node:crypto';
-import { tensor, type Device, type Tensor } from '../tensor/index.js';
+import { noGrad, tensor, type Device, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { openModelWeights, readModelConfig } from '../io/model-folder.js';
 import type { TensorSource } from '../io/safetensors.js';
-import type { Config } from '../models/common.js';
+import { loadCheckpointInto, type Config } from '../models/common.js';
 import { BertModel, initBertWeights, loadPretrainedEncoder, readBertConfig, type BertConfig } from '../models/bert.js';
 import { RobertaModel } from '../models/roberta.js';
 import { XLMRobertaModel } from '../models/xlm-roberta.js';
 import { family as vitFamily, readViTConfig, ViTModel } from '../models/vit.js';
-import { CLIPModel, CLIPVisionTransformer, family as clipFamily, readCLIPConfig } from '../models/clip.js';
-import { family as siglipFamily, readSiglipConfig, SiglipModel, SiglipVisionTransformer } from '../models/siglip.js';
+import { CLIPModel, CLIPVisionTransformer, readCLIPConfig } from '../models/clip.js';
+import { readSiglipConfig, SiglipModel, SiglipVisionTransformer } from '../models/siglip.js';
 
 export const TEXT_MODEL_TYPES = ['bert', 'roberta', 'bertweet', 'xlm-roberta'] as const;
 export const IMAGE_MODEL_TYPES = ['vit', 'deit', 'clip', 'siglip'] as const;
@@ -51,7 +51,7 @@ export function buildTextEncoder(config: Config, where: string): TextEncoder {
 
 /** Copies a text checkpoint into the encoder (heads skipped; a missing pooler keeps its fresh weights). */
 export function loadTextEncoder(model: TextEncoder, source: TensorSource): void {
-  loadPretrainedEncoder(model, source, model instanceof RobertaModel ? 'roberta' : 'bert');
+  noGrad(() => loadPretrainedEncoder(model, source, model instanceof RobertaModel ? 'roberta' : 'bert'));
 }
 
 /** Whether the text encoder counts positions from pad_token_id + 1 (RoBERTa) rather than from 0 (BERT). */
@@ -66,27 +66,32 @@ export function textPooled(model: TextEncoder, text: { input_ids: Tensor; attent
 }
 
 /**
- * An image encoder from a config (ViT/DeiT, or CLIP/SigLIP whose vision tower is kept), HF-initialised; with
- * `source`, the checkpoint is loaded into it (strict over the whole checkpoint for CLIP/SigLIP).
+ * An image encoder from a config (ViT/DeiT, or the vision tower of CLIP/SigLIP), HF-initialised. CLIP and
+ * SigLIP are built whole (so the tower gets the family's own initialisation), then the tower is kept and the
+ * rest freed.
  */
-export function buildImageEncoder(config: Config, where: string, source?: TensorSource): ImageEncoder {
+export function buildImageEncoder(config: Config, where: string): ImageEncoder {
   const mt = modelType(config, where, IMAGE_MODEL_TYPES);
-  if (mt === 'vit' || mt === 'deit') {
-    const m = new ViTModel(readViTConfig(config, where));
-    if (source) vitFamily.load(m, source);
-    return m;
-  }
-  // CLIP / SigLIP: built whole (so the tower gets the family's own initialisation and loading checks),
-  // then the tower is kept and the rest freed.
+  if (mt === 'vit' || mt === 'deit') return new ViTModel(readViTConfig(config, where));
   const whole: CLIPModel | SiglipModel = mt === 'clip' ? new CLIPModel(readCLIPConfig(config, where)) : new SiglipModel(readSiglipConfig(config, where));
-  if (source) {
-    if (whole instanceof CLIPModel) clipFamily.load(whole, source);
-    else siglipFamily.load(whole, source);
-  }
   const tower = whole.vision_model;
   const keepSet = new Set(tower.parameters());
   for (const t of whole.parameters()) if (!keepSet.has(t)) t.dispose();
   return tower;
+}
+
+/**
+ * Copies an image checkpoint into the encoder: ViT/DeiT as the vit family loads it; for a CLIP/SigLIP tower
+ * the checkpoint's `vision_model.*` tensors (strict: a missing one is named), the rest skipped.
+ */
+export function loadImageEncoder(model: ImageEncoder, source: TensorSource): void {
+  noGrad(() => {
+    if (model instanceof ViTModel) vitFamily.load(model, source);
+    else
+      loadCheckpointInto(model, source, {
+        rename: (n) => (n.startsWith('vision_model.') && !n.endsWith('position_ids') ? n.slice('vision_model.'.length) : null),
+      });
+  });
 }
 
 /** Width of the image representation. */

@@ -1,0 +1,23 @@
+// The classifier recipes behind one interface (types.ts), the builder and run checkpoints.
+export * from './types.js';
+export { DEFAULT_DROPOUT, DEFAULT_ITC_DIM, LOGIT_SCALE_INIT, RecipeBase, type HeadOptions } from './base.js';
+export { FUSIONS, buildFusion, type Fusion, type FusionKind } from './fusion.js';
+export { LateFusionClassifier, type LateFusionOptions } from './late-fusion.js';
+export { MmbtClassifier, DEFAULT_IMAGE_TOKENS, type MmbtOptions } from './mmbt.js';
+export { ViltClassifier, type ViltOptions } from './vilt.js';
+export { LxmertClassifier, type LxmertOptions } from './lxmert.js';
+export { DualEncoderClassifier, type DualEncoderOptions } from './dual-encoder.js';
+export { BlipClassifier, type BlipOptions } from './blip.js';
+export {
+  RECIPES,
+  buildClassifier,
+  classifierFromConfig,
+  loadClassifier,
+  readRecipeConfig,
+  recipeConfigFor,
+  saveClassifier,
+  sourceFolderFiles,
+  type AnyClassifier,
+  type RecipeName,
+  type RecipeSpec,
+} from './builder.js';

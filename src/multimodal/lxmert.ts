@@ -1,0 +1,160 @@
+/**
+ * LXMERT (Tan & Bansal 2019): language and object-relationship encoders joined by cross-modality layers
+ * (src/models/lxmert.ts). Region features come from one of two places:
+ * - with an image model (ViT / DeiT, CLIP or SigLIP vision tower): its patch states turned into regions by
+ *   lxmert.ts's patchRegions (the patch grid, average-pooled to `regions` [rows, cols] when given), each with
+ *   its normalised box. The LXMERT config's visual_feat_dim is set to the image encoder's width; a pretrained
+ *   visual projection of another width (the detector's 2048) is replaced by a new one (to be fine-tuned).
+ *   The image encoder is frozen by default (it stands in for the frozen detector);
+ * - without an image model: the batch must carry `image.features` [B, R, visual_feat_dim + visual_pos_dim]:
+ *   the detector's region features followed by their boxes (x1, y1, x2, y2 in [0, 1]).
+ * Frozen features (what frozenImageFeatures returns and a feature cache stores) use that same layout.
+ *
+ * Representations:
+ * - pair = pooled_output (tanh(dense(language [CLS] state after the cross-modality layers)));
+ * - ITC: textEmbeds = itc_text_proj([CLS] state after the language-only layers), imageEmbeds =
+ *   itc_image_proj(mean of the region states after the relational (vision-only) layers): the unimodal states
+ *   before any cross-attention (when a stream has no unimodal layers, its cross-modal output is used);
+ * - ITM negatives: a full pass with the texts swapped, reusing the region features.
+ */
+import { cat, noGrad, type Tensor } from '../tensor/index.js';
+import { Linear } from '../nn/index.js';
+import type { Config } from '../models/common.js';
+import { LxmertModel, patchRegions, readLxmertConfig } from '../models/lxmert.js';
+import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
+import { buildImageEncoder, evalMode, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
+import type { Encoding, PostBatch, RecipeConfig } from './types.js';
+
+export interface LxmertOptions extends HeadOptions {
+  model_config: Config;
+  /** The image model's config; absent: region features come in the batch. */
+  vision_config?: Config;
+  /** Pool the patch grid to rows x cols regions (default: every patch is a region). */
+  regions?: [number, number];
+  /** Default true (only with an image model). */
+  freezeImage?: boolean;
+}
+
+interface LxmertCache {
+  /** [B, R, feat_dim + pos_dim] */
+  regions: Tensor;
+}
+
+/** The LXMERT config with visual_feat_dim set to the image encoder's width. */
+export function lxmertConfigFor(modelConfig: Config, imageWidth: number | null): Config {
+  return imageWidth === null ? modelConfig : { ...modelConfig, visual_feat_dim: imageWidth };
+}
+
+export class LxmertClassifier extends RecipeBase {
+  readonly recipe = 'lxmert';
+  readonly lxmert: LxmertModel;
+  readonly image_encoder: ImageEncoder | null;
+  readonly itc_text_proj: Linear;
+  readonly itc_image_proj: Linear;
+  readonly regions: [number, number] | null;
+  readonly freezeImage: boolean;
+  readonly modelConfig: Config;
+  readonly visionConfig: Config | null;
+  readonly frozenImageFeatures?: (pixels: { pixel_values: Tensor; pixel_mask?: Tensor }) => Tensor;
+
+  constructor(o: LxmertOptions) {
+    super(o);
+    checkHeadOptions(o, 'lxmert');
+    this.visionConfig = o.vision_config ?? null;
+    this.regions = o.regions ?? null;
+    this.freezeImage = this.visionConfig !== null && (o.freezeImage ?? true);
+    this.image_encoder = this.visionConfig ? this.child('image_encoder', buildImageEncoder(this.visionConfig, 'lxmert › vision_config')) : null;
+    this.modelConfig = lxmertConfigFor(o.model_config, this.image_encoder ? this.image_encoder.config.hidden_size : null);
+    this.lxmert = this.child('lxmert', new LxmertModel(readLxmertConfig(this.modelConfig, 'lxmert › model_config')));
+    const h = this.lxmert.config.hidden_size;
+    this.itc_text_proj = this.child('itc_text_proj', new Linear(h, this.itcDim));
+    this.itc_image_proj = this.child('itc_image_proj', new Linear(h, this.itcDim));
+    this.addHeads(h);
+    if (this.freezeImage) {
+      this.image_encoder!.freeze();
+      this.frozenImageFeatures = (pixels) => noGrad(() => evalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values)));
+    }
+    this.train(true);
+  }
+
+  override train(mode = true): this {
+    super.train(mode);
+    if (this.freezeImage) this.image_encoder!.eval();
+    return this;
+  }
+
+  get frozenImageKey(): string | undefined {
+    if (!this.freezeImage) return undefined;
+    return `lxmert/regions:${JSON.stringify(this.regions)}:${weightsKey(this.image_encoder!, this.visionConfig)}`;
+  }
+
+  /** [B, R, D + 4]: region features from the image encoder's patches, then their boxes. */
+  regionFeatures(pixelValues: Tensor): Tensor {
+    if (!this.image_encoder) throw new Error('lxmert: no image model: the batch must carry region features (image.features)');
+    const s = imageStates(this.image_encoder, pixelValues);
+    const r = patchRegions(s.states, s.grid, { skip: s.skip, ...(this.regions ? { regions: this.regions } : {}) });
+    return cat([r.visual_feats, r.visual_pos], 2);
+  }
+
+  private regionsOf(batch: PostBatch): Tensor {
+    const c = this.lxmert.config;
+    if ('features' in batch.image) {
+      if (this.image_encoder && !this.freezeImage)
+        throw new Error('lxmert: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values');
+      const f = batch.image.features;
+      if (f.ndim !== 3 || f.size(2) !== c.visual_feat_dim + c.visual_pos_dim)
+        throw new Error(`lxmert: image.features must be [B, regions, ${c.visual_feat_dim + c.visual_pos_dim}] (visual_feat_dim + visual_pos_dim), got [${f.shape}]`);
+      return f;
+    }
+    if (this.freezeImage) return this.frozenImageFeatures!(batch.image);
+    return this.regionFeatures(batch.image.pixel_values);
+  }
+
+  private run(text: PostBatch['text'], regions: Tensor, unimodal: boolean) {
+    const c = this.lxmert.config;
+    return this.lxmert.forward({
+      input_ids: text.input_ids,
+      attention_mask: text.attention_mask,
+      ...(text.token_type_ids ? { token_type_ids: text.token_type_ids } : {}),
+      visual_feats: regions.narrow(2, 0, c.visual_feat_dim),
+      visual_pos: regions.narrow(2, c.visual_feat_dim, c.visual_pos_dim),
+      output_hidden_states: unimodal,
+    });
+  }
+
+  encode(batch: PostBatch): Encoding {
+    const regions = this.regionsOf(batch);
+    const out = this.run(batch.text, regions, true);
+    const c = this.lxmert.config;
+    const lang = c.l_layers > 0 ? out.language_hidden_states![c.l_layers - 1]! : out.language_output;
+    const visn = c.r_layers > 0 ? out.vision_hidden_states![c.r_layers - 1]! : out.vision_output;
+    const cache: LxmertCache = { regions };
+    return {
+      textEmbeds: this.itc_text_proj.forward(lang.select(1, 0)),
+      imageEmbeds: this.itc_image_proj.forward(visn.mean(1)),
+      pair: out.pooled_output,
+      cache,
+    };
+  }
+
+  encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
+    if (textIndex.length !== batch.size) throw new Error(`lxmert.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
+    const regions = (enc.cache as LxmertCache | undefined)?.regions ?? this.regionsOf(batch);
+    const t = batch.text;
+    const swapped: PostBatch['text'] = {
+      input_ids: pickRows(t.input_ids, textIndex),
+      attention_mask: pickRows(t.attention_mask, textIndex),
+      ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, textIndex) } : {}),
+    };
+    return this.run(swapped, regions, false).pooled_output;
+  }
+
+  recipeConfig(): RecipeConfig {
+    return {
+      ...this.baseConfig(),
+      ...(this.regions ? { regions: this.regions } : {}),
+      ...(this.visionConfig ? { freezeImage: this.freezeImage, vision_config: this.visionConfig } : {}),
+      model_config: this.modelConfig,
+    };
+  }
+}
