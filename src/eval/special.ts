@@ -62,6 +62,18 @@ export function chiSquareSf(x: number, df: number): number {
 export function binomialCdf(k: number, n: number, p: number): number {
   if (k < 0) return 0;
   if (k >= n) return 1;
+  const q = 1 - p;
+  const first = Math.pow(q, n);
+  if (first > 1e-290) {
+    // Linear space while q^n is a normal number: exact for small n with p = 1/2 (terms are dyadic).
+    let term = first;
+    let sum = term;
+    for (let i = 1; i <= k; i++) {
+      term *= ((n - i + 1) / i) * (p / q);
+      sum += term;
+    }
+    return Math.min(1, sum);
+  }
   const lp = Math.log(p);
   const lq = Math.log1p(-p);
   const logs: number[] = [];
