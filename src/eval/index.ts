@@ -1,5 +1,5 @@
 // Evaluation: classification metrics (scikit-learn's definitions), AUROC, significance tests, text reports.
-export * from './labels.js';
+export { presentLabels, type Labels } from './labels.js';
 export * from './numeric.js';
 export * from './classification.js';
 export * from './multilabel.js';

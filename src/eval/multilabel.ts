@@ -40,9 +40,9 @@ export function multilabelCounts(yTrue: Indicator, yPred: Indicator): ClassCount
   const width = checkIndicators(yTrue, yPred);
   const c: ClassCounts = {
     labels: range(width),
-    tp: range(width).fill(0),
-    predSum: range(width).fill(0),
-    trueSum: range(width).fill(0),
+    tp: new Array<number>(width).fill(0),
+    predSum: new Array<number>(width).fill(0),
+    trueSum: new Array<number>(width).fill(0),
   };
   yTrue.forEach((row, i) => {
     for (let j = 0; j < width; j++) {
@@ -60,9 +60,9 @@ function samplesAverage(yTrue: Indicator, yPred: Indicator, zeroDivision: ZeroDi
   const n = yTrue.length;
   const rows: ClassCounts = {
     labels: range(n),
-    tp: range(n).fill(0),
-    predSum: range(n).fill(0),
-    trueSum: range(n).fill(0),
+    tp: new Array<number>(n).fill(0),
+    predSum: new Array<number>(n).fill(0),
+    trueSum: new Array<number>(n).fill(0),
   };
   yTrue.forEach((row, i) => {
     for (let j = 0; j < width; j++) {

@@ -235,3 +235,35 @@ function multilabelAuroc(yTrue: Indicator, scores: readonly ArrayLike<number>[],
   );
   return mean(per);
 }
+
+/** Names of the scalar metrics of a single-label report (what early stopping and `results.json` can select). */
+export const REPORT_METRICS = [
+  'accuracy',
+  'f1_macro',
+  'f1_weighted',
+  'f1_micro',
+  'precision_macro',
+  'recall_macro',
+  'precision_weighted',
+  'recall_weighted',
+  'precision_micro',
+  'recall_micro',
+  'auroc',
+  'auroc_ovr_macro',
+] as const;
+
+/**
+ * A scalar metric of a report by name (e.g. "f1_macro"); throws naming the available metrics when the name is
+ * unknown or the report does not hold it (AUROC without scores, or undefined for this data).
+ */
+export function metricValue(report: MetricsReport | MultilabelReport, name: string): number {
+  const value = (report as unknown as Record<string, unknown>)[name];
+  if (typeof value !== 'number' || name === 'n') {
+    const available = Object.entries(report)
+      .filter(([k, v]) => typeof v === 'number' && k !== 'n')
+      .map(([k]) => k);
+    const why = value === null ? 'is undefined for this data' : 'is not in the report';
+    throw new RangeError(`metric "${name}" ${why}: expected one of ${available.join(', ')}`);
+  }
+  return value;
+}

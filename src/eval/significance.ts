@@ -271,3 +271,23 @@ export function mcnemarFromCounts(b: number, c: number, opts: McNemarOptions = {
   const statistic = (diff * diff) / n;
   return { test: 'mcnemar', method: 'chi-square', b, c, statistic, pValue: chiSquareSf(statistic, 1) };
 }
+
+export interface Comparison {
+  bootstrap: ResamplingResult;
+  permutation: ResamplingResult;
+  mcnemar: McNemarResult;
+}
+
+/** All three tests between systems A and B with one set of options (the same seed for both resampling tests). */
+export function compareSystems(
+  yTrue: Labels,
+  predA: Labels,
+  predB: Labels,
+  opts: ResamplingOptions & { mcnemar?: McNemarOptions } = {},
+): Comparison {
+  return {
+    bootstrap: pairedBootstrap(yTrue, predA, predB, opts),
+    permutation: permutationTest(yTrue, predA, predB, opts),
+    mcnemar: mcnemar(yTrue, predA, predB, opts.mcnemar),
+  };
+}

@@ -6,6 +6,7 @@ import {
   classificationReport,
   confusionMatrix,
   f1Score,
+  metricValue,
   pairwiseSum,
   perClassScores,
   precisionScore,
@@ -134,4 +135,17 @@ test('sums follow NumPy pairwise summation (value from numpy 2.4 np.sum)', () =>
     a.reduce((s, x) => s + x, 0),
     6560.2649084823815,
   );
+});
+
+test('metricValue selects a report metric by name and explains a missing one', () => {
+  const r = classificationReport([0, 0, 1, 1], [0, 1, 1, 1], { labelNames: ['neg', 'pos'] });
+  near(metricValue(r, 'f1_macro'), r.f1_macro);
+  assert.equal(metricValue(r, 'accuracy'), 0.75);
+  assert.throws(
+    () => metricValue(r, 'auroc'),
+    /metric "auroc" is not in the report: expected one of accuracy, f1_macro/,
+  );
+  assert.throws(() => metricValue(r, 'n'), /metric "n" is not in the report/);
+  const single = classificationReport([1, 1], [1, 0], { labelNames: ['neg', 'pos'], scores: [0.4, 0.6] });
+  assert.throws(() => metricValue(single, 'auroc'), /metric "auroc" is undefined for this data/);
 });

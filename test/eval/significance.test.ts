@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   binomialCdf,
+  compareSystems,
   chiSquareSf,
   mcnemar,
   mcnemarFromCounts,
@@ -99,4 +100,13 @@ test('McNemar and distribution tails against reference values (scipy / Python ma
   assert.ok(Math.abs(chiSquareSf(10, 3) - 0.018566135463043237) < 1e-15);
   assert.ok(Math.abs(binomialCdf(400, 1000, 0.5) / 1.3642320780330092e-10 - 1) < 1e-10);
   assert.throws(() => mcnemarFromCounts(-1, 2), /b = -1: expected a count/);
+});
+
+test('compareSystems runs the three tests with shared options', () => {
+  const { y, good, weak } = systems(120, 6);
+  const c = compareSystems(y, good, weak, { metric: 'accuracy', rounds: 400, seed: 2 });
+  assert.deepEqual(c.bootstrap, pairedBootstrap(y, good, weak, { metric: 'accuracy', rounds: 400, seed: 2 }));
+  assert.deepEqual(c.permutation, permutationTest(y, good, weak, { metric: 'accuracy', rounds: 400, seed: 2 }));
+  assert.deepEqual(c.mcnemar, mcnemar(y, good, weak));
+  assert.ok(c.bootstrap.pValue < 0.01 && c.permutation.pValue < 0.01 && c.mcnemar.pValue < 0.01);
 });
