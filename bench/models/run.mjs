@@ -6,7 +6,8 @@
 // (the largest tandem/PyTorch median step time; goal at most 1.10).
 // Flags (both `--k=v` and `--k v`): --batch (8) --seq (128, BERT) --image (224, ViT) --steps (5) --warmup (1)
 // --layers (12) --models (bert,vit).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -43,32 +44,82 @@ const env = { ...process.env, ...(processSetupEnv(process.env) ?? {}), TANDEM_NU
 const extra = Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
 const python = process.env.TANDEM_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'); // Debian's python3-torch
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { env, cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) {
-    console.error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+/** A child that answers one JSON line per command line (step.ts / torch_models.py with --serve). */
+function serve(cmd, args) {
+  const child = spawn(cmd, args, { env, cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout });
+  const queue = [];
+  const waiting = [];
+  const fail = (why) => {
+    console.error(`${cmd} ${args.join(' ')} ${why}:\n${stderr}`);
     process.exit(1);
-  }
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+  lines.on('line', (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
+  child.on('exit', (code) => code !== 0 && fail(`exited with ${code}`));
+  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r)));
+  return {
+    async ask(command) {
+      if (command !== null) child.stdin.write(`${command}\n`);
+      const line = await next();
+      try {
+        return JSON.parse(line);
+      } catch {
+        return fail(`answered ${JSON.stringify(line)}`);
+      }
+    },
+  };
 }
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const steps = Number(flags.steps ?? 5);
+const warmup = Number(flags.warmup ?? 1);
 const describe = {
   bert: () => `BERT-base seq-classification: 12x768 (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, seq ${flags.seq ?? 128}`,
   vit: () => `ViT-B/16 classifier: 768 hidden (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, ${flags.image ?? 224}px, patch 16`,
 };
-console.log(`threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; forward+backward per batch, training mode`);
+console.log(
+  `threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; forward+backward per batch, training mode; ${warmup} warm-up + ${steps} timed steps, alternating between the engines`,
+);
 const ratios = [];
 for (const model of models) {
   console.log(describe[model]());
-  const ours = run(process.execPath, [join(root, 'dist', 'bench', 'models', 'step.js'), `--model=${model}`, ...extra]);
-  const peer = run(python, [join(root, 'bench', 'models', 'torch_models.py'), `--model=${model}`, `--threads=${threads}`, ...extra]);
+  // Both processes stay up and take turns (tandem, PyTorch, PyTorch, tandem, ...), so load from other
+  // processes on the machine falls on both alike.
+  const engines = [
+    serve(process.execPath, [join(root, 'dist', 'bench', 'models', 'step.js'), `--model=${model}`, '--serve', ...extra]),
+    serve(python, [join(root, 'bench', 'models', 'torch_models.py'), `--model=${model}`, `--threads=${threads}`, '--serve', ...extra]),
+  ];
+  for (const e of engines) await e.ask(null);
+  const times = [[], []];
+  for (let i = 0; i < warmup + steps; i++)
+    for (const k of i % 2 ? [1, 0] : [0, 1]) {
+      // A pause lets the other engine's BLAS threads stop spinning before this one is timed.
+      await new Promise((r) => setTimeout(r, 150));
+      const t = await engines[k].ask('step');
+      if (i >= warmup) times[k].push(t);
+    }
+  const [ours, peer] = await Promise.all(engines.map((e) => e.ask('done')));
   if (ours.params !== peer.params) console.log(`  WARNING: parameter counts differ (tandem ${ours.params}, PyTorch ${peer.params})`);
-  for (const r of [ours, peer])
+  const stats = times.map((ts) => ({
+    step: median(ts.map((t) => t.forward_ms + t.backward_ms)),
+    min: Math.min(...ts.map((t) => t.forward_ms + t.backward_ms)),
+    forward: median(ts.map((t) => t.forward_ms)),
+    backward: median(ts.map((t) => t.backward_ms)),
+  }));
+  [ours, peer].forEach((r, k) =>
     console.log(
-      `  ${r.engine.padEnd(26)} step ${r.step_ms_median.toFixed(0).padStart(6)} ms (min ${r.step_ms_min.toFixed(0)})  forward ${r.forward_ms_median.toFixed(0)} ms  backward ${r.backward_ms_median.toFixed(0)} ms  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`,
-    );
-  const ratio = ours.step_ms_median / peer.step_ms_median;
+      `  ${r.engine.padEnd(26)} step ${stats[k].step.toFixed(0).padStart(6)} ms (min ${stats[k].min.toFixed(0)})  forward ${stats[k].forward.toFixed(0)} ms  backward ${stats[k].backward.toFixed(0)} ms  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`,
+    ),
+  );
+  const ratio = stats[0].step / stats[1].step;
   ratios.push(ratio);
-  console.log(`${model}_step_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(ours.forward_ms_median / peer.forward_ms_median).toFixed(3)}, backward ${(ours.backward_ms_median / peer.backward_ms_median).toFixed(3)})`);
+  console.log(
+    `${model}_step_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(stats[0].forward / stats[1].forward).toFixed(3)}, backward ${(stats[0].backward / stats[1].backward).toFixed(3)})`,
+  );
 }
 console.log(`worst_ratio_vs_pytorch: ${Math.max(...ratios).toFixed(3)}`);

@@ -2,13 +2,18 @@
 // BertForSequenceClassification (src/models/bert.ts) or a ViT-B/16-sized ViT with an image-classification
 // head (src/models/vit.ts), randomly initialised, in training mode. Prints one JSON line. Run through
 // bench/models/run.mjs, which runs the same architecture written in torch.nn (torch_models.py) beside it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import { BertForSequenceClassification, family as bertFamily } from '../../src/models/bert.js';
 import { family as vitFamily } from '../../src/models/vit.js';
 import { Linear } from '../../src/nn/index.js';
 import { F, getNumThreads, manualSeed, ones, randint, randn, tidy, torchVersion, type Tensor } from '../../src/tensor/index.js';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? ''];
+  }),
+);
 const num = (key: string, dflt: number): number => {
   const v = args[key] === undefined ? dflt : Number(args[key]);
   if (!Number.isInteger(v) || v < 0) throw new Error(`bench/models/step: --${key} must be a non-negative integer, got ${args[key]}`);
@@ -99,32 +104,55 @@ function step(): [number, number] {
   });
 }
 
-for (let i = 0; i < warmup; i++) step();
-const fwd: number[] = [];
-const bwd: number[] = [];
-const total: number[] = [];
-for (let i = 0; i < steps; i++) {
-  const [f, b] = step();
-  fwd.push(f);
-  bwd.push(b);
-  total.push(f + b);
+const summary = () => ({
+  engine: `tandem (libtorch ${torchVersion()})`,
+  model,
+  threads: getNumThreads(),
+  params,
+  batch,
+  peak_rss_mib: peakRssMiB(),
+});
+
+if (args.serve !== undefined) {
+  // Driven by run.mjs, which alternates steps between this process and PyTorch's so that both see the same
+  // machine load: each stdin line "step" runs one step and answers {"forward_ms", "backward_ms"}; "done"
+  // answers the summary and ends.
+  console.log(JSON.stringify({ ready: true }));
+  const buf = Buffer.alloc(64);
+  let pending = '';
+  for (;;) {
+    const nl = pending.indexOf('\n');
+    if (nl < 0) {
+      const n = readSync(0, buf, 0, buf.length, null);
+      if (n === 0) break;
+      pending += buf.toString('utf8', 0, n);
+      continue;
+    }
+    const cmd = pending.slice(0, nl).trim();
+    pending = pending.slice(nl + 1);
+    if (cmd === 'step') {
+      const [f, b] = step();
+      console.log(JSON.stringify({ forward_ms: f, backward_ms: b }));
+    } else if (cmd === 'done') {
+      console.log(JSON.stringify(summary()));
+      break;
+    } else throw new Error(`bench/models/step: unknown command ${JSON.stringify(cmd)} (expected step or done)`);
+  }
+} else {
+  for (let i = 0; i < warmup; i++) step();
+  const all = Array.from({ length: steps }, () => step());
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  const total = all.map(([f, b]) => f + b);
+  console.log(
+    JSON.stringify({
+      ...summary(),
+      step_ms_median: median(total),
+      step_ms_min: Math.min(...total),
+      forward_ms_median: median(all.map(([f]) => f)),
+      backward_ms_median: median(all.map(([, b]) => b)),
+    }),
+  );
 }
-const median = (xs: number[]) => {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-console.log(
-  JSON.stringify({
-    engine: `tandem (libtorch ${torchVersion()})`,
-    model,
-    threads: getNumThreads(),
-    params,
-    batch,
-    step_ms_median: median(total),
-    step_ms_min: Math.min(...total),
-    forward_ms_median: median(fwd),
-    backward_ms_median: median(bwd),
-    step_ms_all: total,
-    peak_rss_mib: peakRssMiB(),
-  }),
-);

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-args = dict(a.lstrip('-').split('=') for a in sys.argv[1:])
+args = dict((a.lstrip('-').split('=') + [''])[:2] for a in sys.argv[1:])
 num = lambda key, dflt: int(args.get(key, dflt))
 model_name = args.get('model', 'bert')
 batch, steps, warmup = num('batch', 8), num('steps', 5), num('warmup', 1)
@@ -158,15 +158,29 @@ def median(xs):
     return s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
 
 
-for _ in range(warmup):
-    step()
-fwd, bwd = [], []
-for _ in range(steps):
-    f, b = step()
-    fwd.append(f)
-    bwd.append(b)
-total = [f + b for f, b in zip(fwd, bwd)]
-print(json.dumps({'engine': f'PyTorch {torch.__version__}', 'model': model_name, 'threads': torch.get_num_threads(),
-                  'params': sum(p.numel() for p in net.parameters()), 'batch': batch,
-                  'step_ms_median': median(total), 'step_ms_min': min(total), 'forward_ms_median': median(fwd),
-                  'backward_ms_median': median(bwd), 'step_ms_all': total, 'peak_rss_mib': peak_rss_mib()}))
+def summary():
+    return {'engine': f'PyTorch {torch.__version__}', 'model': model_name, 'threads': torch.get_num_threads(),
+            'params': sum(p.numel() for p in net.parameters()), 'batch': batch, 'peak_rss_mib': peak_rss_mib()}
+
+
+if 'serve' in args:
+    # Driven by run.mjs (see step.ts): "step" runs one step, "done" prints the summary.
+    print(json.dumps({'ready': True}), flush=True)
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == 'step':
+            f, b = step()
+            print(json.dumps({'forward_ms': f, 'backward_ms': b}), flush=True)
+        elif cmd == 'done':
+            print(json.dumps(summary()), flush=True)
+            break
+        else:
+            sys.exit(f'bench/models/torch_models.py: unknown command {cmd!r} (expected step or done)')
+else:
+    for _ in range(warmup):
+        step()
+    done = [step() for _ in range(steps)]
+    total = [f + b for f, b in done]
+    print(json.dumps({**summary(), 'step_ms_median': median(total), 'step_ms_min': min(total),
+                      'forward_ms_median': median([f for f, _ in done]),
+                      'backward_ms_median': median([b for _, b in done])}))
