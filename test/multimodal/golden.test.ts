@@ -1,0 +1,117 @@
+// Pretrained recipes reproduce the reference outputs of the golden checkpoints they wrap, and MMBT's
+// multimodal sequence is exactly a BERT pass over [CLS] image tokens [SEP] text with its own positions/segments.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { cat, F, noGrad, ones, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
+import { loadSafetensorsFile } from '../../src/io/tensors.js';
+import { buildClassifier } from '../../src/multimodal/builder.js';
+import { LateFusionClassifier } from '../../src/multimodal/late-fusion.js';
+import { MmbtClassifier } from '../../src/multimodal/mmbt.js';
+import { dir, goldenBatch, goldenInputs, MODELS } from './batch.js';
+import { CASES, LABELS } from './cases.js';
+
+const golden = (name: string): Map<string, Tensor> => loadSafetensorsFile(join(MODELS, name, 'outputs.safetensors')).tensors;
+const close = (a: Tensor, b: Tensor, tol = 1e-4, what = ''): void => {
+  assert.deepEqual(a.shape, b.shape, what);
+  const d = tidy(() => a.sub(b).abs().max().item());
+  assert.ok(d <= tol, `${what}: max abs diff ${d}`);
+};
+
+test('late fusion: t and v are the pretrained pooled outputs (BERT, RoBERTa, ViT)', () => {
+  for (const [text, image] of [['bert', 'vit'], ['roberta', 'vit']] as const) {
+    const m = buildClassifier({ recipe: 'late-fusion', textModel: dir(text), imageModel: dir(image), ...LABELS }, { init: 'pretrained' }).eval() as LateFusionClassifier;
+    tidy(() => {
+      const c = m.encode(goldenBatch(text, image)).cache as { text: Tensor; image: Tensor };
+      close(c.text, golden(text).get('pooler_output')!, 1e-4, `${text} pooled`);
+      close(c.image, golden(image).get('pooler_output')!, 1e-4, `${image} pooled`);
+    });
+    m.dispose();
+  }
+});
+
+test('clip and siglip: ITC embeddings and temperature are the model’s own', () => {
+  const clip = buildClassifier(CASES[7]!.spec, { init: 'pretrained' }).eval();
+  tidy(() => {
+    const g = golden('clip');
+    const e = clip.encode(goldenBatch('clip', 'clip'));
+    close(e.textEmbeds, g.get('text_pooler_output')!, 1e-4, 'text');
+    close(e.imageEmbeds, g.get('vision_pooler_output')!, 1e-4, 'image');
+    const logits = F.normalize(e.textEmbeds, { dim: -1 }).matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T).mul(clip.logitScale.exp());
+    close(logits, g.get('logits_per_text')!, 1e-4, 'logits');
+    // pair = concat of the normalised embeddings
+    close(e.pair, cat([g.get('text_embeds')!, g.get('image_embeds')!], 1), 1e-4, 'pair');
+  });
+  const siglip = buildClassifier(CASES[8]!.spec, { init: 'pretrained' }).eval();
+  tidy(() => {
+    const g = golden('siglip');
+    const e = siglip.encode(goldenBatch('siglip', 'siglip'));
+    close(F.normalize(e.textEmbeds, { dim: -1 }), g.get('text_embeds')!, 1e-4, 'siglip text');
+    close(F.normalize(e.imageEmbeds, { dim: -1 }), g.get('image_embeds')!, 1e-4, 'siglip image');
+  });
+  clip.dispose();
+  siglip.dispose();
+});
+
+test('vilt: pair is the pooler output', () => {
+  const m = buildClassifier(CASES[5]!.spec, { init: 'pretrained' }).eval();
+  tidy(() => close(m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair, golden('vilt').get('pooler_output')!, 1e-4, 'pooler'));
+  m.dispose();
+});
+
+test('lxmert: detector region features in the batch; pair is the pooled output', () => {
+  const m = buildClassifier({ recipe: 'lxmert', model: dir('lxmert'), ...LABELS }, { init: 'pretrained' }).eval();
+  const inp = goldenInputs('lxmert');
+  const b = goldenBatch('lxmert', 'vit');
+  const features = cat([inp.get('visual_feats')!, inp.get('visual_pos')!], 2);
+  tidy(() => {
+    const e = m.encode({ ...b, image: { features } });
+    close(e.pair, golden('lxmert').get('pooled_output')!, 1e-4, 'pooled');
+    assert.deepEqual(e.imageEmbeds.shape, [4, 256]);
+  });
+  assert.throws(() => tidy(() => m.encode(b)), /no image model: the batch must carry region features/);
+  assert.throws(() => tidy(() => m.encode({ ...b, image: { features: inp.get('visual_feats')! } })), /image\.features must be \[B, regions, 20\] \(visual_feat_dim \+ visual_pos_dim\), got \[4,6,16\]/);
+  m.dispose();
+});
+
+test('blip: the ITM head on pair gives itm_score; its own projections give cosine_sim', () => {
+  const m = buildClassifier(CASES[9]!.spec, { init: 'pretrained' }).eval();
+  tidy(() => {
+    const g = golden('blip-itm');
+    const e = m.encode(goldenBatch('blip-itm', 'blip-itm'));
+    close(m.matchLogits(e.pair), g.get('itm_score')!, 1e-4, 'itm_score');
+    close(F.normalize(e.imageEmbeds, { dim: -1 }).matmul(F.normalize(e.textEmbeds, { dim: -1 }).T), g.get('cosine_sim')!, 1e-4, 'cosine_sim');
+  });
+  m.dispose();
+});
+
+test('mmbt: the sequence is [CLS] image tokens [SEP] | text [SEP] with own positions and segments', () => {
+  const m = buildClassifier({ recipe: 'mmbt', textModel: dir('bert'), imageModel: dir('vit'), imageTokens: 3, ...LABELS }, { init: 'pretrained' }).eval() as MmbtClassifier;
+  const X = 7; // make every image token the word embedding of token 7, so a plain BERT pass can reproduce the sequence
+  noGrad(() => {
+    m.modal_proj.weight.zero_();
+    m.modal_proj.bias!.copy_(m.text_encoder.embeddings.word_embeddings.weight.select(0, X));
+  });
+  const b = goldenBatch('bert', 'vit');
+  tidy(() => {
+    const ids = b.text.input_ids;
+    const mask = b.text.attention_mask;
+    const [B, L] = ids.shape as [number, number];
+    const lens = mask.sum(1).toArray();
+    const rows = ids.toArray();
+    // expected: [first, X, X, X, last real token, ids[1:]]
+    const seq: bigint[] = [];
+    for (let i = 0; i < B; i++) {
+      const r = rows.slice(i * L, (i + 1) * L);
+      seq.push(...[r[0]!, X, X, X, r[lens[i]! - 1]!, ...r.slice(1)].map((v) => BigInt(v)));
+    }
+    const n = 5 + L - 1;
+    const input_ids = tensor(BigInt64Array.from(seq), { shape: [B, n] });
+    const pos = tensor(BigInt64Array.from([0, 1, 2, 3, 4, ...Array.from({ length: L - 1 }, (_, k) => k)].map(BigInt)), { shape: [1, n] }).expand(B, n).contiguous();
+    const types = tensor(BigInt64Array.from([0, 0, 0, 0, 0, ...Array.from({ length: L - 1 }, () => 1)].map(BigInt)), { shape: [1, n] }).expand(B, n).contiguous();
+    const attention_mask = cat([ones([B, 5], { dtype: 'int64' }), mask.narrow(1, 1, L - 1)], 1);
+    const expected = m.text_encoder.forward({ input_ids, attention_mask, token_type_ids: types, position_ids: pos }).pooler_output!;
+    close(m.encode(b).pair, expected, 1e-5, 'mmbt pair');
+  });
+  m.dispose();
+});
