@@ -97,6 +97,19 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...(spec.itcDim !== undefined ? { itcDim: spec.itcDim } : {}),
   };
   const opt = <K extends keyof RecipeSpec>(k: K) => (spec[k] !== undefined ? { [k]: spec[k] } : {});
+  // an option the recipe would silently ignore is refused
+  const applies: Record<string, readonly RecipeName[]> = {
+    fusion: ['late-fusion', 'clip', 'siglip'],
+    fusionDim: ['late-fusion', 'clip', 'siglip'],
+    freezeImage: ['late-fusion', 'mmbt', 'lxmert'],
+    imageTokens: ['mmbt'],
+    regions: ['lxmert'],
+  };
+  for (const [k, recipes] of Object.entries(applies))
+    if (spec[k as keyof RecipeSpec] !== undefined && !recipes.includes(spec.recipe))
+      throw new Error(`recipe "${spec.recipe}": option "${k}" does not apply (it is for: ${recipes.join(', ')})`);
+  if (spec.recipe === 'lxmert' && spec.freezeImage !== undefined && !spec.imageModel)
+    throw new Error('recipe "lxmert": option "freezeImage" needs imageModel (region features from an image encoder)');
   if (!SINGLE_CHECKPOINT.includes(spec.recipe)) {
     if (spec.model) throw new Error(`recipe "${spec.recipe}": give textModel and imageModel, not model`);
     return {

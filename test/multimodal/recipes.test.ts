@@ -6,7 +6,7 @@ import { LOGIT_SCALE_INIT } from '../../src/multimodal/base.js';
 import { DualEncoderClassifier } from '../../src/multimodal/dual-encoder.js';
 import { pickRows } from '../../src/multimodal/encoders.js';
 import { goldenBatch } from './batch.js';
-import { CASES } from './cases.js';
+import { CASES, LABELS } from './cases.js';
 
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
 const rowDiff = (a: Tensor, b: Tensor, i: number): number => tidy(() => a.select(0, i).sub(b.select(0, i)).abs().max().item());
@@ -74,5 +74,8 @@ test('spec errors name the field', () => {
   assert.throws(() => buildClassifier({ ...CASES[0]!.spec, fusion: 'sum' as never }, { init: 'random' }), /"fusion": "sum" is not supported \(supported: concat, attention, gmu\)/);
   assert.throws(() => buildClassifier({ ...CASES[0]!.spec, numLabels: 2 }, { init: 'random' }), /"labelNames" must list 2 names/);
   assert.throws(() => buildClassifier({ recipe: 'late-fusion', textModel: CASES[0]!.spec.imageModel!, imageModel: CASES[0]!.spec.imageModel!, numLabels: 1, labelNames: ['x'] }, { init: 'random' }), /text_config: "model_type": "vit" is not supported here/);
+  assert.throws(() => buildClassifier({ ...CASES[5]!.spec, fusion: 'gmu' }, { init: 'random' }), /recipe "vilt": option "fusion" does not apply \(it is for: late-fusion, clip, siglip\)/);
+  assert.throws(() => buildClassifier({ ...CASES[0]!.spec, imageTokens: 4 }, { init: 'random' }), /option "imageTokens" does not apply/);
+  assert.throws(() => buildClassifier({ recipe: 'clip', model: CASES[7]!.spec.model!, imageModel: CASES[0]!.spec.imageModel!, ...LABELS }, { init: 'random' }), /give model \(one checkpoint\), not imageModel/);
   assert.throws(() => buildClassifier({ recipe: 'vit' as never, numLabels: 1, labelNames: ['x'] }, { init: 'random' }), /recipe: "vit" is not supported/);
 });
