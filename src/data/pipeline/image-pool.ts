@@ -37,13 +37,15 @@ export class ImagePool {
   /** `size` 0 runs the jobs on the main thread (no overlap; for tests, tools and tiny runs). */
   constructor(readonly size: number = defaultWorkerCount()) {
     if (!Number.isInteger(size) || size < 0) throw new Error(`image workers must be a non-negative integer, got ${size}`);
-    for (let i = 0; i < size; i++) this.spawn(i);
+  }
+
+  /** Starts the workers now rather than on the first job (their start-up then does not delay the first batch). */
+  start(): void {
+    for (let i = this.workers.length; i < this.size; i++) this.spawn(i);
   }
 
   private spawn(i: number): void {
     const w = startWorker();
-    // Idle workers must not keep the process alive; the pool refs them while jobs are outstanding.
-    w.unref();
     w.on('message', (msg: { id: number; res: ImageResult }) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -55,6 +57,9 @@ export class ImagePool {
     w.on('exit', (code) => {
       if (!this.closed) this.fail(new Error(`image worker ${i} exited with code ${code}`));
     });
+    // Idle workers must not keep the process alive; the pool refs them while jobs are outstanding. (After the
+    // listeners: adding a 'message' listener refs the worker's port again.)
+    w.unref();
     this.workers[i] = w;
     this.load[i] = 0;
   }
@@ -77,6 +82,7 @@ export class ImagePool {
     if (this.closed) return Promise.reject(new Error('image pool is closed'));
     if (this.failure) return Promise.reject(this.failure);
     if (this.size === 0) return runImageJob(job);
+    this.start();
     // The least loaded worker; ties go to the lowest index.
     let best = 0;
     for (let i = 1; i < this.size; i++) if (this.load[i]! < this.load[best]!) best = i;
