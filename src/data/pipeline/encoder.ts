@@ -7,7 +7,7 @@ import type { PostBatch } from '../../multimodal/types.js';
 import { fromBuffer, type Device, type Tensor } from '../../tensor/index.js';
 import { Tokenizer } from '../../text/tokenizer.js';
 import { normalizeTweet, type TweetNormalizeOptions } from '../../text/tweet-normalize.js';
-import { loadImageProcessorConfig, type Backend, type ImageProcessorConfig } from '../../vision/index.js';
+import { DEFAULT_MAX_PIXELS, loadImageProcessorConfig, type Backend, type ImageProcessorConfig } from '../../vision/index.js';
 import { badRow, BadRowLog, type BadRow } from './bad-rows.js';
 import type { ImageJob, ImageResult } from './image-job.js';
 import { ImagePool } from './image-pool.js';
@@ -122,7 +122,11 @@ export class PostEncoder {
     if (row.image === null) return badRow(row, 'missing-image', 'the post has no image (text-only posts cannot be batched by an image-text model)');
     if (!probe) return null;
     const p = probeImage(row.image);
-    if (p.ok) return null;
+    if (p.ok) {
+      const max = this.opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+      if (p.width * p.height <= max) return null;
+      return badRow(row, 'unreadable-image', `${row.image}: ${p.width}x${p.height} = ${p.width * p.height} pixels is over the limit of ${max} (raise maxPixels to allow it)`);
+    }
     if (p.reason === 'missing') return badRow(row, 'missing-image', `image file not found: ${row.image} (${p.detail})`);
     return badRow(row, 'unreadable-image', `${row.image}: not a readable image (${p.reason}: ${p.detail})`);
   }
@@ -142,7 +146,8 @@ export class PostEncoder {
     return row.label !== undefined ? [row.label] : row.labels?.length === 1 ? [row.labels[0]!] : [];
   }
 
-  private job(path: string, kind: ImageJob['kind']): ImageJob {
+  /** An image job for this encoder's processor (used by the pool). */
+  job(path: string, kind: ImageJob['kind']): ImageJob {
     const decode = this.opts.maxPixels !== undefined ? { maxPixels: this.opts.maxPixels } : {};
     return { path, kind, cfg: this.imageConfig, backend: this.backend, decode };
   }

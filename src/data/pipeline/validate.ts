@@ -2,7 +2,9 @@
 // run stops before its first step, or knows which rows it leaves out, instead of failing mid-epoch.
 import type { Row } from '../rows.js';
 import { BadRowError, BadRowLog, type BadRow, type BadRowPolicy } from './bad-rows.js';
+import { badRow } from './bad-rows.js';
 import type { PostEncoder } from './encoder.js';
+import { ImagePool } from './image-pool.js';
 
 export interface ValidationResult {
   /** The rows that passed, in their original order. */
@@ -33,4 +35,35 @@ export function validateRows(rows: readonly Row[], encoder: PostEncoder, opts: {
   const log = new BadRowLog('skip');
   for (const b of bad) log.report(b);
   return { rows: good, badRows: { ...log.counts }, bad, log };
+}
+
+/**
+ * validateRows, then a full decode and preprocessing of every image that passed (in the pool's workers):
+ * also catches files whose header is fine but whose data is not (truncated or corrupt), so that under
+ * 'error' no image can fail in the middle of an epoch. Costs one pass over the images.
+ */
+export async function validateRowsDecoding(
+  rows: readonly Row[],
+  encoder: PostEncoder,
+  opts: { onBadRow?: BadRowPolicy; pool?: ImagePool } = {},
+): Promise<ValidationResult> {
+  const policy = opts.onBadRow ?? 'error';
+  const first = validateRows(rows, encoder, { onBadRow: policy });
+  const pool = opts.pool ?? new ImagePool();
+  try {
+    const results = await Promise.all(first.rows.map((r) => pool.run(encoder.job(r.image!, 'process'))));
+    const good: Row[] = [];
+    const bad: BadRow[] = [...first.bad];
+    results.forEach((res, i) => {
+      const r = first.rows[i]!;
+      if (res.ok) good.push(r);
+      else bad.push(badRow(r, res.reason, res.detail));
+    });
+    const late = bad.slice(first.bad.length);
+    if (policy === 'error' && late.length > 0) throw new BadRowError(late[0]!, late.length - 1);
+    for (const b of late) first.log.report(b);
+    return { rows: good, badRows: { ...first.log.counts }, bad, log: first.log };
+  } finally {
+    if (!opts.pool) await pool.close();
+  }
 }

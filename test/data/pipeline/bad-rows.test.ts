@@ -7,7 +7,7 @@ import { DataError } from '../../../src/data/rows.js';
 import { BadRowError } from '../../../src/data/pipeline/bad-rows.js';
 import { PostEncoder, disposeBatch } from '../../../src/data/pipeline/encoder.js';
 import { BatchLoader } from '../../../src/data/pipeline/loader.js';
-import { validateRows } from '../../../src/data/pipeline/validate.js';
+import { validateRows, validateRowsDecoding } from '../../../src/data/pipeline/validate.js';
 import { Tokenizer } from '../../../src/text/tokenizer.js';
 import { loadImageProcessorConfig } from '../../../src/vision/index.js';
 import { BERT_DIR, LABELS, VIT_DIR, makeDataset, type Post } from './fixtures.js';
@@ -114,4 +114,21 @@ test('an image that passes the header probe but does not decode: skipped and cou
   // The failing batch was not taken: a resumed run would retry it.
   assert.deepEqual(strict.state(), { epoch: 0, position: 1, seed: 42, rows: 7 });
   await strict.close();
+
+  // The decoding pre-flight finds it before any batch.
+  await assert.rejects(validateRowsDecoding(rows, enc), (e: unknown) => e instanceof BadRowError && e.bad.id === 'cut' && e.bad.line === 7);
+  const full = await validateRowsDecoding(rows, enc, { onBadRow: 'skip' });
+  assert.equal(full.rows.length, 6);
+  assert.deepEqual(full.badRows, { 'unreadable-image': 1 });
+  assert.deepEqual(full.bad.map((b) => b.id), ['cut']);
+});
+
+test('an image over maxPixels is refused by the header probe', async () => {
+  const { file } = await makeDataset(6);
+  const rows = loadGeneric(file, { noSaveSplit: true }).rows;
+  const enc = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS, maxPixels: 2000 });
+  // Sizes cycle 40x30 (1200 px), 32x48 (1536), 64x64 (4096), 50x20 (1000): post p2 is over the limit.
+  const v = validateRows(rows, enc, { onBadRow: 'skip' });
+  assert.deepEqual(v.bad.map((b) => [b.id, b.reason]), [['p2', 'unreadable-image']]);
+  assert.match(v.bad[0]!.detail, /64x64 = 4096 pixels is over the limit of 2000/);
 });
