@@ -25,11 +25,16 @@ export interface HeadOptions {
 }
 
 export function checkHeadOptions(o: HeadOptions, where: string): void {
-  if (!Number.isInteger(o.numLabels) || o.numLabels < 1) throw new Error(`${where}: "numLabels" must be a positive integer, got ${JSON.stringify(o.numLabels)}`);
+  if (!Number.isInteger(o.numLabels) || o.numLabels < 1)
+    throw new Error(`${where}: "numLabels" must be a positive integer, got ${JSON.stringify(o.numLabels)}`);
   if (!Array.isArray(o.labelNames) || o.labelNames.length !== o.numLabels)
-    throw new Error(`${where}: "labelNames" must list ${o.numLabels} names (numLabels), got ${JSON.stringify(o.labelNames)}`);
-  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw new Error(`${where}: "dropout" must be in [0, 1), got ${o.dropout}`);
-  if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1)) throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
+    throw new Error(
+      `${where}: "labelNames" must list ${o.numLabels} names (numLabels), got ${JSON.stringify(o.labelNames)}`,
+    );
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1))
+    throw new Error(`${where}: "dropout" must be in [0, 1), got ${o.dropout}`);
+  if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1))
+    throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
 }
 
 export abstract class RecipeBase extends Module implements MultimodalClassifier {
@@ -94,15 +99,19 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
 /** The pixels of a batch, or an error naming the recipe when the batch holds cached features. */
 export function pixelsOf(batch: PostBatch, recipe: string): { pixel_values: Tensor; pixel_mask?: Tensor } {
   if ('features' in batch.image)
-    throw new Error(`${recipe}: the batch holds cached image features, but this recipe (image encoder not frozen) needs pixel_values`);
+    throw new Error(
+      `${recipe}: the batch holds cached image features, but this recipe (image encoder not frozen) needs pixel_values`,
+    );
   return batch.image;
 }
 
 /** Checks a textIndex: one in-range index per post. */
 export function checkTextIndex(textIndex: number[], size: number, recipe: string): void {
-  if (textIndex.length !== size) throw new Error(`${recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${size}`);
+  if (textIndex.length !== size)
+    throw new Error(`${recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${size}`);
   for (const i of textIndex)
-    if (!Number.isInteger(i) || i < 0 || i >= size) throw new Error(`${recipe}.encodeMismatched: textIndex entry ${i} is out of range [0, ${size})`);
+    if (!Number.isInteger(i) || i < 0 || i >= size)
+      throw new Error(`${recipe}.encodeMismatched: textIndex entry ${i} is out of range [0, ${size})`);
 }
 
 /** L2-normalised rows (for pairs built from contrastive embeddings). */

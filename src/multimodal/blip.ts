@@ -35,7 +35,10 @@ export class BlipClassifier extends RecipeBase {
     super(o);
     checkHeadOptions(o, 'blip');
     this.modelConfig = o.model_config;
-    this.blip = this.child('blip', new BlipForImageTextRetrieval(parseBlipConfig(o.model_config, 'blip › model_config')));
+    this.blip = this.child(
+      'blip',
+      new BlipForImageTextRetrieval(parseBlipConfig(o.model_config, 'blip › model_config')),
+    );
     this.addHeads(this.blip.config.text_config.hidden_size, { itmHead: false });
   }
 
@@ -57,9 +60,11 @@ export class BlipClassifier extends RecipeBase {
   }
 
   encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
-    if (textIndex.length !== batch.size) throw new Error(`blip.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
+    if (textIndex.length !== batch.size)
+      throw new Error(`blip.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
     const c = enc.cache as BlipCache | undefined;
-    if (!c) throw new Error('blip.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)');
+    if (!c)
+      throw new Error('blip.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)');
     const { input_ids, attention_mask } = batch.text;
     return this.blip.fusedPair(pickRows(input_ids, textIndex), pickRows(attention_mask, textIndex), c.image);
   }

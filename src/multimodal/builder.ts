@@ -19,7 +19,16 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../tensor/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { openModelWeights, readJsonObject, readModelConfig, PREPROCESSOR_CONFIG_FILE, SPECIAL_TOKENS_MAP_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, CONFIG_FILE } from '../io/model-folder.js';
+import {
+  openModelWeights,
+  readJsonObject,
+  readModelConfig,
+  PREPROCESSOR_CONFIG_FILE,
+  SPECIAL_TOKENS_MAP_FILE,
+  TOKENIZER_CONFIG_FILE,
+  TOKENIZER_FILE,
+  CONFIG_FILE,
+} from '../io/model-folder.js';
 import type { TensorSource } from '../io/safetensors.js';
 import { SINGLE_WEIGHTS } from '../io/safetensors.js';
 import { saveTensors } from '../io/tensors.js';
@@ -68,11 +77,13 @@ export interface RecipeSpec {
   regions?: [number, number];
 }
 
-export type AnyClassifier = LateFusionClassifier | MmbtClassifier | ViltClassifier | LxmertClassifier | DualEncoderClassifier | BlipClassifier;
+export type AnyClassifier =
+  LateFusionClassifier | MmbtClassifier | ViltClassifier | LxmertClassifier | DualEncoderClassifier | BlipClassifier;
 
 function need(spec: RecipeSpec, key: 'textModel' | 'imageModel' | 'model'): string {
   const v = spec[key];
-  if (typeof v !== 'string' || v === '') throw new Error(`recipe "${spec.recipe}": "${key}" (a model folder) is required`);
+  if (typeof v !== 'string' || v === '')
+    throw new Error(`recipe "${spec.recipe}": "${key}" (a model folder) is required`);
   return v;
 }
 
@@ -87,7 +98,8 @@ function withSource<T>(dir: string, fn: (s: TensorSource) => T): T {
 
 /** The recipe config a spec describes, reading the sub-models' config.json. */
 export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
-  if (!(RECIPES as readonly string[]).includes(spec.recipe)) throw new Error(`recipe: "${String(spec.recipe)}" is not supported (supported: ${RECIPES.join(', ')})`);
+  if (!(RECIPES as readonly string[]).includes(spec.recipe))
+    throw new Error(`recipe: "${String(spec.recipe)}" is not supported (supported: ${RECIPES.join(', ')})`);
   const base: RecipeConfig = {
     recipe: spec.recipe,
     numLabels: spec.numLabels,
@@ -121,17 +133,25 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     };
   }
   if (spec.textModel) throw new Error(`recipe "${spec.recipe}": give model (one checkpoint), not textModel`);
-  if (spec.imageModel && spec.recipe !== 'lxmert') throw new Error(`recipe "${spec.recipe}": give model (one checkpoint), not imageModel`);
+  if (spec.imageModel && spec.recipe !== 'lxmert')
+    throw new Error(`recipe "${spec.recipe}": give model (one checkpoint), not imageModel`);
   const model_config = readModelConfig(need(spec, 'model'));
   if (spec.recipe === 'lxmert')
-    return { ...base, ...opt('regions'), model_config, ...(spec.imageModel ? { ...opt('freezeImage'), vision_config: readModelConfig(spec.imageModel) } : {}) };
-  if (spec.recipe === 'clip' || spec.recipe === 'siglip') return { ...base, ...opt('fusion'), ...opt('fusionDim'), model_config };
+    return {
+      ...base,
+      ...opt('regions'),
+      model_config,
+      ...(spec.imageModel ? { ...opt('freezeImage'), vision_config: readModelConfig(spec.imageModel) } : {}),
+    };
+  if (spec.recipe === 'clip' || spec.recipe === 'siglip')
+    return { ...base, ...opt('fusion'), ...opt('fusionDim'), model_config };
   return { ...base, model_config };
 }
 
 function obj(cfg: RecipeConfig, key: string, where: string): Config {
   const v = cfg[key];
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: "${key}" must be an object (a Hugging Face config), got ${JSON.stringify(v)}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`${where}: "${key}" must be an object (a Hugging Face config), got ${JSON.stringify(v)}`);
   return v as Config;
 }
 function optNum(cfg: RecipeConfig, key: string, where: string): number | undefined {
@@ -149,15 +169,20 @@ function optBool(cfg: RecipeConfig, key: string, where: string): boolean | undef
 function optFusion(cfg: RecipeConfig, where: string): FusionKind | undefined {
   const v = cfg.fusion;
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(FUSIONS as readonly string[]).includes(v)) throw new Error(`${where}: "fusion": ${JSON.stringify(v)} is not supported (supported: ${FUSIONS.join(', ')})`);
+  if (typeof v !== 'string' || !(FUSIONS as readonly string[]).includes(v))
+    throw new Error(`${where}: "fusion": ${JSON.stringify(v)} is not supported (supported: ${FUSIONS.join(', ')})`);
   return v as FusionKind;
 }
 
 /** Builds a recipe (random weights, HF-style init) from its config; `where` names the source in errors. */
 export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config'): AnyClassifier {
   if (cfg === null || typeof cfg !== 'object') throw new Error(`${where}: expected an object`);
-  if (!(RECIPES as readonly string[]).includes(cfg.recipe)) throw new Error(`${where}: "recipe": ${JSON.stringify(cfg.recipe)} is not supported (supported: ${RECIPES.join(', ')})`);
-  if (!Array.isArray(cfg.labelNames) || cfg.labelNames.some((n) => typeof n !== 'string')) throw new Error(`${where}: "labelNames" must be a list of strings`);
+  if (!(RECIPES as readonly string[]).includes(cfg.recipe))
+    throw new Error(
+      `${where}: "recipe": ${JSON.stringify(cfg.recipe)} is not supported (supported: ${RECIPES.join(', ')})`,
+    );
+  if (!Array.isArray(cfg.labelNames) || cfg.labelNames.some((n) => typeof n !== 'string'))
+    throw new Error(`${where}: "labelNames" must be a list of strings`);
   const head: HeadOptions = {
     numLabels: cfg.numLabels,
     labelNames: cfg.labelNames,
@@ -172,16 +197,31 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
   const fz = freezeImage !== undefined ? { freezeImage } : {};
   switch (cfg.recipe as RecipeName) {
     case 'late-fusion':
-      return new LateFusionClassifier({ ...head, ...f, ...fz, text_config: obj(cfg, 'text_config', where), vision_config: obj(cfg, 'vision_config', where) });
+      return new LateFusionClassifier({
+        ...head,
+        ...f,
+        ...fz,
+        text_config: obj(cfg, 'text_config', where),
+        vision_config: obj(cfg, 'vision_config', where),
+      });
     case 'mmbt': {
       const imageTokens = optNum(cfg, 'imageTokens', where);
-      return new MmbtClassifier({ ...head, ...fz, ...(imageTokens !== undefined ? { imageTokens } : {}), text_config: obj(cfg, 'text_config', where), vision_config: obj(cfg, 'vision_config', where) });
+      return new MmbtClassifier({
+        ...head,
+        ...fz,
+        ...(imageTokens !== undefined ? { imageTokens } : {}),
+        text_config: obj(cfg, 'text_config', where),
+        vision_config: obj(cfg, 'vision_config', where),
+      });
     }
     case 'vilt':
       return new ViltClassifier({ ...head, model_config: obj(cfg, 'model_config', where) });
     case 'lxmert': {
       const r = cfg.regions;
-      if (r !== undefined && !(Array.isArray(r) && r.length === 2 && r.every((x) => Number.isInteger(x) && (x as number) > 0)))
+      if (
+        r !== undefined &&
+        !(Array.isArray(r) && r.length === 2 && r.every((x) => Number.isInteger(x) && (x as number) > 0))
+      )
         throw new Error(`${where}: "regions" must be [rows, cols] (positive integers), got ${JSON.stringify(r)}`);
       return new LxmertClassifier({
         ...head,
@@ -193,7 +233,11 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
     }
     case 'clip':
     case 'siglip':
-      return new DualEncoderClassifier(cfg.recipe as 'clip' | 'siglip', { ...head, ...f, model_config: obj(cfg, 'model_config', where) });
+      return new DualEncoderClassifier(cfg.recipe as 'clip' | 'siglip', {
+        ...head,
+        ...f,
+        model_config: obj(cfg, 'model_config', where),
+      });
     case 'blip':
       return new BlipClassifier({ ...head, model_config: obj(cfg, 'model_config', where) });
   }
@@ -215,16 +259,22 @@ function loadPretrained(m: AnyClassifier, spec: RecipeSpec): void {
       if (m.image_encoder) withSource(need(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder!, s));
     } else if (m instanceof DualEncoderClassifier) {
       const model = m.model;
-      withSource(need(spec, 'model'), (s) => ('projection_dim' in model.config ? clipFamily.load(model as never, s) : siglipFamily.load(model as never, s)));
+      withSource(need(spec, 'model'), (s) =>
+        'projection_dim' in model.config ? clipFamily.load(model as never, s) : siglipFamily.load(model as never, s),
+      );
     } else withSource(need(spec, 'model'), (s) => blipFamily.load(m.blip, s));
   });
 }
 
 /** Builds the classifier a spec describes: pretrained encoders from the folders, or random weights from their configs. */
-export function buildClassifier(spec: RecipeSpec, opts: { init: 'pretrained' | 'random' }): AnyClassifier & MultimodalClassifier {
+export function buildClassifier(
+  spec: RecipeSpec,
+  opts: { init: 'pretrained' | 'random' },
+): AnyClassifier & MultimodalClassifier {
   const m = classifierFromConfig(recipeConfigFor(spec), `recipe "${spec.recipe}"`);
   if (opts.init === 'pretrained') loadPretrained(m, spec);
-  else if (opts.init !== 'random') throw new Error(`buildClassifier: init must be "pretrained" or "random", got ${JSON.stringify(opts.init)}`);
+  else if (opts.init !== 'random')
+    throw new Error(`buildClassifier: init must be "pretrained" or "random", got ${JSON.stringify(opts.init)}`);
   return m;
 }
 
@@ -246,12 +296,18 @@ export function sourceFolderFiles(spec: RecipeSpec): Record<string, Uint8Array> 
 const RESERVED = new Set([CONFIG_FILE, SINGLE_WEIGHTS]);
 
 /** Writes a run checkpoint (model folder): model.safetensors, extra files, then config.json, each atomically. */
-export function saveClassifier(dir: string, model: MultimodalClassifier, extraFiles: Record<string, string | Uint8Array> = {}): void {
+export function saveClassifier(
+  dir: string,
+  model: MultimodalClassifier,
+  extraFiles: Record<string, string | Uint8Array> = {},
+): void {
   mkdirSync(dir, { recursive: true });
   const cfg = model.recipeConfig();
   for (const name of Object.keys(extraFiles))
     if (RESERVED.has(name) || name.includes('/') || name.includes('\\') || name.startsWith('.'))
-      throw new Error(`saveClassifier: extra file name "${name}" is not allowed (reserved, hidden, or not a plain file name)`);
+      throw new Error(
+        `saveClassifier: extra file name "${name}" is not allowed (reserved, hidden, or not a plain file name)`,
+      );
   saveTensors(join(dir, SINGLE_WEIGHTS), model.stateDict(), { format: 'pt' });
   for (const [name, data] of Object.entries(extraFiles)) writeFileAtomic(join(dir, name), data);
   const id2label = Object.fromEntries(cfg.labelNames.map((n, i) => [String(i), n]));
@@ -274,7 +330,9 @@ export function readRecipeConfig(dir: string): RecipeConfig {
   const config = readJsonObject(path);
   const t = config.tandem;
   if (t === null || typeof t !== 'object' || Array.isArray(t))
-    throw new Error(`${path}: no "tandem" section (this is not a tandem run checkpoint; a Hugging Face model folder is given with --model or --text-model/--image-model)`);
+    throw new Error(
+      `${path}: no "tandem" section (this is not a tandem run checkpoint; a Hugging Face model folder is given with --model or --text-model/--image-model)`,
+    );
   return t as RecipeConfig;
 }
 

@@ -45,12 +45,19 @@ export class DualEncoderClassifier extends RecipeBase {
     checkHeadOptions(o, recipe);
     this.recipe = recipe;
     const kind = o.fusion ?? 'concat';
-    if (!(FUSIONS as readonly string[]).includes(kind)) throw new Error(`${recipe}: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
+    if (!(FUSIONS as readonly string[]).includes(kind))
+      throw new Error(`${recipe}: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
     this.modelConfig = o.model_config;
     this.fusionDim = o.fusionDim;
     const where = `${recipe} › model_config`;
-    this.model = this.child(recipe, recipe === 'clip' ? new CLIPModel(readCLIPConfig(o.model_config, where)) : new SiglipModel(readSiglipConfig(o.model_config, where)));
-    const d = this.model instanceof CLIPModel ? this.model.config.projection_dim : this.model.config.vision_config.hidden_size;
+    this.model = this.child(
+      recipe,
+      recipe === 'clip'
+        ? new CLIPModel(readCLIPConfig(o.model_config, where))
+        : new SiglipModel(readSiglipConfig(o.model_config, where)),
+    );
+    const d =
+      this.model instanceof CLIPModel ? this.model.config.projection_dim : this.model.config.vision_config.hidden_size;
     this.fusion = this.child('fusion', buildFusion(kind, d, d, o.fusionDim));
     this.addHeads(this.fusion.outDim, { logitScale: this.model.logit_scale });
   }
@@ -65,7 +72,10 @@ export class DualEncoderClassifier extends RecipeBase {
         image: m.visual_projection.forward(m.vision_model.forward(pixels).pooler_output),
       };
     }
-    return { text: m.text_model.forward(text.input_ids, null).pooler_output, image: m.vision_model.forward(pixels).pooler_output! };
+    return {
+      text: m.text_model.forward(text.input_ids, null).pooler_output,
+      image: m.vision_model.forward(pixels).pooler_output!,
+    };
   }
 
   encode(batch: PostBatch): Encoding {
@@ -76,12 +86,23 @@ export class DualEncoderClassifier extends RecipeBase {
 
   encodeMismatched(_batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
     const c = enc.cache as DualCache | undefined;
-    if (!c) throw new Error(`${this.recipe}.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)`);
-    if (textIndex.length !== c.text.size(0)) throw new Error(`${this.recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`);
+    if (!c)
+      throw new Error(
+        `${this.recipe}.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)`,
+      );
+    if (textIndex.length !== c.text.size(0))
+      throw new Error(
+        `${this.recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`,
+      );
     return this.fusion.forward(pickRows(c.text, textIndex), c.image);
   }
 
   recipeConfig(): RecipeConfig {
-    return { ...this.baseConfig(), fusion: this.fusion.kind, ...(this.fusionDim !== undefined ? { fusionDim: this.fusionDim } : {}), model_config: this.modelConfig };
+    return {
+      ...this.baseConfig(),
+      fusion: this.fusion.kind,
+      ...(this.fusionDim !== undefined ? { fusionDim: this.fusionDim } : {}),
+      model_config: this.modelConfig,
+    };
   }
 }

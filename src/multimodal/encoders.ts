@@ -36,7 +36,9 @@ export function readFolder(dir: string): { config: Config; open: () => TensorSou
 function modelType(config: Config, where: string, allowed: readonly string[]): string {
   const mt = config.model_type;
   if (typeof mt !== 'string' || !allowed.includes(mt))
-    throw new Error(`${where}: "model_type": ${JSON.stringify(mt)} is not supported here (supported: ${allowed.join(', ')})`);
+    throw new Error(
+      `${where}: "model_type": ${JSON.stringify(mt)} is not supported here (supported: ${allowed.join(', ')})`,
+    );
   return mt;
 }
 
@@ -60,8 +62,15 @@ export function positionOffset(model: TextEncoder): number {
 }
 
 /** The text representation: the pooled output (tanh(dense(first token state))) [B, hidden]. */
-export function textPooled(model: TextEncoder, text: { input_ids: Tensor; attention_mask: Tensor; token_type_ids?: Tensor }): Tensor {
-  const out = model.forward({ input_ids: text.input_ids, attention_mask: text.attention_mask, token_type_ids: text.token_type_ids ?? null });
+export function textPooled(
+  model: TextEncoder,
+  text: { input_ids: Tensor; attention_mask: Tensor; token_type_ids?: Tensor },
+): Tensor {
+  const out = model.forward({
+    input_ids: text.input_ids,
+    attention_mask: text.attention_mask,
+    token_type_ids: text.token_type_ids ?? null,
+  });
   return out.pooler_output!;
 }
 
@@ -73,7 +82,8 @@ export function textPooled(model: TextEncoder, text: { input_ids: Tensor; attent
 export function buildImageEncoder(config: Config, where: string): ImageEncoder {
   const mt = modelType(config, where, IMAGE_MODEL_TYPES);
   if (mt === 'vit' || mt === 'deit') return new ViTModel(readViTConfig(config, where));
-  const whole: CLIPModel | SiglipModel = mt === 'clip' ? new CLIPModel(readCLIPConfig(config, where)) : new SiglipModel(readSiglipConfig(config, where));
+  const whole: CLIPModel | SiglipModel =
+    mt === 'clip' ? new CLIPModel(readCLIPConfig(config, where)) : new SiglipModel(readSiglipConfig(config, where));
   const tower = whole.vision_model;
   const keepSet = new Set(tower.parameters());
   for (const t of whole.parameters()) if (!keepSet.has(t)) t.dispose();
@@ -89,7 +99,8 @@ export function loadImageEncoder(model: ImageEncoder, source: TensorSource): voi
     if (model instanceof ViTModel) vitFamily.load(model, source);
     else
       loadCheckpointInto(model, source, {
-        rename: (n) => (n.startsWith('vision_model.') && !n.endsWith('position_ids') ? n.slice('vision_model.'.length) : null),
+        rename: (n) =>
+          n.startsWith('vision_model.') && !n.endsWith('position_ids') ? n.slice('vision_model.'.length) : null,
       });
   });
 }
@@ -124,7 +135,12 @@ export function imageStates(model: ImageEncoder, pixelValues: Tensor): ImageStat
   if (model instanceof ViTModel) {
     const out = model.forward(pixels);
     const skip = model.config.model_type === 'deit' ? 2 : 1;
-    return { pooled: out.pooler_output ?? out.last_hidden_state.select(1, 0), states: out.last_hidden_state, skip, grid };
+    return {
+      pooled: out.pooler_output ?? out.last_hidden_state.select(1, 0),
+      states: out.last_hidden_state,
+      skip,
+      grid,
+    };
   }
   if (model instanceof CLIPVisionTransformer) {
     const out = model.forward(pixels);
@@ -140,7 +156,10 @@ export function pickRows(t: Tensor, index: number[]): Tensor {
 }
 
 export function indexTensor(index: number[], device: Device): Tensor {
-  return tensor(BigInt64Array.from(index, (i) => BigInt(i)), { dtype: 'int64', device });
+  return tensor(
+    BigInt64Array.from(index, (i) => BigInt(i)),
+    { dtype: 'int64', device },
+  );
 }
 
 /** Runs fn with the module in eval mode, restoring every submodule's own flag. */

@@ -68,7 +68,8 @@ export class LateFusionClassifier extends RecipeBase {
     super(o);
     checkHeadOptions(o, 'late-fusion');
     const kind = o.fusion ?? 'concat';
-    if (!(FUSIONS as readonly string[]).includes(kind)) throw new Error(`late-fusion: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
+    if (!(FUSIONS as readonly string[]).includes(kind))
+      throw new Error(`late-fusion: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
     this.freezeImage = o.freezeImage ?? true;
     this.fusionDim = o.fusionDim;
     this.textConfig = o.text_config;
@@ -107,7 +108,10 @@ export class LateFusionClassifier extends RecipeBase {
   /** The image vector v for a batch: cached features, the frozen encoder, or the trained encoder. */
   imageVector(batch: PostBatch): Tensor {
     if ('features' in batch.image) {
-      if (!this.freezeImage) throw new Error('late-fusion: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values');
+      if (!this.freezeImage)
+        throw new Error(
+          'late-fusion: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
+        );
       return batch.image.features;
     }
     if (this.freezeImage) return this.runFrozenImage(batch.image.pixel_values);
@@ -128,8 +132,14 @@ export class LateFusionClassifier extends RecipeBase {
 
   encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
     const c = enc.cache as LateFusionCache | undefined;
-    if (!c) throw new Error('late-fusion.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)');
-    if (textIndex.length !== c.text.size(0)) throw new Error(`late-fusion.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`);
+    if (!c)
+      throw new Error(
+        'late-fusion.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)',
+      );
+    if (textIndex.length !== c.text.size(0))
+      throw new Error(
+        `late-fusion.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`,
+      );
     return this.fusion.forward(pickRows(c.text, textIndex), c.image);
   }
 

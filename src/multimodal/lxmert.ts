@@ -63,8 +63,13 @@ export class LxmertClassifier extends RecipeBase {
     this.visionConfig = o.vision_config ?? null;
     this.regions = o.regions ?? null;
     this.freezeImage = this.visionConfig !== null && (o.freezeImage ?? true);
-    this.image_encoder = this.visionConfig ? this.child('image_encoder', buildImageEncoder(this.visionConfig, 'lxmert › vision_config')) : null;
-    this.modelConfig = lxmertConfigFor(o.model_config, this.image_encoder ? this.image_encoder.config.hidden_size : null);
+    this.image_encoder = this.visionConfig
+      ? this.child('image_encoder', buildImageEncoder(this.visionConfig, 'lxmert › vision_config'))
+      : null;
+    this.modelConfig = lxmertConfigFor(
+      o.model_config,
+      this.image_encoder ? this.image_encoder.config.hidden_size : null,
+    );
     this.lxmert = this.child('lxmert', new LxmertModel(readLxmertConfig(this.modelConfig, 'lxmert › model_config')));
     const h = this.lxmert.config.hidden_size;
     this.itc_text_proj = this.child('itc_text_proj', new Linear(h, this.itcDim));
@@ -72,7 +77,8 @@ export class LxmertClassifier extends RecipeBase {
     this.addHeads(h);
     if (this.freezeImage) {
       this.image_encoder!.freeze();
-      this.frozenImageFeatures = (pixels) => noGrad(() => evalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values)));
+      this.frozenImageFeatures = (pixels) =>
+        noGrad(() => evalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values)));
     }
     this.train(true);
   }
@@ -90,7 +96,8 @@ export class LxmertClassifier extends RecipeBase {
 
   /** [B, R, D + 4]: region features from the image encoder's patches, then their boxes. */
   regionFeatures(pixelValues: Tensor): Tensor {
-    if (!this.image_encoder) throw new Error('lxmert: no image model: the batch must carry region features (image.features)');
+    if (!this.image_encoder)
+      throw new Error('lxmert: no image model: the batch must carry region features (image.features)');
     const s = imageStates(this.image_encoder, pixelValues);
     const r = patchRegions(s.states, s.grid, { skip: s.skip, ...(this.regions ? { regions: this.regions } : {}) });
     return cat([r.visual_feats, r.visual_pos], 2);
@@ -100,10 +107,14 @@ export class LxmertClassifier extends RecipeBase {
     const c = this.lxmert.config;
     if ('features' in batch.image) {
       if (this.image_encoder && !this.freezeImage)
-        throw new Error('lxmert: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values');
+        throw new Error(
+          'lxmert: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
+        );
       const f = batch.image.features;
       if (f.ndim !== 3 || f.size(2) !== c.visual_feat_dim + c.visual_pos_dim)
-        throw new Error(`lxmert: image.features must be [B, regions, ${c.visual_feat_dim + c.visual_pos_dim}] (visual_feat_dim + visual_pos_dim), got [${f.shape}]`);
+        throw new Error(
+          `lxmert: image.features must be [B, regions, ${c.visual_feat_dim + c.visual_pos_dim}] (visual_feat_dim + visual_pos_dim), got [${f.shape}]`,
+        );
       return f;
     }
     if (this.freezeImage) return this.frozenImageFeatures!(batch.image);
@@ -138,7 +149,10 @@ export class LxmertClassifier extends RecipeBase {
   }
 
   encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
-    if (textIndex.length !== batch.size) throw new Error(`lxmert.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
+    if (textIndex.length !== batch.size)
+      throw new Error(
+        `lxmert.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`,
+      );
     const regions = (enc.cache as LxmertCache | undefined)?.regions ?? this.regionsOf(batch);
     const t = batch.text;
     const swapped: PostBatch['text'] = {

@@ -72,7 +72,8 @@ export class MmbtClassifier extends RecipeBase {
     super(o);
     checkHeadOptions(o, 'mmbt');
     this.imageTokens = o.imageTokens ?? DEFAULT_IMAGE_TOKENS;
-    if (!Number.isInteger(this.imageTokens) || this.imageTokens < 1) throw new Error(`mmbt: "imageTokens" must be a positive integer, got ${o.imageTokens}`);
+    if (!Number.isInteger(this.imageTokens) || this.imageTokens < 1)
+      throw new Error(`mmbt: "imageTokens" must be a positive integer, got ${o.imageTokens}`);
     this.freezeImage = o.freezeImage ?? true;
     this.textConfig = o.text_config;
     this.visionConfig = o.vision_config;
@@ -87,7 +88,8 @@ export class MmbtClassifier extends RecipeBase {
     this.addHeads(h);
     if (this.freezeImage) {
       this.image_encoder.freeze();
-      this.frozenImageFeatures = (pixels) => noGrad(() => evalMode(this.image_encoder, () => this.imageRegions(pixels.pixel_values)));
+      this.frozenImageFeatures = (pixels) =>
+        noGrad(() => evalMode(this.image_encoder, () => this.imageRegions(pixels.pixel_values)));
     }
     this.train(true);
   }
@@ -115,10 +117,15 @@ export class MmbtClassifier extends RecipeBase {
 
   private regionsOf(batch: PostBatch): Tensor {
     if ('features' in batch.image) {
-      if (!this.freezeImage) throw new Error('mmbt: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values');
+      if (!this.freezeImage)
+        throw new Error(
+          'mmbt: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
+        );
       const f = batch.image.features;
       if (f.ndim !== 3 || f.size(1) !== this.imageTokens)
-        throw new Error(`mmbt: cached image features must be [B, ${this.imageTokens}, D] (imageTokens), got [${f.shape}]`);
+        throw new Error(
+          `mmbt: cached image features must be [B, ${this.imageTokens}, D] (imageTokens), got [${f.shape}]`,
+        );
       return f;
     }
     if (this.freezeImage) return this.frozenImageFeatures!(batch.image);
@@ -139,7 +146,10 @@ export class MmbtClassifier extends RecipeBase {
     const mask = attentionMask.dtype === 'int64' ? attentionMask : attentionMask.to('int64');
     // the last real token of each row (its [SEP]) closes the image block
     const lens = mask.sum(1).toArray();
-    const ends = indexTensor(lens.map((k) => Math.max(0, k - 1)), device).view(b, 1);
+    const ends = indexTensor(
+      lens.map((k) => Math.max(0, k - 1)),
+      device,
+    ).view(b, 1);
     const first = ids.narrow(1, 0, 1);
     const last = ids.gather(1, ends);
     const imageTok = this.modal_proj.forward(regions.to(emb.word_embeddings.weight.dtype));
@@ -147,7 +157,9 @@ export class MmbtClassifier extends RecipeBase {
     const modalPos = arange(off, off + n + 2, 1, { dtype: 'int64', device }).view(1, n + 2);
     const modalType = full([b, n + 2], 0, { dtype: 'int64', device });
     const modalEmb = emb.dropout.forward(
-      emb.LayerNorm.forward(modal.add(emb.position_embeddings.forward(modalPos)).add(emb.token_type_embeddings.forward(modalType))),
+      emb.LayerNorm.forward(
+        modal.add(emb.position_embeddings.forward(modalPos)).add(emb.token_type_embeddings.forward(modalType)),
+      ),
     );
     const textSegment = Math.min(1, enc.config.type_vocab_size - 1);
     const textIds = ids.narrow(1, 1, l - 1);
@@ -177,8 +189,13 @@ export class MmbtClassifier extends RecipeBase {
   encodeMismatched(batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
     const c = enc.cache as MmbtCache | undefined;
     const regions = c?.regions ?? this.regionsOf(batch);
-    if (textIndex.length !== batch.size) throw new Error(`mmbt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
-    return this.fusedPass(pickRows(batch.text.input_ids, textIndex), pickRows(batch.text.attention_mask, textIndex), regions);
+    if (textIndex.length !== batch.size)
+      throw new Error(`mmbt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
+    return this.fusedPass(
+      pickRows(batch.text.input_ids, textIndex),
+      pickRows(batch.text.attention_mask, textIndex),
+      regions,
+    );
   }
 
   recipeConfig(): RecipeConfig {

@@ -49,16 +49,25 @@ export class ViltClassifier extends RecipeBase {
       pixel_values: px.pixel_values,
       ...(px.pixel_mask ? { pixel_mask: px.pixel_mask } : {}),
     });
-    return { pair: out.pooler_output, textCls: out.last_hidden_state.select(1, 0), imageCls: out.last_hidden_state.select(1, out.text_length) };
+    return {
+      pair: out.pooler_output,
+      textCls: out.last_hidden_state.select(1, 0),
+      imageCls: out.last_hidden_state.select(1, out.text_length),
+    };
   }
 
   encode(batch: PostBatch): Encoding {
     const r = this.run(batch, batch.text);
-    return { textEmbeds: this.itc_text_proj.forward(r.textCls), imageEmbeds: this.itc_image_proj.forward(r.imageCls), pair: r.pair };
+    return {
+      textEmbeds: this.itc_text_proj.forward(r.textCls),
+      imageEmbeds: this.itc_image_proj.forward(r.imageCls),
+      pair: r.pair,
+    };
   }
 
   encodeMismatched(batch: PostBatch, _enc: Encoding, textIndex: number[]): Tensor {
-    if (textIndex.length !== batch.size) throw new Error(`vilt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
+    if (textIndex.length !== batch.size)
+      throw new Error(`vilt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
     const t = batch.text;
     const swapped: PostBatch['text'] = {
       input_ids: pickRows(t.input_ids, textIndex),

@@ -16,7 +16,13 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'tandem-mm-'));
 function outputs(m: MultimodalClassifier, b: PostBatch): Tensor[] {
   m.eval();
   const e = m.encode(b);
-  return [e.textEmbeds, e.imageEmbeds, e.pair, m.classify(e.pair), m.matchLogits(m.encodeMismatched(b, e, [1, 0, 3, 2]))];
+  return [
+    e.textEmbeds,
+    e.imageEmbeds,
+    e.pair,
+    m.classify(e.pair),
+    m.matchLogits(m.encodeMismatched(b, e, [1, 0, 3, 2])),
+  ];
 }
 
 for (const c of CASES) {
@@ -25,7 +31,12 @@ for (const c of CASES) {
     try {
       // random init + a nudged head, so the round trip cannot pass by re-reading the source folders
       const m = buildClassifier(c.spec, { init: 'random' });
-      tidy(() => m.namedParameters().find(([n]) => n === 'classifier.bias')![1].add_(tensor([0.5, -0.25, 1])));
+      tidy(() =>
+        m
+          .namedParameters()
+          .find(([n]) => n === 'classifier.bias')![1]
+          .add_(tensor([0.5, -0.25, 1])),
+      );
       saveClassifier(join(dir, 'best'), m, sourceFolderFiles(c.spec));
       const back = loadClassifier(join(dir, 'best'));
       assert.equal(back.recipe, m.recipe);
@@ -71,7 +82,11 @@ test('config.json holds the recipe, labels and the sub-models full configs', () 
     assert.ok(existsSync(join(dir, 'preprocessor_config.json')));
     const names = [...loadSafetensorsFile(join(dir, 'model.safetensors')).tensors.keys()];
     assert.deepEqual(names.sort(), [...m.stateDict().keys()].sort());
-    assert.ok(names.includes('logit_scale') && names.includes('fusion.gate.weight') && names.includes('image_encoder.head.probe'));
+    assert.ok(
+      names.includes('logit_scale') &&
+        names.includes('fusion.gate.weight') &&
+        names.includes('image_encoder.head.probe'),
+    );
     m.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,7 +104,10 @@ test('loading a checkpoint with a missing or an unexpected tensor names it', () 
     const missing = new Map(all);
     missing.delete('itc_image_proj.bias');
     saveTensors(weights, missing);
-    assert.throws(() => loadClassifier(dir), (e: Error) => /missing from the checkpoint: itc_image_proj\.bias/.test(e.message) && e.message.includes(weights));
+    assert.throws(
+      () => loadClassifier(dir),
+      (e: Error) => /missing from the checkpoint: itc_image_proj\.bias/.test(e.message) && e.message.includes(weights),
+    );
     const extra = new Map(all);
     extra.set('classifier.extra', all.get('classifier.bias')!);
     saveTensors(weights, extra);
@@ -109,11 +127,22 @@ test('config errors name the file and the field', () => {
   try {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bert' }));
     assert.throws(() => loadClassifier(dir), /config\.json: no "tandem" section/);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ tandem: { recipe: 'late-fusion', numLabels: 2, labelNames: ['a', 'b'], text_config: {}, vision_config: 3 } }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        tandem: { recipe: 'late-fusion', numLabels: 2, labelNames: ['a', 'b'], text_config: {}, vision_config: 3 },
+      }),
+    );
     assert.throws(() => loadClassifier(dir), /config\.json › tandem: "vision_config" must be an object/);
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ tandem: { recipe: 'mmbt', numLabels: 2, labelNames: ['a', 'b'], imageTokens: 'three' } }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ tandem: { recipe: 'mmbt', numLabels: 2, labelNames: ['a', 'b'], imageTokens: 'three' } }),
+    );
     assert.throws(() => loadClassifier(dir), /"imageTokens" must be a number, got "three"/);
-    assert.throws(() => saveClassifier(dir, buildClassifier(CASES[5]!.spec, { init: 'random' }), { 'config.json': '{}' }), /extra file name "config.json" is not allowed/);
+    assert.throws(
+      () => saveClassifier(dir, buildClassifier(CASES[5]!.spec, { init: 'random' }), { 'config.json': '{}' }),
+      /extra file name "config.json" is not allowed/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

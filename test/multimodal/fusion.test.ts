@@ -25,7 +25,13 @@ test('gmu: h = z·tanh(W_t t) + (1 − z)·tanh(W_v v), z = σ(W_z [t; v]) (Arev
   tidy(() => {
     const f = buildFusion('gmu', 4, 6, 5) as GmuFusion;
     assert.equal(f.outDim, 5);
-    assert.deepEqual(f.namedParameters().map(([n, p]) => `${n}[${p.shape}]`).sort(), ['gate.weight[5,10]', 'image_hidden.weight[5,6]', 'text_hidden.weight[5,4]']);
+    assert.deepEqual(
+      f
+        .namedParameters()
+        .map(([n, p]) => `${n}[${p.shape}]`)
+        .sort(),
+      ['gate.weight[5,10]', 'image_hidden.weight[5,6]', 'text_hidden.weight[5,4]'],
+    );
     const t = randn([3, 4]);
     const v = randn([3, 6]);
     const ht = F.tanh(t.matmul(f.text_hidden.weight.T));
@@ -35,7 +41,12 @@ test('gmu: h = z·tanh(W_t t) + (1 − z)·tanh(W_v v), z = σ(W_z [t; v]) (Arev
     // a saturated gate passes one modality through
     noGrad(() => f.gate.weight.fill_(0));
     const open = tensor([[100, 100, 100, 100]]);
-    close(f.forward(open, tensor([[1, 1, 1, 1, 1, 1]])), F.tanh(open.matmul(f.text_hidden.weight.T)).mul(0.5).add(F.tanh(tensor([[1, 1, 1, 1, 1, 1]]).matmul(f.image_hidden.weight.T)).mul(0.5)));
+    close(
+      f.forward(open, tensor([[1, 1, 1, 1, 1, 1]])),
+      F.tanh(open.matmul(f.text_hidden.weight.T))
+        .mul(0.5)
+        .add(F.tanh(tensor([[1, 1, 1, 1, 1, 1]]).matmul(f.image_hidden.weight.T)).mul(0.5)),
+    );
   });
 });
 
@@ -59,10 +70,20 @@ test('attention: softmax-weighted sum of the projected modality vectors', () => 
     noGrad(() => f.text_proj.weight.zero_());
     noGrad(() => f.text_proj.bias!.fill_(0.3));
     noGrad(() => f.image_proj.bias!.fill_(0.3));
-    close(f.forward(t, v), tensor([[0.3, 0.3, 0.3, 0.3], [0.3, 0.3, 0.3, 0.3], [0.3, 0.3, 0.3, 0.3]]));
+    close(
+      f.forward(t, v),
+      tensor([
+        [0.3, 0.3, 0.3, 0.3],
+        [0.3, 0.3, 0.3, 0.3],
+        [0.3, 0.3, 0.3, 0.3],
+      ]),
+    );
   });
 });
 
 test('unknown fusion is refused with the supported list', () => {
-  assert.throws(() => buildFusion('max' as never, 2, 2), /fusion: "max" is not supported \(supported: concat, attention, gmu\)/);
+  assert.throws(
+    () => buildFusion('max' as never, 2, 2),
+    /fusion: "max" is not supported \(supported: concat, attention, gmu\)/,
+  );
 });

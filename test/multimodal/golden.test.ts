@@ -11,7 +11,8 @@ import { MmbtClassifier } from '../../src/multimodal/mmbt.js';
 import { dir, goldenBatch, goldenInputs, MODELS } from './batch.js';
 import { CASES, LABELS } from './cases.js';
 
-const golden = (name: string): Map<string, Tensor> => loadSafetensorsFile(join(MODELS, name, 'outputs.safetensors')).tensors;
+const golden = (name: string): Map<string, Tensor> =>
+  loadSafetensorsFile(join(MODELS, name, 'outputs.safetensors')).tensors;
 const close = (a: Tensor, b: Tensor, tol = 1e-4, what = ''): void => {
   assert.deepEqual(a.shape, b.shape, what);
   const d = tidy(() => a.sub(b).abs().max().item());
@@ -19,8 +20,14 @@ const close = (a: Tensor, b: Tensor, tol = 1e-4, what = ''): void => {
 };
 
 test('late fusion: t and v are the pretrained pooled outputs (BERT, RoBERTa, ViT)', () => {
-  for (const [text, image] of [['bert', 'vit'], ['roberta', 'vit']] as const) {
-    const m = buildClassifier({ recipe: 'late-fusion', textModel: dir(text), imageModel: dir(image), ...LABELS }, { init: 'pretrained' }).eval() as LateFusionClassifier;
+  for (const [text, image] of [
+    ['bert', 'vit'],
+    ['roberta', 'vit'],
+  ] as const) {
+    const m = buildClassifier(
+      { recipe: 'late-fusion', textModel: dir(text), imageModel: dir(image), ...LABELS },
+      { init: 'pretrained' },
+    ).eval() as LateFusionClassifier;
     tidy(() => {
       const c = m.encode(goldenBatch(text, image)).cache as { text: Tensor; image: Tensor };
       close(c.text, golden(text).get('pooler_output')!, 1e-4, `${text} pooled`);
@@ -37,7 +44,9 @@ test('clip and siglip: ITC embeddings and temperature are the model’s own', ()
     const e = clip.encode(goldenBatch('clip', 'clip'));
     close(e.textEmbeds, g.get('text_pooler_output')!, 1e-4, 'text');
     close(e.imageEmbeds, g.get('vision_pooler_output')!, 1e-4, 'image');
-    const logits = F.normalize(e.textEmbeds, { dim: -1 }).matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T).mul(clip.logitScale.exp());
+    const logits = F.normalize(e.textEmbeds, { dim: -1 })
+      .matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T)
+      .mul(clip.logitScale.exp());
     close(logits, g.get('logits_per_text')!, 1e-4, 'logits');
     // pair = concat of the normalised embeddings
     close(e.pair, cat([g.get('text_embeds')!, g.get('image_embeds')!], 1), 1e-4, 'pair');
@@ -55,7 +64,14 @@ test('clip and siglip: ITC embeddings and temperature are the model’s own', ()
 
 test('vilt: pair is the pooler output', () => {
   const m = buildClassifier(CASES[5]!.spec, { init: 'pretrained' }).eval();
-  tidy(() => close(m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair, golden('vilt').get('pooler_output')!, 1e-4, 'pooler'));
+  tidy(() =>
+    close(
+      m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair,
+      golden('vilt').get('pooler_output')!,
+      1e-4,
+      'pooler',
+    ),
+  );
   m.dispose();
 });
 
@@ -70,7 +86,10 @@ test('lxmert: detector region features in the batch; pair is the pooled output',
     assert.deepEqual(e.imageEmbeds.shape, [4, 256]);
   });
   assert.throws(() => tidy(() => m.encode(b)), /no image model: the batch must carry region features/);
-  assert.throws(() => tidy(() => m.encode({ ...b, image: { features: inp.get('visual_feats')! } })), /image\.features must be \[B, regions, 20\] \(visual_feat_dim \+ visual_pos_dim\), got \[4,6,16\]/);
+  assert.throws(
+    () => tidy(() => m.encode({ ...b, image: { features: inp.get('visual_feats')! } })),
+    /image\.features must be \[B, regions, 20\] \(visual_feat_dim \+ visual_pos_dim\), got \[4,6,16\]/,
+  );
   m.dispose();
 });
 
@@ -80,13 +99,21 @@ test('blip: the ITM head on pair gives itm_score; its own projections give cosin
     const g = golden('blip-itm');
     const e = m.encode(goldenBatch('blip-itm', 'blip-itm'));
     close(m.matchLogits(e.pair), g.get('itm_score')!, 1e-4, 'itm_score');
-    close(F.normalize(e.imageEmbeds, { dim: -1 }).matmul(F.normalize(e.textEmbeds, { dim: -1 }).T), g.get('cosine_sim')!, 1e-4, 'cosine_sim');
+    close(
+      F.normalize(e.imageEmbeds, { dim: -1 }).matmul(F.normalize(e.textEmbeds, { dim: -1 }).T),
+      g.get('cosine_sim')!,
+      1e-4,
+      'cosine_sim',
+    );
   });
   m.dispose();
 });
 
 test('mmbt: the sequence is [CLS] image tokens [SEP] | text [SEP] with own positions and segments', () => {
-  const m = buildClassifier({ recipe: 'mmbt', textModel: dir('bert'), imageModel: dir('vit'), imageTokens: 3, ...LABELS }, { init: 'pretrained' }).eval() as MmbtClassifier;
+  const m = buildClassifier(
+    { recipe: 'mmbt', textModel: dir('bert'), imageModel: dir('vit'), imageTokens: 3, ...LABELS },
+    { init: 'pretrained' },
+  ).eval() as MmbtClassifier;
   const X = 7; // make every image token the word embedding of token 7, so a plain BERT pass can reproduce the sequence
   noGrad(() => {
     m.modal_proj.weight.zero_();
@@ -107,10 +134,23 @@ test('mmbt: the sequence is [CLS] image tokens [SEP] | text [SEP] with own posit
     }
     const n = 5 + L - 1;
     const input_ids = tensor(BigInt64Array.from(seq), { shape: [B, n] });
-    const pos = tensor(BigInt64Array.from([0, 1, 2, 3, 4, ...Array.from({ length: L - 1 }, (_, k) => k)].map(BigInt)), { shape: [1, n] }).expand(B, n).contiguous();
-    const types = tensor(BigInt64Array.from([0, 0, 0, 0, 0, ...Array.from({ length: L - 1 }, () => 1)].map(BigInt)), { shape: [1, n] }).expand(B, n).contiguous();
+    const pos = tensor(BigInt64Array.from([0, 1, 2, 3, 4, ...Array.from({ length: L - 1 }, (_, k) => k)].map(BigInt)), {
+      shape: [1, n],
+    })
+      .expand(B, n)
+      .contiguous();
+    const types = tensor(BigInt64Array.from([0, 0, 0, 0, 0, ...Array.from({ length: L - 1 }, () => 1)].map(BigInt)), {
+      shape: [1, n],
+    })
+      .expand(B, n)
+      .contiguous();
     const attention_mask = cat([ones([B, 5], { dtype: 'int64' }), mask.narrow(1, 1, L - 1)], 1);
-    const expected = m.text_encoder.forward({ input_ids, attention_mask, token_type_ids: types, position_ids: pos }).pooler_output!;
+    const expected = m.text_encoder.forward({
+      input_ids,
+      attention_mask,
+      token_type_ids: types,
+      position_ids: pos,
+    }).pooler_output!;
     close(m.encode(b).pair, expected, 1e-5, 'mmbt pair');
   });
   m.dispose();

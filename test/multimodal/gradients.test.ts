@@ -28,18 +28,32 @@ function gradNames(m: MultimodalClassifier, text: string, image: string): { with
 }
 
 /** unused: parameters the recipe never reads (ViT's pooler under MMBT/LXMERT, LXMERT's last vision cross-layer). */
-function check(spec: RecipeSpec, text: string, image: string, frozen: boolean, unused: RegExp | null = null, prefix = 'image_encoder.'): void {
+function check(
+  spec: RecipeSpec,
+  text: string,
+  image: string,
+  frozen: boolean,
+  unused: RegExp | null = null,
+  prefix = 'image_encoder.',
+): void {
   const m = buildClassifier(spec, { init: 'pretrained' });
   const { withGrad, all } = gradNames(m, text, image);
   const imageParams = all.filter((n) => n.startsWith(prefix) && !unused?.test(n));
   assert.ok(imageParams.length > 10);
-  for (const n of imageParams) assert.equal(withGrad.has(n), !frozen, `${n}: ${frozen ? 'frozen, no gradient' : 'trained, has a gradient'}`);
+  for (const n of imageParams)
+    assert.equal(withGrad.has(n), !frozen, `${n}: ${frozen ? 'frozen, no gradient' : 'trained, has a gradient'}`);
   for (const n of ['classifier.weight', 'logit_scale']) assert.ok(withGrad.has(n), `${n} has a gradient`);
   const rest = all.filter((n) => !n.startsWith(prefix) && !unused?.test(n));
   const without = rest.filter((n) => !withGrad.has(n));
   // Only embedding rows of unused token types / positions may see no gradient; every layer does.
-  assert.ok(without.every((n) => /token_type_embeddings|position_embeddings/.test(n)) || without.length === 0, `no gradient: ${without.join(', ')}`);
-  assert.equal(m.namedParameters().filter(([n, p]) => n.startsWith(prefix) && p.requiresGrad).length, frozen ? 0 : all.filter((n) => n.startsWith(prefix)).length);
+  assert.ok(
+    without.every((n) => /token_type_embeddings|position_embeddings/.test(n)) || without.length === 0,
+    `no gradient: ${without.join(', ')}`,
+  );
+  assert.equal(
+    m.namedParameters().filter(([n, p]) => n.startsWith(prefix) && p.requiresGrad).length,
+    frozen ? 0 : all.filter((n) => n.startsWith(prefix)).length,
+  );
   if (frozen) {
     assert.ok(m.frozenImageFeatures, 'frozenImageFeatures is offered when frozen');
     assert.match(m.frozenImageKey!, /^[a-z-]+\/[a-z]+:.*[0-9a-f]{64}$/);
@@ -58,8 +72,10 @@ const lf = CASES[0]!;
 const mmbt = CASES[3]!;
 const lx = CASES[6]!;
 
-test('late fusion: the frozen image encoder gets no gradient, everything else does', () => check(lf.spec, lf.text, lf.image, true));
-test('late fusion with freezeImage: false trains the image encoder', () => check({ ...lf.spec, freezeImage: false }, lf.text, lf.image, false));
+test('late fusion: the frozen image encoder gets no gradient, everything else does', () =>
+  check(lf.spec, lf.text, lf.image, true));
+test('late fusion with freezeImage: false trains the image encoder', () =>
+  check({ ...lf.spec, freezeImage: false }, lf.text, lf.image, false));
 test('late fusion gmu over a frozen CLIP tower', () => check(CASES[1]!.spec, CASES[1]!.text, CASES[1]!.image, true));
 test('mmbt: frozen by default, trainable on request', () => {
   check(mmbt.spec, mmbt.text, mmbt.image, true, /^image_encoder\.pooler\./);
@@ -68,7 +84,8 @@ test('mmbt: frozen by default, trainable on request', () => {
 // The pair is pooled from the language stream, so the last cross-modality layer's vision half feeds nothing (as in transformers).
 const LXMERT_UNUSED = /^image_encoder\.pooler\.|^lxmert\.encoder\.x_layers\.0\.visn_(self_att|inter|output)\./;
 test('lxmert over a frozen ViT', () => check(lx.spec, lx.text, lx.image, true, LXMERT_UNUSED));
-test('lxmert over a trained ViT', () => check({ ...lx.spec, freezeImage: false }, lx.text, lx.image, false, LXMERT_UNUSED));
+test('lxmert over a trained ViT', () =>
+  check({ ...lx.spec, freezeImage: false }, lx.text, lx.image, false, LXMERT_UNUSED));
 
 test('vilt, clip, blip: every parameter of the model trains', () => {
   for (const c of [CASES[5]!, CASES[7]!, CASES[9]!]) {
@@ -88,7 +105,9 @@ test('frozen encoders: cached features give the same encoding without running th
       const direct = m.encode(b);
       const features = m.frozenImageFeatures!(b.image as { pixel_values: Tensor });
       assert.equal(features.requiresGrad, false);
-      const enc = m.namedModules().find(([n]) => n === 'image_encoder')![1] as unknown as { forward: (...a: unknown[]) => unknown };
+      const enc = m.namedModules().find(([n]) => n === 'image_encoder')![1] as unknown as {
+        forward: (...a: unknown[]) => unknown;
+      };
       const original = enc.forward;
       let calls = 0;
       enc.forward = (...a: unknown[]) => {
@@ -103,11 +122,30 @@ test('frozen encoders: cached features give the same encoding without running th
     });
     const key = m.frozenImageKey;
     assert.equal(m.frozenImageKey, key, 'the key is stable');
-    tidy(() => (m.namedParameters().find(([n]) => n.startsWith('image_encoder.'))![1]).add_(tidy(() => m.namedParameters().find(([n]) => n.startsWith('image_encoder.'))![1].mul(0).add(1e-3))));
+    tidy(() =>
+      m
+        .namedParameters()
+        .find(([n]) => n.startsWith('image_encoder.'))![1]
+        .add_(
+          tidy(() =>
+            m
+              .namedParameters()
+              .find(([n]) => n.startsWith('image_encoder.'))![1]
+              .mul(0)
+              .add(1e-3),
+          ),
+        ),
+    );
     assert.notEqual(m.frozenImageKey, key, 'the key follows the weights');
     m.dispose();
   }
   const trained = buildClassifier({ ...lf.spec, freezeImage: false }, { init: 'random' });
-  assert.throws(() => tidy(() => trained.encode({ ...goldenBatch('bert'), image: { features: goldenBatch('bert').text.attention_mask } })), /cached image features, but the image encoder is trained/);
+  assert.throws(
+    () =>
+      tidy(() =>
+        trained.encode({ ...goldenBatch('bert'), image: { features: goldenBatch('bert').text.attention_mask } }),
+      ),
+    /cached image features, but the image encoder is trained/,
+  );
   trained.dispose();
 });

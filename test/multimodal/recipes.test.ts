@@ -9,7 +9,8 @@ import { goldenBatch } from './batch.js';
 import { CASES, LABELS } from './cases.js';
 
 const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
-const rowDiff = (a: Tensor, b: Tensor, i: number): number => tidy(() => a.select(0, i).sub(b.select(0, i)).abs().max().item());
+const rowDiff = (a: Tensor, b: Tensor, i: number): number =>
+  tidy(() => a.select(0, i).sub(b.select(0, i)).abs().max().item());
 
 for (const c of CASES) {
   test(`${c.name}: encode shapes, heads, logit scale`, () => {
@@ -25,7 +26,8 @@ for (const c of CASES) {
       for (const t of [e.textEmbeds, e.imageEmbeds, e.pair]) assert.ok(t.isfinite().all().item(), 'finite values');
       assert.equal(m.numLabels, 3);
       assert.equal(m.recipe, c.spec.recipe);
-      if (m instanceof DualEncoderClassifier) assert.equal(m.logitScale, m.model.logit_scale, 'the dual encoder keeps its own temperature');
+      if (m instanceof DualEncoderClassifier)
+        assert.equal(m.logitScale, m.model.logit_scale, 'the dual encoder keeps its own temperature');
       else assert.ok(Math.abs(m.logitScale.item() - LOGIT_SCALE_INIT) < 1e-6);
     });
     m.dispose();
@@ -43,7 +45,14 @@ for (const c of CASES) {
       assert.ok(rowDiff(swapped, e.pair, 2) <= 1e-6, 'row 2 (own text) unchanged');
       // the mismatched pairs are what a batch with the texts swapped encodes
       const t = b.text;
-      const other = { ...b, text: { input_ids: pickRows(t.input_ids, [1, 0, 2, 3]), attention_mask: pickRows(t.attention_mask, [1, 0, 2, 3]), ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, [1, 0, 2, 3]) } : {}) } };
+      const other = {
+        ...b,
+        text: {
+          input_ids: pickRows(t.input_ids, [1, 0, 2, 3]),
+          attention_mask: pickRows(t.attention_mask, [1, 0, 2, 3]),
+          ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, [1, 0, 2, 3]) } : {}),
+        },
+      };
       assert.ok(maxDiff(m.encode(other).pair, swapped) <= 1e-5);
       assert.throws(() => m.encodeMismatched(b, e, [0, 1]), /textIndex has 2 entries for a batch of 4/);
     });
@@ -63,19 +72,64 @@ test('random init builds from config.json only and differs from the pretrained w
   // HF init: N(0, 0.02) weights, zero biases
   const std = tidy(() => rw.std().item());
   assert.ok(std > 0.015 && std < 0.025, `std ${std}`);
-  assert.equal(tidy(() => r.stateDict().get('text_encoder.encoder.layer.0.attention.self.query.bias')!.abs().max().item()), 0);
+  assert.equal(
+    tidy(() => r.stateDict().get('text_encoder.encoder.layer.0.attention.self.query.bias')!.abs().max().item()),
+    0,
+  );
   assert.deepEqual([...p.stateDict().keys()], [...r.stateDict().keys()]);
   p.dispose();
   r.dispose();
 });
 
 test('spec errors name the field', () => {
-  assert.throws(() => buildClassifier({ recipe: 'late-fusion', textModel: CASES[0]!.spec.textModel!, numLabels: 2, labelNames: ['a', 'b'] }, { init: 'random' }), /"imageModel" \(a model folder\) is required/);
-  assert.throws(() => buildClassifier({ ...CASES[0]!.spec, fusion: 'sum' as never }, { init: 'random' }), /"fusion": "sum" is not supported \(supported: concat, attention, gmu\)/);
-  assert.throws(() => buildClassifier({ ...CASES[0]!.spec, numLabels: 2 }, { init: 'random' }), /"labelNames" must list 2 names/);
-  assert.throws(() => buildClassifier({ recipe: 'late-fusion', textModel: CASES[0]!.spec.imageModel!, imageModel: CASES[0]!.spec.imageModel!, numLabels: 1, labelNames: ['x'] }, { init: 'random' }), /text_config: "model_type": "vit" is not supported here/);
-  assert.throws(() => buildClassifier({ ...CASES[5]!.spec, fusion: 'gmu' }, { init: 'random' }), /recipe "vilt": option "fusion" does not apply \(it is for: late-fusion, clip, siglip\)/);
-  assert.throws(() => buildClassifier({ ...CASES[0]!.spec, imageTokens: 4 }, { init: 'random' }), /option "imageTokens" does not apply/);
-  assert.throws(() => buildClassifier({ recipe: 'clip', model: CASES[7]!.spec.model!, imageModel: CASES[0]!.spec.imageModel!, ...LABELS }, { init: 'random' }), /give model \(one checkpoint\), not imageModel/);
-  assert.throws(() => buildClassifier({ recipe: 'vit' as never, numLabels: 1, labelNames: ['x'] }, { init: 'random' }), /recipe: "vit" is not supported/);
+  assert.throws(
+    () =>
+      buildClassifier(
+        { recipe: 'late-fusion', textModel: CASES[0]!.spec.textModel!, numLabels: 2, labelNames: ['a', 'b'] },
+        { init: 'random' },
+      ),
+    /"imageModel" \(a model folder\) is required/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[0]!.spec, fusion: 'sum' as never }, { init: 'random' }),
+    /"fusion": "sum" is not supported \(supported: concat, attention, gmu\)/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[0]!.spec, numLabels: 2 }, { init: 'random' }),
+    /"labelNames" must list 2 names/,
+  );
+  assert.throws(
+    () =>
+      buildClassifier(
+        {
+          recipe: 'late-fusion',
+          textModel: CASES[0]!.spec.imageModel!,
+          imageModel: CASES[0]!.spec.imageModel!,
+          numLabels: 1,
+          labelNames: ['x'],
+        },
+        { init: 'random' },
+      ),
+    /text_config: "model_type": "vit" is not supported here/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[5]!.spec, fusion: 'gmu' }, { init: 'random' }),
+    /recipe "vilt": option "fusion" does not apply \(it is for: late-fusion, clip, siglip\)/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[0]!.spec, imageTokens: 4 }, { init: 'random' }),
+    /option "imageTokens" does not apply/,
+  );
+  assert.throws(
+    () =>
+      buildClassifier(
+        { recipe: 'clip', model: CASES[7]!.spec.model!, imageModel: CASES[0]!.spec.imageModel!, ...LABELS },
+        { init: 'random' },
+      ),
+    /give model \(one checkpoint\), not imageModel/,
+  );
+  assert.throws(
+    () => buildClassifier({ recipe: 'vit' as never, numLabels: 1, labelNames: ['x'] }, { init: 'random' }),
+    /recipe: "vit" is not supported/,
+  );
 });

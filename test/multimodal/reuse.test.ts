@@ -19,9 +19,16 @@ function spy(m: Module): { calls: () => number; restore: () => void } {
   return { calls: () => n, restore: () => (target.forward = original) };
 }
 
-function counts(caseIndex: number, pick: (m: Module) => Module[], freezeImage?: boolean): { encode: number[]; mismatched: number[] } {
+function counts(
+  caseIndex: number,
+  pick: (m: Module) => Module[],
+  freezeImage?: boolean,
+): { encode: number[]; mismatched: number[] } {
   const c = CASES[caseIndex]!;
-  const m = buildClassifier({ ...c.spec, ...(freezeImage === undefined ? {} : { freezeImage }) }, { init: 'pretrained' });
+  const m = buildClassifier(
+    { ...c.spec, ...(freezeImage === undefined ? {} : { freezeImage }) },
+    { init: 'pretrained' },
+  );
   const b = goldenBatch(c.text, c.image);
   const spies = pick(m).map(spy);
   const out = tidy(() => {
@@ -46,7 +53,10 @@ test('late fusion: encodeMismatched runs only the fusion (no encoder pass)', () 
 });
 
 test('clip / siglip: encodeMismatched runs only the fusion', () => {
-  for (const [i, name] of [[7, 'clip'], [8, 'siglip']] as const) {
+  for (const [i, name] of [
+    [7, 'clip'],
+    [8, 'siglip'],
+  ] as const) {
     const r = counts(i, (m) => [child(m, `${name}.text_model`), child(m, `${name}.vision_model`), child(m, 'fusion')]);
     assert.deepEqual(r.encode, [1, 1, 1]);
     assert.deepEqual(r.mismatched, [0, 0, 1]);

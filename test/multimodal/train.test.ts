@@ -12,11 +12,15 @@ import { CASES, type Case } from './cases.js';
 function losses(m: MultimodalClassifier, b: ReturnType<typeof goldenBatch>): { ce: Tensor; itc: Tensor; itm: Tensor } {
   const e = m.encode(b);
   const ce = F.crossEntropy(m.classify(e.pair), tensor(BigInt64Array.from([0n, 1n, 2n, 0n])));
-  const logits = F.normalize(e.textEmbeds, { dim: -1 }).matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T).mul(m.logitScale.exp());
+  const logits = F.normalize(e.textEmbeds, { dim: -1 })
+    .matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T)
+    .mul(m.logitScale.exp());
   const diag = arange(0, 4);
   const itc = F.crossEntropy(logits, diag).add(F.crossEntropy(logits.T, diag)).div(2);
   const neg = m.encodeMismatched(b, e, [1, 0, 3, 2]);
-  const itm = F.crossEntropy(m.matchLogits(e.pair), tensor(BigInt64Array.from([1n, 1n, 1n, 1n]))).add(F.crossEntropy(m.matchLogits(neg), tensor(BigInt64Array.from([0n, 0n, 0n, 0n])))).div(2);
+  const itm = F.crossEntropy(m.matchLogits(e.pair), tensor(BigInt64Array.from([1n, 1n, 1n, 1n])))
+    .add(F.crossEntropy(m.matchLogits(neg), tensor(BigInt64Array.from([0n, 0n, 0n, 0n]))))
+    .div(2);
   return { ce, itc, itm };
 }
 
@@ -30,7 +34,10 @@ for (const c of [gmu, CASES[3]!, CASES[5]!] as Case[]) {
     const b = goldenBatch(c.text, c.image);
     const frozen = m.namedParameters().filter(([n, p]) => n.startsWith('image_encoder.') && !p.requiresGrad);
     const before = frozen.map(([, p]) => p.clone());
-    const opt = new AdamW(m.trainableParameters().map(([, p]) => p), { lr: 5e-3, weightDecay: 0 });
+    const opt = new AdamW(
+      m.trainableParameters().map(([, p]) => p),
+      { lr: 5e-3, weightDecay: 0 },
+    );
     const first = tidy(() => {
       const l = losses(m.eval(), b);
       return { ce: l.ce.item(), itc: l.itc.item(), itm: l.itm.item() };
@@ -51,7 +58,13 @@ for (const c of [gmu, CASES[3]!, CASES[5]!] as Case[]) {
     assert.ok(last.ce < first.ce * 0.5, `CE ${first.ce} -> ${last.ce}`);
     assert.ok(last.itc < first.itc, `ITC ${first.itc} -> ${last.itc}`);
     assert.ok(last.itm < first.itm, `ITM ${first.itm} -> ${last.itm}`);
-    frozen.forEach(([n, p], k) => assert.equal(tidy(() => p.sub(before[k]!).abs().max().item()), 0, `${n} unchanged`));
+    frozen.forEach(([n, p], k) =>
+      assert.equal(
+        tidy(() => p.sub(before[k]!).abs().max().item()),
+        0,
+        `${n} unchanged`,
+      ),
+    );
     for (const t of before) t.dispose();
     m.dispose();
   });
