@@ -23,12 +23,19 @@ export interface BadRow {
 /** Builds a BadRow for `row`, with its source file and line when the loader recorded them. */
 export function badRow(row: Row, reason: BadRowReason, detail: string): BadRow {
   const o = rowOrigin(row);
-  return { id: row.id, reason, detail, ...(o?.file !== undefined ? { file: o.file } : {}), ...(o ? { line: o.line } : {}) };
+  return {
+    id: row.id,
+    reason,
+    detail,
+    ...(o?.file !== undefined ? { file: o.file } : {}),
+    ...(o ? { line: o.line } : {}),
+  };
 }
 
 /** "post 17 (data/posts.jsonl:18)", or "post 17" when the origin is unknown. */
 export function describeBadRow(b: BadRow): string {
-  const where = b.file !== undefined && b.line !== undefined ? `${b.file}:${b.line}` : b.line !== undefined ? `line ${b.line}` : '';
+  const where =
+    b.file !== undefined && b.line !== undefined ? `${b.file}:${b.line}` : b.line !== undefined ? `line ${b.line}` : '';
   return `post ${b.id}${where ? ` (${where})` : ''}: ${b.reason}: ${b.detail}`;
 }
 
@@ -42,7 +49,7 @@ export class BadRowError extends DataError {
     super(
       describeBadRow(bad) +
         (more > 0 ? ` (and ${more} more bad row${more === 1 ? '' : 's'})` : '') +
-        "; fix the data or pass --on-bad-row skip to leave such posts out",
+        '; fix the data or pass --on-bad-row skip to leave such posts out',
     );
     this.name = 'BadRowError';
   }

@@ -1,13 +1,19 @@
 // Rows -> PostBatch: tokenised and padded text, processed images (in an ImagePool's workers), label indices,
 // and content keys. Work happens in two halves: prepare() does everything that needs no tensor engine and
 // returns a HostBatch of typed arrays (safe to run ahead, off the step), toPostBatch() makes the tensors.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { probeImage } from '../images-check.js';
 import type { Row } from '../rows.js';
 import type { PostBatch } from '../../multimodal/types.js';
 import { fromBuffer, type Device, type Tensor } from '../../tensor/index.js';
 import { Tokenizer } from '../../text/tokenizer.js';
 import { normalizeTweet, type TweetNormalizeOptions } from '../../text/tweet-normalize.js';
-import { DEFAULT_MAX_PIXELS, loadImageProcessorConfig, type Backend, type ImageProcessorConfig } from '../../vision/index.js';
+import {
+  DEFAULT_MAX_PIXELS,
+  loadImageProcessorConfig,
+  type Backend,
+  type ImageProcessorConfig,
+} from '../../vision/index.js';
 import { badRow, BadRowLog, type BadRow } from './bad-rows.js';
 import type { ImageJob, ImageResult } from './image-job.js';
 import { ImagePool } from './image-pool.js';
@@ -69,6 +75,16 @@ function pairHasTypeIds(tok: Tokenizer): boolean {
   }
 }
 
+function isIsoMedia(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    return readSync(fd, head, 0, 12, 0) === 12 && head.toString('latin1', 4, 8) === 'ftyp';
+  } finally {
+    closeSync(fd);
+  }
+}
+
 type ProcessedImage = { data: Float32Array; height: number; width: number };
 
 export class PostEncoder {
@@ -91,11 +107,14 @@ export class PostEncoder {
     private readonly opts: PostEncoderOptions,
   ) {
     this.maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
-    if (!Number.isInteger(this.maxLength) || this.maxLength < 2) throw new Error(`maxLength must be an integer >= 2, got ${this.maxLength}`);
-    if (opts.labelNames.length === 0 && opts.withLabels !== false) throw new Error('labelNames is empty: give the class names (or withLabels: false for prediction)');
+    if (!Number.isInteger(this.maxLength) || this.maxLength < 2)
+      throw new Error(`maxLength must be an integer >= 2, got ${this.maxLength}`);
+    if (opts.labelNames.length === 0 && opts.withLabels !== false)
+      throw new Error('labelNames is empty: give the class names (or withLabels: false for prediction)');
     this.labelNames = [...opts.labelNames];
     this.labelIndex = new Map(this.labelNames.map((n, i) => [n, i]));
-    if (this.labelIndex.size !== this.labelNames.length) throw new Error(`labelNames repeat a name: ${this.labelNames.join(', ')}`);
+    if (this.labelIndex.size !== this.labelNames.length)
+      throw new Error(`labelNames repeat a name: ${this.labelNames.join(', ')}`);
     this.multiLabel = opts.multiLabel ?? false;
     this.withLabels = opts.withLabels ?? true;
     this.tokenTypeIds = opts.tokenTypeIds ?? pairHasTypeIds(tokenizer);
@@ -119,15 +138,26 @@ export class PostEncoder {
   checkRow(row: Row, probe = true): BadRow | null {
     const cheap = this.checkTextAndLabel(row);
     if (cheap) return cheap;
-    if (row.image === null) return badRow(row, 'missing-image', 'the post has no image (text-only posts cannot be batched by an image-text model)');
+    if (row.image === null)
+      return badRow(
+        row,
+        'missing-image',
+        'the post has no image (text-only posts cannot be batched by an image-text model)',
+      );
     if (!probe) return null;
     const p = probeImage(row.image);
     if (p.ok) {
       const max = this.opts.maxPixels ?? DEFAULT_MAX_PIXELS;
       if (p.width * p.height <= max) return null;
-      return badRow(row, 'unreadable-image', `${row.image}: ${p.width}x${p.height} = ${p.width * p.height} pixels is over the limit of ${max} (raise maxPixels to allow it)`);
+      return badRow(
+        row,
+        'unreadable-image',
+        `${row.image}: ${p.width}x${p.height} = ${p.width * p.height} pixels is over the limit of ${max} (raise maxPixels to allow it)`,
+      );
     }
     if (p.reason === 'missing') return badRow(row, 'missing-image', `image file not found: ${row.image} (${p.detail})`);
+    // AVIF/HEIF (ISO media files) are beyond the header probe but sharp may read them: decoding decides.
+    if (p.reason === 'unknown-format' && isIsoMedia(row.image)) return null;
     return badRow(row, 'unreadable-image', `${row.image}: not a readable image (${p.reason}: ${p.detail})`);
   }
 
@@ -137,7 +167,8 @@ export class PostEncoder {
     const names = this.rowLabels(row);
     if (names.length === 0) return badRow(row, 'missing-label', `no ${this.multiLabel ? "'labels'" : "'label'"} given`);
     const unknown = names.find((n) => !this.labelIndex.has(n));
-    if (unknown !== undefined) return badRow(row, 'unknown-label', `label '${unknown}' is not one of ${this.labelNames.join(', ')}`);
+    if (unknown !== undefined)
+      return badRow(row, 'unknown-label', `label '${unknown}' is not one of ${this.labelNames.join(', ')}`);
     return null;
   }
 
@@ -178,10 +209,16 @@ export class PostEncoder {
       const keyed = await Promise.all(
         ok.map((r) => {
           const k = knownKeys?.get(r.image!);
-          return k !== undefined ? Promise.resolve<ImageResult>({ ok: true, key: k }) : pool.run(this.job(r.image!, 'hash'));
+          return k !== undefined
+            ? Promise.resolve<ImageResult>({ ok: true, key: k })
+            : pool.run(this.job(r.image!, 'hash'));
         }),
       );
-      results = await Promise.all(keyed.map((k, i) => (k.ok && !cached(k.key) ? pool.run(this.job(ok[i]!.image!, 'process')) : Promise.resolve(k))));
+      results = await Promise.all(
+        keyed.map((k, i) =>
+          k.ok && !cached(k.key) ? pool.run(this.job(ok[i]!.image!, 'process')) : Promise.resolve(k),
+        ),
+      );
     } else {
       results = await Promise.all(ok.map((r) => pool.run(this.job(r.image!, 'process'))));
     }
@@ -213,9 +250,13 @@ export class PostEncoder {
   }
 
   /** Tokenised text padded to the longest in the batch, truncated at maxLength; text keys. */
-  encodeText(rows: readonly Row[]): Pick<HostBatch, 'inputIds' | 'attentionMask' | 'tokenTypeIds' | 'seqLength' | 'textKeys'> {
+  encodeText(
+    rows: readonly Row[],
+  ): Pick<HostBatch, 'inputIds' | 'attentionMask' | 'tokenTypeIds' | 'seqLength' | 'textKeys'> {
     const texts = rows.map((r) => this.normaliseText(r.text));
-    const encs = texts.map((t) => this.tokenizer.encode(t, null, { maxLength: this.maxLength, truncation: true, padding: false }));
+    const encs = texts.map((t) =>
+      this.tokenizer.encode(t, null, { maxLength: this.maxLength, truncation: true, padding: false }),
+    );
     const L = Math.max(1, ...encs.map((e) => e.ids.length));
     const n = rows.length;
     const inputIds = new BigInt64Array(n * L).fill(BigInt(this.padId));
@@ -228,13 +269,25 @@ export class PostEncoder {
         if (tokenTypeIds) tokenTypeIds[i * L + j] = BigInt(e.type_ids[j] ?? 0);
       }
     });
-    return { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}), seqLength: L, textKeys: texts.map(textKey) };
+    return {
+      inputIds,
+      attentionMask,
+      ...(tokenTypeIds ? { tokenTypeIds } : {}),
+      seqLength: L,
+      textKeys: texts.map(textKey),
+    };
   }
 
   /** Label indices, or nothing when the encoder takes no labels. Rows must have passed checkRow. */
   encodeLabels(rows: readonly Row[]): Pick<HostBatch, 'labels'> {
     if (!this.withLabels) return {};
-    if (!this.multiLabel) return { labels: { kind: 'index', data: BigInt64Array.from(rows, (r) => BigInt(this.labelIndex.get(this.rowLabels(r)[0]!)!)) } };
+    if (!this.multiLabel)
+      return {
+        labels: {
+          kind: 'index',
+          data: BigInt64Array.from(rows, (r) => BigInt(this.labelIndex.get(this.rowLabels(r)[0]!)!)),
+        },
+      };
     const C = this.labelNames.length;
     const data = new Float32Array(rows.length * C);
     rows.forEach((r, i) => {
@@ -275,7 +328,10 @@ export class PostEncoder {
   }
 
   /** Encodes rows in one go (no prefetching): a convenience for evaluation, prediction and tests. */
-  async encode(rows: readonly Row[], opts: { pool?: ImagePool; log?: BadRowLog; device?: Device } = {}): Promise<PostBatch | null> {
+  async encode(
+    rows: readonly Row[],
+    opts: { pool?: ImagePool; log?: BadRowLog; device?: Device } = {},
+  ): Promise<PostBatch | null> {
     const pool = opts.pool ?? new ImagePool(0);
     try {
       const host = await this.prepare(rows, pool, opts.log ?? new BadRowLog('error'));
@@ -290,8 +346,12 @@ export class PostEncoder {
 export function toPostBatch(host: HostBatch, device?: Device, features?: Tensor): PostBatch {
   const B = host.ids.length;
   const L = host.seqLength;
-  const t = (data: ArrayBufferView, dtype: 'int64' | 'float32', shape: number[]): Tensor => fromBuffer(data, dtype, shape, device);
-  const text: PostBatch['text'] = { input_ids: t(host.inputIds, 'int64', [B, L]), attention_mask: t(host.attentionMask, 'int64', [B, L]) };
+  const t = (data: ArrayBufferView, dtype: 'int64' | 'float32', shape: number[]): Tensor =>
+    fromBuffer(data, dtype, shape, device);
+  const text: PostBatch['text'] = {
+    input_ids: t(host.inputIds, 'int64', [B, L]),
+    attention_mask: t(host.attentionMask, 'int64', [B, L]),
+  };
   if (host.tokenTypeIds) text.token_type_ids = t(host.tokenTypeIds, 'int64', [B, L]);
   let image: PostBatch['image'];
   if (features) image = { features };
@@ -308,7 +368,12 @@ export function toPostBatch(host: HostBatch, device?: Device, features?: Tensor)
 
 /** Frees every tensor of a batch (batches are made outside any tidy scope, so the consumer releases them). */
 export function disposeBatch(batch: PostBatch): void {
-  const ts: Array<Tensor | undefined> = [batch.text.input_ids, batch.text.attention_mask, batch.text.token_type_ids, batch.labels];
+  const ts: Array<Tensor | undefined> = [
+    batch.text.input_ids,
+    batch.text.attention_mask,
+    batch.text.token_type_ids,
+    batch.labels,
+  ];
   if ('features' in batch.image) ts.push(batch.image.features);
   else ts.push(batch.image.pixel_values, batch.image.pixel_mask);
   for (const x of ts) if (x && !x.disposed) x.dispose();

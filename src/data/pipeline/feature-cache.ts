@@ -42,12 +42,14 @@ export class FeatureCache {
     key: string | { frozenImageKey: string; processorHash: string },
     private readonly opts: FeatureCacheOptions = {},
   ) {
-    if (opts.maxBytes !== undefined && !(opts.maxBytes > 0)) throw new Error(`feature cache maxBytes must be positive, got ${opts.maxBytes}`);
+    if (opts.maxBytes !== undefined && !(opts.maxBytes > 0))
+      throw new Error(`feature cache maxBytes must be positive, got ${opts.maxBytes}`);
     this.cacheKey = typeof key === 'string' ? key : `${key.frozenImageKey}|processor:${key.processorHash}`;
     this.folder = join(dir, sha1Hex(this.cacheKey).slice(0, 16));
     mkdirSync(this.folder, { recursive: true });
     const about = join(this.folder, 'cache.json');
-    if (!existsSync(about)) writeFileAtomic(about, JSON.stringify({ format: 'tandem-feature-cache', key: this.cacheKey }, null, 1) + '\n');
+    if (!existsSync(about))
+      writeFileAtomic(about, JSON.stringify({ format: 'tandem-feature-cache', key: this.cacheKey }, null, 1) + '\n');
     this.scan();
   }
 

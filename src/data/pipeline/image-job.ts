@@ -1,7 +1,13 @@
 // One image's way from file to pixel values: read, hash, decode, resize/crop/normalise. Runs in the worker
 // threads of an ImagePool, or inline when the pool has no workers.
 import { readFile } from 'node:fs/promises';
-import { decodeImage, processImage, type Backend, type DecodeOptions, type ImageProcessorConfig } from '../../vision/index.js';
+import {
+  decodeImage,
+  processImage,
+  type Backend,
+  type DecodeOptions,
+  type ImageProcessorConfig,
+} from '../../vision/index.js';
 import { sha1Hex } from './keys.js';
 
 export interface ImageJob {
@@ -23,8 +29,13 @@ export async function runImageJob(job: ImageJob): Promise<ImageResult> {
     bytes = await readFile(job.path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing-image', detail: `image file not found: ${job.path}` };
-    return { ok: false, reason: 'unreadable-image', detail: `cannot read image file ${job.path}: ${(e as Error).message}` };
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return { ok: false, reason: 'missing-image', detail: `image file not found: ${job.path}` };
+    return {
+      ok: false,
+      reason: 'unreadable-image',
+      detail: `cannot read image file ${job.path}: ${(e as Error).message}`,
+    };
   }
   const key = sha1Hex(bytes);
   if (job.kind === 'hash') return { ok: true, key };

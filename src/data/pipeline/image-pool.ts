@@ -36,7 +36,8 @@ export class ImagePool {
 
   /** `size` 0 runs the jobs on the main thread (no overlap; for tests, tools and tiny runs). */
   constructor(readonly size: number = defaultWorkerCount()) {
-    if (!Number.isInteger(size) || size < 0) throw new Error(`image workers must be a non-negative integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new Error(`image workers must be a non-negative integer, got ${size}`);
   }
 
   /** Starts the workers now rather than on the first job (their start-up then does not delay the first batch). */

@@ -65,9 +65,11 @@ export class BatchLoader {
     readonly encoder: PostEncoder,
     private readonly opts: BatchLoaderOptions,
   ) {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
     const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
-    if (!Number.isInteger(prefetch) || prefetch < 0) throw new Error(`prefetch must be a non-negative integer, got ${prefetch}`);
+    if (!Number.isInteger(prefetch) || prefetch < 0)
+      throw new Error(`prefetch must be a non-negative integer, got ${prefetch}`);
     this.batchSize = opts.batchSize;
     this.seed = opts.seed ?? DEFAULT_SEED;
     this.ownsPool = !(opts.workers instanceof ImagePool);
@@ -115,11 +117,15 @@ export class BatchLoader {
     if (!Number.isInteger(s.epoch) || s.epoch < 0 || !Number.isInteger(s.position) || s.position < 0) {
       throw new Error(`data state must have non-negative integer epoch and position, got ${JSON.stringify(s)}`);
     }
-    if (s.seed !== undefined && s.seed !== this.seed) throw new Error(`data state was saved with seed ${s.seed} but this loader has seed ${this.seed}`);
+    if (s.seed !== undefined && s.seed !== this.seed)
+      throw new Error(`data state was saved with seed ${s.seed} but this loader has seed ${this.seed}`);
     if (s.rows !== undefined && s.rows !== this.rows.length) {
-      throw new Error(`data state was saved for ${s.rows} rows but the loader has ${this.rows.length}: the data changed, so the order cannot be resumed`);
+      throw new Error(
+        `data state was saved for ${s.rows} rows but the loader has ${this.rows.length}: the data changed, so the order cannot be resumed`,
+      );
     }
-    if (s.position > this.numBatches) throw new Error(`data state position ${s.position} is past the ${this.numBatches} batches of an epoch`);
+    if (s.position > this.numBatches)
+      throw new Error(`data state position ${s.position} is past the ${this.numBatches} batches of an epoch`);
     this.current = { epoch: s.epoch, position: s.position };
   }
 
@@ -196,7 +202,10 @@ function assembleFeatures(host: HostBatch, f: FeatureSource, device?: Device): T
   host.imageKeys.forEach((key, row) => {
     if (parts[row]) return;
     const t = f.cache.get(key);
-    if (!t) throw new Error(`feature cache ${f.cache.folder}: entry ${key} (post ${host.ids[row]}) disappeared while its batch was prepared; raise maxBytes`);
+    if (!t)
+      throw new Error(
+        `feature cache ${f.cache.folder}: entry ${key} (post ${host.ids[row]}) disappeared while its batch was prepared; raise maxBytes`,
+      );
     parts[row] = device && device !== 'cpu' ? t.to(device) : t;
   });
   return stack(parts);

@@ -22,7 +22,11 @@ export interface ValidationResult {
  * unknown format, truncated header). Under 'error' throws a BadRowError for the first bad row, naming its
  * id, file and line and how many more there are; under 'skip' returns the good rows and the counts.
  */
-export function validateRows(rows: readonly Row[], encoder: PostEncoder, opts: { onBadRow?: BadRowPolicy } = {}): ValidationResult {
+export function validateRows(
+  rows: readonly Row[],
+  encoder: PostEncoder,
+  opts: { onBadRow?: BadRowPolicy } = {},
+): ValidationResult {
   const policy = opts.onBadRow ?? 'error';
   const good: Row[] = [];
   const bad: BadRow[] = [];

@@ -43,7 +43,10 @@ test("validateRows 'error' names the first bad row's id, file and line, and coun
       assert.equal(e.bad.id, 'm1');
       assert.equal(e.bad.line, 9);
       assert.equal(e.more, 4);
-      assert.match(e.message, new RegExp(`^post m1 \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:9\\): missing-image: `));
+      assert.match(
+        e.message,
+        new RegExp(`^post m1 \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:9\\): missing-image: `),
+      );
       assert.match(e.message, /and 4 more bad rows/);
       assert.match(e.message, /--on-bad-row skip/);
       return true;
@@ -86,7 +89,13 @@ test('an image that passes the header probe but does not decode: skipped and cou
   const v = validateRows(rows, enc);
   assert.equal(v.rows.length, 7, 'the header probe accepts the cut JPEG');
 
-  const skip = new BatchLoader(v.rows, enc, { batchSize: 4, shuffle: false, onBadRow: 'skip', workers: 1, preflight: v.log });
+  const skip = new BatchLoader(v.rows, enc, {
+    batchSize: 4,
+    shuffle: false,
+    onBadRow: 'skip',
+    workers: 1,
+    preflight: v.log,
+  });
   const sizes: number[] = [];
   for await (const b of skip.epoch(0)) {
     sizes.push(b.size);
@@ -116,19 +125,50 @@ test('an image that passes the header probe but does not decode: skipped and cou
   await strict.close();
 
   // The decoding pre-flight finds it before any batch.
-  await assert.rejects(validateRowsDecoding(rows, enc), (e: unknown) => e instanceof BadRowError && e.bad.id === 'cut' && e.bad.line === 7);
+  await assert.rejects(
+    validateRowsDecoding(rows, enc),
+    (e: unknown) => e instanceof BadRowError && e.bad.id === 'cut' && e.bad.line === 7,
+  );
   const full = await validateRowsDecoding(rows, enc, { onBadRow: 'skip' });
   assert.equal(full.rows.length, 6);
   assert.deepEqual(full.badRows, { 'unreadable-image': 1 });
-  assert.deepEqual(full.bad.map((b) => b.id), ['cut']);
+  assert.deepEqual(
+    full.bad.map((b) => b.id),
+    ['cut'],
+  );
 });
 
 test('an image over maxPixels is refused by the header probe', async () => {
   const { file } = await makeDataset(6);
   const rows = loadGeneric(file, { noSaveSplit: true }).rows;
-  const enc = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS, maxPixels: 2000 });
+  const enc = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), {
+    labelNames: LABELS,
+    maxPixels: 2000,
+  });
   // Sizes cycle 40x30 (1200 px), 32x48 (1536), 64x64 (4096), 50x20 (1000): post p2 is over the limit.
   const v = validateRows(rows, enc, { onBadRow: 'skip' });
-  assert.deepEqual(v.bad.map((b) => [b.id, b.reason]), [['p2', 'unreadable-image']]);
+  assert.deepEqual(
+    v.bad.map((b) => [b.id, b.reason]),
+    [['p2', 'unreadable-image']],
+  );
   assert.match(v.bad[0]!.detail, /64x64 = 4096 pixels is over the limit of 2000/);
+});
+
+test('AVIF (beyond the header probe) passes the pre-flight and decodes', async () => {
+  const { dir, file } = await makeDataset(6);
+  const sharp = (await import('sharp')).default;
+  await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 10, b: 30 } } })
+    .avif()
+    .toFile(join(dir, 'img', 'a.avif'));
+  writeFileSync(
+    file,
+    JSON.stringify({ id: 'av', text: 'modern format', image: 'img/a.avif', label: 'neutral' }) + '\n',
+  );
+  const rows = loadGeneric(file, { noSaveSplit: true }).rows;
+  const enc = encoder();
+  assert.equal(validateRows(rows, enc).rows.length, 1);
+  const b = (await enc.encode(rows))!;
+  assert.ok('pixel_values' in b.image);
+  assert.deepEqual(b.image.pixel_values.shape, [1, 3, 32, 32]);
+  disposeBatch(b);
 });

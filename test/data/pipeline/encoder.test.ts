@@ -30,9 +30,15 @@ test('bert + vit: padded text, token_type_ids, pixel values as the vision proces
   want.forEach((w, i) => {
     assert.deepEqual(ids.slice(i * L, i * L + w.length), w);
     assert.deepEqual(ids.slice(i * L + w.length, (i + 1) * L), new Array(L - w.length).fill(0));
-    assert.deepEqual(mask.slice(i * L, (i + 1) * L), [...new Array(w.length).fill(1), ...new Array(L - w.length).fill(0)]);
+    assert.deepEqual(mask.slice(i * L, (i + 1) * L), [
+      ...new Array(w.length).fill(1),
+      ...new Array(L - w.length).fill(0),
+    ]);
   });
-  assert.ok(want.some((w) => w.length < L), 'the fixture has rows shorter than the longest');
+  assert.ok(
+    want.some((w) => w.length < L),
+    'the fixture has rows shorter than the longest',
+  );
   assert.deepEqual(b.text.token_type_ids!.shape, [6, L]);
   assert.ok(ints(b.text.token_type_ids!).every((v) => v === 0));
 
@@ -74,7 +80,9 @@ test('truncation at maxLength keeps the final [SEP]; multi-label targets; no lab
   disposeBatch(b);
 
   const multi = new PostEncoder(tok, cfg, { labelNames: LABELS, multiLabel: true });
-  const mrows = rows.slice(0, 2).map((r, i) => ({ ...r, label: undefined, labels: i === 0 ? ['negative', 'positive'] : ['neutral'] }));
+  const mrows = rows
+    .slice(0, 2)
+    .map((r, i) => ({ ...r, label: undefined, labels: i === 0 ? ['negative', 'positive'] : ['neutral'] }));
   const mb = (await multi.encode(mrows))!;
   assert.equal(mb.labels!.dtype, 'float32');
   assert.deepEqual(mb.labels!.shape, [2, 3]);
@@ -102,7 +110,10 @@ test('roberta pads with <pad> and has no token_type_ids; tweet normalisation cha
   assert.equal(ints(b.text.input_ids)[L - 1], 1);
   disposeBatch(b);
 
-  const tw = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS, tweetNormalize: true });
+  const tw = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), {
+    labelNames: LABELS,
+    tweetNormalize: true,
+  });
   assert.equal(tw.normaliseText('@alice look http://t.co/x'), '@USER look HTTPURL');
   const twRows = [
     { ...rows[0]!, text: '@alice sunny day' },
@@ -114,7 +125,12 @@ test('roberta pads with <pad> and has no token_type_ids; tweet normalisation cha
 });
 
 test('vilt: images of different sizes padded to the largest with pixel_mask', async () => {
-  const { file } = await makeDataset(6, { sizes: [[40, 30], [30, 60]] });
+  const { file } = await makeDataset(6, {
+    sizes: [
+      [40, 30],
+      [30, 60],
+    ],
+  });
   const rows = loadGeneric(file, { noSaveSplit: true }).rows.slice(0, 2);
   const cfg = loadImageProcessorConfig(VILT_DIR);
   const enc = new PostEncoder(Tokenizer.fromModelDir(VILT_DIR), cfg, { labelNames: LABELS, maxLength: 40 });

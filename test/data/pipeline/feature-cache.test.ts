@@ -17,7 +17,11 @@ const K2 = sha1Hex('image two');
 const K3 = sha1Hex('image three');
 
 function feat(seed: number, n = 6): Tensor {
-  return fromBuffer(Float32Array.from({ length: n }, (_, i) => seed + i / 8), 'float32', [2, n / 2]);
+  return fromBuffer(
+    Float32Array.from({ length: n }, (_, i) => seed + i / 8),
+    'float32',
+    [2, n / 2],
+  );
 }
 
 test('round trip, persistence across instances, keys by encoder and processor, corrupt entries dropped', () => {
@@ -47,7 +51,10 @@ test('round trip, persistence across instances, keys by encoder and processor, c
   assert.notEqual(otherModel.folder, c.folder);
   assert.equal(otherProc.get(K1), undefined);
   assert.equal(otherModel.has(K1), false);
-  assert.deepEqual(readdirSync(dir).sort(), [c.folder, otherProc.folder, otherModel.folder].map((f) => f.slice(dir.length + 1)).sort());
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    [c.folder, otherProc.folder, otherModel.folder].map((f) => f.slice(dir.length + 1)).sort(),
+  );
 
   // A damaged file reads as a miss and is removed.
   writeFileSync(join(c.folder, K1.slice(0, 2), `${K1}.safetensors`), 'garbage');
@@ -79,7 +86,11 @@ test('the processor hash follows the processor configuration', () => {
   const base = loadImageProcessorConfig(VIT_DIR);
   const a = new PostEncoder(tok, base, { labelNames: LABELS });
   const same = new PostEncoder(tok, { ...base }, { labelNames: LABELS, maxLength: 40 });
-  const bigger = new PostEncoder(tok, parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', size: 48 }), { labelNames: LABELS });
+  const bigger = new PostEncoder(
+    tok,
+    parseImageProcessorConfig({ image_processor_type: 'ViTImageProcessor', size: 48 }),
+    { labelNames: LABELS },
+  );
   const pil = new PostEncoder(tok, base, { labelNames: LABELS, backend: 'pil' });
   assert.equal(a.processorHash, same.processorHash);
   assert.notEqual(a.processorHash, bigger.processorHash);
@@ -89,7 +100,9 @@ test('the processor hash follows the processor configuration', () => {
 test('loader with a frozen encoder: features computed once per image, then read from the cache', async () => {
   const { file } = await makeDataset(8);
   const rows = loadGeneric(file, { noSaveSplit: true }).rows;
-  const enc = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS });
+  const enc = new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), {
+    labelNames: LABELS,
+  });
   const cache = new FeatureCache(tempDir(), { frozenImageKey: 'fake-frozen', processorHash: enc.processorHash });
   let computed = 0;
   // A stand-in frozen encoder: per-channel means [N, 3].
@@ -121,7 +134,9 @@ test('loader with a frozen encoder: features computed once per image, then read 
       assert.deepEqual(b.image.features.shape, [b.size, 3]);
       const got = b.image.features.toArray();
       b.ids.forEach((id, i) => {
-        got.slice(i * 3, i * 3 + 3).forEach((x, c) => assert.ok(Math.abs(x - expected.get(id)![c]!) < 1e-6, `post ${id}`));
+        got
+          .slice(i * 3, i * 3 + 3)
+          .forEach((x, c) => assert.ok(Math.abs(x - expected.get(id)![c]!) < 1e-6, `post ${id}`));
       });
       disposeBatch(b);
     }

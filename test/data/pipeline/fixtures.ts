@@ -17,7 +17,13 @@ export function tempDir(prefix = 'tandem-pipeline-'): string {
 }
 
 /** A w x h image with a diagonal colour gradient seeded by `seed`, as PNG or JPEG. */
-export async function writeImage(path: string, w: number, h: number, seed: number, format: 'png' | 'jpeg' = 'png'): Promise<string> {
+export async function writeImage(
+  path: string,
+  w: number,
+  h: number,
+  seed: number,
+  format: 'png' | 'jpeg' = 'png',
+): Promise<string> {
   const data = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -44,11 +50,26 @@ export interface Post {
  * n posts (n >= 6) with images img/<i>.png|jpg of varying sizes; post 3 repeats post 0's text with other
  * case and spacing, post 4's image is a byte copy of post 1's. Labels cycle through LABELS.
  */
-export async function makeDataset(n: number, opts: { sizes?: Array<[number, number]> } = {}): Promise<{ dir: string; file: string; posts: Post[] }> {
+export async function makeDataset(
+  n: number,
+  opts: { sizes?: Array<[number, number]> } = {},
+): Promise<{ dir: string; file: string; posts: Post[] }> {
   const dir = tempDir();
   mkdirSync(join(dir, 'img'));
-  const sizes = opts.sizes ?? [[40, 30], [32, 48], [64, 64], [50, 20]];
-  const words = ['sunny beach day', 'traffic again today', 'the cat sleeps', 'new phone who dis', 'rain rain go away', 'great game tonight'];
+  const sizes = opts.sizes ?? [
+    [40, 30],
+    [32, 48],
+    [64, 64],
+    [50, 20],
+  ];
+  const words = [
+    'sunny beach day',
+    'traffic again today',
+    'the cat sleeps',
+    'new phone who dis',
+    'rain rain go away',
+    'great game tonight',
+  ];
   const posts: Post[] = [];
   for (let i = 0; i < n; i++) {
     const ext = i % 2 === 0 ? 'png' : 'jpg';

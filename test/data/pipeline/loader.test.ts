@@ -18,7 +18,12 @@ interface Seen {
 
 function summary(b: PostBatch): Seen {
   const px = 'pixel_values' in b.image ? (b.image.pixel_values.data() as Float32Array) : new Float32Array();
-  return { ids: b.ids, inputIds: b.text.input_ids.toArray(), pixelSum: px.reduce((a, v) => a + v, 0), labels: b.labels!.toArray() };
+  return {
+    ids: b.ids,
+    inputIds: b.text.input_ids.toArray(),
+    pixelSum: px.reduce((a, v) => a + v, 0),
+    labels: b.labels!.toArray(),
+  };
 }
 
 async function take(loader: BatchLoader, epoch?: number, limit = Infinity): Promise<Seen[]> {
@@ -36,7 +41,10 @@ async function setup(): Promise<{ rows: Row[]; enc: PostEncoder }> {
   if (shared) return shared;
   const { file } = await makeDataset(11);
   const rows = loadGeneric(file, { noSaveSplit: true }).rows;
-  shared = { rows, enc: new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS }) };
+  shared = {
+    rows,
+    enc: new PostEncoder(Tokenizer.fromModelDir(BERT_DIR), loadImageProcessorConfig(VIT_DIR), { labelNames: LABELS }),
+  };
   return shared;
 }
 
@@ -52,15 +60,29 @@ test('seeded order: the same seed and epoch give the same batches, epochs differ
   const a0 = await take(a, 0);
   const b0 = await take(b, 0);
   assert.deepEqual(a0, b0, 'workers and inline decoding give identical batches');
-  assert.deepEqual(a0.map((s) => s.ids.length), [3, 3, 3, 2]);
+  assert.deepEqual(
+    a0.map((s) => s.ids.length),
+    [3, 3, 3, 2],
+  );
   const ids0 = a0.flatMap((s) => s.ids);
   assert.deepEqual([...ids0].sort(), rows.map((r) => r.id).sort());
-  assert.notDeepEqual(ids0, rows.map((r) => r.id), 'shuffled');
+  assert.notDeepEqual(
+    ids0,
+    rows.map((r) => r.id),
+    'shuffled',
+  );
   const a1 = await take(a, 1);
-  assert.notDeepEqual(a1.flatMap((s) => s.ids), ids0, 'epoch 1 has its own order');
+  assert.notDeepEqual(
+    a1.flatMap((s) => s.ids),
+    ids0,
+    'epoch 1 has its own order',
+  );
   assert.deepEqual(a.order(1), loader(rows, enc).order(1));
   assert.notDeepEqual(loader(rows, enc, { seed: 8 }).order(0), a.order(0));
-  assert.deepEqual(loader(rows, enc, { shuffle: false }).order(3), rows.map((_, i) => i));
+  assert.deepEqual(
+    loader(rows, enc, { shuffle: false }).order(3),
+    rows.map((_, i) => i),
+  );
   await Promise.all([a.close(), b.close()]);
 });
 
@@ -96,7 +118,10 @@ test('dropLast leaves out the short final batch; prefetch 0 gives the same batch
   const d = loader(rows, enc, { dropLast: true, prefetch: 0 });
   assert.equal(d.numBatches, 3);
   const got = await take(d, 0);
-  assert.deepEqual(got.map((s) => s.ids.length), [3, 3, 3]);
+  assert.deepEqual(
+    got.map((s) => s.ids.length),
+    [3, 3, 3],
+  );
   const ref = await take(loader(rows, enc, { prefetch: 4 }), 0);
   assert.deepEqual(got, ref.slice(0, 3));
   await d.close();
