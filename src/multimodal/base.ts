@@ -22,6 +22,31 @@ export interface HeadOptions {
   dropout?: number;
   /** Width of the new ITC projections (default 256). */
   itcDim?: number;
+  /**
+   * Classifier and ITM heads: 'linear' (default, the paper's) or 'mlp' (Linear → tanh → dropout → Linear, as
+   * RoBERTa's classification head), which can read interactions between the modalities out of an additive
+   * fusion such as concat.
+   */
+  head?: HeadKind;
+}
+
+export const HEAD_KINDS = ['linear', 'mlp'] as const;
+export type HeadKind = (typeof HEAD_KINDS)[number];
+
+/** dense → tanh → dropout → out_proj. */
+class MlpHead extends Module {
+  readonly dense: Linear;
+  readonly dropout: Dropout;
+  readonly out_proj: Linear;
+  constructor(dim: number, out: number, p: number) {
+    super();
+    this.dense = this.child('dense', new Linear(dim, dim));
+    this.dropout = this.child('dropout', new Dropout(p));
+    this.out_proj = this.child('out_proj', new Linear(dim, out));
+  }
+  forward(x: Tensor): Tensor {
+    return this.out_proj.forward(this.dropout.forward(this.dense.forward(x).tanh()));
+  }
 }
 
 export function checkHeadOptions(o: HeadOptions, where: string): void {
@@ -33,6 +58,8 @@ export function checkHeadOptions(o: HeadOptions, where: string): void {
     );
   if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1))
     throw new Error(`${where}: "dropout" must be in [0, 1), got ${o.dropout}`);
+  if (o.head !== undefined && !(HEAD_KINDS as readonly string[]).includes(o.head))
+    throw new Error(`${where}: "head": ${JSON.stringify(o.head)} is not supported (supported: ${HEAD_KINDS.join(', ')})`);
   if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1))
     throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
 }
@@ -44,9 +71,10 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   readonly multiLabel: boolean;
   readonly dropoutP: number;
   readonly itcDim: number;
+  readonly head: HeadKind;
   #headDropout!: Dropout;
-  #classifier!: Linear;
-  #itm: Linear | null = null;
+  #classifier!: Linear | MlpHead;
+  #itm: Linear | MlpHead | null = null;
   #logitScale: Tensor | null = null;
 
   constructor(o: HeadOptions) {
@@ -56,13 +84,15 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
     this.multiLabel = o.multiLabel ?? false;
     this.dropoutP = o.dropout ?? DEFAULT_DROPOUT;
     this.itcDim = o.itcDim ?? DEFAULT_ITC_DIM;
+    this.head = o.head ?? 'linear';
   }
 
   /** Registers the heads once the pair width is known; `itmHead` false when the recipe brings its own. */
   protected addHeads(pairDim: number, opts: { itmHead?: boolean; logitScale?: Tensor } = {}): void {
     this.#headDropout = this.child('head_dropout', new Dropout(this.dropoutP));
-    this.#classifier = this.child('classifier', new Linear(pairDim, this.numLabels));
-    if (opts.itmHead !== false) this.#itm = this.child('itm_head', new Linear(pairDim, 2));
+    const make = (out: number) => (this.head === 'mlp' ? new MlpHead(pairDim, out, this.dropoutP) : new Linear(pairDim, out));
+    this.#classifier = this.child('classifier', make(this.numLabels));
+    if (opts.itmHead !== false) this.#itm = this.child('itm_head', make(2));
     this.#logitScale = opts.logitScale ?? this.param('logit_scale', tensor(LOGIT_SCALE_INIT));
   }
 
@@ -88,6 +118,7 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
       multiLabel: this.multiLabel,
       dropout: this.dropoutP,
       itcDim: this.itcDim,
+      ...(this.head !== 'linear' ? { head: this.head } : {}),
     };
   }
 

@@ -38,7 +38,7 @@ import { family as clipFamily } from '../models/clip.js';
 import { family as siglipFamily } from '../models/siglip.js';
 import { family as blipFamily } from '../models/blip.js';
 import { loadLxmertCheckpoint } from '../models/lxmert.js';
-import type { HeadOptions } from './base.js';
+import type { HeadKind, HeadOptions } from './base.js';
 import { BlipClassifier } from './blip.js';
 import { DualEncoderClassifier } from './dual-encoder.js';
 import { loadImageEncoder, loadTextEncoder } from './encoders.js';
@@ -71,6 +71,8 @@ export interface RecipeSpec {
   multiLabel?: boolean;
   itcDim?: number;
   dropout?: number;
+  /** Classifier and ITM heads: linear (default) or mlp. */
+  head?: HeadKind;
   /** MMBT: number of image tokens. */
   imageTokens?: number;
   /** LXMERT: pool the patch grid to rows x cols regions. */
@@ -107,6 +109,7 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...(spec.multiLabel !== undefined ? { multiLabel: spec.multiLabel } : {}),
     ...(spec.dropout !== undefined ? { dropout: spec.dropout } : {}),
     ...(spec.itcDim !== undefined ? { itcDim: spec.itcDim } : {}),
+    ...(spec.head !== undefined ? { head: spec.head } : {}),
   };
   const opt = <K extends keyof RecipeSpec>(k: K) => (spec[k] !== undefined ? { [k]: spec[k] } : {});
   // an option the recipe would silently ignore is refused
@@ -189,6 +192,7 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
     ...(optBool(cfg, 'multiLabel', where) !== undefined ? { multiLabel: cfg.multiLabel as boolean } : {}),
     ...(optNum(cfg, 'dropout', where) !== undefined ? { dropout: cfg.dropout as number } : {}),
     ...(optNum(cfg, 'itcDim', where) !== undefined ? { itcDim: cfg.itcDim as number } : {}),
+    ...(cfg.head !== undefined ? { head: cfg.head as HeadKind } : {}),
   };
   const fusion = optFusion(cfg, where);
   const fusionDim = optNum(cfg, 'fusionDim', where);

@@ -17,8 +17,10 @@ import { ProgressBar } from './progress.js';
 export interface BatchSource {
   /** Batches in one epoch. */
   batchesPerEpoch(): number;
-  /** The batches of `epoch` from batch index `start` on. */
+  /** The batches of `epoch` from batch index `start` on (bad rows skipped under a 'skip' policy). */
   batches(epoch: number, start: number): AsyncIterable<PostBatch>;
+  /** Batches of the current epoch consumed so far, skipped ones included (the resume position). */
+  position(): number;
 }
 
 export interface TrainOptions {
@@ -299,10 +301,9 @@ export class Trainer {
       outer: while (!this.state.finished && this.state.epoch < o.epochs && this.state.step < total) {
         const epoch = this.state.epoch;
         let group: PostBatch[] = [];
-        let index = this.state.position;
         for await (const batch of this.train.batches(epoch, this.state.position)) {
           group.push(batch);
-          index++;
+          const index = this.train.position();
           const epochEnd = index >= this.train.batchesPerEpoch();
           if (group.length < o.gradAccumulation && !epochEnd) continue;
           const rec = this.step(group);

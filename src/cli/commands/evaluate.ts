@@ -1,0 +1,102 @@
+// `tandem evaluate`: metrics of a trained run on a dataset split.
+import { resolve } from 'node:path';
+import { loadDataset, FORMAT_NAMES } from '../../data/formats/index.js';
+import { BatchLoader, validateRows } from '../../data/pipeline/index.js';
+import { DataError } from '../../data/rows.js';
+import { formatReport } from '../../eval/index.js';
+import { metricsOf, openRun, predictAll } from '../../train/experiment.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { CliError, EXIT, intFlag, parse } from '../args.js';
+
+const HELP = `Usage: tandem evaluate --run runs/NAME --data <file|dir> [options]
+
+Evaluates a trained run (its best checkpoint) on labelled posts and prints accuracy, macro/weighted F1,
+precision, recall, per-class scores, the confusion matrix and, for binary tasks, AUROC.
+
+Options:
+  --run R                   run folder (uses R/best) or a checkpoint folder
+  --checkpoint best|last    which checkpoint of a run folder (default best)
+  --data P                  generic JSONL/CSV file, or a dataset folder with --format
+  --format F                ${FORMAT_NAMES.join(', ')} (default generic)
+  --variant V               the dataset's task variant
+  --split S                 test (default when the data has splits), dev, train or all
+  --on-bad-row error|skip   (default error)
+  --batch-size N            (default 32)
+  --predictions FILE        also write one JSON line per post: id, label, gold, probabilities
+  --json                    print the metrics as JSON
+Exit codes: 0 done, 1 failure, 2 bad input.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parse(
+    argv,
+    {
+      run: { type: 'string' },
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      format: { type: 'string' },
+      variant: { type: 'string' },
+      split: { type: 'string' },
+      'on-bad-row': { type: 'string' },
+      'batch-size': { type: 'string' },
+      predictions: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    HELP,
+    false,
+  );
+  if (!a) return EXIT.ok;
+  const v = a.values;
+  if (!v.run) throw new CliError(`--run is required\n\n${HELP}`);
+  if (!v.data) throw new CliError(`--data is required\n\n${HELP}`);
+  const which = v.checkpoint ?? 'best';
+  if (which !== 'best' && which !== 'last') throw new CliError(`--checkpoint expects best or last, got '${which}'`);
+  const policy = v['on-bad-row'] ?? 'error';
+  if (policy !== 'error' && policy !== 'skip') throw new CliError(`--on-bad-row expects error or skip, got '${policy}'`);
+  let rows;
+  try {
+    rows = loadDataset(v.format ?? 'generic', resolve(v.data), { ...(v.variant ? { variant: v.variant } : {}), noSaveSplit: true }).rows;
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(e.message);
+    throw e;
+  }
+  const splits = new Set(rows.map((r) => r.split));
+  const split = v.split ?? (splits.has('test') ? 'test' : 'all');
+  if (split !== 'all') rows = rows.filter((r) => r.split === split);
+  if (rows.length === 0) throw new CliError(`${v.data}: no posts in split '${split}' (splits present: ${[...splits].join(', ')})`);
+  let loaded;
+  try {
+    loaded = openRun(v.run, which);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const encoder = loaded.encoder(true);
+  let checked;
+  try {
+    checked = validateRows(rows, encoder, { onBadRow: policy });
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const loader = new BatchLoader(checked.rows, encoder, { batchSize: intFlag('batch-size', v['batch-size'], 32)!, shuffle: false, onBadRow: policy, preflight: checked.log });
+  try {
+    const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
+    const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
+    if (v.predictions) {
+      const lines = pred.ids.map((id, i) => {
+        const probs = pred.probs[i]!;
+        const best = probs.indexOf(Math.max(...probs));
+        return JSON.stringify({ id, label: loaded.labelNames[best], gold: loaded.labelNames[(pred.truth as number[])[i]!], probabilities: Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]])) });
+      });
+      writeFileAtomic(resolve(v.predictions), lines.join('\n') + '\n');
+    }
+    const out = { checkpoint: loaded.dir, split, n: pred.ids.length, bad_rows: loader.badRows, metrics };
+    if (v.json) console.log(JSON.stringify(out, null, 2));
+    else {
+      console.log(`${loaded.dir} on ${v.data} (${split}, ${pred.ids.length} posts)`);
+      console.log(loaded.multiLabel ? JSON.stringify(metrics, null, 2) : formatReport(metrics as never));
+    }
+  } finally {
+    await loader.close();
+    loaded.model.dispose();
+  }
+  return EXIT.ok;
+}

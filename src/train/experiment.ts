@@ -1,0 +1,347 @@
+// One experiment end to end, as the `tandem train` command runs it: data (a generic file or a benchmark in
+// its published layout), the classifier recipe, the input pipeline, the trainer, evaluation, results.json.
+// The resolved settings are saved as run.json in the run folder, so `--resume` rebuilds exactly the same
+// experiment from the folder alone.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { loadDataset } from '../data/formats/index.js';
+import type { Row } from '../data/rows.js';
+import { BatchLoader, PostEncoder, validateRows, FeatureCache, disposeBatch, type BadRowPolicy } from '../data/pipeline/index.js';
+import { classificationReport, metricValue, multilabelReport } from '../eval/index.js';
+import { buildClassifier, classifierFromConfig, loadClassifier, recipeConfigFor, saveClassifier, type RecipeSpec, type AnyClassifier } from '../multimodal/builder.js';
+import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
+import { balancedClassWeights, type LossWeights } from '../objectives/index.js';
+import { noGrad, tidy, type Device } from '../tensor/index.js';
+import type { ScheduleKind } from '../optim/index.js';
+import { Trainer, runPaths, type BatchSource, type TrainResult } from './trainer.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { loadImageProcessorConfig } from '../vision/index.js';
+
+/** Everything that defines a run (saved as run.json). */
+export interface ExperimentConfig {
+  spec: RecipeSpec;
+  /** Continue fine-tuning a tandem run checkpoint (its recipe, weights, tokenizer and processor). */
+  fromCheckpoint?: string;
+  /** 'pretrained' loads the checkpoints; 'random' builds from the configs (and `configOverrides`) only. */
+  init: 'pretrained' | 'random';
+  /** Deep-merged into the sub-model configs for --init random (for example tiny sizes). */
+  configOverrides?: Record<string, unknown>;
+  data: { path: string; format: string; variant?: string; splitSeed?: number; onMissingImage?: 'drop' | 'keep' };
+  out: string;
+  epochs: number;
+  maxSteps?: number;
+  batchSize: number;
+  evalBatchSize?: number;
+  lr: number;
+  weightDecay: number;
+  warmupRatio: number;
+  schedule: ScheduleKind;
+  maxGradNorm: number | null;
+  gradAccumulation: number;
+  seed: number;
+  aux: { itc: boolean; itm: boolean };
+  weights: LossWeights;
+  itmNegatives: 'random' | 'hard';
+  itcQueueSize: number;
+  classWeights: 'balanced' | 'none';
+  metric: string;
+  patience: number;
+  saveEvery: number;
+  maxLength: number;
+  tweetNormalize: boolean;
+  onBadRow: BadRowPolicy;
+  workers?: number;
+  device: Device;
+  featureCache?: string | null;
+}
+
+export interface ExperimentData {
+  rows: { train: Row[]; dev: Row[]; test: Row[] };
+  labelNames: string[];
+  multiLabel: boolean;
+  badRows: Record<string, number>;
+  dropped: Record<string, number>;
+  notes: string[];
+}
+
+/** Reads the data and splits it; label names are the sorted labels of the training split. */
+export function loadExperimentData(cfg: ExperimentConfig['data']): ExperimentData {
+  const res = loadDataset(cfg.format, resolve(cfg.path), {
+    ...(cfg.variant ? { variant: cfg.variant } : {}),
+    ...(cfg.splitSeed !== undefined ? { splitSeed: cfg.splitSeed } : {}),
+    ...(cfg.onMissingImage ? { onMissingImage: cfg.onMissingImage } : {}),
+  });
+  const rows = { train: [] as Row[], dev: [] as Row[], test: [] as Row[] };
+  for (const r of res.rows) {
+    const s = r.split === 'validation' || r.split === 'val' ? 'dev' : r.split;
+    if (s === 'train' || s === 'dev' || s === 'test') rows[s].push(r);
+  }
+  if (rows.train.length === 0) throw new Error(`${cfg.path}: no training posts (split 'train')`);
+  const multiLabel = rows.train.some((r) => Array.isArray(r.labels));
+  const names = new Set<string>();
+  for (const r of rows.train) for (const l of multiLabel ? (r.labels ?? []) : r.label !== undefined ? [r.label] : []) names.add(l);
+  const labelNames = res.classNames?.filter((n) => names.has(n)) ?? [...names].sort();
+  if (labelNames.length < 2 && !multiLabel) throw new Error(`${cfg.path}: the training split has ${labelNames.length} label(s); a classifier needs at least two`);
+  return { rows, labelNames, multiLabel, badRows: {}, dropped: res.dropped, notes: res.notes };
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/** Builds the classifier of an experiment. */
+export function buildExperimentModel(cfg: ExperimentConfig, labelNames: string[], multiLabel: boolean): AnyClassifier & MultimodalClassifier {
+  if (cfg.fromCheckpoint) {
+    const m = loadClassifier(cfg.fromCheckpoint);
+    const saved = m.recipeConfig().labelNames;
+    if (saved.join('\u0000') !== labelNames.join('\u0000')) {
+      m.dispose();
+      throw new Error(`${cfg.fromCheckpoint} was trained on labels [${saved.join(', ')}] but the data has [${labelNames.join(', ')}]`);
+    }
+    return m;
+  }
+  const spec: RecipeSpec = { ...cfg.spec, numLabels: labelNames.length, labelNames, multiLabel };
+  if (cfg.init === 'pretrained') return buildClassifier(spec, { init: 'pretrained' });
+  const rc = deepMerge(recipeConfigFor(spec), cfg.configOverrides ?? {}) as RecipeConfig;
+  return classifierFromConfig(rc, `recipe "${spec.recipe}" (random init)`) as AnyClassifier & MultimodalClassifier;
+}
+
+/** The tokenizer / processor folders of a spec. */
+export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' | 'model' | 'recipe'>): { text: string; image: string } {
+  const text = spec.textModel ?? spec.model;
+  const image = spec.recipe === 'lxmert' ? (spec.imageModel ?? spec.model) : (spec.imageModel ?? spec.model);
+  if (!text || !image) throw new Error(`recipe "${spec.recipe}": no model folder for the tokenizer or the image processor`);
+  return { text, image };
+}
+
+/** Model folder files that make a checkpoint usable on its own (tokenizer, processor). */
+function inputFiles(dir: string): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const n of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json'])
+    if (existsSync(join(dir, n))) out[n] = readFileSync(join(dir, n));
+  return out;
+}
+
+export function makeEncoder(textDir: string, imageDir: string, labelNames: string[], multiLabel: boolean, cfg: Pick<ExperimentConfig, 'maxLength' | 'tweetNormalize'>, withLabels = true): PostEncoder {
+  const tokenizer = Tokenizer.fromModelDir(textDir);
+  const processor = loadImageProcessorConfig(imageDir);
+  return new PostEncoder(tokenizer, processor, { labelNames, multiLabel, maxLength: cfg.maxLength, tweetNormalize: cfg.tweetNormalize, withLabels });
+}
+
+/** Predicted labels, probabilities and true labels for every post a loader yields (eval mode, no gradients). */
+export async function predictAll(model: MultimodalClassifier, loader: BatchLoader, multiLabel: boolean): Promise<{ ids: string[]; probs: number[][]; truth: number[][] | number[] | null }> {
+  model.eval();
+  const ids: string[] = [];
+  const probs: number[][] = [];
+  const truth: (number | number[])[] = [];
+  let hasTruth = true;
+  for await (const batch of loader.epoch(0)) {
+    noGrad(() =>
+      tidy(() => {
+        const logits = model.classify(model.encode(batch).pair);
+        const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
+        const k = logits.size(1);
+        for (let i = 0; i < batch.size; i++) probs.push(p.slice(i * k, (i + 1) * k));
+        ids.push(...batch.ids);
+        if (!batch.labels) hasTruth = false;
+        else {
+          const t = batch.labels.toArray();
+          if (multiLabel) for (let i = 0; i < batch.size; i++) truth.push(t.slice(i * k, (i + 1) * k));
+          else truth.push(...t);
+        }
+      }),
+    );
+    disposeBatch(batch);
+  }
+  return { ids, probs, truth: hasTruth ? (truth as number[][] | number[]) : null };
+}
+
+/** The metrics report of predictions against the truth. */
+export function metricsOf(pred: { probs: number[][]; truth: number[][] | number[] | null }, labelNames: string[], multiLabel: boolean): Record<string, unknown> {
+  if (!pred.truth) throw new Error('no labels to evaluate against');
+  if (multiLabel) {
+    const yPred = pred.probs.map((row) => row.map((p) => (p >= 0.5 ? 1 : 0)));
+    return multilabelReport(pred.truth as number[][], yPred, { labelNames }) as unknown as Record<string, unknown>;
+  }
+  const yPred = pred.probs.map((row) => row.indexOf(Math.max(...row)));
+  return classificationReport(pred.truth as number[], yPred, {
+    labelNames,
+    ...(labelNames.length === 2 ? { scores: pred.probs.map((r) => r[1]!) } : { scores: pred.probs }),
+  }) as unknown as Record<string, unknown>;
+}
+
+export interface ExperimentResult extends TrainResult {
+  results: Record<string, unknown>;
+}
+
+/**
+ * Runs an experiment (or resumes it when `resume` and the run folder has a checkpoint). Writes run.json,
+ * log.jsonl, checkpoints, `best`, `last` and results.json into cfg.out.
+ */
+export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: boolean; progress?: boolean; log?: (msg: string) => void } = {}): Promise<ExperimentResult> {
+  const log = opts.log ?? (() => undefined);
+  mkdirSync(cfg.out, { recursive: true });
+  const runFile = join(cfg.out, 'run.json');
+  if (!opts.resume || !existsSync(runFile)) writeFileAtomic(runFile, JSON.stringify(cfg, null, 2) + '\n');
+  const data = loadExperimentData(cfg.data);
+  const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
+  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
+  const checked = {
+    train: validateRows(data.rows.train, encoder, { onBadRow: cfg.onBadRow }),
+    dev: validateRows(data.rows.dev, encoder, { onBadRow: cfg.onBadRow }),
+    test: validateRows(data.rows.test, encoder, { onBadRow: cfg.onBadRow }),
+  };
+  const model = buildExperimentModel(cfg, data.labelNames, data.multiLabel);
+  if (cfg.device !== 'cpu') model.to(cfg.device);
+  const features =
+    model.frozenImageFeatures && model.frozenImageKey && cfg.featureCache
+      ? {
+          cache: new FeatureCache(resolve(cfg.featureCache), { frozenImageKey: model.frozenImageKey, processorHash: encoder.processorHash }),
+          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) => noGrad(() => model.frozenImageFeatures!(px)),
+        }
+      : undefined;
+  const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
+    new BatchLoader(rows, encoder, {
+      batchSize: split === 'train' ? cfg.batchSize : (cfg.evalBatchSize ?? cfg.batchSize * 2),
+      seed: cfg.seed,
+      shuffle: split === 'train',
+      onBadRow: cfg.onBadRow,
+      preflight: checked[split].log,
+      device: cfg.device,
+      ...(cfg.workers !== undefined ? { workers: cfg.workers } : {}),
+      ...(features ? { features } : {}),
+    });
+  const trainLoader = loader(checked.train.rows, 'train');
+  const source: BatchSource = {
+    batchesPerEpoch: () => trainLoader.numBatches,
+    batches: (epoch, start) => {
+      trainLoader.restore({ epoch, position: start });
+      return trainLoader.epoch(epoch);
+    },
+    position: () => trainLoader.state().position || (trainLoader.state().epoch > 0 ? trainLoader.numBatches : 0),
+  };
+  const extraFiles = { ...inputFiles(folders.text), ...(folders.image !== folders.text ? pick(inputFiles(folders.image), 'preprocessor_config.json') : {}) };
+  const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
+  const trainer = new Trainer(
+    model,
+    source,
+    {
+      out: cfg.out,
+      epochs: cfg.epochs,
+      ...(cfg.maxSteps ? { maxSteps: cfg.maxSteps } : {}),
+      lr: cfg.lr,
+      weightDecay: cfg.weightDecay,
+      warmupRatio: cfg.warmupRatio,
+      schedule: cfg.schedule,
+      maxGradNorm: cfg.maxGradNorm,
+      gradAccumulation: cfg.gradAccumulation,
+      seed: cfg.seed,
+      aux: cfg.aux,
+      weights: cfg.weights,
+      itmNegatives: cfg.itmNegatives,
+      itcQueueSize: cfg.itcQueueSize,
+      classWeights: cfg.classWeights === 'balanced' && !data.multiLabel ? balancedClassWeights(trainLabels, data.labelNames.length) : null,
+      multiLabel: data.multiLabel,
+      metric: cfg.metric,
+      patience: cfg.patience,
+      saveEvery: cfg.saveEvery,
+      progress: opts.progress ?? false,
+    },
+    {
+      saveModel: (dir) => saveClassifier(dir, model, extraFiles),
+      evaluate: async (split) => {
+        if (checked[split].rows.length === 0) return null;
+        const l = loader(checked[split].rows, split);
+        try {
+          return { metrics: metricsOf(await predictAll(model, l, data.multiLabel), data.labelNames, data.multiLabel) };
+        } finally {
+          await l.close();
+        }
+      },
+    },
+  );
+  if (opts.resume) {
+    if (trainer.resume()) log(`resuming ${cfg.out} at step ${trainer.currentState.step} (epoch ${trainer.currentState.epoch}, batch ${trainer.currentState.position})`);
+    else log(`no checkpoint in ${cfg.out}: starting from the beginning`);
+  }
+  let result: TrainResult;
+  try {
+    result = await trainer.run();
+  } finally {
+    await trainLoader.close();
+  }
+  const badRows = { ...trainLoader.badRows };
+  const results: Record<string, unknown> = {
+    status: result.status,
+    steps: result.steps,
+    best: result.best,
+    metric: cfg.metric,
+    init: cfg.init,
+    ...(cfg.init === 'random' ? { warning: 'weights were randomly initialised (--init random): these numbers say nothing about pretrained models' } : {}),
+    recipe: cfg.spec.recipe,
+    labels: data.labelNames,
+    data: { path: cfg.data.path, format: cfg.data.format, train: checked.train.rows.length, dev: checked.dev.rows.length, test: checked.test.rows.length, bad_rows: badRows, dropped: data.dropped },
+    dev: result.dev,
+    test: result.test,
+    dev_history: trainer.currentState.devHistory,
+  };
+  if (result.status !== 'interrupted') writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
+  model.dispose();
+  return { ...result, results };
+}
+
+function pick(o: Record<string, Uint8Array>, ...names: string[]): Record<string, Uint8Array> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => names.includes(k)));
+}
+
+/** Reads a run's saved experiment config. */
+export function readRunConfig(out: string): ExperimentConfig {
+  const path = join(out, 'run.json');
+  if (!existsSync(path)) throw new Error(`${out}: not a tandem run folder (no run.json)`);
+  return JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfig;
+}
+
+export { metricValue };
+
+/** A trained classifier ready for evaluation or prediction. */
+export interface LoadedRun {
+  /** The checkpoint folder used. */
+  dir: string;
+  model: AnyClassifier & MultimodalClassifier;
+  labelNames: string[];
+  multiLabel: boolean;
+  /** The run's settings when `run` was a run folder. */
+  config: ExperimentConfig | null;
+  encoder(withLabels: boolean): PostEncoder;
+}
+
+/**
+ * Opens a run folder (its `best` checkpoint, or `last` with which = 'last') or a checkpoint folder directly
+ * (any folder whose config.json has a `tandem` section).
+ */
+export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun {
+  const root = resolve(run);
+  if (!existsSync(root)) throw new Error(`${root}: no such run folder or checkpoint`);
+  const paths = runPaths(root);
+  const linked = which === 'best' ? paths.best : paths.last;
+  const dir = existsSync(join(root, 'config.json')) ? root : existsSync(linked) ? resolve(linked) : null;
+  if (!dir) throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
+  const config = existsSync(join(root, 'run.json')) ? readRunConfig(root) : null;
+  const model = loadClassifier(dir);
+  const rc = model.recipeConfig();
+  return {
+    dir,
+    model,
+    labelNames: rc.labelNames,
+    multiLabel: rc.multiLabel ?? false,
+    config,
+    encoder: (withLabels) =>
+      makeEncoder(dir, dir, rc.labelNames, rc.multiLabel ?? false, { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false }, withLabels),
+  };
+}
