@@ -110,16 +110,17 @@ for (const model of models) {
     min: Math.min(...ts.map((t) => t.forward_ms + t.backward_ms)),
     forward: median(ts.map((t) => t.forward_ms)),
     backward: median(ts.map((t) => t.backward_ms)),
+    cpu: median(ts.map((t) => t.cpu_ms)),
   }));
   [ours, peer].forEach((r, k) =>
     console.log(
-      `  ${r.engine.padEnd(26)} step ${stats[k].step.toFixed(0).padStart(6)} ms (min ${stats[k].min.toFixed(0)})  forward ${stats[k].forward.toFixed(0)} ms  backward ${stats[k].backward.toFixed(0)} ms  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`,
+      `  ${r.engine.padEnd(26)} step ${stats[k].step.toFixed(0).padStart(6)} ms (min ${stats[k].min.toFixed(0)})  forward ${stats[k].forward.toFixed(0)} ms  backward ${stats[k].backward.toFixed(0)} ms  CPU ${stats[k].cpu.toFixed(0)} ms  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`,
     ),
   );
   const ratio = stats[0].step / stats[1].step;
   ratios.push(ratio);
   console.log(
-    `${model}_step_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(stats[0].forward / stats[1].forward).toFixed(3)}, backward ${(stats[0].backward / stats[1].backward).toFixed(3)})`,
+    `${model}_step_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(stats[0].forward / stats[1].forward).toFixed(3)}, backward ${(stats[0].backward / stats[1].backward).toFixed(3)}, CPU time ${(stats[0].cpu / stats[1].cpu).toFixed(3)})`,
   );
 }
 console.log(`worst_ratio_vs_pytorch: ${Math.max(...ratios).toFixed(3)}`);

@@ -89,18 +89,29 @@ if (model === 'bert') {
   params = [...net.parameters(), ...head.parameters()].reduce((s, p) => s + p.numel, 0);
 } else throw new Error(`bench/models/step: --model must be bert or vit, got ${model}`);
 
+interface StepTimes {
+  forward_ms: number;
+  backward_ms: number;
+  /** CPU time of the whole process (all threads) during the step: less sensitive to other processes' load. */
+  cpu_ms: number;
+}
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
-/** One step: [forward ms, backward ms]. The CPU engine is synchronous, so item() and backward() end the work. */
-function step(): [number, number] {
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** One step. The CPU engine is synchronous, so item() and backward() return when the work is done. */
+function step(): StepTimes {
   return tidy(() => {
     zeroGrad();
+    const c0 = cpuMs();
     const t0 = process.hrtime.bigint();
     const loss = forward();
     loss.item();
-    const fwd = ms(t0);
+    const forwardMs = ms(t0);
     const t1 = process.hrtime.bigint();
     loss.backward();
-    return [fwd, ms(t1)] as [number, number];
+    return { forward_ms: forwardMs, backward_ms: ms(t1), cpu_ms: cpuMs() - c0 };
   });
 }
 
@@ -115,7 +126,7 @@ const summary = () => ({
 
 if (args.serve !== undefined) {
   // Driven by run.mjs, which alternates steps between this process and PyTorch's so that both see the same
-  // machine load: each stdin line "step" runs one step and answers {"forward_ms", "backward_ms"}; "done"
+  // machine load: each stdin line "step" runs one step and answers {"forward_ms", "backward_ms", "cpu_ms"}; "done"
   // answers the summary and ends.
   console.log(JSON.stringify({ ready: true }));
   const buf = Buffer.alloc(64);
@@ -131,8 +142,7 @@ if (args.serve !== undefined) {
     const cmd = pending.slice(0, nl).trim();
     pending = pending.slice(nl + 1);
     if (cmd === 'step') {
-      const [f, b] = step();
-      console.log(JSON.stringify({ forward_ms: f, backward_ms: b }));
+      console.log(JSON.stringify(step()));
     } else if (cmd === 'done') {
       console.log(JSON.stringify(summary()));
       break;
@@ -145,14 +155,15 @@ if (args.serve !== undefined) {
     const s = [...xs].sort((x, y) => x - y);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
-  const total = all.map(([f, b]) => f + b);
+  const total = all.map((t) => t.forward_ms + t.backward_ms);
   console.log(
     JSON.stringify({
       ...summary(),
       step_ms_median: median(total),
       step_ms_min: Math.min(...total),
-      forward_ms_median: median(all.map(([f]) => f)),
-      backward_ms_median: median(all.map(([, b]) => b)),
+      forward_ms_median: median(all.map((t) => t.forward_ms)),
+      backward_ms_median: median(all.map((t) => t.backward_ms)),
+      cpu_ms_median: median(all.map((t) => t.cpu_ms)),
     }),
   );
 }

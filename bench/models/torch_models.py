@@ -138,12 +138,14 @@ net.train()
 def step():
     for p in net.parameters():  # as tandem's zeroGrad: drop the gradients
         p.grad = None
+    c0 = time.process_time()  # CPU time of all the process's threads, as tandem's cpu_ms
     t0 = time.perf_counter()
     loss = net(*data)
     loss.item()
     t1 = time.perf_counter()
     loss.backward()
-    return (t1 - t0) * 1000, (time.perf_counter() - t1) * 1000
+    t2 = time.perf_counter()
+    return {'forward_ms': (t1 - t0) * 1000, 'backward_ms': (t2 - t1) * 1000, 'cpu_ms': (time.process_time() - c0) * 1000}
 
 
 def peak_rss_mib():
@@ -169,8 +171,7 @@ if 'serve' in args:
     for line in sys.stdin:
         cmd = line.strip()
         if cmd == 'step':
-            f, b = step()
-            print(json.dumps({'forward_ms': f, 'backward_ms': b}), flush=True)
+            print(json.dumps(step()), flush=True)
         elif cmd == 'done':
             print(json.dumps(summary()), flush=True)
             break
@@ -180,7 +181,8 @@ else:
     for _ in range(warmup):
         step()
     done = [step() for _ in range(steps)]
-    total = [f + b for f, b in done]
+    total = [t['forward_ms'] + t['backward_ms'] for t in done]
     print(json.dumps({**summary(), 'step_ms_median': median(total), 'step_ms_min': min(total),
-                      'forward_ms_median': median([f for f, _ in done]),
-                      'backward_ms_median': median([b for _, b in done])}))
+                      'forward_ms_median': median([t['forward_ms'] for t in done]),
+                      'backward_ms_median': median([t['backward_ms'] for t in done]),
+                      'cpu_ms_median': median([t['cpu_ms'] for t in done])}))
