@@ -22,7 +22,9 @@ export function defaultWorkerCount(): number {
 function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./image-worker.js', import.meta.url));
   const url = new URL('./image-worker.ts', import.meta.url).href;
-  const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
+  // Resolved here: the eval'd code would resolve 'tsx' from the current folder, which may be anywhere.
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(code, { eval: true });
 }
 
