@@ -36,6 +36,8 @@ export interface SynthOptions {
   size?: number;
   /** Fraction of posts whose text and image agree (default 0.5). */
   matchRate?: number;
+  /** How many colours to draw from (2 to 4; default 4). Two make the easiest agreement task. */
+  colours?: number;
   /** train:dev:test fractions (default 0.8:0.1:0.1). */
   splits?: [number, number, number];
 }
@@ -61,7 +63,9 @@ export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Pr
   const size = opts.size ?? 64;
   const matchRate = opts.matchRate ?? 0.5;
   const [fTrain, fDev] = opts.splits ?? [0.8, 0.1, 0.1];
-  const colours = Object.keys(SYNTH_COLOURS);
+  const n = opts.colours ?? 4;
+  if (!Number.isInteger(n) || n < 2 || n > 4) throw new RangeError(`colours must be 2, 3 or 4, got ${n}`);
+  const colours = Object.keys(SYNTH_COLOURS).slice(0, n).sort((a, b) => (a === 'blue' ? -1 : b === 'blue' ? 1 : 0));
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rows: Row[] = [];
   for (let i = 0; i < opts.count; i++) {

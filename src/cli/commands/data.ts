@@ -27,7 +27,7 @@ const HELP = `Usage: tandem data <inspect|convert|formats|synth> [options]
       which must lie in the dataset folder or a folder above it
   tandem data formats
       list the formats and their variants
-  tandem data synth --out <dir> [--count 400] [--seed 0] [--size 64]
+  tandem data synth --out <dir> [--count 400] [--seed 0] [--size 64] [--colours 2|3|4]
       generate a synthetic dataset (coloured shapes with texts that name a colour and a shape; the label
       says whether text and image agree) in the generic format, for trying tandem offline
 
@@ -47,6 +47,7 @@ const OPTIONS = {
   count: { type: 'string' },
   seed: { type: 'string' },
   size: { type: 'string' },
+  colours: { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -149,7 +150,7 @@ async function synth(values: Values): Promise<number> {
   if (n < 1) throw new CliError(`--count must be positive, got ${n}`);
   const out = resolve(values.out);
   const { writeSyntheticDataset } = await import('../../data/synthetic.js');
-  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64) });
+  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64), colours: intFlag('colours', values.colours, 4) });
   const splits: Record<string, number> = {};
   for (const r of rows) count(splits, r.split ?? '');
   const summary = { out: join(out, DEFAULT_GENERIC_NAME), total: rows.length, splits };
