@@ -15,6 +15,13 @@ import { existsSync } from 'node:fs';
 const FLAGS = ['batch', 'seq', 'image', 'steps', 'warmup', 'layers', 'models'];
 const flags = {};
 const argv = process.argv.slice(2);
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(
+    'usage: node bench/models/run.mjs [--batch 8] [--seq 128] [--image 224] [--steps 5] [--warmup 1] [--layers 12] [--models bert,vit]\n' +
+      'Runs after `npm run build`; TANDEM_NUM_THREADS sets the threads of both engines, TANDEM_BENCH_PYTHON the Python with torch.',
+  );
+  process.exit(0);
+}
 for (let i = 0; i < argv.length; i++) {
   const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
   if (!m || !FLAGS.includes(m[1])) {
@@ -22,8 +29,9 @@ for (let i = 0; i < argv.length; i++) {
     process.exit(2);
   }
   const value = m[2] ?? argv[++i];
-  if (value === undefined || (m[1] !== 'models' && !/^[1-9]\d*$|^0$/.test(value))) {
-    console.error(`bench/models: --${m[1]} needs a non-negative integer, got ${value}`);
+  const integer = m[1] === 'warmup' ? /^\d+$/ : /^[1-9]\d*$/;
+  if (value === undefined || (m[1] !== 'models' && !integer.test(value))) {
+    console.error(`bench/models: --${m[1]} needs a ${m[1] === 'warmup' ? 'non-negative' : 'positive'} integer, got ${value}`);
     process.exit(2);
   }
   flags[m[1]] = value;

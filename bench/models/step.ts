@@ -21,7 +21,7 @@ const num = (key: string, dflt: number): number => {
 };
 const model = args.model ?? 'bert';
 const batch = num('batch', 8);
-const steps = num('steps', 5);
+const steps = Math.max(1, num('steps', 5));
 const warmup = num('warmup', 1);
 const layers = num('layers', 12);
 const hidden = num('hidden', 768);

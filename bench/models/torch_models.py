@@ -13,6 +13,8 @@ batch, steps, warmup = num('batch', 8), num('steps', 5), num('warmup', 1)
 layers, hidden, heads, inter = num('layers', 12), num('hidden', 768), num('heads', 12), num('intermediate', 3072)
 seq, image, patch = num('seq', 128), num('image', 224), num('patch', 16)
 num_labels = 2
+if steps < 1:
+    sys.exit('bench/models/torch_models.py: --steps must be at least 1')
 torch.set_num_threads(num('threads', torch.get_num_threads()))
 torch.manual_seed(0)
 
