@@ -31,7 +31,9 @@ for (let i = 0; i < argv.length; i++) {
   const value = m[2] ?? argv[++i];
   const integer = m[1] === 'warmup' ? /^\d+$/ : /^[1-9]\d*$/;
   if (value === undefined || (m[1] !== 'models' && !integer.test(value))) {
-    console.error(`bench/models: --${m[1]} needs a ${m[1] === 'warmup' ? 'non-negative' : 'positive'} integer, got ${value}`);
+    console.error(
+      `bench/models: --${m[1]} needs a ${m[1] === 'warmup' ? 'non-negative' : 'positive'} integer, got ${value}`,
+    );
     process.exit(2);
   }
   flags[m[1]] = value;
@@ -48,7 +50,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
 const { physicalCores } = await import(join(root, 'dist', 'src', 'tensor', 'runtime.js'));
 const threads = Number(process.env.TANDEM_NUM_THREADS) || physicalCores();
-const env = { ...process.env, ...(processSetupEnv(process.env) ?? {}), TANDEM_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+const env = {
+  ...process.env,
+  ...(processSetupEnv(process.env) ?? {}),
+  TANDEM_NUM_THREADS: String(threads),
+  OMP_NUM_THREADS: String(threads),
+};
 const extra = Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
 const python = process.env.TANDEM_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'); // Debian's python3-torch
 
@@ -87,8 +94,10 @@ const median = (xs) => {
 const steps = Number(flags.steps ?? 5);
 const warmup = Number(flags.warmup ?? 1);
 const describe = {
-  bert: () => `BERT-base seq-classification: 12x768 (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, seq ${flags.seq ?? 128}`,
-  vit: () => `ViT-B/16 classifier: 768 hidden (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, ${flags.image ?? 224}px, patch 16`,
+  bert: () =>
+    `BERT-base seq-classification: 12x768 (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, seq ${flags.seq ?? 128}`,
+  vit: () =>
+    `ViT-B/16 classifier: 768 hidden (${flags.layers ?? 12} layers), batch ${flags.batch ?? 8}, ${flags.image ?? 224}px, patch 16`,
 };
 console.log(
   `threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; forward+backward per batch, training mode; ${warmup} warm-up + ${steps} timed steps, alternating between the engines`,
@@ -99,8 +108,19 @@ for (const model of models) {
   // Both processes stay up and take turns (tandem, PyTorch, PyTorch, tandem, ...), so load from other
   // processes on the machine falls on both alike.
   const engines = [
-    serve(process.execPath, [join(root, 'dist', 'bench', 'models', 'step.js'), `--model=${model}`, '--serve', ...extra]),
-    serve(python, [join(root, 'bench', 'models', 'torch_models.py'), `--model=${model}`, `--threads=${threads}`, '--serve', ...extra]),
+    serve(process.execPath, [
+      join(root, 'dist', 'bench', 'models', 'step.js'),
+      `--model=${model}`,
+      '--serve',
+      ...extra,
+    ]),
+    serve(python, [
+      join(root, 'bench', 'models', 'torch_models.py'),
+      `--model=${model}`,
+      `--threads=${threads}`,
+      '--serve',
+      ...extra,
+    ]),
   ];
   for (const e of engines) await e.ask(null);
   const times = [[], []];
@@ -112,7 +132,8 @@ for (const model of models) {
       if (i >= warmup) times[k].push(t);
     }
   const [ours, peer] = await Promise.all(engines.map((e) => e.ask('done')));
-  if (ours.params !== peer.params) console.log(`  WARNING: parameter counts differ (tandem ${ours.params}, PyTorch ${peer.params})`);
+  if (ours.params !== peer.params)
+    console.log(`  WARNING: parameter counts differ (tandem ${ours.params}, PyTorch ${peer.params})`);
   const stats = times.map((ts) => ({
     step: median(ts.map((t) => t.forward_ms + t.backward_ms)),
     min: Math.min(...ts.map((t) => t.forward_ms + t.backward_ms)),

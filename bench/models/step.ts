@@ -6,7 +6,17 @@ import { readFileSync, readSync } from 'node:fs';
 import { BertForSequenceClassification, family as bertFamily } from '../../src/models/bert.js';
 import { family as vitFamily } from '../../src/models/vit.js';
 import { Linear } from '../../src/nn/index.js';
-import { F, getNumThreads, manualSeed, ones, randint, randn, tidy, torchVersion, type Tensor } from '../../src/tensor/index.js';
+import {
+  F,
+  getNumThreads,
+  manualSeed,
+  ones,
+  randint,
+  randn,
+  tidy,
+  torchVersion,
+  type Tensor,
+} from '../../src/tensor/index.js';
 
 const args: Record<string, string> = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -16,7 +26,8 @@ const args: Record<string, string> = Object.fromEntries(
 );
 const num = (key: string, dflt: number): number => {
   const v = args[key] === undefined ? dflt : Number(args[key]);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`bench/models/step: --${key} must be a non-negative integer, got ${args[key]}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`bench/models/step: --${key} must be a non-negative integer, got ${args[key]}`);
   return v;
 };
 const model = args.model ?? 'bert';
@@ -54,7 +65,8 @@ if (model === 'bert') {
     hidden_act: 'gelu',
     num_labels: numLabels,
   });
-  if (!(net instanceof BertForSequenceClassification)) throw new Error('bench/models/step: expected a BertForSequenceClassification');
+  if (!(net instanceof BertForSequenceClassification))
+    throw new Error('bench/models/step: expected a BertForSequenceClassification');
   net.train();
   const inputIds = randint(0, 30522, [batch, seq]);
   const attentionMask = ones([batch, seq], { dtype: 'int64' });
