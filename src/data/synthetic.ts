@@ -38,6 +38,8 @@ export interface SynthOptions {
   matchRate?: number;
   /** How many colours to draw from (2 to 4; default 4). Two make the easiest agreement task. */
   colours?: number;
+  /** 'social' (default): tweet-like sentences; 'plain': just "<colour> <shape>" (an easier task for tiny models). */
+  style?: 'social' | 'plain';
   /** train:dev:test fractions (default 0.8:0.1:0.1). */
   splits?: [number, number, number];
 }
@@ -74,7 +76,8 @@ export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Pr
     const match = rand() < matchRate;
     const others = colours.filter((c) => c !== imgColour);
     const textColour = match ? imgColour : others[Math.floor(rand() * others.length)]!;
-    const text = TEMPLATES[Math.floor(rand() * TEMPLATES.length)]!.replace('{c}', textColour).replace('{s}', shape);
+    const template = opts.style === 'plain' ? '{c} {s}' : TEMPLATES[Math.floor(rand() * TEMPLATES.length)]!;
+    const text = template.replace('{c}', textColour).replace('{s}', shape);
     const svg = shapeSvg(shape, SYNTH_COLOURS[imgColour]!, size, rand);
     const name = `${String(i).padStart(5, '0')}.${i % 3 === 0 ? 'jpg' : 'png'}`;
     const img = sharp(Buffer.from(svg));

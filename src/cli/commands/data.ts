@@ -28,6 +28,7 @@ const HELP = `Usage: tandem data <inspect|convert|formats|synth> [options]
   tandem data formats
       list the formats and their variants
   tandem data synth --out <dir> [--count 400] [--seed 0] [--size 64] [--colours 2|3|4]
+                    [--style social|plain] [--match-rate 0.5]
       generate a synthetic dataset (coloured shapes with texts that name a colour and a shape; the label
       says whether text and image agree) in the generic format, for trying tandem offline
 
@@ -48,6 +49,8 @@ const OPTIONS = {
   seed: { type: 'string' },
   size: { type: 'string' },
   colours: { type: 'string' },
+  style: { type: 'string' },
+  'match-rate': { type: 'string' },
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -149,8 +152,12 @@ async function synth(values: Values): Promise<number> {
   const n = intFlag('count', values.count, 400)!;
   if (n < 1) throw new CliError(`--count must be positive, got ${n}`);
   const out = resolve(values.out);
+  const style = values.style ?? 'social';
+  if (style !== 'social' && style !== 'plain') throw new CliError(`--style expects social or plain, got '${style}'`);
+  const matchRate = values['match-rate'] === undefined ? 0.5 : Number(values['match-rate']);
+  if (!(matchRate >= 0 && matchRate <= 1)) throw new CliError(`--match-rate expects a number in [0, 1], got '${values['match-rate']}'`);
   const { writeSyntheticDataset } = await import('../../data/synthetic.js');
-  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64), colours: intFlag('colours', values.colours, 4) });
+  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64), colours: intFlag('colours', values.colours, 4), style, matchRate });
   const splits: Record<string, number> = {};
   for (const r of rows) count(splits, r.split ?? '');
   const summary = { out: join(out, DEFAULT_GENERIC_NAME), total: rows.length, splits };
