@@ -12,7 +12,7 @@ import { classificationReport, metricValue, multilabelReport } from '../eval/ind
 import { buildClassifier, classifierFromConfig, loadClassifier, recipeConfigFor, saveClassifier, type RecipeSpec, type AnyClassifier } from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights, type LossWeights } from '../objectives/index.js';
-import { noGrad, tidy, type Device } from '../tensor/index.js';
+import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
 import type { ScheduleKind } from '../optim/index.js';
 import { Trainer, runPaths, type BatchSource, type TrainResult } from './trainer.js';
 import { Tokenizer } from '../text/tokenizer.js';
@@ -70,7 +70,8 @@ export function loadExperimentData(cfg: ExperimentConfig['data']): ExperimentDat
   const res = loadDataset(cfg.format, resolve(cfg.path), {
     ...(cfg.variant ? { variant: cfg.variant } : {}),
     ...(cfg.splitSeed !== undefined ? { splitSeed: cfg.splitSeed } : {}),
-    ...(cfg.onMissingImage ? { onMissingImage: cfg.onMissingImage } : {}),
+    // Posts whose image is missing are kept here so that the bad-row policy (error or skip) decides.
+    onMissingImage: cfg.onMissingImage ?? 'keep',
   });
   const rows = { train: [] as Row[], dev: [] as Row[], test: [] as Row[] };
   for (const r of res.rows) {
@@ -197,6 +198,8 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
     dev: validateRows(data.rows.dev, encoder, { onBadRow: cfg.onBadRow }),
     test: validateRows(data.rows.test, encoder, { onBadRow: cfg.onBadRow }),
   };
+  // Seeded before the model is built, so that random initialisation (and with it the whole run) repeats.
+  manualSeed(cfg.seed);
   const model = buildExperimentModel(cfg, data.labelNames, data.multiLabel);
   if (cfg.device !== 'cpu') model.to(cfg.device);
   const features =
@@ -276,7 +279,9 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
   } finally {
     await trainLoader.close();
   }
-  const badRows = { ...trainLoader.badRows };
+  const bySplit = { train: { ...trainLoader.badRows }, dev: { ...checked.dev.badRows }, test: { ...checked.test.badRows } };
+  const badRows: Record<string, number> = {};
+  for (const counts of Object.values(bySplit)) for (const [k, n] of Object.entries(counts)) badRows[k] = (badRows[k] ?? 0) + n;
   const results: Record<string, unknown> = {
     status: result.status,
     steps: result.steps,
@@ -286,7 +291,7 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
     ...(cfg.init === 'random' ? { warning: 'weights were randomly initialised (--init random): these numbers say nothing about pretrained models' } : {}),
     recipe: cfg.spec.recipe,
     labels: data.labelNames,
-    data: { path: cfg.data.path, format: cfg.data.format, train: checked.train.rows.length, dev: checked.dev.rows.length, test: checked.test.rows.length, bad_rows: badRows, dropped: data.dropped },
+    data: { path: cfg.data.path, format: cfg.data.format, train: checked.train.rows.length, dev: checked.dev.rows.length, test: checked.test.rows.length, bad_rows: badRows, bad_rows_by_split: bySplit, dropped: data.dropped },
     dev: result.dev,
     test: result.test,
     dev_history: trainer.currentState.devHistory,

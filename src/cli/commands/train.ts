@@ -5,6 +5,7 @@ import { isRepoId, resolveModelFolder } from '../../io/hub.js';
 import { readModelConfig } from '../../io/model-folder.js';
 import { RECIPES, type RecipeName } from '../../multimodal/builder.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
+import { DataError } from '../../data/rows.js';
 import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
 import { CliError, EXIT, intFlag, numFlag, parse } from '../args.js';
 
@@ -254,7 +255,13 @@ export async function run(argv: string[]): Promise<number> {
     cfg = await configFromFlags(v);
     if (existsSync(resolve(cfg.out, 'last'))) throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
   }
-  const result = await runExperiment(cfg, { resume: v.resume ?? false, progress: !(v['no-progress'] ?? false), log: (m) => process.stderr.write(m + '\n') });
+  let result;
+  try {
+    result = await runExperiment(cfg, { resume: v.resume ?? false, progress: !(v['no-progress'] ?? false), log: (m) => process.stderr.write(m + '\n') });
+  } catch (e) {
+    if (e instanceof DataError) throw new CliError(e.message, EXIT.usage);
+    throw e;
+  }
   if (v.json) console.log(JSON.stringify(result.results, null, 2));
   else console.log(summary(result.results));
   if (result.status === 'interrupted') {

@@ -1,0 +1,190 @@
+// The training command end to end on synthetic posts whose label says whether the text and the image agree:
+// it learns, the auxiliary losses fall, kill -9 then --resume ends where an uninterrupted run ends, Ctrl-C
+// saves a resumable checkpoint, bad rows are reported, a batch of one trains, and evaluate / predict work.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { loadSafetensorsFile } from '../../src/io/tensors.js';
+import { tidy } from '../../src/tensor/index.js';
+
+const VILT = join(GOLDEN, 'models', 'vilt');
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-train-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+function synth(name: string, args: string[]): string {
+  const dir = join(tmp, name);
+  const r = runCli(['data', 'synth', '--out', dir, '--size', '32', '--colours', '2', '--style', 'plain', '--seed', '1', ...args]);
+  assert.equal(r.status, 0, r.stderr);
+  return join(dir, 'posts.jsonl');
+}
+
+// Tiny ViLT (the golden config: hidden 32, 2 layers, 8-px patches) with random weights.
+const MODEL = ['--model', VILT, '--init', 'random', '--max-length', '16', '--head', 'mlp', '--no-progress'];
+
+function logOf(run: string): { step: number; ce: number; itc?: number; itm?: number; loss: number }[] {
+  return readFileSync(join(run, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const learnData = synth('learn', ['--count', '400', '--match-rate', '0.7']);
+const learnRun = join(tmp, 'learn-run');
+
+test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and ITC and ITM fall', () => {
+  const r = runCli(
+    ['train', ...MODEL, '--data', learnData, '--out', learnRun, '--epochs', '14', '--batch-size', '16', '--lr', '4e-3', '--schedule', 'constant', '--patience', '0', '--aux', 'itc,itm', '--json'],
+    { timeoutMs: 600_000 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(readFileSync(join(learnRun, 'results.json'), 'utf8'));
+  assert.equal(results.status, 'finished');
+  assert.ok(results.steps <= 280, `took ${results.steps} steps`);
+  assert.equal(results.init, 'random');
+  assert.match(results.warning, /randomly initialised/);
+  const best = results.best.value as number;
+  console.log(`dev macro F1 by epoch: ${results.dev_history.map((h: { metrics: { f1_macro: number } }) => h.metrics.f1_macro.toFixed(3)).join(' ')}; best ${best.toFixed(3)}; test ${results.test.f1_macro.toFixed(3)}`);
+  assert.ok(best >= 0.9, `best dev macro F1 ${best}`);
+  assert.equal(results.dev.f1_macro, best);
+  const log = logOf(learnRun);
+  const first = log.slice(0, 40);
+  const last = log.slice(-40);
+  const itc = [meanOf(first.map((x) => x.itc!)), meanOf(last.map((x) => x.itc!))];
+  const itm = [meanOf(first.map((x) => x.itm!)), meanOf(last.map((x) => x.itm!))];
+  console.log(`ITC ${itc[0]!.toFixed(3)} -> ${itc[1]!.toFixed(3)}; ITM ${itm[0]!.toFixed(3)} -> ${itm[1]!.toFixed(3)}`);
+  assert.ok(itc[1]! < 0.5 * itc[0]!, `ITC ${itc}`);
+  assert.ok(itm[1]! < itm[0]!, `ITM ${itm}`);
+  // The run folder: best and last are model folders with tokenizer and processor files.
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json', 'optimizer.safetensors', 'trainer_state.json'])
+    assert.ok(existsSync(join(learnRun, 'last', f)), `last/${f}`);
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json']) assert.ok(existsSync(join(learnRun, 'best', f)), `best/${f}`);
+});
+
+test('evaluate and predict use the best checkpoint', () => {
+  const ev = runCli(['evaluate', '--run', learnRun, '--data', learnData, '--split', 'dev', '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  const out = JSON.parse(ev.stdout);
+  const results = JSON.parse(readFileSync(join(learnRun, 'results.json'), 'utf8'));
+  assert.ok(Math.abs(out.metrics.f1_macro - results.dev.f1_macro) < 1e-9);
+  assert.equal(out.metrics.n, results.data.dev);
+  const rows = readFileSync(learnData, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const one = rows.find((r) => r.split === 'test')!;
+  const p = runCli(['predict', '--run', learnRun, '--text', one.text, '--image', join(tmp, 'learn', one.image), '--json']);
+  assert.equal(p.status, 0, p.stderr);
+  const pred = JSON.parse(p.stdout);
+  assert.ok(['match', 'mismatch'].includes(pred.label));
+  assert.ok(Math.abs(pred.probabilities.match + pred.probabilities.mismatch - 1) < 1e-5);
+  const many = runCli(['predict', '--run', join(learnRun, 'best'), '--input', learnData, '--json']);
+  assert.equal(many.status, 0, many.stderr);
+  assert.equal(many.stdout.trim().split('\n').length, rows.length);
+  const bad = runCli(['predict', '--run', learnRun, '--text', 'x', '--image', join(tmp, 'nope.png')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /nope\.png: no such file/);
+});
+
+const smallData = synth('small', ['--count', '120']);
+const SMALL = [...MODEL, '--data', smallData, '--epochs', '2', '--batch-size', '8', '--lr', '3e-3', '--save-every', '3', '--seed', '5'];
+
+function startTrain(args: string[]) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js'), 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? null : code)));
+  return { child, done, stderr: () => stderr };
+}
+
+async function waitForStep(run: string, step: number, timeoutMs = 120_000): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    const path = join(run, 'log.jsonl');
+    if (existsSync(path) && readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).length >= step) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no step ${step} in ${run} after ${timeoutMs} ms`);
+}
+
+function maxParamDiff(a: string, b: string): number {
+  const ta = loadSafetensorsFile(join(a, 'last', 'model.safetensors')).tensors;
+  const tb = loadSafetensorsFile(join(b, 'last', 'model.safetensors')).tensors;
+  assert.deepEqual([...ta.keys()].sort(), [...tb.keys()].sort());
+  return tidy(() => Math.max(...[...ta].map(([k, t]) => t.sub(tb.get(k)!).abs().max().item())));
+}
+
+test('kill -9 in the middle, then --resume, ends with the parameters of an uninterrupted run', { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI (npm run build)' }, async () => {
+  const straight = join(tmp, 'straight');
+  const r = runCli(['train', ...SMALL, '--out', straight]);
+  assert.equal(r.status, 0, r.stderr);
+  const killed = join(tmp, 'killed');
+  const run = startTrain([...SMALL, '--out', killed]);
+  await waitForStep(killed, 7);
+  run.child.kill('SIGKILL');
+  assert.equal(await run.done, null, 'the run was killed by the signal');
+  assert.ok(!existsSync(join(killed, 'results.json')), 'killed before it finished');
+  const resumed = runCli(['train', '--resume', '--out', killed, '--no-progress']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming .* at step 6/);
+  const d = maxParamDiff(straight, killed);
+  console.log(`max parameter difference after kill -9 and resume: ${d}`);
+  assert.ok(d <= 1e-6, `parameters differ by ${d}`);
+  const steps = logOf(killed).map((x) => x.step);
+  assert.deepEqual(steps, logOf(straight).map((x) => x.step), 'the log holds each step once');
+});
+
+test('Ctrl-C saves a resumable checkpoint and exits 130', { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI' }, async () => {
+  const out = join(tmp, 'interrupted');
+  const run = startTrain([...SMALL, '--out', out]);
+  await waitForStep(out, 2);
+  run.child.kill('SIGINT');
+  assert.equal(await run.done, 130, run.stderr());
+  assert.match(run.stderr(), /tandem train --resume --out/);
+  const state = JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8'));
+  assert.equal(state.finished, false);
+  assert.ok(state.step >= 2);
+  const again = runCli(['train', ...SMALL, '--out', out]);
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /already holds a run: pass --resume/);
+  const resumed = runCli(['train', '--resume', '--out', out, '--no-progress']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.ok(existsSync(join(out, 'results.json')));
+});
+
+test('bad rows: an error names the file and line; skip leaves them out and counts them', () => {
+  const dir = join(tmp, 'small');
+  const lines = readFileSync(smallData, 'utf8').trim().split('\n');
+  const rows = lines.map((l) => JSON.parse(l));
+  const train = rows.map((r, i) => (r.split === 'train' ? i : -1)).filter((i) => i >= 0);
+  const firstDev = rows.findIndex((r) => r.split === 'dev');
+  rows[train[0]!].image = 'images/missing.png';
+  rows[train[1]!].text = '   ';
+  writeFileSync(join(dir, 'images', 'garbage.png'), 'not an image at all');
+  rows[train[2]!].image = 'images/garbage.png';
+  rows[firstDev].label = 'unheard-of';
+  const bad = join(dir, 'bad.jsonl');
+  writeFileSync(bad, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const args = [...MODEL, '--data', bad, '--epochs', '1', '--batch-size', '8', '--steps', '2'];
+  const e = runCli(['train', ...args, '--out', join(tmp, 'bad-error')]);
+  assert.equal(e.status, 2, e.stderr);
+  assert.match(e.stderr, new RegExp(`bad\\.jsonl:${train[0]! + 1}\\).*missing-image.*and 2 more bad rows`));
+  const s = runCli(['train', ...args, '--out', join(tmp, 'bad-skip'), '--on-bad-row', 'skip', '--json']);
+  assert.equal(s.status, 0, s.stderr);
+  const res = JSON.parse(readFileSync(join(tmp, 'bad-skip', 'results.json'), 'utf8'));
+  assert.deepEqual(res.data.bad_rows, { 'missing-image': 1, 'empty-text': 1, 'unreadable-image': 1, 'unknown-label': 1 });
+  unlinkSync(bad);
+});
+
+test('a batch of one trains with ITC and ITM', () => {
+  const out = join(tmp, 'batch-one');
+  const r = runCli(['train', ...MODEL, '--data', smallData, '--out', out, '--batch-size', '1', '--steps', '4', '--epochs', '1', '--aux', 'itc,itm']);
+  assert.equal(r.status, 0, r.stderr);
+  const log = logOf(out);
+  assert.equal(log.length, 4);
+  for (const x of log) {
+    assert.ok(Number.isFinite(x.loss) && Number.isFinite(x.itc!) && Number.isFinite(x.itm!));
+    assert.ok(Math.abs(x.itc!) < 1e-6, 'one candidate: ITC is zero');
+  }
+});
