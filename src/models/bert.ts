@@ -11,7 +11,7 @@
  * (relative_key, relative_key_query), decoders and cross-attention (`is_decoder`, `add_cross_attention`),
  * key/value caches, head masks, and heads other than sequence classification.
  */
-import { arange, F, full, noGrad, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, F, full, noGrad, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -340,7 +340,10 @@ export class BertModel extends Module {
     let h = this.embeddings.forward(ids, inputs.token_type_ids, inputs.position_ids);
     const hidden: Tensor[] = [h];
     for (const layer of this.encoder.layer) {
-      h = layer.forward(h, mask);
+      // Each layer in its own scope: its intermediates go as soon as it returns (autograd keeps what
+      // backward needs), so peak memory is that of one layer's temporaries, not all of them.
+      const x = h;
+      h = tidy(() => layer.forward(x, mask));
       hidden.push(h);
     }
     return { last_hidden_state: h, pooler_output: this.pooler ? this.pooler.forward(h) : null, hidden_states: hidden };

@@ -16,7 +16,7 @@
  * other than 0..L-1. Note: transformers before the 4.5x series chose the argmax when `eos_token_id == 2`
  * instead; both rules pick the same token on OpenAI's checkpoints and tokenizers.
  */
-import { arange, cat, F, noGrad, ones, tensor, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, noGrad, ones, tensor, tidy, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -199,7 +199,10 @@ export class CLIPEncoder extends Module {
     );
   }
   forward(x: Tensor, mask: Tensor | null = null): Tensor {
-    for (const l of this.layers) x = l.forward(x, mask);
+    for (const l of this.layers) {
+      const input = x;
+      x = tidy(() => l.forward(input, mask)); // per-layer scope: temporaries go when the layer returns
+    }
     return x;
   }
 }

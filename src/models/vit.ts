@@ -14,7 +14,7 @@
  * NOT supported: the heads themselves, `bool_masked_pos` (masked image modeling), BEiT (relative position
  * bias, layer scale and mean pooling differ), ViT-MAE / ViT-hybrid / DINOv2 (other model_types).
  */
-import { cat, F, noGrad, zeros, type Tensor } from '../tensor/index.js';
+import { cat, F, noGrad, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Conv2d, init, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -303,7 +303,8 @@ class ViTEncoder extends Module {
   forward(x: Tensor, hiddenStates?: Tensor[]): Tensor {
     for (const l of this.layer) {
       hiddenStates?.push(x);
-      x = l.forward(x);
+      const input = x;
+      x = tidy(() => l.forward(input)); // per-layer scope: temporaries go when the layer returns
     }
     hiddenStates?.push(x);
     return x;

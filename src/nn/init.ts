@@ -1,7 +1,7 @@
 // Initialisation as PyTorch's defaults (kaiming_uniform with a = sqrt(5) for Linear and Conv2d weights,
 // which reduces to U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the same bound for biases) and the normal /
 // truncated-normal initialisers that Hugging Face models use.
-import { noGrad, type Tensor } from '../tensor/index.js';
+import { noGrad, tidy, type Tensor } from '../tensor/index.js';
 
 /** fan_in of a weight [out, in, ...kernel]. */
 export function fanIn(shape: number[]): number {
@@ -26,24 +26,21 @@ export function biasDefault(t: Tensor, fanInOfWeight: number): Tensor {
 }
 /** Normal(mean, std) truncated to [a, b] (in absolute units), as torch.nn.init.trunc_normal_. */
 export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
-  return noGrad(() => {
-    // Inverse-CDF method, as PyTorch: uniform in [cdf(a), cdf(b)], then erfinv. erfinv is not in the
-    // engine, so resample out-of-range draws instead (same distribution).
-    t.normal_(mean, std);
-    for (let i = 0; i < 100; i++) {
-      const bad = t.lt(a).logicalOr(t.gt(b));
-      const n = bad.sum().item();
-      if (n === 0) {
-        bad.dispose();
-        break;
-      }
-      const fresh = t.clone().normal_(mean, std);
-      const merged = fresh.where(bad, t);
-      t.copy_(merged);
-      for (const x of [bad, fresh, merged]) x.dispose();
-    }
-    return t;
-  });
+  // Inverse-CDF method, as PyTorch: uniform in [cdf(a), cdf(b)], then erfinv. erfinv is not in the
+  // engine, so out-of-range draws are drawn again instead (the same distribution).
+  noGrad(() => t.normal_(mean, std));
+  for (let i = 0; i < 100; i++) {
+    const done = tidy(() =>
+      noGrad(() => {
+        const bad = t.lt(a).logicalOr(t.gt(b));
+        if (bad.sum().item() === 0) return true;
+        t.copy_(t.clone().normal_(mean, std).where(bad, t));
+        return false;
+      }),
+    );
+    if (done) break;
+  }
+  return t;
 }
 export function zeros_(t: Tensor): Tensor {
   return noGrad(() => t.zero_());

@@ -49,7 +49,8 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 /** Inverted dropout: zeroes with probability p and scales by 1/(1-p) when training. */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   if (p < 0 || p > 1) throw new RangeError(`tandem.dropout: p must be in [0, 1], got ${p}`);
-  if (!training || p === 0) return x.add(0); // a fresh handle keeps scope ownership uniform
+  // A view, not a copy: a fresh handle keeps ownership uniform (callers may dispose input and output).
+  if (!training || p === 0) return x.expand(x.shape);
   return new Tensor(N.dropout(x.handle, p, training));
 }
 export function embedding(weight: Tensor, ids: Tensor, paddingIdx?: number | null): Tensor {
