@@ -2,7 +2,8 @@
 // gradient clipping and accumulation, dev evaluation each epoch with early stopping and a best checkpoint,
 // checkpoints that hold everything a resumed run needs (optimiser, scheduler, random generator, data
 // position, ITC queue), a JSONL log of every step, and Ctrl-C saving a resumable checkpoint.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { disposeBatch } from '../data/pipeline/index.js';
 import { join } from 'node:path';
 import { getRngState, manualSeed, noGrad, setRngState, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { AdamW, clipGradNorm, decayGroups, LRScheduler, type ScheduleKind } from '../optim/index.js';
@@ -230,38 +231,12 @@ export class Trainer {
     let samples = 0;
     for (const batch of batches) {
       tidy(() => {
-        const o = this.o;
-        const enc = this.model.encode(batch);
-        const logits = this.model.classify(enc.pair);
-        const labels = batch.labels;
-        if (!labels) throw new Error('training batch without labels');
-        const ce = o.multiLabel ? multiLabelLoss(logits, labels) : classificationLoss(logits, labels, { classWeights: o.classWeights });
-        let itc: Tensor | null = null;
-        let itm: Tensor | null = null;
-        let similarity: Tensor | undefined;
-        if (o.aux.itc) {
-          const r = itcLoss(enc.textEmbeds, enc.imageEmbeds, this.model.logitScale, {
-            textKeys: batch.textKeys,
-            imageKeys: batch.imageKeys,
-            queue: this.queue?.current ?? null,
-          });
-          itc = r.loss;
-          similarity = r.logitsPerImage.slice(1, 0, batch.size);
-          this.queue?.push(r.textNorm, r.imageNorm);
-        }
-        if (o.aux.itm) {
-          if (o.itmNegatives === 'hard' && !similarity)
-            similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
-          const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
-          const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : this.model.encodeMismatched(batch, enc, s.textIndex);
-          itm = itmLoss(this.model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device as never));
-        }
-        const total = combineLosses({ ce, itc, itm }, o.weights);
-        total.div(batches.length).backward();
-        sums.loss += total.item() / batches.length;
-        sums.ce += ce.item() / batches.length;
-        if (itc) sums.itc += itc.item() / batches.length;
-        if (itm) sums.itm += itm.item() / batches.length;
+        const l = objectiveLosses(this.model, batch, this.o, this.queue);
+        l.total.div(batches.length).backward();
+        sums.loss += l.total.item() / batches.length;
+        sums.ce += l.ce.item() / batches.length;
+        if (l.itc) sums.itc += l.itc.item() / batches.length;
+        if (l.itm) sums.itm += l.itm.item() / batches.length;
       });
       samples += batch.size;
     }
@@ -390,20 +365,48 @@ export class Trainer {
   }
 }
 
-function disposeBatches(batches: PostBatch[]): void {
-  for (const b of batches) {
-    b.text.input_ids.dispose();
-    b.text.attention_mask.dispose();
-    b.text.token_type_ids?.dispose();
-    if ('features' in b.image) b.image.features.dispose();
-    else {
-      b.image.pixel_values.dispose();
-      b.image.pixel_mask?.dispose();
-    }
-    b.labels?.dispose();
+
+/** The options objectiveLosses reads. */
+export type ObjectiveOptions = Pick<TrainOptions, 'multiLabel' | 'classWeights' | 'aux' | 'itmNegatives' | 'weights'>;
+
+/**
+ * One batch's losses: CE on the pair, ITC on the unimodal embeddings (with duplicate keys masked and the
+ * queue's negatives), ITM on pairs sampled from the batch (the unimodal encodings reused through
+ * encodeMismatched), and their weighted total. Call inside tidy(); backward on `total`.
+ */
+export function objectiveLosses(
+  model: MultimodalClassifier,
+  batch: PostBatch,
+  o: ObjectiveOptions,
+  queue: ItcQueue | null = null,
+): { total: Tensor; ce: Tensor; itc: Tensor | null; itm: Tensor | null } {
+  const enc = model.encode(batch);
+  const logits = model.classify(enc.pair);
+  const labels = batch.labels;
+  if (!labels) throw new Error('training batch without labels');
+  const ce = o.multiLabel ? multiLabelLoss(logits, labels) : classificationLoss(logits, labels, { classWeights: o.classWeights });
+  let itc: Tensor | null = null;
+  let itm: Tensor | null = null;
+  let similarity: Tensor | undefined;
+  if (o.aux.itc) {
+    const r = itcLoss(enc.textEmbeds, enc.imageEmbeds, model.logitScale, { textKeys: batch.textKeys, imageKeys: batch.imageKeys, queue: queue?.current ?? null });
+    itc = r.loss;
+    similarity = r.logitsPerImage.slice(1, 0, batch.size);
+    queue?.push(r.textNorm, r.imageNorm);
   }
+  if (o.aux.itm) {
+    if (o.itmNegatives === 'hard' && !similarity) similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
+    const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
+    const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : model.encodeMismatched(batch, enc, s.textIndex);
+    itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device as never));
+  }
+  return { total: combineLosses({ ce, itc, itm }, o.weights), ce, itc, itm };
+}
+
+function disposeBatches(batches: PostBatch[]): void {
+  for (const b of batches) disposeBatch(b);
 }
 
 function rmDir(dir: string): void {
-  import('node:fs').then(({ rmSync }) => rmSync(dir, { recursive: true, force: true })).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
 }
