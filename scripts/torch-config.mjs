@@ -18,7 +18,7 @@ const api = join(include, 'torch', 'csrc', 'api', 'include');
 if (!existsSync(join(api, 'torch', 'torch.h'))) {
   console.error(
     `tandem: libtorch headers not found under ${include} (expected torch/csrc/api/include/torch/torch.h).\n` +
-      'Install Debian\'s libtorch-dev (see README) or set LIBTORCH=<libtorch dir>.',
+      "Install Debian's libtorch-dev (see README) or set LIBTORCH=<libtorch dir>.",
   );
   process.exit(1);
 }

@@ -11,7 +11,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
 const { physicalCores } = await import(join(root, 'dist', 'src', 'tensor', 'runtime.js'));
 const threads = Number(process.env.TANDEM_NUM_THREADS) || physicalCores();
-const env = { ...process.env, ...(processSetupEnv(process.env) ?? {}), TANDEM_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+const env = {
+  ...process.env,
+  ...(processSetupEnv(process.env) ?? {}),
+  TANDEM_NUM_THREADS: String(threads),
+  OMP_NUM_THREADS: String(threads),
+};
 const extra = process.argv.slice(2);
 
 function run(cmd, args) {
@@ -23,12 +28,16 @@ function run(cmd, args) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
-console.log(`threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(unset)'}`);
+console.log(
+  `threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(unset)'}`,
+);
 const ours = run(process.execPath, [join(root, 'dist', 'bench', 'engine', 'step.js'), ...extra]);
 const python = process.env.TANDEM_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'); // Debian's python3-torch
 const peer = run(python, [join(root, 'bench', 'engine', 'torch_step.py'), `--threads=${threads}`, ...extra]);
 for (const r of [ours, peer])
-  console.log(`${r.engine.padEnd(28)} matmul ${r.matmul_gflops.toFixed(1)} GFLOP/s  step ${r.step_ms_median.toFixed(1)} ms (min ${r.step_ms_min.toFixed(1)})  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`);
+  console.log(
+    `${r.engine.padEnd(28)} matmul ${r.matmul_gflops.toFixed(1)} GFLOP/s  step ${r.step_ms_median.toFixed(1)} ms (min ${r.step_ms_min.toFixed(1)})  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`,
+  );
 console.log(`matmul_ratio_vs_pytorch: ${(ours.matmul_gflops / peer.matmul_gflops).toFixed(3)}`);
 console.log(`peak_rss_ratio_vs_pytorch: ${(ours.peak_rss_mib / peer.peak_rss_mib).toFixed(3)}`);
 console.log(`step_time_ratio_vs_pytorch: ${(ours.step_ms_median / peer.step_ms_median).toFixed(3)}`);

@@ -4,9 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
-import { F, getNumThreads, manualSeed, randint, randn, tidy, torchVersion, type Tensor } from '../../src/tensor/index.js';
+import {
+  F,
+  getNumThreads,
+  manualSeed,
+  randint,
+  randn,
+  tidy,
+  torchVersion,
+  type Tensor,
+} from '../../src/tensor/index.js';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],
+);
 const steps = Number(args.steps ?? 20);
 const warmup = Number(args.warmup ?? 5);
 

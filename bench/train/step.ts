@@ -18,7 +18,9 @@ function root(): string {
 }
 const GOLDEN = join(root(), 'test', 'fixtures', 'golden', 'models');
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][]);
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],
+);
 const steps = Number(args.steps ?? 8);
 const warmup = Number(args.warmup ?? 2);
 const batchSize = Number(args.batch ?? 16);
@@ -27,7 +29,12 @@ const hidden = Number(args.hidden ?? 256);
 const layers = Number(args.layers ?? 4);
 const image = Number(args.image ?? 96);
 
-const sizes = { hidden_size: hidden, num_hidden_layers: layers, num_attention_heads: hidden / 64, intermediate_size: 4 * hidden };
+const sizes = {
+  hidden_size: hidden,
+  num_hidden_layers: layers,
+  num_attention_heads: hidden / 64,
+  intermediate_size: 4 * hidden,
+};
 
 function build(recipe: 'late-fusion' | 'vilt'): MultimodalClassifier {
   const labels = ['a', 'b', 'c'];
@@ -49,8 +56,15 @@ function batch(recipe: string): PostBatch {
   return keep({
     size: b,
     ids,
-    text: { input_ids: randint(5, 300, [b, seq]), attention_mask: ones([b, seq], { dtype: 'int64' }), token_type_ids: randint(0, 1, [b, seq]) },
-    image: recipe === 'vilt' ? { pixel_values: randn([b, 3, image, image]), pixel_mask: ones([b, image, image], { dtype: 'int64' }) } : { pixel_values: randn([b, 3, image, image]) },
+    text: {
+      input_ids: randint(5, 300, [b, seq]),
+      attention_mask: ones([b, seq], { dtype: 'int64' }),
+      token_type_ids: randint(0, 1, [b, seq]),
+    },
+    image:
+      recipe === 'vilt'
+        ? { pixel_values: randn([b, 3, image, image]), pixel_mask: ones([b, image, image], { dtype: 'int64' }) }
+        : { pixel_values: randn([b, 3, image, image]) },
     labels: randint(0, 3, [b]),
     textKeys: ids.map((i) => `t${i}`),
     imageKeys: ids.map((i) => `i${i}`),
@@ -69,7 +83,13 @@ for (const recipe of ['late-fusion', 'vilt'] as const) {
     ['ce+itc+itm', { itc: true, itm: true }],
   ] as const) {
     const opt = new AdamW(decayGroups(model, { weightDecay: 2.5e-4 }), { lr: 1e-5 });
-    const o = { multiLabel: false, classWeights: null, aux, itmNegatives: 'random' as const, weights: { itc: 0.1, itm: 0.1, mode: 'convex' as const } };
+    const o = {
+      multiLabel: false,
+      classWeights: null,
+      aux,
+      itmNegatives: 'random' as const,
+      weights: { itc: 0.1, itm: 0.1, mode: 'convex' as const },
+    };
     const step = () =>
       tidy(() => {
         opt.zeroGrad();
@@ -85,7 +105,15 @@ for (const recipe of ['late-fusion', 'vilt'] as const) {
     }
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)]!;
-    console.log(JSON.stringify({ recipe, objectives: name, step_ms: median * 1000, samples_per_second: batchSize / median, threads: getNumThreads() }));
+    console.log(
+      JSON.stringify({
+        recipe,
+        objectives: name,
+        step_ms: median * 1000,
+        samples_per_second: batchSize / median,
+        threads: getNumThreads(),
+      }),
+    );
     opt.dispose();
     void rand;
   }

@@ -25,7 +25,12 @@ export function parse<O extends Options>(
   options: O,
   help: string,
   allowPositionals = true,
-): { values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string }; positionals: string[] } | null {
+): {
+  values: {
+    [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string;
+  };
+  positionals: string[];
+} | null {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(help);
     return null;

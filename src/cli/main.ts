@@ -7,13 +7,28 @@ interface CommandModule {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  tokenize: { summary: 'tokenize text with a tokenizer.json (debugging inputs)', load: () => import('./commands/tokenize.js') },
-  preprocess: { summary: 'turn images into pixel_values as a Hugging Face image processor does', load: () => import('./commands/preprocess.js') },
-  forward: { summary: "run a model's forward pass on saved inputs and write every output (parity checks)", load: () => import('./commands/forward.js') },
-  train: { summary: 'fine-tune a classifier with cross-entropy + ITC + ITM', load: () => import('./commands/train.js') },
+  tokenize: {
+    summary: 'tokenize text with a tokenizer.json (debugging inputs)',
+    load: () => import('./commands/tokenize.js'),
+  },
+  preprocess: {
+    summary: 'turn images into pixel_values as a Hugging Face image processor does',
+    load: () => import('./commands/preprocess.js'),
+  },
+  forward: {
+    summary: "run a model's forward pass on saved inputs and write every output (parity checks)",
+    load: () => import('./commands/forward.js'),
+  },
+  train: {
+    summary: 'fine-tune a classifier with cross-entropy + ITC + ITM',
+    load: () => import('./commands/train.js'),
+  },
   evaluate: { summary: 'evaluate a run on a dataset', load: () => import('./commands/evaluate.js') },
   predict: { summary: 'predict labels for posts with a trained run', load: () => import('./commands/predict.js') },
-  data: { summary: 'inspect and convert social-media datasets (data inspect | data convert)', load: () => import('./commands/data.js') },
+  data: {
+    summary: 'inspect and convert social-media datasets (data inspect | data convert)',
+    load: () => import('./commands/data.js'),
+  },
 };
 
 export function usage(): string {
@@ -38,7 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === '--version' || name === '-V') {
     const { readFileSync } = await import('node:fs');
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     console.log(pkg.version);
     return EXIT.ok;
   }

@@ -78,7 +78,9 @@ export class LoadBuilder {
     const seed = this.opts.splitSeed ?? DEFAULT_SEED;
     const ratios = this.opts.splitRatios ?? DEFAULT_RATIOS;
     const file = this.opts.splitFile ?? defaultSplitFile(folder, this.format, seed);
-    this.notes.push(...applySeededSplit(this.rows, { format: this.format, file, seed, ratios, save: !this.opts.noSaveSplit }));
+    this.notes.push(
+      ...applySeededSplit(this.rows, { format: this.format, file, seed, ratios, save: !this.opts.noSaveSplit }),
+    );
     return this.result({ kind: 'seeded', file, seed, ratios }, classNames);
   }
 

@@ -87,7 +87,8 @@ export function readCsvTable(
   if (records.length === 0) throw new DataError(`${file}: empty file (expected a header row)`);
   const header = records[0]!.fields.map((h) => h.trim());
   for (const req of opts.required ?? []) {
-    if (!header.includes(req)) throw new DataError(`${file}:1: missing column '${req}' (header has: ${header.join(', ')})`);
+    if (!header.includes(req))
+      throw new DataError(`${file}:1: missing column '${req}' (header has: ${header.join(', ')})`);
   }
   const index = new Map<string, number>();
   header.forEach((h, i) => {
@@ -104,7 +105,11 @@ export function readCsvTable(
         `${file}:${r.line}: expected ${needed} fields (${header.slice(0, needed).join(', ')}), found ${r.fields.length} (truncated line?)`,
       );
     }
-    return { line: r.line, fields: r.fields, get: (col: string) => (index.has(col) ? r.fields[index.get(col)!] : undefined) };
+    return {
+      line: r.line,
+      fields: r.fields,
+      get: (col: string) => (index.has(col) ? r.fields[index.get(col)!] : undefined),
+    };
   });
   return { header, rows };
 }

@@ -20,7 +20,8 @@ export function findGenericFile(dirOrFile: string): string {
   for (const ext of ['.jsonl', '.csv']) {
     const hits = names.filter((n) => n.endsWith(ext));
     if (hits.length === 1) return join(dirOrFile, hits[0]!);
-    if (hits.length > 1) throw new DataError(`${dirOrFile}: several ${ext} files (${hits.join(', ')}); name the one to read`);
+    if (hits.length > 1)
+      throw new DataError(`${dirOrFile}: several ${ext} files (${hits.join(', ')}); name the one to read`);
   }
   throw new DataError(`${dirOrFile}: no posts.jsonl, *.jsonl or *.csv file found (expected the generic format)`);
 }
@@ -38,7 +39,8 @@ interface RawPost {
 
 function toRow(p: RawPost, file: string, root: string): Row {
   const at = `${file}:${p.line}`;
-  if (typeof p.id !== 'string' && typeof p.id !== 'number') throw new DataError(`${at}: field 'id' must be a string or number`);
+  if (typeof p.id !== 'string' && typeof p.id !== 'number')
+    throw new DataError(`${at}: field 'id' must be a string or number`);
   const id = String(p.id);
   if (id === '') throw new DataError(`${at}: field 'id' is empty`);
   if (typeof p.text !== 'string') throw new DataError(`${at}: field 'text' must be a string`);
@@ -98,15 +100,26 @@ function readJsonl(text: string, file: string): RawPost[] {
     } catch (e) {
       throw new DataError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DataError(`${file}:${i + 1}: expected a JSON object`);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      throw new DataError(`${file}:${i + 1}: expected a JSON object`);
     const o = obj as Record<string, unknown>;
     const extra: Record<string, unknown> = {};
     if (o.extra !== undefined) {
-      if (typeof o.extra !== 'object' || o.extra === null || Array.isArray(o.extra)) throw new DataError(`${file}:${i + 1}: field 'extra' must be an object`);
+      if (typeof o.extra !== 'object' || o.extra === null || Array.isArray(o.extra))
+        throw new DataError(`${file}:${i + 1}: field 'extra' must be an object`);
       Object.assign(extra, o.extra);
     }
     for (const [k, v] of Object.entries(o)) if (!KNOWN.has(k)) extra[k] = v;
-    out.push({ line: i + 1, id: o.id, text: o.text, image: o.image, label: o.label, labels: o.labels, split: o.split, extra });
+    out.push({
+      line: i + 1,
+      id: o.id,
+      text: o.text,
+      image: o.image,
+      label: o.label,
+      labels: o.labels,
+      split: o.split,
+      extra,
+    });
   });
   return out;
 }
@@ -157,9 +170,12 @@ export function loadGeneric(dirOrFile: string, opts: LoadOptions = {}): LoadResu
     else b.add(row);
   }
   if (withSplit > 0 && firstWithout) {
-    throw new DataError(`${file}:${firstWithout}: no 'split' while other posts have one (give every post a split, or none)`);
+    throw new DataError(
+      `${file}:${firstWithout}: no 'split' while other posts have one (give every post a split, or none)`,
+    );
   }
-  if (b.dropped['duplicate-id']) throw new DataError(`${file}: ${b.dropped['duplicate-id']} posts repeat an earlier id; ids must be unique`);
+  if (b.dropped['duplicate-id'])
+    throw new DataError(`${file}: ${b.dropped['duplicate-id']} posts repeat an earlier id; ids must be unique`);
   if (withSplit > 0) return b.finishOfficial();
   return b.finishSeeded(root);
 }
@@ -180,7 +196,11 @@ export function writeGeneric(rows: readonly Row[], outFile: string): void {
   const root = dirname(resolve(outFile));
   const asCsv = extname(outFile).toLowerCase() === '.csv';
   const records = rows.map((r) => {
-    const o: Record<string, unknown> = { id: r.id, text: r.text, image: r.image === null ? null : relativeInside(root, r.image, r.id) };
+    const o: Record<string, unknown> = {
+      id: r.id,
+      text: r.text,
+      image: r.image === null ? null : relativeInside(root, r.image, r.id),
+    };
     if (r.label !== undefined) o.label = r.label;
     if (r.labels !== undefined) o.labels = r.labels;
     if (r.split !== undefined) o.split = r.split;

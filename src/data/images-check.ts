@@ -130,7 +130,8 @@ export function probeImage(path: string): ImageProbe {
       if (h.length < 10) return bad('GIF header is truncated');
       return dims('gif', h.readUInt16LE(6), h.readUInt16LE(8));
     }
-    if (h.length >= 12 && h.toString('latin1', 0, 4) === 'RIFF' && h.toString('latin1', 8, 12) === 'WEBP') return probeWebp(f);
+    if (h.length >= 12 && h.toString('latin1', 0, 4) === 'RIFF' && h.toString('latin1', 8, 12) === 'WEBP')
+      return probeWebp(f);
     if (h.length >= 2 && h[0] === 0x42 && h[1] === 0x4d) {
       if (h.length < 26) return bad('BMP header is truncated');
       const dib = h.readUInt32LE(14);

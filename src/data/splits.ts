@@ -122,7 +122,10 @@ export function applySeededSplit(
   const assigned = fresh.length > 0 ? stratifiedSplit(fresh, opts.seed, opts.ratios) : new Map<string, string>();
   for (const r of rows) r.split = known[r.id] ?? assigned.get(r.id)!;
   if (saved) notes.push(`split reused from ${opts.file}${fresh.length ? ` (${fresh.length} new posts assigned)` : ''}`);
-  else notes.push(`seeded split (seed ${opts.seed}, ${opts.ratios.join(':')}) ${opts.save ? 'saved to' : 'not saved; would be'} ${opts.file}`);
+  else
+    notes.push(
+      `seeded split (seed ${opts.seed}, ${opts.ratios.join(':')}) ${opts.save ? 'saved to' : 'not saved; would be'} ${opts.file}`,
+    );
   if (opts.save && (saved === null || fresh.length > 0)) {
     const splits: Record<string, string> = { ...known };
     for (const [id, s] of assigned) splits[id] = s;
@@ -130,7 +133,9 @@ export function applySeededSplit(
     try {
       writeFileAtomic(opts.file, JSON.stringify(out, null, 1) + '\n');
     } catch (e) {
-      notes.push(`could not save the split to ${opts.file}: ${(e as Error).message}; pass --split-file to save it elsewhere`);
+      notes.push(
+        `could not save the split to ${opts.file}: ${(e as Error).message}; pass --split-file to save it elsewhere`,
+      );
     }
   }
   return notes;

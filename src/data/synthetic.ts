@@ -53,9 +53,13 @@ function shapeSvg(shape: string, rgb: [number, number, number], size: number, ra
   const bg2 = `hsl(${Math.floor(rand() * 360)},20%,${60 + Math.floor(rand() * 20)}%)`;
   let body: string;
   if (shape === 'circle') body = `<circle cx="${cx}" cy="${cy}" r="${r}" fill="${fill}"/>`;
-  else if (shape === 'square') body = `<rect x="${cx - r}" y="${cy - r}" width="${2 * r}" height="${2 * r}" fill="${fill}" transform="rotate(${Math.floor(rand() * 30 - 15)} ${cx} ${cy})"/>`;
+  else if (shape === 'square')
+    body = `<rect x="${cx - r}" y="${cy - r}" width="${2 * r}" height="${2 * r}" fill="${fill}" transform="rotate(${Math.floor(rand() * 30 - 15)} ${cx} ${cy})"/>`;
   else body = `<polygon points="${cx},${cy - r} ${cx - r},${cy + r} ${cx + r},${cy + r}" fill="${fill}"/>`;
-  const dots = Array.from({ length: 12 }, () => `<circle cx="${rand() * size}" cy="${rand() * size}" r="${1 + rand() * 2}" fill="rgba(0,0,0,0.08)"/>`).join('');
+  const dots = Array.from(
+    { length: 12 },
+    () => `<circle cx="${rand() * size}" cy="${rand() * size}" r="${1 + rand() * 2}" fill="rgba(0,0,0,0.08)"/>`,
+  ).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="${bg1}"/><stop offset="1" stop-color="${bg2}"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/>${dots}${body}</svg>`;
 }
 
@@ -67,7 +71,9 @@ export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Pr
   const [fTrain, fDev] = opts.splits ?? [0.8, 0.1, 0.1];
   const n = opts.colours ?? 4;
   if (!Number.isInteger(n) || n < 2 || n > 4) throw new RangeError(`colours must be 2, 3 or 4, got ${n}`);
-  const colours = Object.keys(SYNTH_COLOURS).slice(0, n).sort((a, b) => (a === 'blue' ? -1 : b === 'blue' ? 1 : 0));
+  const colours = Object.keys(SYNTH_COLOURS)
+    .slice(0, n)
+    .sort((a, b) => (a === 'blue' ? -1 : b === 'blue' ? 1 : 0));
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rows: Row[] = [];
   for (let i = 0; i < opts.count; i++) {
@@ -83,8 +89,15 @@ export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Pr
     const img = sharp(Buffer.from(svg));
     await (i % 3 === 0 ? img.jpeg({ quality: 90 }) : img.png()).toFile(join(dir, 'images', name));
     const u = (i + 0.5) / opts.count; // stratification-free but deterministic interleaving of splits
-    const split = ((u * 7919) % 1) < fTrain ? 'train' : ((u * 7919) % 1) < fTrain + fDev ? 'dev' : 'test';
-    rows.push({ id: `synth-${i}`, text, image: join(dir, 'images', name), label: match ? 'match' : 'mismatch', split, extra: { image_colour: imgColour, text_colour: textColour, shape } });
+    const split = (u * 7919) % 1 < fTrain ? 'train' : (u * 7919) % 1 < fTrain + fDev ? 'dev' : 'test';
+    rows.push({
+      id: `synth-${i}`,
+      text,
+      image: join(dir, 'images', name),
+      label: match ? 'match' : 'mismatch',
+      split,
+      extra: { image_colour: imgColour, text_colour: textColour, shape },
+    });
   }
   writeGeneric(rows, join(dir, 'posts.jsonl'));
   return rows;

@@ -15,7 +15,16 @@ import { cat, F, noGrad, zeros, type DType, type Tensor } from '../tensor/index.
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import { normal, ones_, truncNormal, zeros_ } from '../nn/init.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { ConfigReader, engineActivation, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
+import {
+  ConfigReader,
+  engineActivation,
+  HIDDEN_ACTS,
+  loadCheckpointInto,
+  mergeHeads,
+  splitHeads,
+  type Config,
+  type HiddenAct,
+} from './common.js';
 import type { ModelFamily } from './family.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -66,7 +75,9 @@ export const SUPPORTED_ARCHITECTURES = ['BlipForImageTextRetrieval'] as const;
 
 function headsDivide(r: ConfigReader, hidden: number, heads: number): void {
   if (heads < 1 || hidden % heads !== 0)
-    throw new Error(`${r.where}: field "hidden_size" (${hidden}) must be a multiple of "num_attention_heads" (${heads})`);
+    throw new Error(
+      `${r.where}: field "hidden_size" (${hidden}) must be a multiple of "num_attention_heads" (${heads})`,
+    );
 }
 
 function positiveInt(r: ConfigReader, key: string, dflt: number): number {
@@ -97,9 +108,12 @@ export function parseBlipVisionConfig(r: ConfigReader): BlipVisionConfig {
   };
   headsDivide(r, c.hidden_size, c.num_attention_heads);
   // The reference builds its patch convolution with 3 input channels whatever the config says.
-  if (c.num_channels !== 3) throw new Error(`${r.where}: "num_channels": ${c.num_channels} is not supported (supported: 3)`);
+  if (c.num_channels !== 3)
+    throw new Error(`${r.where}: "num_channels": ${c.num_channels} is not supported (supported: 3)`);
   if (c.image_size % c.patch_size !== 0)
-    throw new Error(`${r.where}: field "image_size" (${c.image_size}) must be a multiple of "patch_size" (${c.patch_size})`);
+    throw new Error(
+      `${r.where}: field "image_size" (${c.image_size}) must be a multiple of "patch_size" (${c.patch_size})`,
+    );
   return c;
 }
 
@@ -130,14 +144,17 @@ export function parseBlipTextConfig(r: ConfigReader): BlipTextConfig {
 export function parseBlipConfig(config: Config, where = 'config.json'): BlipConfig {
   const r = new ConfigReader(config, where);
   const modelType = r.str('model_type', 'blip');
-  if (modelType !== 'blip') throw new Error(`${where}: "model_type": "${modelType}" is not supported by the blip family (supported: blip)`);
+  if (modelType !== 'blip')
+    throw new Error(`${where}: "model_type": "${modelType}" is not supported by the blip family (supported: blip)`);
   const archs = config.architectures;
   if (archs !== undefined && archs !== null) {
     if (!Array.isArray(archs) || archs.some((a) => typeof a !== 'string'))
       throw new Error(`${where}: field "architectures" must be a list of class names, got ${JSON.stringify(archs)}`);
     const unsupported = (archs as string[]).filter((a) => !(SUPPORTED_ARCHITECTURES as readonly string[]).includes(a));
     if (unsupported.length)
-      throw new Error(`${where}: "architectures": ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${unsupported.join(', ')} is not supported (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`,
+      );
   }
   return {
     model_type: 'blip',
@@ -164,7 +181,10 @@ export class BlipVisionEmbeddings extends Module {
     this.numPositions = (config.image_size / p) ** 2 + 1;
     this.class_embedding = this.param('class_embedding', truncNormal(zeros([1, 1, h]), 0, config.initializer_range));
     this.patch_embedding = this.child('patch_embedding', new Conv2d(config.num_channels, h, p, { stride: p }));
-    this.position_embedding = this.param('position_embedding', truncNormal(zeros([1, this.numPositions, h]), 0, config.initializer_range));
+    this.position_embedding = this.param(
+      'position_embedding',
+      truncNormal(zeros([1, this.numPositions, h]), 0, config.initializer_range),
+    );
   }
 
   /** The position embeddings resized (bicubic, as the reference) to a grid of height/patch x width/patch. */
@@ -185,7 +205,9 @@ export class BlipVisionEmbeddings extends Module {
 
   forward(pixelValues: Tensor, interpolatePosEncoding = false): Tensor {
     if (pixelValues.ndim !== 4 || pixelValues.size(1) !== this.config.num_channels)
-      throw new Error(`BLIP vision: pixel_values must be [batch, ${this.config.num_channels}, height, width], got [${pixelValues.shape}]`);
+      throw new Error(
+        `BLIP vision: pixel_values must be [batch, ${this.config.num_channels}, height, width], got [${pixelValues.shape}]`,
+      );
     const [b, , height, width] = pixelValues.shape as [number, number, number, number];
     const dtype = this.patch_embedding.weight.dtype;
     const x = pixelValues.dtype === dtype ? pixelValues : pixelValues.to(dtype);
@@ -237,7 +259,14 @@ export class BlipMLP extends Module {
     this.fc2 = this.child('fc2', new Linear(config.intermediate_size, config.hidden_size));
   }
   forward(x: Tensor): Tensor {
-    return F.mlp(x, this.fc1.weight, this.fc1.bias, this.fc2.weight, this.fc2.bias, engineActivation(this.config.hidden_act));
+    return F.mlp(
+      x,
+      this.fc1.weight,
+      this.fc1.bias,
+      this.fc2.weight,
+      this.fc2.bias,
+      engineActivation(this.config.hidden_act),
+    );
   }
 }
 
@@ -263,7 +292,10 @@ export class BlipEncoder extends Module {
   readonly layers: ModuleList<BlipEncoderLayer>;
   constructor(config: BlipVisionConfig) {
     super();
-    this.layers = this.child('layers', new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BlipEncoderLayer(config))));
+    this.layers = this.child(
+      'layers',
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BlipEncoderLayer(config))),
+    );
   }
   forward(x: Tensor): Tensor {
     let h = x;
@@ -284,7 +316,9 @@ export class BlipVisionModel extends Module {
   }
   /** last_hidden_state [B, 1 + patches, hidden] (after post_layernorm): BLIP's image embeddings. */
   forward(pixelValues: Tensor, interpolatePosEncoding = false): Tensor {
-    return this.post_layernorm.forward(this.encoder.forward(this.embeddings.forward(pixelValues, interpolatePosEncoding)));
+    return this.post_layernorm.forward(
+      this.encoder.forward(this.embeddings.forward(pixelValues, interpolatePosEncoding)),
+    );
   }
 }
 
@@ -297,14 +331,22 @@ export class BlipTextEmbeddings extends Module {
   readonly LayerNorm: LayerNorm;
   constructor(readonly config: BlipTextConfig) {
     super();
-    this.word_embeddings = this.child('word_embeddings', new Embedding(config.vocab_size, config.hidden_size, { paddingIdx: config.pad_token_id }));
-    this.position_embeddings = this.child('position_embeddings', new Embedding(config.max_position_embeddings, config.hidden_size));
+    this.word_embeddings = this.child(
+      'word_embeddings',
+      new Embedding(config.vocab_size, config.hidden_size, { paddingIdx: config.pad_token_id }),
+    );
+    this.position_embeddings = this.child(
+      'position_embeddings',
+      new Embedding(config.max_position_embeddings, config.hidden_size),
+    );
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
   }
   forward(inputIds: Tensor): Tensor {
     const len = inputIds.size(1);
     if (len > this.config.max_position_embeddings)
-      throw new Error(`BLIP text: input_ids has ${len} tokens, more than max_position_embeddings (${this.config.max_position_embeddings})`);
+      throw new Error(
+        `BLIP text: input_ids has ${len} tokens, more than max_position_embeddings (${this.config.max_position_embeddings})`,
+      );
     const words = this.word_embeddings.forward(inputIds);
     // Positions 0..len-1, the first rows of the table (the reference's position_ids buffer).
     const positions = this.position_embeddings.weight.slice(0, 0, len);
@@ -334,7 +376,11 @@ export class BlipTextSelfAttention extends Module {
     const q = splitHeads(this.query.forward(x), heads);
     const k = splitHeads(this.key.forward(context), heads);
     const v = splitHeads(this.value.forward(context), heads);
-    const ctx = F.attention(q, k, v, { mask, dropout: this.config.attention_probs_dropout_prob, training: this.training });
+    const ctx = F.attention(q, k, v, {
+      mask,
+      dropout: this.config.attention_probs_dropout_prob,
+      training: this.training,
+    });
     return mergeHeads(ctx);
   }
 }
@@ -403,7 +449,9 @@ export class BlipTextLayer extends Module {
     let h = this.attention.forward(x, x, mask);
     if (image) {
       if (!this.crossattention)
-        throw new Error('BLIP text: text_config.is_decoder is false, so the text layers have no cross-attention to the image (ITM needs it)');
+        throw new Error(
+          'BLIP text: text_config.is_decoder is false, so the text layers have no cross-attention to the image (ITM needs it)',
+        );
       // Every image token is attended (the reference's image mask is all ones).
       h = this.crossattention.forward(h, image, null);
     }
@@ -418,7 +466,10 @@ export class BlipTextEncoder extends Module {
   readonly layer: ModuleList<BlipTextLayer>;
   constructor(config: BlipTextConfig) {
     super();
-    this.layer = this.child('layer', new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BlipTextLayer(config))));
+    this.layer = this.child(
+      'layer',
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new BlipTextLayer(config))),
+    );
   }
   forward(x: Tensor, mask: Tensor | null, image: Tensor | null): Tensor {
     let h = x;
@@ -442,7 +493,9 @@ export class BlipTextModel extends Module {
   forward(inputIds: Tensor, attentionMask: Tensor | null, encoderHiddenStates: Tensor | null): Tensor {
     if (inputIds.ndim !== 2) throw new Error(`BLIP text: input_ids must be [batch, length], got [${inputIds.shape}]`);
     if (attentionMask && attentionMask.shape.join() !== inputIds.shape.join())
-      throw new Error(`BLIP text: attention_mask [${attentionMask.shape}] must have the shape of input_ids [${inputIds.shape}]`);
+      throw new Error(
+        `BLIP text: attention_mask [${attentionMask.shape}] must have the shape of input_ids [${inputIds.shape}]`,
+      );
     if (encoderHiddenStates && encoderHiddenStates.size(-1) !== this.config.encoder_hidden_size)
       throw new Error(
         `BLIP text: image embeddings have width ${encoderHiddenStates.size(-1)} but text_config.encoder_hidden_size is ${this.config.encoder_hidden_size}`,
@@ -498,7 +551,9 @@ export class BlipForImageTextRetrieval extends Module {
    */
   fusedPair(inputIds: Tensor, attentionMask: Tensor | null, imageEmbeds: Tensor): Tensor {
     if (imageEmbeds.size(0) !== inputIds.size(0))
-      throw new Error(`BLIP: ${inputIds.size(0)} texts but ${imageEmbeds.size(0)} images; the fused encoding pairs them row by row`);
+      throw new Error(
+        `BLIP: ${inputIds.size(0)} texts but ${imageEmbeds.size(0)} images; the fused encoding pairs them row by row`,
+      );
     return this.text_encoder.forward(inputIds, attentionMask, imageEmbeds).select(1, 0);
   }
 
@@ -525,7 +580,12 @@ export class BlipForImageTextRetrieval extends Module {
   }
 
   /** Both reference outputs from one vision pass. */
-  forward(inputIds: Tensor, pixelValues: Tensor, attentionMask: Tensor | null = null, opts: { interpolatePosEncoding?: boolean } = {}): BlipRetrievalOutput {
+  forward(
+    inputIds: Tensor,
+    pixelValues: Tensor,
+    attentionMask: Tensor | null = null,
+    opts: { interpolatePosEncoding?: boolean } = {},
+  ): BlipRetrievalOutput {
     const image = this.imageEmbeds(pixelValues, opts);
     const itm_score = this.itmHead(this.fusedPair(inputIds, attentionMask, image));
     const cosine_sim = this.cosineSim(this.imageProjection(image), this.textProjection(inputIds, attentionMask));
@@ -585,7 +645,9 @@ export const family: ModelFamily<BlipForImageTextRetrieval> = {
     const inputIds = inputs.get('input_ids');
     const pixelValues = inputs.get('pixel_values');
     if (!inputIds || !pixelValues)
-      throw new Error(`BLIP: inputs must hold input_ids and pixel_values (attention_mask optional), got ${[...inputs.keys()].join(', ') || 'none'}`);
+      throw new Error(
+        `BLIP: inputs must hold input_ids and pixel_values (attention_mask optional), got ${[...inputs.keys()].join(', ') || 'none'}`,
+      );
     const wasTraining = model.training;
     model.eval();
     try {

@@ -70,7 +70,17 @@ export class ConfigReader {
   }
 }
 
-export const HIDDEN_ACTS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'gelu_fast', 'quick_gelu', 'relu', 'tanh', 'silu', 'swish'] as const;
+export const HIDDEN_ACTS = [
+  'gelu',
+  'gelu_new',
+  'gelu_pytorch_tanh',
+  'gelu_fast',
+  'quick_gelu',
+  'relu',
+  'tanh',
+  'silu',
+  'swish',
+] as const;
 export type HiddenAct = (typeof HIDDEN_ACTS)[number];
 
 /** The engine activation for a Hugging Face `hidden_act` name. */
@@ -161,7 +171,8 @@ export function loadCheckpointInto(
   const strict = opts.strict ?? true;
   if (mismatched.length || (strict && (missing.length || unexpected.length))) {
     const parts: string[] = [];
-    const list = (xs: string[]) => (xs.length > 20 ? `${xs.slice(0, 20).join(', ')}, ... (${xs.length - 20} more)` : xs.join(', '));
+    const list = (xs: string[]) =>
+      xs.length > 20 ? `${xs.slice(0, 20).join(', ')}, ... (${xs.length - 20} more)` : xs.join(', ');
     if (missing.length) parts.push(`missing from the checkpoint: ${list(missing)}`);
     if (unexpected.length) parts.push(`not used by ${module.constructor.name}: ${list(unexpected)}`);
     if (mismatched.length) parts.push(`mis-shaped: ${list(mismatched)}`);

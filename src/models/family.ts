@@ -44,7 +44,9 @@ export const SUPPORTED_MODEL_TYPES = Object.keys(FAMILY_FILES);
 export async function familyFor(modelTypeOrFamily: string, where = 'config.json'): Promise<ModelFamily> {
   const file = FAMILY_FILES[modelTypeOrFamily] ?? Object.values(FAMILY_FILES).find((f) => f === modelTypeOrFamily);
   if (!file)
-    throw new Error(`${where}: model_type "${modelTypeOrFamily}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+    throw new Error(
+      `${where}: model_type "${modelTypeOrFamily}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+    );
   const mod = (await import(`./${file}.js`)) as { family?: ModelFamily };
   if (!mod.family) throw new Error(`src/models/${file}.ts does not export a model family`);
   return mod.family;

@@ -20,7 +20,17 @@
 import { arange, cat, F, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { ConfigReader, engineActivation, extendedAttentionMask, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
+import {
+  ConfigReader,
+  engineActivation,
+  extendedAttentionMask,
+  HIDDEN_ACTS,
+  loadCheckpointInto,
+  mergeHeads,
+  splitHeads,
+  type Config,
+  type HiddenAct,
+} from './common.js';
 import type { ModelFamily } from './family.js';
 
 /** LayerNorm eps of every LXMERT LayerNorm (fixed in the reference). */
@@ -54,7 +64,9 @@ export function readLxmertConfig(config: Config, where = 'config.json'): LxmertC
   if (r.has('architectures')) {
     const arch = config.architectures;
     if (!Array.isArray(arch) || arch.some((a) => !(LXMERT_ARCHITECTURES as readonly string[]).includes(String(a))))
-      throw new Error(`${where}: "architectures": ${JSON.stringify(arch)} is not supported (supported: ${LXMERT_ARCHITECTURES.join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${JSON.stringify(arch)} is not supported (supported: ${LXMERT_ARCHITECTURES.join(', ')})`,
+      );
   }
   const c: LxmertConfig = {
     vocab_size: r.int('vocab_size', 30522),
@@ -74,7 +86,9 @@ export function readLxmertConfig(config: Config, where = 'config.json'): LxmertC
     visual_pos_dim: r.int('visual_pos_dim', 4),
   };
   if (c.hidden_size % c.num_attention_heads !== 0)
-    throw new Error(`${where}: "hidden_size" (${c.hidden_size}) must be a multiple of "num_attention_heads" (${c.num_attention_heads})`);
+    throw new Error(
+      `${where}: "hidden_size" (${c.hidden_size}) must be a multiple of "num_attention_heads" (${c.num_attention_heads})`,
+    );
   for (const key of ['l_layers', 'x_layers', 'r_layers'] as const)
     if (c[key] < 0) throw new Error(`${where}: "${key}" must be 0 or more, got ${c[key]}`);
   return c;
@@ -89,16 +103,29 @@ class LxmertEmbeddings extends Module {
     super();
     // padding_idx 0 on all three tables, as the reference (row 0 starts at zero and gets no gradient)
     this.word_embeddings = this.child('word_embeddings', new Embedding(c.vocab_size, c.hidden_size, { paddingIdx: 0 }));
-    this.position_embeddings = this.child('position_embeddings', new Embedding(c.max_position_embeddings, c.hidden_size, { paddingIdx: 0 }));
-    this.token_type_embeddings = this.child('token_type_embeddings', new Embedding(c.type_vocab_size, c.hidden_size, { paddingIdx: 0 }));
+    this.position_embeddings = this.child(
+      'position_embeddings',
+      new Embedding(c.max_position_embeddings, c.hidden_size, { paddingIdx: 0 }),
+    );
+    this.token_type_embeddings = this.child(
+      'token_type_embeddings',
+      new Embedding(c.type_vocab_size, c.hidden_size, { paddingIdx: 0 }),
+    );
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(c.hidden_size, LXMERT_LN_EPS));
   }
   forward(inputIds: Tensor, tokenTypeIds: Tensor): Tensor {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.c.max_position_embeddings)
-      throw new Error(`LxmertModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`);
-    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device as Device }).view(1, l).expand(b, l);
-    const sum = this.word_embeddings.forward(inputIds).add(this.position_embeddings.forward(positions)).add(this.token_type_embeddings.forward(tokenTypeIds));
+      throw new Error(
+        `LxmertModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`,
+      );
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device as Device })
+      .view(1, l)
+      .expand(b, l);
+    const sum = this.word_embeddings
+      .forward(inputIds)
+      .add(this.position_embeddings.forward(positions))
+      .add(this.token_type_embeddings.forward(tokenTypeIds));
     return F.dropout(this.LayerNorm.forward(sum), this.c.hidden_dropout_prob, this.training);
   }
 }
@@ -119,7 +146,9 @@ class LxmertAttention extends Module {
     const q = splitHeads(this.query.forward(x), h);
     const k = splitHeads(this.key.forward(context), h);
     const v = splitHeads(this.value.forward(context), h);
-    return mergeHeads(F.attention(q, k, v, { mask, dropout: this.c.attention_probs_dropout_prob, training: this.training }));
+    return mergeHeads(
+      F.attention(q, k, v, { mask, dropout: this.c.attention_probs_dropout_prob, training: this.training }),
+    );
   }
 }
 
@@ -136,7 +165,9 @@ class LxmertResidualOutput extends Module {
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(c.hidden_size, LXMERT_LN_EPS));
   }
   forward(x: Tensor, residual: Tensor): Tensor {
-    return this.LayerNorm.forward(F.dropout(this.dense.forward(x), this.c.hidden_dropout_prob, this.training).add(residual));
+    return this.LayerNorm.forward(
+      F.dropout(this.dense.forward(x), this.c.hidden_dropout_prob, this.training).add(residual),
+    );
   }
 }
 
@@ -206,7 +237,10 @@ class LxmertXLayer extends Module {
     const visnX = this.visual_attention.forward(visn, lang, langMask);
     const langS = this.lang_self_att.forward(langX, langX, langMask);
     const visnS = this.visn_self_att.forward(visnX, visnX, visnMask);
-    return [this.lang_output.forward(this.lang_inter.forward(langS), langS), this.visn_output.forward(this.visn_inter.forward(visnS), visnS)];
+    return [
+      this.lang_output.forward(this.lang_inter.forward(langS), langS),
+      this.visn_output.forward(this.visn_inter.forward(visnS), visnS),
+    ];
   }
 }
 
@@ -240,8 +274,14 @@ class LxmertEncoder extends Module {
     this.visn_fc = this.child('visn_fc', new LxmertVisualFeatureEncoder(c));
     // `layer` (not l_layers) so BERT weights load, as the reference
     this.layer = this.child('layer', new ModuleList(Array.from({ length: c.l_layers }, () => new LxmertLayer(c))));
-    this.x_layers = this.child('x_layers', new ModuleList(Array.from({ length: c.x_layers }, () => new LxmertXLayer(c))));
-    this.r_layers = this.child('r_layers', new ModuleList(Array.from({ length: c.r_layers }, () => new LxmertLayer(c))));
+    this.x_layers = this.child(
+      'x_layers',
+      new ModuleList(Array.from({ length: c.x_layers }, () => new LxmertXLayer(c))),
+    );
+    this.r_layers = this.child(
+      'r_layers',
+      new ModuleList(Array.from({ length: c.r_layers }, () => new LxmertLayer(c))),
+    );
   }
 }
 
@@ -299,9 +339,13 @@ export class LxmertModel extends Module {
     const feats = inputs.visual_feats;
     const pos = inputs.visual_pos;
     if (feats.ndim !== 3 || feats.size(0) !== B || feats.size(2) !== c.visual_feat_dim)
-      throw new Error(`LxmertModel: visual_feats must be [${B}, regions, ${c.visual_feat_dim}] (visual_feat_dim), got [${feats.shape}]`);
+      throw new Error(
+        `LxmertModel: visual_feats must be [${B}, regions, ${c.visual_feat_dim}] (visual_feat_dim), got [${feats.shape}]`,
+      );
     if (pos.ndim !== 3 || pos.size(0) !== B || pos.size(1) !== feats.size(1) || pos.size(2) !== c.visual_pos_dim)
-      throw new Error(`LxmertModel: visual_pos must be [${B}, ${feats.size(1)}, ${c.visual_pos_dim}] (visual_pos_dim), got [${pos.shape}]`);
+      throw new Error(
+        `LxmertModel: visual_pos must be [${B}, ${feats.size(1)}, ${c.visual_pos_dim}] (visual_pos_dim), got [${pos.shape}]`,
+      );
     const int = { dtype: 'int64', device: inputs.input_ids.device as Device } as const;
     const langMask = extendedAttentionMask(inputs.attention_mask ?? ones([B, T], int));
     const visnMask = inputs.visual_attention_mask ? extendedAttentionMask(inputs.visual_attention_mask) : null;
@@ -358,7 +402,11 @@ const VISUAL_PROJECTION = ['encoder.visn_fc.visn_fc.weight', 'encoder.visn_fc.vi
  * Loads a checkpoint strictly. `newVisualProjection` keeps the model's own (freshly initialised) projection of
  * the region features instead of the checkpoint's, for features of another width than the detector's.
  */
-export function loadLxmertCheckpoint(model: LxmertModel, source: TensorSource, opts: { newVisualProjection?: boolean } = {}): void {
+export function loadLxmertCheckpoint(
+  model: LxmertModel,
+  source: TensorSource,
+  opts: { newVisualProjection?: boolean } = {},
+): void {
   const fresh = opts.newVisualProjection ?? false;
   loadCheckpointInto(model, source, {
     rename: (n) => {
@@ -386,9 +434,12 @@ export function patchRegions(
   const skip = opts.skip ?? 0;
   const [B, N, D] = states.shape as [number, number, number];
   if (N !== skip + rows * cols)
-    throw new Error(`patchRegions: states have ${N} tokens, expected ${skip} + ${rows}x${cols} = ${skip + rows * cols}`);
+    throw new Error(
+      `patchRegions: states have ${N} tokens, expected ${skip} + ${rows}x${cols} = ${skip + rows * cols}`,
+    );
   const [R, C] = opts.regions ?? [rows, cols];
-  if (R < 1 || C < 1 || R > rows || C > cols) throw new Error(`patchRegions: regions ${R}x${C} must be between 1x1 and the grid ${rows}x${cols}`);
+  if (R < 1 || C < 1 || R > rows || C > cols)
+    throw new Error(`patchRegions: regions ${R}x${C} must be between 1x1 and the grid ${rows}x${cols}`);
   const patches = states.slice(1, skip);
   let feats: Tensor;
   if (R === rows && C === cols) feats = patches.contiguous();
@@ -406,8 +457,18 @@ export function patchRegions(
       const x2 = Math.ceil(((j + 1) * cols) / C) / cols;
       boxes.push(x1, y1, x2, y2);
     }
-  const one = tensor(Float32Array.from(boxes), { shape: [1, R * C, 4], dtype: states.dtype, device: states.device as Device });
-  const visual_pos = B === 1 ? one : cat(Array.from({ length: B }, () => one), 0);
+  const one = tensor(Float32Array.from(boxes), {
+    shape: [1, R * C, 4],
+    dtype: states.dtype,
+    device: states.device as Device,
+  });
+  const visual_pos =
+    B === 1
+      ? one
+      : cat(
+          Array.from({ length: B }, () => one),
+          0,
+        );
   return { visual_feats: feats, visual_pos };
 }
 

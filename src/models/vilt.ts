@@ -20,7 +20,17 @@
 import { arange, cat, F, full, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { ConfigReader, engineActivation, extendedAttentionMask, HIDDEN_ACTS, loadCheckpointInto, mergeHeads, splitHeads, type Config, type HiddenAct } from './common.js';
+import {
+  ConfigReader,
+  engineActivation,
+  extendedAttentionMask,
+  HIDDEN_ACTS,
+  loadCheckpointInto,
+  mergeHeads,
+  splitHeads,
+  type Config,
+  type HiddenAct,
+} from './common.js';
 import type { ModelFamily } from './family.js';
 
 const dev = (t: Tensor): Device => t.device as Device;
@@ -65,11 +75,15 @@ export function readViltConfig(config: Config, where = 'config.json'): ViltConfi
   if (r.has('architectures')) {
     const arch = config.architectures;
     if (!Array.isArray(arch) || arch.some((a) => !(VILT_ARCHITECTURES as readonly string[]).includes(String(a))))
-      throw new Error(`${where}: "architectures": ${JSON.stringify(arch)} is not supported (supported: ${VILT_ARCHITECTURES.join(', ')})`);
+      throw new Error(
+        `${where}: "architectures": ${JSON.stringify(arch)} is not supported (supported: ${VILT_ARCHITECTURES.join(', ')})`,
+      );
   }
   for (const key of ['image_size', 'patch_size'])
     if (r.has(key) && typeof config[key] !== 'number')
-      throw new Error(`${where}: field "${key}" must be one integer (square images and patches are supported), got ${JSON.stringify(config[key])}`);
+      throw new Error(
+        `${where}: field "${key}" must be one integer (square images and patches are supported), got ${JSON.stringify(config[key])}`,
+      );
   const c: ViltConfig = {
     vocab_size: r.int('vocab_size', 30522),
     hidden_size: r.int('hidden_size', 768),
@@ -92,15 +106,23 @@ export function readViltConfig(config: Config, where = 'config.json'): ViltConfi
     pad_token_id: r.has('pad_token_id') ? r.int('pad_token_id') : null,
   };
   if (c.hidden_size % c.num_attention_heads !== 0)
-    throw new Error(`${where}: "hidden_size" (${c.hidden_size}) must be a multiple of "num_attention_heads" (${c.num_attention_heads})`);
+    throw new Error(
+      `${where}: "hidden_size" (${c.hidden_size}) must be a multiple of "num_attention_heads" (${c.num_attention_heads})`,
+    );
   if (c.image_size % c.patch_size !== 0)
     throw new Error(`${where}: "image_size" (${c.image_size}) must be a multiple of "patch_size" (${c.patch_size})`);
   if (c.max_image_length === 0 || c.max_image_length < -1)
-    throw new Error(`${where}: "max_image_length" must be -1 (all patches) or a positive integer, got ${c.max_image_length}`);
+    throw new Error(
+      `${where}: "max_image_length" must be -1 (all patches) or a positive integer, got ${c.max_image_length}`,
+    );
   if (c.modality_type_vocab_size < 2)
-    throw new Error(`${where}: "modality_type_vocab_size" must be at least 2 (text and image), got ${c.modality_type_vocab_size}`);
+    throw new Error(
+      `${where}: "modality_type_vocab_size" must be at least 2 (text and image), got ${c.modality_type_vocab_size}`,
+    );
   if (c.pad_token_id !== null && (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size))
-    throw new Error(`${where}: "pad_token_id" ${c.pad_token_id} is outside the vocabulary (vocab_size ${c.vocab_size})`);
+    throw new Error(
+      `${where}: "pad_token_id" ${c.pad_token_id} is outside the vocabulary (vocab_size ${c.vocab_size})`,
+    );
   return c;
 }
 
@@ -111,17 +133,30 @@ class ViltTextEmbeddings extends Module {
   readonly LayerNorm: LayerNorm;
   constructor(readonly c: ViltConfig) {
     super();
-    this.word_embeddings = this.child('word_embeddings', new Embedding(c.vocab_size, c.hidden_size, c.pad_token_id === null ? {} : { paddingIdx: c.pad_token_id }));
-    this.position_embeddings = this.child('position_embeddings', new Embedding(c.max_position_embeddings, c.hidden_size));
+    this.word_embeddings = this.child(
+      'word_embeddings',
+      new Embedding(c.vocab_size, c.hidden_size, c.pad_token_id === null ? {} : { paddingIdx: c.pad_token_id }),
+    );
+    this.position_embeddings = this.child(
+      'position_embeddings',
+      new Embedding(c.max_position_embeddings, c.hidden_size),
+    );
     this.token_type_embeddings = this.child('token_type_embeddings', new Embedding(c.type_vocab_size, c.hidden_size));
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(c.hidden_size, c.layer_norm_eps));
   }
   forward(inputIds: Tensor, tokenTypeIds: Tensor): Tensor {
     const [b, l] = inputIds.shape as [number, number];
     if (l > this.c.max_position_embeddings)
-      throw new Error(`ViltModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`);
-    const positions = arange(0, l, 1, { dtype: 'int64', device: dev(inputIds) }).view(1, l).expand(b, l);
-    const sum = this.word_embeddings.forward(inputIds).add(this.token_type_embeddings.forward(tokenTypeIds)).add(this.position_embeddings.forward(positions));
+      throw new Error(
+        `ViltModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`,
+      );
+    const positions = arange(0, l, 1, { dtype: 'int64', device: dev(inputIds) })
+      .view(1, l)
+      .expand(b, l);
+    const sum = this.word_embeddings
+      .forward(inputIds)
+      .add(this.token_type_embeddings.forward(tokenTypeIds))
+      .add(this.position_embeddings.forward(positions));
     return F.dropout(this.LayerNorm.forward(sum), this.c.hidden_dropout_prob, this.training);
   }
 }
@@ -130,7 +165,10 @@ class ViltPatchEmbeddings extends Module {
   readonly projection: Conv2d;
   constructor(c: ViltConfig) {
     super();
-    this.projection = this.child('projection', new Conv2d(c.num_channels, c.hidden_size, c.patch_size, { stride: c.patch_size }));
+    this.projection = this.child(
+      'projection',
+      new Conv2d(c.num_channels, c.hidden_size, c.patch_size, { stride: c.patch_size }),
+    );
   }
   forward(pixelValues: Tensor): Tensor {
     const w = this.projection.weight.dtype;
@@ -206,19 +244,29 @@ class ViltEmbeddings extends Module {
     this.cls_token = this.param('cls_token', zeros([1, 1, c.hidden_size]));
     this.patch_embeddings = this.child('patch_embeddings', new ViltPatchEmbeddings(c));
     this.position_embeddings = this.param('position_embeddings', zeros([1, this.grid * this.grid + 1, c.hidden_size]));
-    this.token_type_embeddings = this.child('token_type_embeddings', new Embedding(c.modality_type_vocab_size, c.hidden_size));
+    this.token_type_embeddings = this.child(
+      'token_type_embeddings',
+      new Embedding(c.modality_type_vocab_size, c.hidden_size),
+    );
   }
 
   /** Patch tokens with interpolated position embeddings: [B, 1 + L, H], mask [B, 1 + L] (int64), selection. */
-  visual(pixelValues: Tensor, pixelMask: Tensor, seed: number): { embeds: Tensor; mask: Tensor; selection: PatchSelection } {
+  visual(
+    pixelValues: Tensor,
+    pixelMask: Tensor,
+    seed: number,
+  ): { embeds: Tensor; mask: Tensor; selection: PatchSelection } {
     const H = this.c.hidden_size;
     const x = this.patch_embeddings.forward(pixelValues); // [B, H, rows, cols]
     const [B, , rows, cols] = x.shape as [number, number, number, number];
     // the mask at patch resolution, as the reference: nearest interpolation of the pixel mask
-    const small = noGrad(() => F.interpolate(pixelMask.to('float32').unsqueeze(1), { size: [rows, cols], mode: 'nearest' }));
+    const small = noGrad(() =>
+      F.interpolate(pixelMask.to('float32').unsqueeze(1), { size: [rows, cols], mode: 'nearest' }),
+    );
     const flat = small.to('cpu').toArray();
     const mask: number[][] = [];
-    for (let b = 0; b < B; b++) mask.push(flat.slice(b * rows * cols, (b + 1) * rows * cols).map((v) => (v >= 1 ? 1 : 0)));
+    for (let b = 0; b < B; b++)
+      mask.push(flat.slice(b * rows * cols, (b + 1) * rows * cols).map((v) => (v >= 1 ? 1 : 0)));
     // valid grid of each image: rows valid in its first column, columns valid in its first row
     const hw = mask.map((m) => {
       let h = 0;
@@ -240,22 +288,37 @@ class ViltEmbeddings extends Module {
       const key = `${h}x${w}`;
       let p = cache.get(key);
       if (!p) {
-        p = h > 0 && w > 0 ? F.interpolate(spatial, { size: [h, w], mode: 'bilinear', alignCorners: true }) : zeros([1, H, 0, 0], like);
+        p =
+          h > 0 && w > 0
+            ? F.interpolate(spatial, { size: [h, w], mode: 'bilinear', alignCorners: true })
+            : zeros([1, H, 0, 0], like);
         if (w < cols) p = cat([p, zeros([1, H, h, cols - w], like)], 3);
         if (h < rows) p = cat([p, zeros([1, H, rows - h, cols], like)], 2);
         cache.set(key, p);
       }
       return p;
     });
-    const pos = cat(perImage, 0).flatten(2).transpose(1, 2).reshape(B * rows * cols, H);
-    const patches = x.flatten(2).transpose(1, 2).reshape(B * rows * cols, H);
-    const flatIndex = tensor(selection.index.flatMap((ix, b) => ix.map((i) => b * rows * cols + i)), { dtype: 'int64', device: dev(x) });
+    const pos = cat(perImage, 0)
+      .flatten(2)
+      .transpose(1, 2)
+      .reshape(B * rows * cols, H);
+    const patches = x
+      .flatten(2)
+      .transpose(1, 2)
+      .reshape(B * rows * cols, H);
+    const flatIndex = tensor(
+      selection.index.flatMap((ix, b) => ix.map((i) => b * rows * cols + i)),
+      { dtype: 'int64', device: dev(x) },
+    );
     const tokens = patches.indexSelect(0, flatIndex).view(B, length, H);
     const tokenPos = pos.indexSelect(0, flatIndex).view(B, length, H);
     const withCls = cat([this.cls_token.expand(B, 1, H), tokens], 1);
     const allPos = cat([this.position_embeddings.slice(1, 0, 1).expand(B, 1, H), tokenPos], 1);
     const embeds = F.dropout(withCls.add(allPos), this.c.hidden_dropout_prob, this.training);
-    const tokenMask = tensor(selection.valid.map((v) => [1, ...v.map((ok) => (ok ? 1 : 0))]), { dtype: 'int64', device: dev(x) });
+    const tokenMask = tensor(
+      selection.valid.map((v) => [1, ...v.map((ok) => (ok ? 1 : 0))]),
+      { dtype: 'int64', device: dev(x) },
+    );
     return { embeds, mask: tokenMask, selection };
   }
 
@@ -271,7 +334,9 @@ class ViltEmbeddings extends Module {
     const L = image.mask.size(1);
     const imageType = inputs.image_token_type_idx ?? 1;
     if (imageType < 0 || imageType >= this.c.modality_type_vocab_size)
-      throw new Error(`ViltModel: image_token_type_idx ${imageType} is outside modality_type_vocab_size (${this.c.modality_type_vocab_size})`);
+      throw new Error(
+        `ViltModel: image_token_type_idx ${imageType} is outside modality_type_vocab_size (${this.c.modality_type_vocab_size})`,
+      );
     const textTyped = text.add(this.token_type_embeddings.forward(zeros([B, T], int)));
     const imageTyped = image.embeds.add(this.token_type_embeddings.forward(full([B, L], imageType, int)));
     return {
@@ -321,7 +386,11 @@ class ViltAttention extends Module {
     this.output = this.child('output', new ViltDense(c.hidden_size, c.hidden_size));
   }
   forward(x: Tensor, mask: Tensor): Tensor {
-    return F.dropout(this.output.dense.forward(this.attention.forward(x, mask)), this.c.hidden_dropout_prob, this.training);
+    return F.dropout(
+      this.output.dense.forward(this.attention.forward(x, mask)),
+      this.c.hidden_dropout_prob,
+      this.training,
+    );
   }
 }
 
@@ -344,7 +413,14 @@ class ViltLayer extends Module {
     const h = x.add(this.attention.forward(this.layernorm_before.forward(x), mask));
     const i = this.intermediate.dense;
     const o = this.output.dense;
-    const y = F.mlp(this.layernorm_after.forward(h), i.weight, i.bias, o.weight, o.bias, engineActivation(this.c.hidden_act));
+    const y = F.mlp(
+      this.layernorm_after.forward(h),
+      i.weight,
+      i.bias,
+      o.weight,
+      o.bias,
+      engineActivation(this.c.hidden_act),
+    );
     return h.add(F.dropout(y, this.c.hidden_dropout_prob, this.training));
   }
 }
@@ -353,7 +429,10 @@ class ViltEncoder extends Module {
   readonly layer: ModuleList<ViltLayer>;
   constructor(c: ViltConfig) {
     super();
-    this.layer = this.child('layer', new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new ViltLayer(c))));
+    this.layer = this.child(
+      'layer',
+      new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new ViltLayer(c))),
+    );
   }
   forward(x: Tensor, mask: Tensor, hiddenStates?: Tensor[]): Tensor {
     let h = x;
@@ -424,7 +503,9 @@ export class ViltModel extends Module {
     if (inputs.pixel_values.size(0) !== B)
       throw new Error(`ViltModel: input_ids has batch size ${B} but pixel_values has ${inputs.pixel_values.size(0)}`);
     if (inputs.pixel_values.size(1) !== this.config.num_channels)
-      throw new Error(`ViltModel: pixel_values has ${inputs.pixel_values.size(1)} channels, the config says num_channels ${this.config.num_channels}`);
+      throw new Error(
+        `ViltModel: pixel_values has ${inputs.pixel_values.size(1)} channels, the config says num_channels ${this.config.num_channels}`,
+      );
     const emb = this.embeddings.forward(inputs);
     const extended = extendedAttentionMask(emb.mask);
     const hidden = inputs.output_hidden_states ? ([] as Tensor[]) : undefined;

@@ -59,7 +59,9 @@ export function checkHeadOptions(o: HeadOptions, where: string): void {
   if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1))
     throw new Error(`${where}: "dropout" must be in [0, 1), got ${o.dropout}`);
   if (o.head !== undefined && !(HEAD_KINDS as readonly string[]).includes(o.head))
-    throw new Error(`${where}: "head": ${JSON.stringify(o.head)} is not supported (supported: ${HEAD_KINDS.join(', ')})`);
+    throw new Error(
+      `${where}: "head": ${JSON.stringify(o.head)} is not supported (supported: ${HEAD_KINDS.join(', ')})`,
+    );
   if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1))
     throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
 }
@@ -90,7 +92,8 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   /** Registers the heads once the pair width is known; `itmHead` false when the recipe brings its own. */
   protected addHeads(pairDim: number, opts: { itmHead?: boolean; logitScale?: Tensor } = {}): void {
     this.#headDropout = this.child('head_dropout', new Dropout(this.dropoutP));
-    const make = (out: number) => (this.head === 'mlp' ? new MlpHead(pairDim, out, this.dropoutP) : new Linear(pairDim, out));
+    const make = (out: number) =>
+      this.head === 'mlp' ? new MlpHead(pairDim, out, this.dropoutP) : new Linear(pairDim, out);
     this.#classifier = this.child('classifier', make(this.numLabels));
     if (opts.itmHead !== false) this.#itm = this.child('itm_head', make(2));
     this.#logitScale = opts.logitScale ?? this.param('logit_scale', tensor(LOGIT_SCALE_INIT));

@@ -71,17 +71,27 @@ export class Conv2d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernelSize: number | [number, number],
-    readonly opts: LayerOptions & { stride?: number | [number, number]; padding?: number | [number, number]; bias?: boolean; groups?: number } = {},
+    readonly opts: LayerOptions & {
+      stride?: number | [number, number];
+      padding?: number | [number, number];
+      bias?: boolean;
+      groups?: number;
+    } = {},
   ) {
     super();
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     const groups = opts.groups ?? 1;
     const w = kaimingUniformDefault(empty([outChannels, inChannels / groups, kh, kw], opts));
     this.weight = this.param('weight', w);
-    this.bias = opts.bias === false ? null : this.param('bias', biasDefault(empty([outChannels], opts), fanIn(w.shape)));
+    this.bias =
+      opts.bias === false ? null : this.param('bias', biasDefault(empty([outChannels], opts), fanIn(w.shape)));
   }
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.opts.stride, padding: this.opts.padding, groups: this.opts.groups });
+    return F.conv2d(x, this.weight, this.bias, {
+      stride: this.opts.stride,
+      padding: this.opts.padding,
+      groups: this.opts.groups,
+    });
   }
 }
 
@@ -135,7 +145,8 @@ export class MultiheadAttention extends Module {
     opts: LayerOptions = {},
   ) {
     super();
-    if (embedDim % numHeads !== 0) throw new RangeError(`MultiheadAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
+    if (embedDim % numHeads !== 0)
+      throw new RangeError(`MultiheadAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
     this.headDim = embedDim / numHeads;
     // PyTorch: xavier_uniform_ on in_proj_weight, zeros on the biases.
     const bound = Math.sqrt(6 / (embedDim + 3 * embedDim));
@@ -145,7 +156,12 @@ export class MultiheadAttention extends Module {
     this.outProj.bias?.zero_();
   }
 
-  forward(query: Tensor, key: Tensor, value: Tensor, opts: { keyPaddingMask?: Tensor; attnMask?: Tensor } = {}): Tensor {
+  forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    opts: { keyPaddingMask?: Tensor; attnMask?: Tensor } = {},
+  ): Tensor {
     const [B, L] = query.shape as [number, number];
     const S = key.size(1);
     const E = this.embedDim;
@@ -161,13 +177,20 @@ export class MultiheadAttention extends Module {
     } else {
       const [wq, wk, wv] = this.inProjWeight.chunk(3, 0) as [Tensor, Tensor, Tensor];
       const [bq, bk, bv] = this.inProjBias.chunk(3, 0) as [Tensor, Tensor, Tensor];
-      const pq = F.linear(query, wq, bq), pk = F.linear(key, wk, bk), pv = F.linear(value, wv, bv);
+      const pq = F.linear(query, wq, bq),
+        pk = F.linear(key, wk, bk),
+        pv = F.linear(value, wv, bv);
       temps.push(wq, wk, wv, bq, bk, bv, pq, pk, pv);
       [q, k, v] = [heads(pq, L), heads(pk, S), heads(pv, S)];
     }
     let mask: Tensor | null = null;
     if (opts.keyPaddingMask) mask = opts.keyPaddingMask.logicalNot().view(B, 1, 1, S);
-    if (opts.attnMask) mask = mask ? mask.logicalAnd(opts.attnMask.dtype === 'bool' ? opts.attnMask.logicalNot() : opts.attnMask.eq(0)) : opts.attnMask.dtype === 'bool' ? opts.attnMask.logicalNot() : opts.attnMask;
+    if (opts.attnMask)
+      mask = mask
+        ? mask.logicalAnd(opts.attnMask.dtype === 'bool' ? opts.attnMask.logicalNot() : opts.attnMask.eq(0))
+        : opts.attnMask.dtype === 'bool'
+          ? opts.attnMask.logicalNot()
+          : opts.attnMask;
     const o = F.attention(q, k, v, { mask, dropout: this.dropout, training: this.training });
     const merged = o.transpose(1, 2).reshape(B, L, E);
     const out = this.outProj.forward(merged);

@@ -52,7 +52,8 @@ export abstract class Module {
   }
   namedParameters(prefix = ''): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    for (const [mp, m] of this.namedModules(prefix)) for (const [n, t] of m.#params) out.push([mp ? `${mp}.${n}` : n, t]);
+    for (const [mp, m] of this.namedModules(prefix))
+      for (const [n, t] of m.#params) out.push([mp ? `${mp}.${n}` : n, t]);
     return out;
   }
   parameters(): Tensor[] {
@@ -105,8 +106,15 @@ export abstract class Module {
       if (missing.length) parts.push(`missing ${missing.length}: ${list(missing)}`);
       if (unexpected.length) parts.push(`unexpected ${unexpected.length}: ${list(unexpected)}`);
       if (mismatched.length)
-        parts.push(`mis-shaped ${mismatched.length}: ${list(mismatched.map((m) => `${m.name} (expected [${m.expected}], got [${m.got}])`))}`);
-      throw new StateDictError(`loading ${this.constructor.name}${where}: ${parts.join('; ')}`, missing, unexpected, mismatched);
+        parts.push(
+          `mis-shaped ${mismatched.length}: ${list(mismatched.map((m) => `${m.name} (expected [${m.expected}], got [${m.got}])`))}`,
+        );
+      throw new StateDictError(
+        `loading ${this.constructor.name}${where}: ${parts.join('; ')}`,
+        missing,
+        unexpected,
+        mismatched,
+      );
     }
     noGrad(() => {
       for (const [k, t] of own) {

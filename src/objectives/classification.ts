@@ -10,7 +10,8 @@ export function balancedClassWeights(labels: ArrayLike<number>, numClasses: numb
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i]!;
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new RangeError(`balancedClassWeights: label ${c} at ${i} is not in 0..${numClasses - 1}`);
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses)
+      throw new RangeError(`balancedClassWeights: label ${c} at ${i} is not in 0..${numClasses - 1}`);
     counts[c]!++;
   }
   return counts.map((n) => (n === 0 ? 0 : labels.length / (numClasses * n)));
@@ -25,7 +26,12 @@ export interface ClassificationLossOptions {
 /** Cross-entropy of logits [N, C] against class indices [N] (int64). */
 export function classificationLoss(logits: Tensor, labels: Tensor, opts: ClassificationLossOptions = {}): Tensor {
   const w = opts.classWeights;
-  const weight = w == null ? null : Array.isArray(w) ? tensor(w, { dtype: logits.dtype === 'float64' ? 'float64' : 'float32' }).to(logits.device as never) : (w as Tensor);
+  const weight =
+    w == null
+      ? null
+      : Array.isArray(w)
+        ? tensor(w, { dtype: logits.dtype === 'float64' ? 'float64' : 'float32' }).to(logits.device as never)
+        : (w as Tensor);
   return F.crossEntropy(logits, labels, { weight, labelSmoothing: opts.labelSmoothing ?? 0 });
 }
 

@@ -11,10 +11,14 @@ export interface LossWeights {
 export const PAPER_WEIGHTS: LossWeights = { itc: 0.1, itm: 0.1, mode: 'convex' };
 
 /** Combines the losses present (an absent auxiliary loss takes no share of the weight). */
-export function combineLosses(losses: { ce: Tensor; itc?: Tensor | null; itm?: Tensor | null }, w: LossWeights = PAPER_WEIGHTS): Tensor {
+export function combineLosses(
+  losses: { ce: Tensor; itc?: Tensor | null; itm?: Tensor | null },
+  w: LossWeights = PAPER_WEIGHTS,
+): Tensor {
   const a = losses.itc ? w.itc : 0;
   const b = losses.itm ? w.itm : 0;
-  if (w.mode === 'convex' && a + b >= 1) throw new RangeError(`convex loss weights need itc + itm < 1, got ${a} + ${b}`);
+  if (w.mode === 'convex' && a + b >= 1)
+    throw new RangeError(`convex loss weights need itc + itm < 1, got ${a} + ${b}`);
   let total = losses.ce.mul(w.mode === 'convex' ? 1 - a - b : 1);
   if (losses.itc) total = total.add(losses.itc.mul(a));
   if (losses.itm) total = total.add(losses.itm.mul(b));

@@ -43,10 +43,11 @@ function duplicateMask(keys: readonly string[]): number[] {
 
 export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Tensor, opts: ItcOptions = {}): ItcResult {
   const b = textEmbeds.size(0);
-  if (imageEmbeds.size(0) !== b) throw new RangeError(`itcLoss: ${b} text embeddings but ${imageEmbeds.size(0)} image embeddings`);
+  if (imageEmbeds.size(0) !== b)
+    throw new RangeError(`itcLoss: ${b} text embeddings but ${imageEmbeds.size(0)} image embeddings`);
   const t = F.normalize(textEmbeds, { dim: -1 });
   const v = F.normalize(imageEmbeds, { dim: -1 });
-  const scale = (opts.clampScale ?? true ? logitScale.clamp(null, ITC_MAX_LOGIT_SCALE) : logitScale).exp();
+  const scale = ((opts.clampScale ?? true) ? logitScale.clamp(null, ITC_MAX_LOGIT_SCALE) : logitScale).exp();
   let perText = t.matmul((opts.queue ? cat([v, opts.queue.image]) : v).transpose(0, 1)).mul(scale);
   let perImage = v.matmul((opts.queue ? cat([t, opts.queue.text]) : t).transpose(0, 1)).mul(scale);
   const masks: number[][] = [];
@@ -56,7 +57,10 @@ export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Ten
     const merged = masks[0]!.map((_, k) => (masks.some((m) => m[k]) ? 1 : 0));
     if (merged.some((x) => x)) {
       const m = tensor(merged, { dtype: 'bool', shape: [b, b] }).to(textEmbeds.device as never);
-      const pad = (x: Tensor) => (x.size(1) > b ? cat([m, full([b, x.size(1) - b], 0, { dtype: 'bool', device: textEmbeds.device as never })], 1) : m);
+      const pad = (x: Tensor) =>
+        x.size(1) > b
+          ? cat([m, full([b, x.size(1) - b], 0, { dtype: 'bool', device: textEmbeds.device as never })], 1)
+          : m;
       // Masked with a large negative (not -inf) so that gradients stay finite.
       perText = perText.maskedFill(pad(perText), -1e4);
       perImage = perImage.maskedFill(pad(perImage), -1e4);
@@ -75,7 +79,8 @@ export class ItcQueue {
   text: Tensor | null = null;
   image: Tensor | null = null;
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new RangeError(`ItcQueue: size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new RangeError(`ItcQueue: size must be a positive integer, got ${size}`);
   }
   /** The queue for itcLoss, or null while empty. */
   get current(): { text: Tensor; image: Tensor } | null {
@@ -84,11 +89,13 @@ export class ItcQueue {
   /** Adds a batch (newest first) and drops the oldest beyond `size`. */
   push(textNorm: Tensor, imageNorm: Tensor): void {
     const next = (old: Tensor | null, add: Tensor) =>
-      keep(noGrad(() => {
-        const d = add.detach();
-        const all = old ? cat([d, old]) : d.clone();
-        return all.size(0) > this.size ? all.slice(0, 0, this.size).contiguous() : all;
-      }));
+      keep(
+        noGrad(() => {
+          const d = add.detach();
+          const all = old ? cat([d, old]) : d.clone();
+          return all.size(0) > this.size ? all.slice(0, 0, this.size).contiguous() : all;
+        }),
+      );
     const [t, i] = [next(this.text, textNorm), next(this.image, imageNorm)];
     this.text?.dispose();
     this.image?.dispose();

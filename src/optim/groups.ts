@@ -8,13 +8,19 @@ export function decayGroups(
   opts: { weightDecay: number; lr?: number; trainableOnly?: boolean },
 ): { params: Tensor[]; names: string[]; weightDecay: number; lr?: number }[] {
   const normParams = new Set<Tensor>();
-  for (const [, m] of model.namedModules()) if (m instanceof LayerNorm || /Norm$/.test(m.constructor.name)) for (const p of m.parameters()) normParams.add(p);
+  for (const [, m] of model.namedModules())
+    if (m instanceof LayerNorm || /Norm$/.test(m.constructor.name)) for (const p of m.parameters()) normParams.add(p);
   const decay: [string, Tensor][] = [];
   const noDecay: [string, Tensor][] = [];
   for (const [n, p] of model.namedParameters()) {
     if ((opts.trainableOnly ?? true) && !p.requiresGrad) continue;
     (n.endsWith('bias') || normParams.has(p) ? noDecay : decay).push([n, p]);
   }
-  const group = (xs: [string, Tensor][], wd: number) => ({ params: xs.map(([, p]) => p), names: xs.map(([n]) => n), weightDecay: wd, ...(opts.lr !== undefined ? { lr: opts.lr } : {}) });
+  const group = (xs: [string, Tensor][], wd: number) => ({
+    params: xs.map(([, p]) => p),
+    names: xs.map(([n]) => n),
+    weightDecay: wd,
+    ...(opts.lr !== undefined ? { lr: opts.lr } : {}),
+  });
   return [group(decay, opts.weightDecay), group(noDecay, 0)];
 }

@@ -26,12 +26,25 @@ export abstract class Optimizer {
   /** Per group, per parameter: how many updates it has had. */
   protected readonly steps: number[][];
 
-  constructor(groups: GroupInput[] | Tensor[], defaults: { lr: number; weightDecay: number }, readonly kind: string) {
-    const list: GroupInput[] = groups.length > 0 && !Array.isArray(groups[0]) && !('params' in (groups[0] as object)) ? [groups as Tensor[]] : (groups as GroupInput[]);
+  constructor(
+    groups: GroupInput[] | Tensor[],
+    defaults: { lr: number; weightDecay: number },
+    readonly kind: string,
+  ) {
+    const list: GroupInput[] =
+      groups.length > 0 && !Array.isArray(groups[0]) && !('params' in (groups[0] as object))
+        ? [groups as Tensor[]]
+        : (groups as GroupInput[]);
     this.groups = list.map((g) => {
       const params = Array.isArray(g) ? g : g.params;
       const base: { lr?: number; weightDecay?: number; names?: string[] } = Array.isArray(g) ? {} : g;
-      return { ...defaults, ...base, params, lr: base.lr ?? defaults.lr, weightDecay: base.weightDecay ?? defaults.weightDecay } as ParamGroup;
+      return {
+        ...defaults,
+        ...base,
+        params,
+        lr: base.lr ?? defaults.lr,
+        weightDecay: base.weightDecay ?? defaults.weightDecay,
+      } as ParamGroup;
     });
     this.state = this.groups.map((g) => g.params.map(() => new Map()));
     this.steps = this.groups.map((g) => g.params.map(() => 0));
@@ -66,20 +79,25 @@ export abstract class Optimizer {
   loadStateDict(sd: OptimizerState): void {
     if (sd.meta.kind !== this.kind) throw new Error(`optimizer state is for ${sd.meta.kind}, not ${this.kind}`);
     if (sd.meta.groups.length !== this.groups.length)
-      throw new Error(`optimizer state has ${sd.meta.groups.length} parameter groups, this optimizer has ${this.groups.length}`);
+      throw new Error(
+        `optimizer state has ${sd.meta.groups.length} parameter groups, this optimizer has ${this.groups.length}`,
+      );
     sd.meta.groups.forEach((g, gi) => {
       const own = this.groups[gi]!;
-      if (g.numParams !== own.params.length) throw new Error(`optimizer state group ${gi} has ${g.numParams} parameters, expected ${own.params.length}`);
+      if (g.numParams !== own.params.length)
+        throw new Error(`optimizer state group ${gi} has ${g.numParams} parameters, expected ${own.params.length}`);
       for (const [k, v] of Object.entries(g)) if (k !== 'numParams' && k !== 'names') own[k] = v;
     });
     for (const [key, t] of sd.tensors) {
       const m = /^state\.(\d+)\.(\d+)\.(\w+)$/.exec(key);
       if (!m) throw new Error(`optimizer state: unexpected tensor name '${key}'`);
-      const gi = Number(m[1]), pi = Number(m[2]);
+      const gi = Number(m[1]),
+        pi = Number(m[2]);
       const p = this.groups[gi]?.params[pi];
       if (!p) throw new Error(`optimizer state: '${key}' names no parameter`);
       const own = this.stateTensor(gi, pi, m[3]!);
-      if (own.shape.join() !== t.shape.join()) throw new Error(`optimizer state: '${key}' has shape [${t.shape}], parameter has [${p.shape}]`);
+      if (own.shape.join() !== t.shape.join())
+        throw new Error(`optimizer state: '${key}' has shape [${t.shape}], parameter has [${p.shape}]`);
       own.copy_(t);
     }
     sd.meta.steps.forEach((s, gi) => s.forEach((v, pi) => (this.steps[gi]![pi] = v)));

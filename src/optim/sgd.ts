@@ -16,7 +16,8 @@ export class SGD extends Optimizer {
     readonly opts: SGDOptions = {},
   ) {
     super(groups, { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0 }, 'SGD');
-    if (opts.nesterov && (!opts.momentum || opts.dampening)) throw new RangeError('SGD: Nesterov momentum needs momentum > 0 and dampening 0');
+    if (opts.nesterov && (!opts.momentum || opts.dampening))
+      throw new RangeError('SGD: Nesterov momentum needs momentum > 0 and dampening 0');
   }
 
   step(): void {
@@ -27,7 +28,16 @@ export class SGD extends Optimizer {
         const first = this.steps[gi]![pi]! === 0;
         this.steps[gi]![pi]!++;
         const buf = mom ? this.stateTensor(gi, pi, 'momentum_buffer') : g.params[pi]!;
-        N.sgd_step([g.params[pi]!.handle], [buf.handle], g.lr, mom, this.opts.dampening ?? 0, g.weightDecay, this.opts.nesterov ?? false, first);
+        N.sgd_step(
+          [g.params[pi]!.handle],
+          [buf.handle],
+          g.lr,
+          mom,
+          this.opts.dampening ?? 0,
+          g.weightDecay,
+          this.opts.nesterov ?? false,
+          first,
+        );
       }
     });
   }

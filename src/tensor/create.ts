@@ -23,7 +23,8 @@ function inferShape(data: Nested): number[] {
 
 function flatten(data: Nested, shape: number[], depth: number, out: (number | bigint | boolean)[]): void {
   if (depth === shape.length) {
-    if (Array.isArray(data)) throw new TypeError('tandem.tensor: ragged nested array (more nesting than the first element)');
+    if (Array.isArray(data))
+      throw new TypeError('tandem.tensor: ragged nested array (more nesting than the first element)');
     out.push(data);
     return;
   }
@@ -68,7 +69,11 @@ export function tensor(data: Nested | AnyTypedArray, opts: CreateOptions & { sha
     const shape = opts.shape ?? [ta.length];
     const dtype = opts.dtype ?? defaultDType(ta);
     const native = defaultDType(ta);
-    if (dtype === native || ((dtype === 'bool') && ta instanceof Uint8Array) || ((dtype === 'float16' || dtype === 'bfloat16') && ta instanceof Uint16Array)) {
+    if (
+      dtype === native ||
+      (dtype === 'bool' && ta instanceof Uint8Array) ||
+      ((dtype === 'float16' || dtype === 'bfloat16') && ta instanceof Uint16Array)
+    ) {
       return fromBuffer(ta, dtype, shape, opts.device);
     }
     const t = fromBuffer(ta, native, shape);
@@ -97,11 +102,18 @@ export function tensor(data: Nested | AnyTypedArray, opts: CreateOptions & { sha
 }
 
 /** A tensor over a copy of raw little-endian bytes (a Buffer, typed array or ArrayBuffer). */
-export function fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: DType, shape: number[], device?: Device): Tensor {
+export function fromBuffer(
+  data: ArrayBufferView | ArrayBuffer,
+  dtype: DType,
+  shape: number[],
+  device?: Device,
+): Tensor {
   const bytes = data instanceof ArrayBuffer ? data.byteLength : data.byteLength;
   const numel = shape.reduce((a, b) => a * b, 1);
   if (numel * DTYPE_SIZE[dtype] !== bytes)
-    throw new RangeError(`tandem.fromBuffer: ${bytes} bytes cannot hold ${dtype}[${shape}] (${numel * DTYPE_SIZE[dtype]} bytes)`);
+    throw new RangeError(
+      `tandem.fromBuffer: ${bytes} bytes cannot hold ${dtype}[${shape}] (${numel * DTYPE_SIZE[dtype]} bytes)`,
+    );
   return new Tensor(N.from_buffer(data, DTYPE_CODE[dtype], shape, device ?? null));
 }
 
@@ -163,15 +175,30 @@ export function bernoulli(probs: Tensor): Tensor {
 }
 
 export function cat(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(N.cat(ts.map((t) => t.handle), dim));
+  return new Tensor(
+    N.cat(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function stack(ts: Tensor[], dim = 0): Tensor {
-  return new Tensor(N.stack(ts.map((t) => t.handle), dim));
+  return new Tensor(
+    N.stack(
+      ts.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 /** where(cond, a, b): a where cond is true, else b. */
 export function where(cond: Tensor, a: Tensor, b: Tensor | number): Tensor {
   return a.where(cond, b);
 }
 export function einsum(equation: string, ...ts: Tensor[]): Tensor {
-  return new Tensor(N.einsum(equation, ts.map((t) => t.handle)));
+  return new Tensor(
+    N.einsum(
+      equation,
+      ts.map((t) => t.handle),
+    ),
+  );
 }

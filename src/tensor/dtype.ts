@@ -1,7 +1,16 @@
 // Data types shared by the engine, safetensors and everything above. Names follow PyTorch's.
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'uint8', 'bool'];
+export const DTYPES: readonly DType[] = [
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'int64',
+  'int32',
+  'uint8',
+  'bool',
+];
 
 /** Bytes per element. */
 export const DTYPE_SIZE: Record<DType, number> = {

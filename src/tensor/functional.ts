@@ -8,7 +8,13 @@ export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'quick_gelu' | 'tanh' |
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(N.linear(x.handle, weight.handle, bias?.handle ?? null));
 }
-export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number[],
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  eps = 1e-5,
+): Tensor {
   return new Tensor(N.layer_norm(x.handle, normalizedShape, weight?.handle ?? null, bias?.handle ?? null, eps));
 }
 /** GELU: exact (erf) form, or the tanh approximation with approximate = 'tanh' (gelu_new, gelu_pytorch_tanh). */
@@ -60,11 +66,25 @@ export function conv2d(
   x: Tensor,
   weight: Tensor,
   bias?: Tensor | null,
-  opts: { stride?: number | [number, number]; padding?: number | [number, number]; dilation?: number | [number, number]; groups?: number } = {},
+  opts: {
+    stride?: number | [number, number];
+    padding?: number | [number, number];
+    dilation?: number | [number, number];
+    groups?: number;
+  } = {},
 ): Tensor {
-  const pair = (v: number | [number, number] | undefined, d: number): number[] => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+  const pair = (v: number | [number, number] | undefined, d: number): number[] =>
+    v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v;
   return new Tensor(
-    N.conv2d(x.handle, weight.handle, bias?.handle ?? null, pair(opts.stride, 1), pair(opts.padding, 0), pair(opts.dilation, 1), opts.groups ?? 1),
+    N.conv2d(
+      x.handle,
+      weight.handle,
+      bias?.handle ?? null,
+      pair(opts.stride, 1),
+      pair(opts.padding, 0),
+      pair(opts.dilation, 1),
+      opts.groups ?? 1,
+    ),
   );
 }
 export function avgPool2d(x: Tensor, kernel: [number, number], stride?: [number, number]): Tensor {
@@ -76,11 +96,25 @@ export function adaptiveAvgPool2d(x: Tensor, size: [number, number]): Tensor {
 /** torch.nn.functional.interpolate for 4-D input: give size or scaleFactor. */
 export function interpolate(
   x: Tensor,
-  opts: { size?: [number, number]; scaleFactor?: [number, number]; mode?: 'nearest' | 'bilinear' | 'bicubic'; alignCorners?: boolean; antialias?: boolean },
+  opts: {
+    size?: [number, number];
+    scaleFactor?: [number, number];
+    mode?: 'nearest' | 'bilinear' | 'bicubic';
+    alignCorners?: boolean;
+    antialias?: boolean;
+  },
 ): Tensor {
-  if (!opts.size === !opts.scaleFactor) throw new TypeError('tandem.interpolate: give exactly one of size and scaleFactor');
+  if (!opts.size === !opts.scaleFactor)
+    throw new TypeError('tandem.interpolate: give exactly one of size and scaleFactor');
   return new Tensor(
-    N.interpolate(x.handle, opts.size ?? null, opts.scaleFactor ?? null, opts.mode ?? 'nearest', opts.alignCorners ?? false, opts.antialias ?? false),
+    N.interpolate(
+      x.handle,
+      opts.size ?? null,
+      opts.scaleFactor ?? null,
+      opts.mode ?? 'nearest',
+      opts.alignCorners ?? false,
+      opts.antialias ?? false,
+    ),
   );
 }
 /** x / max(||x||_p, eps) along dim. */
@@ -100,18 +134,45 @@ export interface CrossEntropyOptions {
 /** Cross-entropy of logits [N, C] (or [N, C, ...]) against class indices or class probabilities. */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   return new Tensor(
-    N.cross_entropy(logits.handle, target.handle, opts.weight?.handle ?? null, opts.ignoreIndex ?? -100, opts.labelSmoothing ?? 0, opts.reduction ?? 'mean'),
+    N.cross_entropy(
+      logits.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      opts.ignoreIndex ?? -100,
+      opts.labelSmoothing ?? 0,
+      opts.reduction ?? 'mean',
+    ),
   );
 }
-export function nllLoss(logProbs: Tensor, target: Tensor, opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
-  return new Tensor(N.nll_loss(logProbs.handle, target.handle, opts.weight?.handle ?? null, opts.ignoreIndex ?? -100, opts.reduction ?? 'mean'));
+export function nllLoss(
+  logProbs: Tensor,
+  target: Tensor,
+  opts: Omit<CrossEntropyOptions, 'labelSmoothing'> = {},
+): Tensor {
+  return new Tensor(
+    N.nll_loss(
+      logProbs.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      opts.ignoreIndex ?? -100,
+      opts.reduction ?? 'mean',
+    ),
+  );
 }
 export function binaryCrossEntropyWithLogits(
   logits: Tensor,
   target: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
-  return new Tensor(N.bce_with_logits(logits.handle, target.handle, opts.weight?.handle ?? null, opts.posWeight?.handle ?? null, opts.reduction ?? 'mean'));
+  return new Tensor(
+    N.bce_with_logits(
+      logits.handle,
+      target.handle,
+      opts.weight?.handle ?? null,
+      opts.posWeight?.handle ?? null,
+      opts.reduction ?? 'mean',
+    ),
+  );
 }
 export function mseLoss(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
   return new Tensor(N.mse_loss(x.handle, y.handle, reduction));
@@ -128,7 +189,18 @@ export function attention(
   v: Tensor,
   opts: { mask?: Tensor | null; dropout?: number; training?: boolean; scale?: number; causal?: boolean } = {},
 ): Tensor {
-  return new Tensor(N.attention(q.handle, k.handle, v.handle, opts.mask?.handle ?? null, opts.dropout ?? 0, opts.training ?? false, opts.scale ?? 0, opts.causal ?? false));
+  return new Tensor(
+    N.attention(
+      q.handle,
+      k.handle,
+      v.handle,
+      opts.mask?.handle ?? null,
+      opts.dropout ?? 0,
+      opts.training ?? false,
+      opts.scale ?? 0,
+      opts.causal ?? false,
+    ),
+  );
 }
 
 /** linear(w1, b1) -> activation -> linear(w2, b2) in one native call. */

@@ -25,7 +25,9 @@ function packageRoot(): string {
 function load(): Addon {
   const root = packageRoot();
   const override = process.env.TANDEM_ADDON;
-  const candidates = override ? [override] : [join(root, 'build', 'Release', 'tandem.node'), join(root, 'build', 'Debug', 'tandem.node')];
+  const candidates = override
+    ? [override]
+    : [join(root, 'build', 'Release', 'tandem.node'), join(root, 'build', 'Debug', 'tandem.node')];
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
     throw new Error(

@@ -23,7 +23,8 @@ export function physicalCores(): number {
 }
 
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`tandem.setNumThreads: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`tandem.setNumThreads: expected a positive integer, got ${n}`);
   N.set_num_threads(n);
 }
 export function getNumThreads(): number {

@@ -36,7 +36,8 @@ function forEachReleasable(value: unknown, fn: (t: Releasable) => void, seen = n
   }
   if (Array.isArray(value)) for (const v of value) forEachReleasable(v, fn, seen);
   else if (value instanceof Map) for (const v of value.values()) forEachReleasable(v, fn, seen);
-  else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) forEachReleasable(v, fn, seen);
+  else if (Object.getPrototypeOf(value) === Object.prototype)
+    for (const v of Object.values(value)) forEachReleasable(v, fn, seen);
 }
 
 function isReleasable(v: object): v is Releasable {

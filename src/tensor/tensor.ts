@@ -37,7 +37,8 @@ export class Tensor implements Releasable, Disposable {
 
   /** The native handle, for the ops modules of this layer. */
   get handle(): Handle {
-    if (this.#disposed) throw new Error('tandem: this tensor was disposed (used after dispose() or outside its tidy scope)');
+    if (this.#disposed)
+      throw new Error('tandem: this tensor was disposed (used after dispose() or outside its tidy scope)');
     return this.#h;
   }
 
@@ -142,7 +143,8 @@ export class Tensor implements Releasable, Disposable {
 
   // ---- conversion ----
   to(dtypeOrDevice: DType | Device): Tensor {
-    if ((DTYPES as readonly string[]).includes(dtypeOrDevice)) return new Tensor(N.to_dtype(this.handle, DTYPE_CODE[dtypeOrDevice as DType]));
+    if ((DTYPES as readonly string[]).includes(dtypeOrDevice))
+      return new Tensor(N.to_dtype(this.handle, DTYPE_CODE[dtypeOrDevice as DType]));
     return new Tensor(N.to_device(this.handle, dtypeOrDevice));
   }
   float(): Tensor {
@@ -505,11 +507,23 @@ export class Tensor implements Releasable, Disposable {
   }
   /** Advanced indexing: x.index([i0, null, i2]) is Python's x[i0, :, i2]. */
   index(indices: (Tensor | null)[]): Tensor {
-    return new Tensor(N.index(this.handle, indices.map((t) => (t ? t.handle : null))));
+    return new Tensor(
+      N.index(
+        this.handle,
+        indices.map((t) => (t ? t.handle : null)),
+      ),
+    );
   }
   /** Out-of-place x[indices] = values (accumulate adds instead). */
   indexPut(indices: (Tensor | null)[], values: Tensor, accumulate = false): Tensor {
-    return new Tensor(N.index_put(this.handle, indices.map((t) => (t ? t.handle : null)), values.handle, accumulate));
+    return new Tensor(
+      N.index_put(
+        this.handle,
+        indices.map((t) => (t ? t.handle : null)),
+        values.handle,
+        accumulate,
+      ),
+    );
   }
   nonzero(): Tensor {
     return un('nonzero', this);

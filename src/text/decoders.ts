@@ -146,7 +146,9 @@ export function buildDecoder(cfg: Json | null | undefined, where: string): Decod
       };
     }
     case 'Sequence': {
-      const parts = (cfg.decoders as Json[]).map((d, i) => buildDecoder(d, `${where}: decoders[${i}]`)).filter((d): d is Decoder => d !== null);
+      const parts = (cfg.decoders as Json[])
+        .map((d, i) => buildDecoder(d, `${where}: decoders[${i}]`))
+        .filter((d): d is Decoder => d !== null);
       return (tokens) => parts.reduce((t, d) => d(t), tokens);
     }
     default:

@@ -67,7 +67,13 @@ export function truncateEncoding(e: Encoding, maxLen: number, direction: Directi
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
 /** Truncates one encoding or a pair to `maxLength` tokens in total, as `tokenizers`' truncate_encodings. */
-export function truncatePair(a: Encoding, b: Encoding | null, maxLength: number, strategy: TruncationStrategy, direction: Direction): [Encoding, Encoding | null] {
+export function truncatePair(
+  a: Encoding,
+  b: Encoding | null,
+  maxLength: number,
+  strategy: TruncationStrategy,
+  direction: Direction,
+): [Encoding, Encoding | null] {
   if (maxLength === 0) return [truncateEncoding(a, 0, direction), b && truncateEncoding(b, 0, direction)];
   const total = a.ids.length + (b ? b.ids.length : 0);
   if (total <= maxLength) return [a, b];
@@ -90,7 +96,9 @@ export function truncatePair(a: Encoding, b: Encoding | null, maxLength: number,
   const target = strategy === 'only_first' ? a : b;
   if (!target) throw new Error('truncation only_second needs a pair of sequences');
   if (target.ids.length <= toRemove) {
-    throw new Error(`truncation ${strategy}: the sequence (${target.ids.length} tokens) is too short to remove ${toRemove} tokens`);
+    throw new Error(
+      `truncation ${strategy}: the sequence (${target.ids.length} tokens) is too short to remove ${toRemove} tokens`,
+    );
   }
   const t = truncateEncoding(target, target.ids.length - toRemove, direction);
   return strategy === 'only_first' ? [t, b] : [a, t];
@@ -114,7 +122,10 @@ export function padEncoding(e: Encoding, length: number, p: PadParams): Encoding
   return {
     ids: fill(e.ids, p.padId),
     tokens: fill(e.tokens, p.padToken),
-    offsets: p.direction === 'right' ? [...e.offsets, ...Array.from({ length: n }, (): [number, number] => [0, 0])] : [...Array.from({ length: n }, (): [number, number] => [0, 0]), ...e.offsets],
+    offsets:
+      p.direction === 'right'
+        ? [...e.offsets, ...Array.from({ length: n }, (): [number, number] => [0, 0])]
+        : [...Array.from({ length: n }, (): [number, number] => [0, 0]), ...e.offsets],
     attention_mask: fill(e.attention_mask, 0),
     type_ids: fill(e.type_ids, p.padTypeId),
     special_tokens_mask: fill(e.special_tokens_mask, 1),

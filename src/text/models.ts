@@ -20,7 +20,8 @@ export interface Model {
 type Json = Record<string, any>;
 
 function vocabMap(v: unknown, where: string): Map<string, number> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: model.vocab must be an object of token -> id`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`${where}: model.vocab must be an object of token -> id`);
   return new Map(Object.entries(v as Record<string, number>));
 }
 
@@ -62,7 +63,10 @@ class WordPiece implements Model {
   private prefix: string;
   private maxChars: number;
 
-  constructor(cfg: Json, private where: string) {
+  constructor(
+    cfg: Json,
+    private where: string,
+  ) {
     this.vocab = vocabMap(cfg.vocab, where);
     this.rev = reverse(this.vocab);
     this.unk = cfg.unk_token ?? '[UNK]';
@@ -126,7 +130,10 @@ class BPE implements Model {
   private ignoreMerges: boolean;
   private cache = new Map<string, Token[]>();
 
-  constructor(cfg: Json, private where: string) {
+  constructor(
+    cfg: Json,
+    private where: string,
+  ) {
     this.vocab = vocabMap(cfg.vocab, where);
     this.rev = reverse(this.vocab);
     this.unk = cfg.unk_token ?? null;
@@ -196,7 +203,9 @@ class BPE implements Model {
         return;
       }
       if (this.byteFallback) {
-        const ids = Array.from(Buffer.from(c, 'utf8')).map((b) => this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`));
+        const ids = Array.from(Buffer.from(c, 'utf8')).map((b) =>
+          this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`),
+        );
         if (ids.every((x) => x !== undefined)) {
           if (unk) {
             syms.push(unk);
@@ -255,7 +264,10 @@ class WordLevel implements Model {
   private rev: string[];
   private unk: string;
 
-  constructor(cfg: Json, private where: string) {
+  constructor(
+    cfg: Json,
+    private where: string,
+  ) {
     this.vocab = vocabMap(cfg.vocab, where);
     this.rev = reverse(this.vocab);
     this.unk = cfg.unk_token ?? '<unk>';
@@ -265,7 +277,8 @@ class WordLevel implements Model {
     const id = this.vocab.get(word);
     if (id !== undefined) return [{ id, value: word, offsets: [0, word.length] }];
     const unkId = this.vocab.get(this.unk);
-    if (unkId === undefined) throw new Error(`${this.where}: WordLevel unk_token '${this.unk}' is not in the vocabulary`);
+    if (unkId === undefined)
+      throw new Error(`${this.where}: WordLevel unk_token '${this.unk}' is not in the vocabulary`);
     return [{ id: unkId, value: this.unk, offsets: [0, word.length] }];
   }
 

@@ -299,7 +299,6 @@ export class NormalizedString {
   }
 }
 
-
 /** A pattern where every char satisfying `pred` is a match of its own. */
 export function charPattern(pred: (c: string) => boolean): Pattern {
   return (s) => {

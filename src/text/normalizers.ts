@@ -1,6 +1,20 @@
 // Normalizers of tokenizer.json ("normalizer" field), applied in place to a NormalizedString.
-import { NormalizedString, regexPattern, stringPattern, chars, type Change, type Pattern } from './normalized-string.js';
-import { isBertControl, isBertWhitespace, isChineseChar, isNonspacingMark, translateOnigRegex, utf8Bytes } from './unicode.js';
+import {
+  NormalizedString,
+  regexPattern,
+  stringPattern,
+  chars,
+  type Change,
+  type Pattern,
+} from './normalized-string.js';
+import {
+  isBertControl,
+  isBertWhitespace,
+  isChineseChar,
+  isNonspacingMark,
+  translateOnigRegex,
+  utf8Bytes,
+} from './unicode.js';
 
 export type Normalizer = (s: NormalizedString) => void;
 
@@ -18,11 +32,18 @@ export function buildNormalizer(cfg: Json | null | undefined, where: string): No
   const at = `${where}: normalizer ${cfg.type}`;
   switch (cfg.type) {
     case 'Sequence': {
-      const parts = (cfg.normalizers as Json[]).map((n, i) => buildNormalizer(n, `${where}: normalizers[${i}]`)).filter((n): n is Normalizer => n !== null);
+      const parts = (cfg.normalizers as Json[])
+        .map((n, i) => buildNormalizer(n, `${where}: normalizers[${i}]`))
+        .filter((n): n is Normalizer => n !== null);
       return (s) => parts.forEach((n) => n(s));
     }
     case 'BertNormalizer':
-      return bertNormalizer(cfg.clean_text ?? true, cfg.handle_chinese_chars ?? true, cfg.strip_accents ?? null, cfg.lowercase ?? true);
+      return bertNormalizer(
+        cfg.clean_text ?? true,
+        cfg.handle_chinese_chars ?? true,
+        cfg.strip_accents ?? null,
+        cfg.lowercase ?? true,
+      );
     case 'NFC':
     case 'NFD':
     case 'NFKC':
@@ -54,7 +75,12 @@ export function buildNormalizer(cfg: Json | null | undefined, where: string): No
   }
 }
 
-function bertNormalizer(cleanText: boolean, chinese: boolean, stripAccents: boolean | null, lowercase: boolean): Normalizer {
+function bertNormalizer(
+  cleanText: boolean,
+  chinese: boolean,
+  stripAccents: boolean | null,
+  lowercase: boolean,
+): Normalizer {
   const strip = stripAccents ?? lowercase;
   return (s) => {
     if (cleanText) {
@@ -81,11 +107,32 @@ function bertNormalizer(cleanText: boolean, chinese: boolean, stripAccents: bool
 function nmt(s: NormalizedString): void {
   s.filter((c) => {
     const cp = c.codePointAt(0) ?? 0;
-    return !((cp >= 0x1 && cp <= 0x8) || cp === 0xb || cp === 0xe || cp === 0x1f || cp === 0x7f || cp === 0x8f || cp === 0x9f);
+    return !(
+      (cp >= 0x1 && cp <= 0x8) ||
+      cp === 0xb ||
+      cp === 0xe ||
+      cp === 0x1f ||
+      cp === 0x7f ||
+      cp === 0x8f ||
+      cp === 0x9f
+    );
   });
   s.mapChars((c) => {
     const cp = c.codePointAt(0) ?? 0;
-    if (cp === 0x9 || cp === 0xa || cp === 0xc || cp === 0xd || cp === 0x1680 || (cp >= 0x200b && cp <= 0x200f) || cp === 0x2028 || cp === 0x2029 || cp === 0x2581 || cp === 0xfeff || cp === 0xfffd) return ' ';
+    if (
+      cp === 0x9 ||
+      cp === 0xa ||
+      cp === 0xc ||
+      cp === 0xd ||
+      cp === 0x1680 ||
+      (cp >= 0x200b && cp <= 0x200f) ||
+      cp === 0x2028 ||
+      cp === 0x2029 ||
+      cp === 0x2581 ||
+      cp === 0xfeff ||
+      cp === 0xfffd
+    )
+      return ' ';
     return c;
   });
 }
@@ -100,7 +147,8 @@ function precompiledNormalizer(charsmap: unknown, where: string): Normalizer {
   if (buf.length < 4) throw new Error(`${where}: precompiled_charsmap is too short (${buf.length} bytes)`);
   const trieSize = buf.readUInt32LE(0);
   const n = Math.floor(trieSize / 4);
-  if (4 + trieSize > buf.length) throw new Error(`${where}: precompiled_charsmap trie size ${trieSize} exceeds the data`);
+  if (4 + trieSize > buf.length)
+    throw new Error(`${where}: precompiled_charsmap trie size ${trieSize} exceeds the data`);
   const trie = new Uint32Array(n);
   for (let i = 0; i < n; i++) trie[i] = buf.readUInt32LE(4 + 4 * i);
   const blob = buf.subarray(4 + trieSize);

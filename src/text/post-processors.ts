@@ -55,7 +55,13 @@ export function buildPostProcessor(cfg: Json | null | undefined, where: string):
         addedTokens: (pair) => (pair ? 3 : 2),
         process(encs, add) {
           if (!add) return encs;
-          const out = [concatEncodings([specialEncoding([clsId], [clsT], 0), withTypes(encs[0], 0), specialEncoding([sepId], [sepT], 0)])];
+          const out = [
+            concatEncodings([
+              specialEncoding([clsId], [clsT], 0),
+              withTypes(encs[0], 0),
+              specialEncoding([sepId], [sepT], 0),
+            ]),
+          ];
           if (encs[1]) out.push(concatEncodings([withTypes(encs[1], 1), specialEncoding([sepId], [sepT], 1)]));
           return out;
         },
@@ -72,8 +78,13 @@ export function buildPostProcessor(cfg: Json | null | undefined, where: string):
           if (trim) encs.forEach((e) => trimByteLevelOffsets(e, addPrefixSpace));
           encs.forEach((e) => setTypeIds(e, 0));
           if (!add) return encs;
-          const out = [concatEncodings([specialEncoding([clsId], [clsT], 0), encs[0], specialEncoding([sepId], [sepT], 0)])];
-          if (encs[1]) out.push(concatEncodings([specialEncoding([sepId], [sepT], 0), encs[1], specialEncoding([sepId], [sepT], 0)]));
+          const out = [
+            concatEncodings([specialEncoding([clsId], [clsT], 0), encs[0], specialEncoding([sepId], [sepT], 0)]),
+          ];
+          if (encs[1])
+            out.push(
+              concatEncodings([specialEncoding([sepId], [sepT], 0), encs[1], specialEncoding([sepId], [sepT], 0)]),
+            );
           return out;
         },
       };
@@ -92,7 +103,9 @@ export function buildPostProcessor(cfg: Json | null | undefined, where: string):
     case 'TemplateProcessing':
       return templateProcessing(cfg, at);
     case 'Sequence': {
-      const parts = (cfg.processors as Json[]).map((p, i) => buildPostProcessor(p, `${where}: processors[${i}]`)).filter((p): p is PostProcessor => p !== null);
+      const parts = (cfg.processors as Json[])
+        .map((p, i) => buildPostProcessor(p, `${where}: processors[${i}]`))
+        .filter((p): p is PostProcessor => p !== null);
       return {
         addedTokens: (pair) => parts.reduce((s, p) => s + p.addedTokens(pair), 0),
         process(encs, add) {
@@ -139,9 +152,11 @@ function templateProcessing(cfg: Json, at: string): PostProcessor {
   const single = parseTemplate(cfg.single, `${at}: single`);
   const pair = parseTemplate(cfg.pair, `${at}: pair`);
   const specials = new Map<string, { ids: number[]; tokens: string[] }>();
-  for (const [k, v] of Object.entries((cfg.special_tokens ?? {}) as Record<string, Json>)) specials.set(k, { ids: v.ids, tokens: v.tokens });
+  for (const [k, v] of Object.entries((cfg.special_tokens ?? {}) as Record<string, Json>))
+    specials.set(k, { ids: v.ids, tokens: v.tokens });
   for (const p of [...single, ...pair]) {
-    if (p.kind === 'special' && !specials.has(p.id)) throw new Error(`${at}: special token '${p.id}' is used in a template but missing from special_tokens`);
+    if (p.kind === 'special' && !specials.has(p.id))
+      throw new Error(`${at}: special token '${p.id}' is used in a template but missing from special_tokens`);
   }
   const count = (t: Piece[]) => t.reduce((s, p) => s + (p.kind === 'special' ? specials.get(p.id)!.ids.length : 0), 0);
   return {

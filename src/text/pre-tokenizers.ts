@@ -58,7 +58,10 @@ const BEHAVIORS: Record<string, SplitBehavior> = {
 function behaviorFrom(v: unknown, dflt: SplitBehavior, where: string): SplitBehavior {
   if (v === undefined || v === null) return dflt;
   const b = BEHAVIORS[String(v).toLowerCase()];
-  if (!b) throw new Error(`${where}: unknown split behavior '${String(v)}' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous)`);
+  if (!b)
+    throw new Error(
+      `${where}: unknown split behavior '${String(v)}' (expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous)`,
+    );
   return b;
 }
 
@@ -77,7 +80,9 @@ export function buildPreTokenizer(cfg: Json | null | undefined, where: string): 
   const at = `${where}: pre_tokenizer ${cfg.type}`;
   switch (cfg.type) {
     case 'Sequence': {
-      const parts = (cfg.pretokenizers as Json[]).map((p, i) => buildPreTokenizer(p, `${where}: pretokenizers[${i}]`)).filter((p): p is PreTokenizer => p !== null);
+      const parts = (cfg.pretokenizers as Json[])
+        .map((p, i) => buildPreTokenizer(p, `${where}: pretokenizers[${i}]`))
+        .filter((p): p is PreTokenizer => p !== null);
       return (p) => parts.forEach((f) => f(p));
     }
     case 'BertPreTokenizer':
@@ -99,7 +104,13 @@ export function buildPreTokenizer(cfg: Json | null | undefined, where: string): 
     }
     case 'CharDelimiterSplit': {
       const d = String(cfg.delimiter);
-      return (p) => p.split((n) => n.split(charPattern((c) => c === d), 'Removed'));
+      return (p) =>
+        p.split((n) =>
+          n.split(
+            charPattern((c) => c === d),
+            'Removed',
+          ),
+        );
     }
     case 'Split': {
       const pat = patternFrom(cfg.pattern, at);
@@ -122,14 +133,23 @@ export function buildPreTokenizer(cfg: Json | null | undefined, where: string): 
       const replacement = String(cfg.replacement ?? '\u2581');
       const scheme: string = cfg.prepend_scheme ?? (cfg.add_prefix_space === false ? 'never' : 'always');
       const split = cfg.split ?? true;
-      if (!['always', 'first', 'never'].includes(scheme)) throw new Error(`${at}: unknown prepend_scheme '${scheme}' (expected always, first or never)`);
+      if (!['always', 'first', 'never'].includes(scheme))
+        throw new Error(`${at}: unknown prepend_scheme '${scheme}' (expected always, first or never)`);
       return (p) =>
         p.split((n) => {
-          n.replace(charPattern((c) => c === ' '), replacement);
+          n.replace(
+            charPattern((c) => c === ' '),
+            replacement,
+          );
           if (scheme === 'always' || (scheme === 'first' && n.originalStart === 0)) {
             if (!n.normalized.startsWith(replacement)) n.prepend(replacement);
           }
-          return split ? n.split(charPattern((c) => c === replacement), 'MergedWithNext') : [n];
+          return split
+            ? n.split(
+                charPattern((c) => c === replacement),
+                'MergedWithNext',
+              )
+            : [n];
         });
     }
     default:

@@ -3,7 +3,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDecoder, type Decoder } from './decoders.js';
-import { emptyEncoding, concatEncodings, padEncoding, truncatePair, type Direction, type Encoding, type PadParams, type TruncationStrategy } from './encoding.js';
+import {
+  emptyEncoding,
+  concatEncodings,
+  padEncoding,
+  truncatePair,
+  type Direction,
+  type Encoding,
+  type PadParams,
+  type TruncationStrategy,
+} from './encoding.js';
 import { buildModel, type Model } from './models.js';
 import { NormalizedString } from './normalized-string.js';
 import { buildNormalizer, type Normalizer } from './normalizers.js';
@@ -47,7 +56,14 @@ type Json = Record<string, any>;
 
 interface Defaults {
   truncation: { maxLength: number; strategy: TruncationStrategy; direction: Direction } | null;
-  padding: { fixed: number | null; multiple: number | null; direction: Direction; padId: number; padTypeId: number; padToken: string } | null;
+  padding: {
+    fixed: number | null;
+    multiple: number | null;
+    direction: Direction;
+    padId: number;
+    padTypeId: number;
+    padToken: string;
+  } | null;
   /** pad token named by tokenizer_config.json / special_tokens_map.json */
   configPadToken: string | null;
   modelMaxLength: number | null;
@@ -85,16 +101,31 @@ export class Tokenizer {
   private decoder: Decoder | null;
   private defaults: Defaults;
 
-  private constructor(json: Json, readonly source: string, config: Json = {}, specialMap: Json = {}) {
-    if (!json || typeof json !== 'object' || !json.model) throw new Error(`${source}: not a tokenizer.json (no "model" field)`);
+  private constructor(
+    json: Json,
+    readonly source: string,
+    config: Json = {},
+    specialMap: Json = {},
+  ) {
+    if (!json || typeof json !== 'object' || !json.model)
+      throw new Error(`${source}: not a tokenizer.json (no "model" field)`);
     this.normalizer = buildNormalizer(json.normalizer, source);
     this.preTokenizer = buildPreTokenizer(json.pre_tokenizer, source);
     this.model = buildModel(json.model, source);
     this.postProcessor = buildPostProcessor(json.post_processor, source);
     this.decoder = buildDecoder(json.decoder, source);
     const added: AddedToken[] = ((json.added_tokens ?? []) as Json[]).map((t, i) => {
-      if (typeof t.id !== 'number' || typeof t.content !== 'string') throw new Error(`${source}: added_tokens[${i}] needs "id" and "content"`);
-      return { id: t.id, content: t.content, single_word: !!t.single_word, lstrip: !!t.lstrip, rstrip: !!t.rstrip, normalized: t.normalized ?? !t.special, special: !!t.special };
+      if (typeof t.id !== 'number' || typeof t.content !== 'string')
+        throw new Error(`${source}: added_tokens[${i}] needs "id" and "content"`);
+      return {
+        id: t.id,
+        content: t.content,
+        single_word: !!t.single_word,
+        lstrip: !!t.lstrip,
+        rstrip: !!t.rstrip,
+        normalized: t.normalized ?? !t.special,
+        special: !!t.special,
+      };
     });
     for (const t of added) {
       this.addedById.set(t.id, t);
@@ -113,11 +144,20 @@ export class Tokenizer {
     const pad = json.padding as Json | null;
     this.defaults = {
       truncation: trunc
-        ? { maxLength: trunc.max_length, strategy: String(trunc.strategy ?? 'LongestFirst').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase() as TruncationStrategy, direction: String(trunc.direction ?? 'Right').toLowerCase() as Direction }
+        ? {
+            maxLength: trunc.max_length,
+            strategy: String(trunc.strategy ?? 'LongestFirst')
+              .replace(/([a-z])([A-Z])/g, '$1_$2')
+              .toLowerCase() as TruncationStrategy,
+            direction: String(trunc.direction ?? 'Right').toLowerCase() as Direction,
+          }
         : null,
       padding: pad
         ? {
-            fixed: pad.strategy && typeof pad.strategy === 'object' && 'Fixed' in pad.strategy ? Number(pad.strategy.Fixed) : null,
+            fixed:
+              pad.strategy && typeof pad.strategy === 'object' && 'Fixed' in pad.strategy
+                ? Number(pad.strategy.Fixed)
+                : null,
             multiple: pad.pad_to_multiple_of ?? null,
             direction: String(pad.direction ?? 'Right').toLowerCase() as Direction,
             padId: pad.pad_id ?? 0,
@@ -126,7 +166,8 @@ export class Tokenizer {
           }
         : null,
       configPadToken: tokenName(config.pad_token) ?? tokenName(specialMap.pad_token),
-      modelMaxLength: typeof config.model_max_length === 'number' && config.model_max_length < 1e12 ? config.model_max_length : null,
+      modelMaxLength:
+        typeof config.model_max_length === 'number' && config.model_max_length < 1e12 ? config.model_max_length : null,
     };
   }
 
@@ -138,10 +179,16 @@ export class Tokenizer {
   /** Loads tokenizer.json (+ tokenizer_config.json and special_tokens_map.json when present) from a model folder. */
   static fromModelDir(dir: string): Tokenizer {
     const file = join(dir, 'tokenizer.json');
-    if (!existsSync(file)) throw new Error(`${dir}: no tokenizer.json in this folder (only the fast-tokenizer format is supported)`);
+    if (!existsSync(file))
+      throw new Error(`${dir}: no tokenizer.json in this folder (only the fast-tokenizer format is supported)`);
     const cfgPath = join(dir, 'tokenizer_config.json');
     const mapPath = join(dir, 'special_tokens_map.json');
-    return new Tokenizer(readJson(file), file, existsSync(cfgPath) ? readJson(cfgPath) : {}, existsSync(mapPath) ? readJson(mapPath) : {});
+    return new Tokenizer(
+      readJson(file),
+      file,
+      existsSync(cfgPath) ? readJson(cfgPath) : {},
+      existsSync(mapPath) ? readJson(mapPath) : {},
+    );
   }
 
   /** Builds a tokenizer from an already parsed tokenizer.json object. */
@@ -181,7 +228,9 @@ export class Tokenizer {
   }
 
   encodeBatch(inputs: Array<string | [string, string]>, opts: EncodeOptions = {}): Encoding[] {
-    const encs = inputs.map((x) => (Array.isArray(x) ? this.encodeUnpadded(x[0], x[1], opts) : this.encodeUnpadded(x, null, opts)));
+    const encs = inputs.map((x) =>
+      Array.isArray(x) ? this.encodeUnpadded(x[0], x[1], opts) : this.encodeUnpadded(x, null, opts),
+    );
     const pad = this.paddingPlan(opts);
     if (!pad) return encs;
     const target = roundUp(pad.length ?? Math.max(0, ...encs.map((e) => e.ids.length)), pad.multiple);
@@ -204,7 +253,9 @@ export class Tokenizer {
     return batch.map((ids) => this.decode(ids, opts));
   }
 
-  private paddingPlan(opts: EncodeOptions): { length: number | null; multiple: number | null; params: PadParams } | null {
+  private paddingPlan(
+    opts: EncodeOptions,
+  ): { length: number | null; multiple: number | null; params: PadParams } | null {
     const d = this.defaults.padding;
     let length: number | null;
     if (opts.padding === false) return null;
@@ -217,7 +268,9 @@ export class Tokenizer {
     else return null;
     const padToken = opts.padToken ?? d?.padToken ?? this.defaults.configPadToken ?? this.guessPadToken();
     if (padToken === null) {
-      throw new Error(`${this.source}: padding needs a pad token: none is configured (tokenizer.json "padding", tokenizer_config.json or special_tokens_map.json "pad_token"); pass one explicitly`);
+      throw new Error(
+        `${this.source}: padding needs a pad token: none is configured (tokenizer.json "padding", tokenizer_config.json or special_tokens_map.json "pad_token"); pass one explicitly`,
+      );
     }
     const padId = opts.padToken === undefined && d && d.padToken === padToken ? d.padId : this.tokenToId(padToken);
     if (padId === undefined) throw new Error(`${this.source}: pad token '${padToken}' is not in the vocabulary`);
@@ -243,8 +296,10 @@ export class Tokenizer {
     else if (opts.truncation !== undefined || opts.maxLength !== undefined) {
       const maxLength = opts.maxLength ?? trunc?.maxLength ?? this.defaults.modelMaxLength;
       if (opts.truncation !== undefined || opts.maxLength !== undefined) {
-        if (maxLength === null || maxLength === undefined) throw new Error(`${this.source}: truncation needs maxLength`);
-        const strategy: TruncationStrategy = typeof opts.truncation === 'string' ? opts.truncation : (trunc?.strategy ?? 'longest_first');
+        if (maxLength === null || maxLength === undefined)
+          throw new Error(`${this.source}: truncation needs maxLength`);
+        const strategy: TruncationStrategy =
+          typeof opts.truncation === 'string' ? opts.truncation : (trunc?.strategy ?? 'longest_first');
         trunc = { maxLength, strategy, direction: opts.truncationSide ?? trunc?.direction ?? 'right' };
       }
     }
@@ -259,7 +314,12 @@ export class Tokenizer {
   /** Added tokens, normalizer, pre-tokenizer and model over one text; offsets in code points of `text`. */
   private encodeSequence(text: string, typeId: number): Encoding {
     const pre = new PreTokenized([{ normalized: new NormalizedString(text) }]);
-    pre.split((n) => this.splitAdded(n, this.rawAdded.map((t) => ({ token: t, text: t.content }))));
+    pre.split((n) =>
+      this.splitAdded(
+        n,
+        this.rawAdded.map((t) => ({ token: t, text: t.content })),
+      ),
+    );
     pre.split((n) => {
       this.normalizer?.(n);
       return this.splitAdded(n, this.normAdded);
@@ -292,7 +352,8 @@ export class Tokenizer {
     let i = 0;
     while (i < s.length) {
       let best: { token: AddedToken; text: string } | null = null;
-      for (const c of cands) if (c.text.length > 0 && s.startsWith(c.text, i) && (!best || c.text.length > best.text.length)) best = c;
+      for (const c of cands)
+        if (c.text.length > 0 && s.startsWith(c.text, i) && (!best || c.text.length > best.text.length)) best = c;
       if (!best) {
         i++;
         continue;
@@ -322,7 +383,9 @@ export class Tokenizer {
     if (startOffset < s.length) pieces.push([startOffset, s.length, null]);
     return pieces.map(([a, b, t]): Split => {
       const slice = n.slice(a, b);
-      return t ? { normalized: slice, tokens: [{ id: t.id, value: slice.normalized, offsets: [0, slice.length] }] } : { normalized: slice };
+      return t
+        ? { normalized: slice, tokens: [{ id: t.id, value: slice.normalized, offsets: [0, slice.length] }] }
+        : { normalized: slice };
     });
   }
 }

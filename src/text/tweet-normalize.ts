@@ -15,7 +15,7 @@ export interface TweetNormalizeOptions {
 // NLTK casual.py's token patterns, in JavaScript syntax (\w widened to Unicode as Python's is).
 const W = '[\\p{L}\\p{M}\\p{N}\\p{Pc}]';
 const LETTER = '[\\p{L}\\p{M}]';
-const NOT_SPACE_PUNCT = "[^\\s`!()\\[\\]{};:'\".,<>?«»“”‘’]";
+const NOT_SPACE_PUNCT = '[^\\s`!()\\[\\]{};:\'".,<>?«»“”‘’]';
 const PAREN1 = '\\([^\\s()]{0,255}?\\([^\\s()]{1,255}\\)[^\\s()]{0,255}?\\)';
 const PAREN0 = '\\([^\\s]{1,255}?\\)';
 const URLS =
@@ -24,7 +24,8 @@ const URLS =
   `(?:${PAREN1}|${PAREN0}|${NOT_SPACE_PUNCT})` +
   `|(?:(?<!@)[a-z0-9]+(?:[.\\-][a-z0-9]+){0,126}[.](?:[a-z]{2,13})\\b\\/?(?!@))`;
 const PHONE = '(?:(?:\\+?[01][ *\\-.\\)]*)?(?:[\\(]?\\d{3}[ *\\-.\\)]*)?\\d{3}[ *\\-.\\)]*\\d{4})';
-const EMOTICONS = "(?:[<>]?[:;=8][\\-o\\*']?[\\)\\]\\(\\[dDpP\\/:\\}\\{@\\|\\\\]|[\\)\\]\\(\\[dDpP\\/:\\}\\{@\\|\\\\][\\-o\\*']?[:;=8][<>]?|<\\/?3)";
+const EMOTICONS =
+  "(?:[<>]?[:;=8][\\-o\\*']?[\\)\\]\\(\\[dDpP\\/:\\}\\{@\\|\\\\]|[\\)\\]\\(\\[dDpP\\/:\\}\\{@\\|\\\\][\\-o\\*']?[:;=8][<>]?|<\\/?3)";
 const HTML_TAG = '<[^>\\s]+>';
 const ARROWS = '[\\-]+>|<[\\-]+';
 const HANDLE = `(?:@${W}+)`;
@@ -39,7 +40,10 @@ const WORDS =
   `|(?:\\.(?:\\s*\\.){1,})` +
   `|(?:\\S)`;
 
-const WORD_RE = new RegExp([URLS, PHONE, EMOTICONS, HTML_TAG, ARROWS, HANDLE, HASHTAG, EMAIL, ZWJ_EMOJI, FLAGS, WORDS].join('|'), 'giu');
+const WORD_RE = new RegExp(
+  [URLS, PHONE, EMOTICONS, HTML_TAG, ARROWS, HANDLE, HASHTAG, EMAIL, ZWJ_EMOJI, FLAGS, WORDS].join('|'),
+  'giu',
+);
 const HANG_RE = /([^\p{L}\p{N}])\1{3,}/gu;
 
 // Windows-1252 at bytes 0x80..0x9F ('' where it has no character, as NLTK then drops the entity).
@@ -78,7 +82,9 @@ function emojiName(tok: string, opts: TweetNormalizeOptions): string {
   if (opts.emoji !== 'demojize') return tok;
   const names = opts.emojiNames;
   if (!names) {
-    throw new Error("tweet normalisation: emoji 'demojize' needs an emoji name table (emojiNames); none is bundled. Use emoji: 'keep'.");
+    throw new Error(
+      "tweet normalisation: emoji 'demojize' needs an emoji name table (emojiNames); none is bundled. Use emoji: 'keep'.",
+    );
   }
   const name = names instanceof Map ? names.get(tok) : (names as Record<string, string>)[tok];
   return name === undefined ? tok : `:${name}:`;
@@ -98,13 +104,34 @@ export function normalizeTweet(text: string, opts: TweetNormalizeOptions = {}): 
       return tok;
     })
     .join(' ');
-  s = s.replaceAll('cannot ', 'can not ').replaceAll("n't ", " n't ").replaceAll("n 't ", " n't ").replaceAll("ca n't", "can't").replaceAll("ai n't", "ain't");
-  s = s.replaceAll("'m ", " 'm ").replaceAll("'re ", " 're ").replaceAll("'s ", " 's ").replaceAll("'ll ", " 'll ").replaceAll("'d ", " 'd ").replaceAll("'ve ", " 've ");
-  s = s.replaceAll(' p . m .', '  p.m.').replaceAll(' p . m ', ' p.m ').replaceAll(' a . m .', ' a.m.').replaceAll(' a . m ', ' a.m ');
-  return s.split(/\s+/u).filter((t) => t.length > 0).join(' ');
+  s = s
+    .replaceAll('cannot ', 'can not ')
+    .replaceAll("n't ", " n't ")
+    .replaceAll("n 't ", " n't ")
+    .replaceAll("ca n't", "can't")
+    .replaceAll("ai n't", "ain't");
+  s = s
+    .replaceAll("'m ", " 'm ")
+    .replaceAll("'re ", " 're ")
+    .replaceAll("'s ", " 's ")
+    .replaceAll("'ll ", " 'll ")
+    .replaceAll("'d ", " 'd ")
+    .replaceAll("'ve ", " 've ");
+  s = s
+    .replaceAll(' p . m .', '  p.m.')
+    .replaceAll(' p . m ', ' p.m ')
+    .replaceAll(' a . m .', ' a.m.')
+    .replaceAll(' a . m ', ' a.m ');
+  return s
+    .split(/\s+/u)
+    .filter((t) => t.length > 0)
+    .join(' ');
 }
 
-const LIGHT_RE = new RegExp(`(?<![\\p{L}\\p{N}_@])@[\\p{L}\\p{N}_]+|(?:https?:\\/\\/|www\\.)[^\\s]+|\\p{Extended_Pictographic}(?:\\u{FE0F}|[\\u{1F3FB}-\\u{1F3FF}]|\\u200d\\p{Extended_Pictographic}\\u{FE0F}?)*`, 'giu');
+const LIGHT_RE = new RegExp(
+  `(?<![\\p{L}\\p{N}_@])@[\\p{L}\\p{N}_]+|(?:https?:\\/\\/|www\\.)[^\\s]+|\\p{Extended_Pictographic}(?:\\u{FE0F}|[\\u{1F3FB}-\\u{1F3FF}]|\\u200d\\p{Extended_Pictographic}\\u{FE0F}?)*`,
+  'giu',
+);
 
 /** Replaces mentions by @USER and links by HTTPURL in place, emoji kept or demojised; nothing else changes. */
 export function normalizeTweetLight(text: string, opts: TweetNormalizeOptions = {}): string {

@@ -41,7 +41,8 @@ export function isWhitespace(c: string): boolean {
 /** ASCII punctuation or any Unicode punctuation (the BERT definition). */
 export function isBertPunctuation(c: string): boolean {
   const cp = c.codePointAt(0) ?? 0;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return P_PUNCT.test(c);
 }
 
@@ -123,6 +124,8 @@ export function translateOnigRegex(pattern: string, where: string): RegExp {
   try {
     return new RegExp(out, 'gu');
   } catch (e) {
-    throw new Error(`${where}: regular expression ${JSON.stringify(pattern)} is not supported here (${(e as Error).message})`);
+    throw new Error(
+      `${where}: regular expression ${JSON.stringify(pattern)} is not supported here (${(e as Error).message})`,
+    );
   }
 }

@@ -43,5 +43,7 @@ export function readLink(link: string): string | null {
 /** Removes leftover temporary folders of interrupted writes. */
 export function cleanTemporaries(dir: string): void {
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (/^\..*\.tmp-\d+-\d+$/.test(name) || /\.tmp-\d+$/.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  for (const name of readdirSync(dir))
+    if (/^\..*\.tmp-\d+-\d+$/.test(name) || /\.tmp-\d+$/.test(name))
+      rmSync(join(dir, name), { recursive: true, force: true });
 }

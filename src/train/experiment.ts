@@ -7,9 +7,24 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadDataset } from '../data/formats/index.js';
 import type { Row } from '../data/rows.js';
-import { BatchLoader, PostEncoder, validateRows, FeatureCache, disposeBatch, type BadRowPolicy } from '../data/pipeline/index.js';
+import {
+  BatchLoader,
+  PostEncoder,
+  validateRows,
+  FeatureCache,
+  disposeBatch,
+  type BadRowPolicy,
+} from '../data/pipeline/index.js';
 import { classificationReport, metricValue, multilabelReport } from '../eval/index.js';
-import { buildClassifier, classifierFromConfig, loadClassifier, recipeConfigFor, saveClassifier, type RecipeSpec, type AnyClassifier } from '../multimodal/builder.js';
+import {
+  buildClassifier,
+  classifierFromConfig,
+  loadClassifier,
+  recipeConfigFor,
+  saveClassifier,
+  type RecipeSpec,
+  type AnyClassifier,
+} from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights, type LossWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
@@ -81,9 +96,13 @@ export function loadExperimentData(cfg: ExperimentConfig['data']): ExperimentDat
   if (rows.train.length === 0) throw new Error(`${cfg.path}: no training posts (split 'train')`);
   const multiLabel = rows.train.some((r) => Array.isArray(r.labels));
   const names = new Set<string>();
-  for (const r of rows.train) for (const l of multiLabel ? (r.labels ?? []) : r.label !== undefined ? [r.label] : []) names.add(l);
+  for (const r of rows.train)
+    for (const l of multiLabel ? (r.labels ?? []) : r.label !== undefined ? [r.label] : []) names.add(l);
   const labelNames = res.classNames?.filter((n) => names.has(n)) ?? [...names].sort();
-  if (labelNames.length < 2 && !multiLabel) throw new Error(`${cfg.path}: the training split has ${labelNames.length} label(s); a classifier needs at least two`);
+  if (labelNames.length < 2 && !multiLabel)
+    throw new Error(
+      `${cfg.path}: the training split has ${labelNames.length} label(s); a classifier needs at least two`,
+    );
   return { rows, labelNames, multiLabel, badRows: {}, dropped: res.dropped, notes: res.notes };
 }
 
@@ -91,19 +110,28 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
 
 /** Builds the classifier of an experiment. */
-export function buildExperimentModel(cfg: ExperimentConfig, labelNames: string[], multiLabel: boolean): AnyClassifier & MultimodalClassifier {
+export function buildExperimentModel(
+  cfg: ExperimentConfig,
+  labelNames: string[],
+  multiLabel: boolean,
+): AnyClassifier & MultimodalClassifier {
   if (cfg.fromCheckpoint) {
     const m = loadClassifier(cfg.fromCheckpoint);
     const saved = m.recipeConfig().labelNames;
     if (saved.join('\u0000') !== labelNames.join('\u0000')) {
       m.dispose();
-      throw new Error(`${cfg.fromCheckpoint} was trained on labels [${saved.join(', ')}] but the data has [${labelNames.join(', ')}]`);
+      throw new Error(
+        `${cfg.fromCheckpoint} was trained on labels [${saved.join(', ')}] but the data has [${labelNames.join(', ')}]`,
+      );
     }
     return m;
   }
@@ -114,10 +142,14 @@ export function buildExperimentModel(cfg: ExperimentConfig, labelNames: string[]
 }
 
 /** The tokenizer / processor folders of a spec. */
-export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' | 'model' | 'recipe'>): { text: string; image: string } {
+export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' | 'model' | 'recipe'>): {
+  text: string;
+  image: string;
+} {
   const text = spec.textModel ?? spec.model;
   const image = spec.recipe === 'lxmert' ? (spec.imageModel ?? spec.model) : (spec.imageModel ?? spec.model);
-  if (!text || !image) throw new Error(`recipe "${spec.recipe}": no model folder for the tokenizer or the image processor`);
+  if (!text || !image)
+    throw new Error(`recipe "${spec.recipe}": no model folder for the tokenizer or the image processor`);
   return { text, image };
 }
 
@@ -129,14 +161,31 @@ function inputFiles(dir: string): Record<string, Uint8Array> {
   return out;
 }
 
-export function makeEncoder(textDir: string, imageDir: string, labelNames: string[], multiLabel: boolean, cfg: Pick<ExperimentConfig, 'maxLength' | 'tweetNormalize'>, withLabels = true): PostEncoder {
+export function makeEncoder(
+  textDir: string,
+  imageDir: string,
+  labelNames: string[],
+  multiLabel: boolean,
+  cfg: Pick<ExperimentConfig, 'maxLength' | 'tweetNormalize'>,
+  withLabels = true,
+): PostEncoder {
   const tokenizer = Tokenizer.fromModelDir(textDir);
   const processor = loadImageProcessorConfig(imageDir);
-  return new PostEncoder(tokenizer, processor, { labelNames, multiLabel, maxLength: cfg.maxLength, tweetNormalize: cfg.tweetNormalize, withLabels });
+  return new PostEncoder(tokenizer, processor, {
+    labelNames,
+    multiLabel,
+    maxLength: cfg.maxLength,
+    tweetNormalize: cfg.tweetNormalize,
+    withLabels,
+  });
 }
 
 /** Predicted labels, probabilities and true labels for every post a loader yields (eval mode, no gradients). */
-export async function predictAll(model: MultimodalClassifier, loader: BatchLoader, multiLabel: boolean): Promise<{ ids: string[]; probs: number[][]; truth: number[][] | number[] | null }> {
+export async function predictAll(
+  model: MultimodalClassifier,
+  loader: BatchLoader,
+  multiLabel: boolean,
+): Promise<{ ids: string[]; probs: number[][]; truth: number[][] | number[] | null }> {
   model.eval();
   const ids: string[] = [];
   const probs: number[][] = [];
@@ -164,7 +213,11 @@ export async function predictAll(model: MultimodalClassifier, loader: BatchLoade
 }
 
 /** The metrics report of predictions against the truth. */
-export function metricsOf(pred: { probs: number[][]; truth: number[][] | number[] | null }, labelNames: string[], multiLabel: boolean): Record<string, unknown> {
+export function metricsOf(
+  pred: { probs: number[][]; truth: number[][] | number[] | null },
+  labelNames: string[],
+  multiLabel: boolean,
+): Record<string, unknown> {
   if (!pred.truth) throw new Error('no labels to evaluate against');
   if (multiLabel) {
     const yPred = pred.probs.map((row) => row.map((p) => (p >= 0.5 ? 1 : 0)));
@@ -185,7 +238,10 @@ export interface ExperimentResult extends TrainResult {
  * Runs an experiment (or resumes it when `resume` and the run folder has a checkpoint). Writes run.json,
  * log.jsonl, checkpoints, `best`, `last` and results.json into cfg.out.
  */
-export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: boolean; progress?: boolean; log?: (msg: string) => void } = {}): Promise<ExperimentResult> {
+export async function runExperiment(
+  cfg: ExperimentConfig,
+  opts: { resume?: boolean; progress?: boolean; log?: (msg: string) => void } = {},
+): Promise<ExperimentResult> {
   const log = opts.log ?? (() => undefined);
   mkdirSync(cfg.out, { recursive: true });
   const runFile = join(cfg.out, 'run.json');
@@ -205,8 +261,12 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
   const features =
     model.frozenImageFeatures && model.frozenImageKey && cfg.featureCache
       ? {
-          cache: new FeatureCache(resolve(cfg.featureCache), { frozenImageKey: model.frozenImageKey, processorHash: encoder.processorHash }),
-          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) => noGrad(() => model.frozenImageFeatures!(px)),
+          cache: new FeatureCache(resolve(cfg.featureCache), {
+            frozenImageKey: model.frozenImageKey,
+            processorHash: encoder.processorHash,
+          }),
+          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
+            noGrad(() => model.frozenImageFeatures!(px)),
         }
       : undefined;
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
@@ -229,7 +289,10 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
     },
     position: () => trainLoader.state().position || (trainLoader.state().epoch > 0 ? trainLoader.numBatches : 0),
   };
-  const extraFiles = { ...inputFiles(folders.text), ...(folders.image !== folders.text ? pick(inputFiles(folders.image), 'preprocessor_config.json') : {}) };
+  const extraFiles = {
+    ...inputFiles(folders.text),
+    ...(folders.image !== folders.text ? pick(inputFiles(folders.image), 'preprocessor_config.json') : {}),
+  };
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
   const trainer = new Trainer(
     model,
@@ -249,7 +312,10 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
       weights: cfg.weights,
       itmNegatives: cfg.itmNegatives,
       itcQueueSize: cfg.itcQueueSize,
-      classWeights: cfg.classWeights === 'balanced' && !data.multiLabel ? balancedClassWeights(trainLabels, data.labelNames.length) : null,
+      classWeights:
+        cfg.classWeights === 'balanced' && !data.multiLabel
+          ? balancedClassWeights(trainLabels, data.labelNames.length)
+          : null,
       multiLabel: data.multiLabel,
       metric: cfg.metric,
       patience: cfg.patience,
@@ -270,7 +336,10 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
     },
   );
   if (opts.resume) {
-    if (trainer.resume()) log(`resuming ${cfg.out} at step ${trainer.currentState.step} (epoch ${trainer.currentState.epoch}, batch ${trainer.currentState.position})`);
+    if (trainer.resume())
+      log(
+        `resuming ${cfg.out} at step ${trainer.currentState.step} (epoch ${trainer.currentState.epoch}, batch ${trainer.currentState.position})`,
+      );
     else log(`no checkpoint in ${cfg.out}: starting from the beginning`);
   }
   let result: TrainResult;
@@ -279,24 +348,44 @@ export async function runExperiment(cfg: ExperimentConfig, opts: { resume?: bool
   } finally {
     await trainLoader.close();
   }
-  const bySplit = { train: { ...trainLoader.badRows }, dev: { ...checked.dev.badRows }, test: { ...checked.test.badRows } };
+  const bySplit = {
+    train: { ...trainLoader.badRows },
+    dev: { ...checked.dev.badRows },
+    test: { ...checked.test.badRows },
+  };
   const badRows: Record<string, number> = {};
-  for (const counts of Object.values(bySplit)) for (const [k, n] of Object.entries(counts)) badRows[k] = (badRows[k] ?? 0) + n;
+  for (const counts of Object.values(bySplit))
+    for (const [k, n] of Object.entries(counts)) badRows[k] = (badRows[k] ?? 0) + n;
   const results: Record<string, unknown> = {
     status: result.status,
     steps: result.steps,
     best: result.best,
     metric: cfg.metric,
     init: cfg.init,
-    ...(cfg.init === 'random' ? { warning: 'weights were randomly initialised (--init random): these numbers say nothing about pretrained models' } : {}),
+    ...(cfg.init === 'random'
+      ? {
+          warning:
+            'weights were randomly initialised (--init random): these numbers say nothing about pretrained models',
+        }
+      : {}),
     recipe: cfg.spec.recipe,
     labels: data.labelNames,
-    data: { path: cfg.data.path, format: cfg.data.format, train: checked.train.rows.length, dev: checked.dev.rows.length, test: checked.test.rows.length, bad_rows: badRows, bad_rows_by_split: bySplit, dropped: data.dropped },
+    data: {
+      path: cfg.data.path,
+      format: cfg.data.format,
+      train: checked.train.rows.length,
+      dev: checked.dev.rows.length,
+      test: checked.test.rows.length,
+      bad_rows: badRows,
+      bad_rows_by_split: bySplit,
+      dropped: data.dropped,
+    },
     dev: result.dev,
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
-  if (result.status !== 'interrupted') writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
+  if (result.status !== 'interrupted')
+    writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
   model.dispose();
   return { ...result, results };
 }
@@ -336,7 +425,8 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
   const paths = runPaths(root);
   const linked = which === 'best' ? paths.best : paths.last;
   const dir = existsSync(join(root, 'config.json')) ? root : existsSync(linked) ? resolve(linked) : null;
-  if (!dir) throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
+  if (!dir)
+    throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
   const config = existsSync(join(root, 'run.json')) ? readRunConfig(root) : null;
   const model = loadClassifier(dir);
   const rc = model.recipeConfig();
@@ -347,6 +437,13 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
     multiLabel: rc.multiLabel ?? false,
     config,
     encoder: (withLabels) =>
-      makeEncoder(dir, dir, rc.labelNames, rc.multiLabel ?? false, { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false }, withLabels),
+      makeEncoder(
+        dir,
+        dir,
+        rc.labelNames,
+        rc.multiLabel ?? false,
+        { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false },
+        withLabels,
+      ),
   };
 }

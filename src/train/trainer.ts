@@ -10,7 +10,16 @@ import { AdamW, clipGradNorm, decayGroups, LRScheduler, type ScheduleKind } from
 import { loadSafetensorsFile, saveTensors } from '../io/tensors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
-import { classificationLoss, combineLosses, ItcQueue, itcLoss, itmLoss, multiLabelLoss, sampleItmPairs, type LossWeights } from '../objectives/index.js';
+import {
+  classificationLoss,
+  combineLosses,
+  ItcQueue,
+  itcLoss,
+  itmLoss,
+  multiLabelLoss,
+  sampleItmPairs,
+  type LossWeights,
+} from '../objectives/index.js';
 import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
 import { ProgressBar } from './progress.js';
 
@@ -130,7 +139,11 @@ export class Trainer {
     if (o.gradAccumulation < 1) throw new RangeError('gradAccumulation must be at least 1');
     this.opt = new AdamW(decayGroups(model, { weightDecay: o.weightDecay }), { lr: o.lr });
     const totalSteps = this.totalSteps();
-    this.sched = new LRScheduler(this.opt, { kind: o.schedule, warmupSteps: Math.round(o.warmupRatio * totalSteps), totalSteps });
+    this.sched = new LRScheduler(this.opt, {
+      kind: o.schedule,
+      warmupSteps: Math.round(o.warmupRatio * totalSteps),
+      totalSteps,
+    });
     this.queue = o.aux.itc && o.itcQueueSize > 0 ? new ItcQueue(o.itcQueueSize) : null;
     this.state = {
       version: 1,
@@ -167,7 +180,8 @@ export class Trainer {
     this.opt.loadStateDict({ tensors: optTensors, meta: st.optimizer });
     this.sched.loadStateDict(st.scheduler);
     setRngState(tensors.get('rng_state')!);
-    if (this.queue && tensors.has('itc_queue.text')) this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
+    if (this.queue && tensors.has('itc_queue.text'))
+      this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
     for (const t of [...tensors.values(), ...model.values()]) t.dispose();
     this.state = st;
     // Log lines past the checkpoint belong to steps that will be taken again.
@@ -287,7 +301,11 @@ export class Trainer {
           this.state.position = index;
           appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
-          bar.update(this.state.step, { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm }, rec.samples_per_second);
+          bar.update(
+            this.state.step,
+            { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm },
+            rec.samples_per_second,
+          );
           if (this.interrupted) {
             bar.break();
             this.saveCheckpoint();
@@ -315,7 +333,8 @@ export class Trainer {
     } finally {
       process.off('SIGINT', onSigint);
     }
-    if (status === 'interrupted') return { status, steps: this.state.step, best: this.state.best, dev: null, test: null };
+    if (status === 'interrupted')
+      return { status, steps: this.state.step, best: this.state.best, dev: null, test: null };
     return this.finish(status);
   }
 
@@ -330,11 +349,17 @@ export class Trainer {
       return false;
     }
     const value = Number(dev.metrics[this.o.metric]);
-    if (!Number.isFinite(value)) throw new Error(`the dev metrics have no numeric '${this.o.metric}' (have: ${Object.keys(dev.metrics).join(', ')})`);
+    if (!Number.isFinite(value))
+      throw new Error(
+        `the dev metrics have no numeric '${this.o.metric}' (have: ${Object.keys(dev.metrics).join(', ')})`,
+      );
     this.state.devHistory.push({ epoch: this.state.epoch, step: this.state.step, metrics: dev.metrics });
     bar.break();
     const improved = !this.state.best || !(value <= this.state.best.value);
-    if (this.o.progress) process.stderr.write(`epoch ${this.state.epoch}: dev ${this.o.metric} ${value.toFixed(4)}${improved ? ' (best)' : ''}\n`);
+    if (this.o.progress)
+      process.stderr.write(
+        `epoch ${this.state.epoch}: dev ${this.o.metric} ${value.toFixed(4)}${improved ? ' (best)' : ''}\n`,
+      );
     if (improved) {
       this.state.best = { value, step: this.state.step, epoch: this.state.epoch };
       this.state.epochsWithoutImprovement = 0;
@@ -357,14 +382,19 @@ export class Trainer {
     this.model.eval();
     const dev = await this.hooks.evaluate('dev');
     const test = await this.hooks.evaluate('test');
-    return { status, steps: this.state.step, best: this.state.best, dev: dev?.metrics ?? null, test: test?.metrics ?? null };
+    return {
+      status,
+      steps: this.state.step,
+      best: this.state.best,
+      dev: dev?.metrics ?? null,
+      test: test?.metrics ?? null,
+    };
   }
 
   get currentState(): Readonly<TrainerState> {
     return this.state;
   }
 }
-
 
 /** The options objectiveLosses reads. */
 export type ObjectiveOptions = Pick<TrainOptions, 'multiLabel' | 'classWeights' | 'aux' | 'itmNegatives' | 'weights'>;
@@ -384,18 +414,25 @@ export function objectiveLosses(
   const logits = model.classify(enc.pair);
   const labels = batch.labels;
   if (!labels) throw new Error('training batch without labels');
-  const ce = o.multiLabel ? multiLabelLoss(logits, labels) : classificationLoss(logits, labels, { classWeights: o.classWeights });
+  const ce = o.multiLabel
+    ? multiLabelLoss(logits, labels)
+    : classificationLoss(logits, labels, { classWeights: o.classWeights });
   let itc: Tensor | null = null;
   let itm: Tensor | null = null;
   let similarity: Tensor | undefined;
   if (o.aux.itc) {
-    const r = itcLoss(enc.textEmbeds, enc.imageEmbeds, model.logitScale, { textKeys: batch.textKeys, imageKeys: batch.imageKeys, queue: queue?.current ?? null });
+    const r = itcLoss(enc.textEmbeds, enc.imageEmbeds, model.logitScale, {
+      textKeys: batch.textKeys,
+      imageKeys: batch.imageKeys,
+      queue: queue?.current ?? null,
+    });
     itc = r.loss;
     similarity = r.logitsPerImage.slice(1, 0, batch.size);
     queue?.push(r.textNorm, r.imageNorm);
   }
   if (o.aux.itm) {
-    if (o.itmNegatives === 'hard' && !similarity) similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
+    if (o.itmNegatives === 'hard' && !similarity)
+      similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
     const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
     const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : model.encodeMismatched(batch, enc, s.textIndex);
     itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device as never));

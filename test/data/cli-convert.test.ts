@@ -30,15 +30,51 @@ test('convert mvsa-single: every field of every line, image paths relative to th
   const out = join(dir, 'posts.jsonl');
   const r = runCli(['data', 'convert', '--format', 'mvsa-single', dir, '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^wrote 4 posts to .*posts\.jsonl \(train 4\); dropped: text-image-conflict 1, missing-image 1, missing-text 1, duplicate-id 1\n/);
+  assert.match(
+    r.stdout,
+    /^wrote 4 posts to .*posts\.jsonl \(train 4\); dropped: text-image-conflict 1, missing-image 1, missing-text 1, duplicate-id 1\n/,
+  );
   assert.deepEqual(readJsonl(out), [
-    { id: '1', text: 'Great day at the beach! #sun http://t.co/abc', image: 'data/1.jpg', label: 'positive', split: 'train', extra: { text_label: 'positive', image_label: 'positive' } },
-    { id: '2', text: 'Traffic again.', image: 'data/2.jpg', label: 'negative', split: 'train', extra: { text_label: 'neutral', image_label: 'negative' } },
-    { id: '4', text: 'café “ok”', image: 'data/4.jpg', label: 'negative', split: 'train', extra: { text_label: 'negative', image_label: 'neutral', text_encoding: 'windows-1252' } },
-    { id: '7', text: 'great day at the beach!  #sun http://t.co/xyz', image: 'data/7.jpg', label: 'positive', split: 'train', extra: { text_label: 'positive', image_label: 'positive' } },
+    {
+      id: '1',
+      text: 'Great day at the beach! #sun http://t.co/abc',
+      image: 'data/1.jpg',
+      label: 'positive',
+      split: 'train',
+      extra: { text_label: 'positive', image_label: 'positive' },
+    },
+    {
+      id: '2',
+      text: 'Traffic again.',
+      image: 'data/2.jpg',
+      label: 'negative',
+      split: 'train',
+      extra: { text_label: 'neutral', image_label: 'negative' },
+    },
+    {
+      id: '4',
+      text: 'café “ok”',
+      image: 'data/4.jpg',
+      label: 'negative',
+      split: 'train',
+      extra: { text_label: 'negative', image_label: 'neutral', text_encoding: 'windows-1252' },
+    },
+    {
+      id: '7',
+      text: 'great day at the beach!  #sun http://t.co/xyz',
+      image: 'data/7.jpg',
+      label: 'positive',
+      split: 'train',
+      extra: { text_label: 'positive', image_label: 'positive' },
+    },
   ]);
   const split = JSON.parse(readFileSync(join(dir, 'tandem-split-mvsa-single-seed42.json'), 'utf8'));
-  assert.deepEqual(split, { format: 'mvsa-single', seed: 42, ratios: [0.8, 0.1, 0.1], splits: { '1': 'train', '2': 'train', '4': 'train', '7': 'train' } });
+  assert.deepEqual(split, {
+    format: 'mvsa-single',
+    seed: 42,
+    ratios: [0.8, 0.1, 0.1],
+    splits: { '1': 'train', '2': 'train', '4': 'train', '7': 'train' },
+  });
   // the output reads back as the generic format
   const back = runCli(['data', 'inspect', '--format', 'generic', out, '--json']);
   assert.equal(back.status, 0, back.stderr);
@@ -52,13 +88,47 @@ test('convert msd keeping imageless posts; output in the folder above the datase
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout);
   assert.deepEqual(
-    { total: summary.total, splits: summary.splits, labels: summary.labels, dropped: summary.dropped, kept: summary.kept_without_image, kind: summary.split.kind },
-    { total: 6, splits: { train: 3, dev: 2, test: 1 }, labels: { sarcastic: 3, 'non-sarcastic': 3 }, dropped: { 'sarcasm-keyword': 1, 'duplicate-id': 1 }, kept: 1, kind: 'official' },
+    {
+      total: summary.total,
+      splits: summary.splits,
+      labels: summary.labels,
+      dropped: summary.dropped,
+      kept: summary.kept_without_image,
+      kind: summary.split.kind,
+    },
+    {
+      total: 6,
+      splits: { train: 3, dev: 2, test: 1 },
+      labels: { sarcastic: 3, 'non-sarcastic': 3 },
+      dropped: { 'sarcasm-keyword': 1, 'duplicate-id': 1 },
+      kept: 1,
+      kind: 'official',
+    },
   );
   const lines = readJsonl(out);
-  assert.deepEqual(lines[0], { id: '100', text: 'great , another monday # mondays', image: `${basename(dir)}/dataset_image/100.jpg`, label: 'sarcastic', split: 'train' });
-  assert.deepEqual(lines[2], { id: '103', text: 'no image for this one', image: null, label: 'non-sarcastic', split: 'train', extra: { image_missing: true } });
-  assert.deepEqual(lines[4], { id: '201', text: "nice 'view'", image: `${basename(dir)}/dataset_image/201.jpg`, label: 'non-sarcastic', split: 'dev', extra: { label_hashtag: 'sarcastic' } });
+  assert.deepEqual(lines[0], {
+    id: '100',
+    text: 'great , another monday # mondays',
+    image: `${basename(dir)}/dataset_image/100.jpg`,
+    label: 'sarcastic',
+    split: 'train',
+  });
+  assert.deepEqual(lines[2], {
+    id: '103',
+    text: 'no image for this one',
+    image: null,
+    label: 'non-sarcastic',
+    split: 'train',
+    extra: { image_missing: true },
+  });
+  assert.deepEqual(lines[4], {
+    id: '201',
+    text: "nice 'view'",
+    image: `${basename(dir)}/dataset_image/201.jpg`,
+    label: 'non-sarcastic',
+    split: 'dev',
+    extra: { label_hashtag: 'sarcastic' },
+  });
 });
 
 test('convert writes what the loader read, field by field, for every format (JSONL and CSV)', () => {
@@ -100,7 +170,17 @@ test('convert writes what the loader read, field by field, for every format (JSO
 
 test('convert: --split-seed names the saved split; output outside the dataset is refused; --out is required', () => {
   const dir = buildMvsaMultiple();
-  const r = runCli(['data', 'convert', '--format', 'mvsa-multiple', dir, '--out', join(dir, 'p.jsonl'), '--split-seed', '7']);
+  const r = runCli([
+    'data',
+    'convert',
+    '--format',
+    'mvsa-multiple',
+    dir,
+    '--out',
+    join(dir, 'p.jsonl'),
+    '--split-seed',
+    '7',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(existsSync(join(dir, 'tandem-split-mvsa-multiple-seed7.json')));
   const elsewhere = tempDir();
@@ -111,7 +191,17 @@ test('convert: --split-seed names the saved split; output outside the dataset is
   const noOut = runCli(['data', 'convert', '--format', 'mvsa-multiple', dir]);
   assert.equal(noOut.status, 2);
   assert.match(noOut.stderr, /--out is required/);
-  const badSeed = runCli(['data', 'convert', '--format', 'mvsa-multiple', dir, '--out', join(dir, 'q.jsonl'), '--split-seed', 'x']);
+  const badSeed = runCli([
+    'data',
+    'convert',
+    '--format',
+    'mvsa-multiple',
+    dir,
+    '--out',
+    join(dir, 'q.jsonl'),
+    '--split-seed',
+    'x',
+  ]);
   assert.equal(badSeed.status, 2);
   assert.match(badSeed.stderr, /--split-seed expects an integer, got 'x'/);
 });

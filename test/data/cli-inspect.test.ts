@@ -24,17 +24,126 @@ function inspectJson(format: string, dir: string, ...more: string[]): Record<str
 }
 
 const CASES: [string, () => string, Record<string, unknown>][] = [
-  ['mvsa-single', buildMvsaSingle, { total: 4, splits: { train: 4 }, labels: { positive: 2, negative: 2 }, missing_images: 1, dropped: { 'text-image-conflict': 1, 'missing-image': 1, 'missing-text': 1, 'duplicate-id': 1 } }],
-  ['mvsa-multiple', buildMvsaMultiple, { total: 2, splits: { train: 2 }, labels: { positive: 1, negative: 1 }, missing_images: 0, dropped: { 'text-image-conflict': 1, 'no-majority': 1 } }],
-  ['msd', buildMsd, { total: 5, splits: { train: 2, dev: 2, test: 1 }, labels: { sarcastic: 3, 'non-sarcastic': 2 }, missing_images: 1, dropped: { 'sarcasm-keyword': 1, 'missing-image': 1, 'duplicate-id': 1 } }],
-  ['mmsd2', buildMmsd2, { total: 3, splits: { train: 1, dev: 1, test: 1 }, labels: { 'non-sarcastic': 2, sarcastic: 1 }, missing_images: 1, dropped: { 'missing-image': 1 } }],
-  ['tir', buildTir, { total: 4, splits: { train: 2, dev: 1, test: 1 }, labels: { image_adds_text_repr: 1, image_adds_text_notrepr: 1, image_notadds_text_repr: 1, image_notadds_text_notrepr: 1 }, missing_images: 1, dropped: { 'malformed-id': 1, 'inconsistent-label': 1, 'missing-image': 1 } }],
-  ['mhp', buildMhp, { total: 3, splits: { train: 2, dev: 1 }, labels: { '2': 1, '0': 1, '3': 1 }, missing_images: 1, dropped: { 'missing-image': 1, unlabelled: 1 } }],
-  ['micd', buildMicd, { total: 2, splits: { train: 1, dev: 1 }, labels: { commercial: 1, 'not-commercial': 1 }, missing_images: 1, dropped: { 'missing-image': 1 } }],
-  ['hateful-memes', buildHatefulMemes, { total: 4, splits: { train: 2, dev: 1, test: 1 }, labels: { 'not-hateful': 1, hateful: 3 }, missing_images: 1, dropped: { 'missing-image': 1 } }],
-  ['mmhs150k', buildMmhs, { total: 3, splits: { train: 2, dev: 1 }, labels: { hate: 2, 'not-hate': 1 }, missing_images: 1, dropped: { 'missing-image': 1, 'missing-annotation': 1, 'not-in-split': 1 } }],
-  ['paper-key', buildPaperKey, { total: 3, splits: { train: 1, dev: 1, test: 1 }, labels: { '1': 1, '0': 2 }, missing_images: 1, dropped: { 'missing-image': 1 } }],
-  ['generic', buildGenericLeaky, { total: 5, splits: { train: 3, dev: 1, test: 1 }, labels: { pos: 2, neg: 3 }, missing_images: 0, dropped: {} }],
+  [
+    'mvsa-single',
+    buildMvsaSingle,
+    {
+      total: 4,
+      splits: { train: 4 },
+      labels: { positive: 2, negative: 2 },
+      missing_images: 1,
+      dropped: { 'text-image-conflict': 1, 'missing-image': 1, 'missing-text': 1, 'duplicate-id': 1 },
+    },
+  ],
+  [
+    'mvsa-multiple',
+    buildMvsaMultiple,
+    {
+      total: 2,
+      splits: { train: 2 },
+      labels: { positive: 1, negative: 1 },
+      missing_images: 0,
+      dropped: { 'text-image-conflict': 1, 'no-majority': 1 },
+    },
+  ],
+  [
+    'msd',
+    buildMsd,
+    {
+      total: 5,
+      splits: { train: 2, dev: 2, test: 1 },
+      labels: { sarcastic: 3, 'non-sarcastic': 2 },
+      missing_images: 1,
+      dropped: { 'sarcasm-keyword': 1, 'missing-image': 1, 'duplicate-id': 1 },
+    },
+  ],
+  [
+    'mmsd2',
+    buildMmsd2,
+    {
+      total: 3,
+      splits: { train: 1, dev: 1, test: 1 },
+      labels: { 'non-sarcastic': 2, sarcastic: 1 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1 },
+    },
+  ],
+  [
+    'tir',
+    buildTir,
+    {
+      total: 4,
+      splits: { train: 2, dev: 1, test: 1 },
+      labels: {
+        image_adds_text_repr: 1,
+        image_adds_text_notrepr: 1,
+        image_notadds_text_repr: 1,
+        image_notadds_text_notrepr: 1,
+      },
+      missing_images: 1,
+      dropped: { 'malformed-id': 1, 'inconsistent-label': 1, 'missing-image': 1 },
+    },
+  ],
+  [
+    'mhp',
+    buildMhp,
+    {
+      total: 3,
+      splits: { train: 2, dev: 1 },
+      labels: { '2': 1, '0': 1, '3': 1 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1, unlabelled: 1 },
+    },
+  ],
+  [
+    'micd',
+    buildMicd,
+    {
+      total: 2,
+      splits: { train: 1, dev: 1 },
+      labels: { commercial: 1, 'not-commercial': 1 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1 },
+    },
+  ],
+  [
+    'hateful-memes',
+    buildHatefulMemes,
+    {
+      total: 4,
+      splits: { train: 2, dev: 1, test: 1 },
+      labels: { 'not-hateful': 1, hateful: 3 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1 },
+    },
+  ],
+  [
+    'mmhs150k',
+    buildMmhs,
+    {
+      total: 3,
+      splits: { train: 2, dev: 1 },
+      labels: { hate: 2, 'not-hate': 1 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1, 'missing-annotation': 1, 'not-in-split': 1 },
+    },
+  ],
+  [
+    'paper-key',
+    buildPaperKey,
+    {
+      total: 3,
+      splits: { train: 1, dev: 1, test: 1 },
+      labels: { '1': 1, '0': 2 },
+      missing_images: 1,
+      dropped: { 'missing-image': 1 },
+    },
+  ],
+  [
+    'generic',
+    buildGenericLeaky,
+    { total: 5, splits: { train: 3, dev: 1, test: 1 }, labels: { pos: 2, neg: 3 }, missing_images: 0, dropped: {} },
+  ],
 ];
 
 test('inspect --json on every format: total, splits, labels, missing images, dropped', () => {
@@ -48,10 +157,22 @@ test('inspect --json on every format: total, splits, labels, missing images, dro
 test('inspect finds duplicate texts and images across splits, unreadable images, empty texts', () => {
   const dir = buildGenericLeaky();
   const got = inspectJson('generic', dir);
-  assert.deepEqual(got.duplicates.texts, { groups: 1, posts: 2, across_splits: 1, examples: [{ ids: ['a', 'b'], splits: ['test', 'train'] }] });
-  assert.deepEqual(got.duplicates.images, { groups: 1, posts: 2, across_splits: 1, examples: [{ ids: ['a', 'c'], splits: ['dev', 'train'] }] });
+  assert.deepEqual(got.duplicates.texts, {
+    groups: 1,
+    posts: 2,
+    across_splits: 1,
+    examples: [{ ids: ['a', 'b'], splits: ['test', 'train'] }],
+  });
+  assert.deepEqual(got.duplicates.images, {
+    groups: 1,
+    posts: 2,
+    across_splits: 1,
+    examples: [{ ids: ['a', 'c'], splits: ['dev', 'train'] }],
+  });
   assert.equal(got.unreadable_images, 1);
-  assert.deepEqual(got.image_problems, [{ id: 'd', image: join(dir, 'img', 'bad.jpg'), reason: 'unknown-format', detail: 'starts with 3c68746d6c3e3430' }]);
+  assert.deepEqual(got.image_problems, [
+    { id: 'd', image: join(dir, 'img', 'bad.jpg'), reason: 'unknown-format', detail: 'starts with 3c68746d6c3e3430' },
+  ]);
   assert.deepEqual(got.image_formats, { png: 3 });
   assert.equal(got.text_length.empty, 1);
   // chars: 29, 31, 8, 8, 0 -> sorted 0, 8, 8, 29, 31
@@ -92,7 +213,10 @@ test('bad input exits 2 naming the problem: path traversal, truncated label file
   put(join(mv, 'labelResultAll.txt'), 'ID\ttext,image\n1\tpositive,positive\n2\tpositive');
   r = runCli(['data', 'inspect', '--format', 'mvsa-single', mv]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /labelResultAll\.txt:3: expected 'text_label,image_label' with labels positive\/neutral\/negative, found 'positive' \(truncated line\?\)/);
+  assert.match(
+    r.stderr,
+    /labelResultAll\.txt:3: expected 'text_label,image_label' with labels positive\/neutral\/negative, found 'positive' \(truncated line\?\)/,
+  );
   r = runCli(['data', 'inspect', '--format', 'nope', mv]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown --format 'nope'/);
@@ -111,7 +235,19 @@ test('data formats lists every format with its variants; data --help exits 0, da
   const r = runCli(['data', 'formats', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout);
-  assert.deepEqual(Object.keys(got), ['mvsa-single', 'mvsa-multiple', 'msd', 'mmsd2', 'tir', 'mhp', 'micd', 'hateful-memes', 'mmhs150k', 'paper-key', 'generic']);
+  assert.deepEqual(Object.keys(got), [
+    'mvsa-single',
+    'mvsa-multiple',
+    'msd',
+    'mmsd2',
+    'tir',
+    'mhp',
+    'micd',
+    'hateful-memes',
+    'mmhs150k',
+    'paper-key',
+    'generic',
+  ]);
   assert.deepEqual(got.mmhs150k.variants, ['binary', 'six-way']);
   assert.equal(runCli(['data', '--help']).status, 0);
   assert.equal(runCli(['data']).status, 2);

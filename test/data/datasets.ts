@@ -5,7 +5,8 @@ import { put, putJpeg, putPng, tempDir } from './helpers.js';
 
 const jsonl = (objs: object[]): string => objs.map((o) => JSON.stringify(o)).join('\n') + '\n';
 
-export const TIR_HEADER = 'index,tweet_id,user_id,text,text_is_represented,image_adds,image_adds_text_repr,image_adds_text_notrepr,image_notadds_text_repr,image_notadds_text_notrepr,split';
+export const TIR_HEADER =
+  'index,tweet_id,user_id,text,text_is_represented,image_adds,image_adds_text_repr,image_adds_text_notrepr,image_notadds_text_repr,image_notadds_text_notrepr,split';
 
 /** MVSA-Single in its published layout, with the awkward cases. */
 export function buildMvsaSingle(): string {
@@ -79,7 +80,14 @@ export function buildMhp(): string {
   const dir = tempDir('mhp-');
   put(
     join(dir, 'data_key_mhp.csv'),
-    ['tweet_id,text,label,split', '1,you people are all the same,2,train', '2,"nice day,\nright?",0,train', '3,go back,3,val', '4,no image,1,test', '5,same text,,test'].join('\n'),
+    [
+      'tweet_id,text,label,split',
+      '1,you people are all the same,2,train',
+      '2,"nice day,\nright?",0,train',
+      '3,go back,3,val',
+      '4,no image,1,test',
+      '5,same text,,test',
+    ].join('\n'),
   );
   for (const id of ['1', '2', '3', '5']) putJpeg(join(dir, 'Data', 'Images', `${id}.jpg`));
   return dir;
@@ -88,17 +96,33 @@ export function buildMhp(): string {
 /** Hateful Memes in its published layout (phase 2 files plus the unlabelled phase 1 test). */
 export function buildHatefulMemes(): string {
   const dir = tempDir('hm-');
-  put(join(dir, 'train.jsonl'), jsonl([
-    { id: 42953, img: 'img/42953.png', label: 0, text: 'its their character not their color that matters' },
-    { id: 23058, img: 'img/23058.png', label: 1, text: 'look who is here' },
-    { id: 1235, img: 'img/01235.png', label: 0, text: 'missing picture' },
-  ]));
-  put(join(dir, 'dev_seen.jsonl'), jsonl([{ id: 8291, img: 'img/08291.png', label: 1, text: 'white people is this a shooting range' }]));
-  put(join(dir, 'dev_unseen.jsonl'), jsonl([{ id: 8291, img: 'img/08291.png', label: 1, text: 'white people is this a shooting range' }, { id: 46971, img: 'img/46971.png', label: 0, text: 'bravery at its finest' }]));
-  put(join(dir, 'test_seen.jsonl'), jsonl([{ id: 16395, img: 'img/16395.png', label: 1, text: 'handjobs sold seperately' }]));
+  put(
+    join(dir, 'train.jsonl'),
+    jsonl([
+      { id: 42953, img: 'img/42953.png', label: 0, text: 'its their character not their color that matters' },
+      { id: 23058, img: 'img/23058.png', label: 1, text: 'look who is here' },
+      { id: 1235, img: 'img/01235.png', label: 0, text: 'missing picture' },
+    ]),
+  );
+  put(
+    join(dir, 'dev_seen.jsonl'),
+    jsonl([{ id: 8291, img: 'img/08291.png', label: 1, text: 'white people is this a shooting range' }]),
+  );
+  put(
+    join(dir, 'dev_unseen.jsonl'),
+    jsonl([
+      { id: 8291, img: 'img/08291.png', label: 1, text: 'white people is this a shooting range' },
+      { id: 46971, img: 'img/46971.png', label: 0, text: 'bravery at its finest' },
+    ]),
+  );
+  put(
+    join(dir, 'test_seen.jsonl'),
+    jsonl([{ id: 16395, img: 'img/16395.png', label: 1, text: 'handjobs sold seperately' }]),
+  );
   put(join(dir, 'test_unseen.jsonl'), jsonl([{ id: 10584, img: 'img/10584.png', label: 0, text: 'look who is here' }]));
   put(join(dir, 'test.jsonl'), jsonl([{ id: 16395, img: 'img/16395.png', text: 'handjobs sold seperately' }]));
-  for (const [k, name] of ['42953', '23058', '08291', '46971', '16395', '10584'].entries()) putPng(join(dir, 'img', `${name}.png`), k);
+  for (const [k, name] of ['42953', '23058', '08291', '46971', '16395', '10584'].entries())
+    putPng(join(dir, 'img', `${name}.png`), k);
   return dir;
 }
 
@@ -106,17 +130,42 @@ export function buildHatefulMemes(): string {
 export function buildMmhs(): string {
   const dir = tempDir('mmhs-');
   const gt = {
-    '1114679353714016256': { img_url: 'u', labels: [4, 1, 3], tweet_url: 't', tweet_text: '@user religion racist homophobe', labels_str: ['Religion', 'Racist', 'Homophobe'] },
-    '1063020048816660480': { img_url: 'u', labels: [5, 5, 0], tweet_url: 't', tweet_text: 'other hate twice', labels_str: ['OtherHate', 'OtherHate', 'NotHate'] },
-    '1108927368075374593': { img_url: 'u', labels: [0, 0, 2], tweet_url: 't', tweet_text: 'mostly fine https://t.co/x', labels_str: ['NotHate', 'NotHate', 'Sexist'] },
+    '1114679353714016256': {
+      img_url: 'u',
+      labels: [4, 1, 3],
+      tweet_url: 't',
+      tweet_text: '@user religion racist homophobe',
+      labels_str: ['Religion', 'Racist', 'Homophobe'],
+    },
+    '1063020048816660480': {
+      img_url: 'u',
+      labels: [5, 5, 0],
+      tweet_url: 't',
+      tweet_text: 'other hate twice',
+      labels_str: ['OtherHate', 'OtherHate', 'NotHate'],
+    },
+    '1108927368075374593': {
+      img_url: 'u',
+      labels: [0, 0, 2],
+      tweet_url: 't',
+      tweet_text: 'mostly fine https://t.co/x',
+      labels_str: ['NotHate', 'NotHate', 'Sexist'],
+    },
     '1114558534635618305': { img_url: 'u', labels: [0, 1, 0], tweet_url: 't', tweet_text: 'no image', labels_str: [] },
-    '1035252480215592966': { img_url: 'u', labels: [0, 0, 0], tweet_url: 't', tweet_text: 'in no split', labels_str: [] },
+    '1035252480215592966': {
+      img_url: 'u',
+      labels: [0, 0, 0],
+      tweet_url: 't',
+      tweet_text: 'in no split',
+      labels_str: [],
+    },
   };
   put(join(dir, 'MMHS150K_GT.json'), JSON.stringify(gt));
   put(join(dir, 'splits', 'train_ids.txt'), '1114679353714016256\n1063020048816660480\n');
   put(join(dir, 'splits', 'val_ids.txt'), '1108927368075374593\n');
   put(join(dir, 'splits', 'test_ids.txt'), '1114558534635618305\n9999\n');
-  for (const id of ['1114679353714016256', '1063020048816660480', '1108927368075374593', '1035252480215592966']) putJpeg(join(dir, 'img_resized', `${id}.jpg`));
+  for (const id of ['1114679353714016256', '1063020048816660480', '1108927368075374593', '1035252480215592966'])
+    putJpeg(join(dir, 'img_resized', `${id}.jpg`));
   put(join(dir, 'img_txt', '1063020048816660480.json'), JSON.stringify({ img_text: 'TEXT IN THE IMAGE' }));
   return dir;
 }
@@ -144,8 +193,17 @@ export function buildMvsaMultiple(): string {
 /** MMSD2.0: text_json_final/ and dataset_image/. */
 export function buildMmsd2(): string {
   const dir = tempDir('mmsd2-');
-  put(join(dir, 'text_json_final', 'train.json'), JSON.stringify([{ image_id: '100', text: 'great , another monday', label: 0 }, { image_id: '104', text: 'no image', label: 0 }]));
-  put(join(dir, 'text_json_final', 'valid.json'), JSON.stringify([{ image_id: '200', text: 'love waiting', label: 1 }]));
+  put(
+    join(dir, 'text_json_final', 'train.json'),
+    JSON.stringify([
+      { image_id: '100', text: 'great , another monday', label: 0 },
+      { image_id: '104', text: 'no image', label: 0 },
+    ]),
+  );
+  put(
+    join(dir, 'text_json_final', 'valid.json'),
+    JSON.stringify([{ image_id: '200', text: 'love waiting', label: 1 }]),
+  );
   put(join(dir, 'text_json_final', 'test.json'), JSON.stringify([{ image_id: '300', text: 'i love it', label: 0 }]));
   for (const [k, id] of ['100', '200', '300'].entries()) putPng(join(dir, 'dataset_image', `${id}.jpg`), k);
   return dir;
@@ -154,7 +212,10 @@ export function buildMmsd2(): string {
 /** MICD: data_key_mic.csv with the rehydrated text column, spc_imgs_twitter/<id>_1.jpg. */
 export function buildMicd(): string {
   const dir = tempDir('micd-');
-  put(join(dir, 'data_key_mic.csv'), 'id,domain,year,month,label,split,text\n1295433508505214976,food,2020,8,1,train,#ad try this\n895729456450588673,lifestyle,2017,8,0,val,my morning\n1098143784855093248,fitness,2019,2,0,test,no image\n');
+  put(
+    join(dir, 'data_key_mic.csv'),
+    'id,domain,year,month,label,split,text\n1295433508505214976,food,2020,8,1,train,#ad try this\n895729456450588673,lifestyle,2017,8,0,val,my morning\n1098143784855093248,fitness,2019,2,0,test,no image\n',
+  );
   putJpeg(join(dir, 'spc_imgs_twitter', '1295433508505214976_1.jpg'));
   putPng(join(dir, 'spc_imgs_twitter', '895729456450588673_1.jpg'), 3);
   return dir;
@@ -163,7 +224,10 @@ export function buildMicd(): string {
 /** The paper's key CSV with images found by id. */
 export function buildPaperKey(): string {
   const dir = tempDir('paper-key-');
-  put(join(dir, 'data_key_msd.csv'), 'tweet_id,text,label,split,label_auto\n10,yeah right,1,train,1\n11,fine,0,dev,0\n12,ok,0,test,1\n13,gone,1,test,1\n');
+  put(
+    join(dir, 'data_key_msd.csv'),
+    'tweet_id,text,label,split,label_auto\n10,yeah right,1,train,1\n11,fine,0,dev,0\n12,ok,0,test,1\n13,gone,1,test,1\n',
+  );
   putPng(join(dir, 'images', '10.png'));
   putJpeg(join(dir, '11.jpg'));
   putPng(join(dir, 'dataset_image', '12.jpg'), 5);

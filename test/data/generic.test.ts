@@ -31,27 +31,61 @@ test('JSONL: rows with images resolved against the file folder, labels, splits, 
 
 test('JSONL ids beyond 2^53 written as numbers keep every digit', () => {
   const dir = tempDir();
-  put(join(dir, 'posts.jsonl'), '{"id": 1114679353714016256, "text": "say \\"id\\": 7", "label": "a"}\n{"text": "b", "id":12}\n');
+  put(
+    join(dir, 'posts.jsonl'),
+    '{"id": 1114679353714016256, "text": "say \\"id\\": 7", "label": "a"}\n{"text": "b", "id":12}\n',
+  );
   const r = loadGeneric(dir, { noSaveSplit: true });
-  assert.deepEqual(r.rows.map((x) => [x.id, x.text]), [['1114679353714016256', 'say "id": 7'], ['12', 'b']]);
+  assert.deepEqual(
+    r.rows.map((x) => [x.id, x.text]),
+    [
+      ['1114679353714016256', 'say "id": 7'],
+      ['12', 'b'],
+    ],
+  );
 });
 
 test('CSV with quotes and embedded newlines; a missing image follows the policy', () => {
   const dir = tempDir();
   putPng(join(dir, 'a.png'));
-  put(join(dir, 'data.csv'), 'id,text,image,label,split\r\n1,"multi\r\nline, ""quoted""",a.png,pos,train\r\n2,gone,missing.png,neg,test\r\n');
+  put(
+    join(dir, 'data.csv'),
+    'id,text,image,label,split\r\n1,"multi\r\nline, ""quoted""",a.png,pos,train\r\n2,gone,missing.png,neg,test\r\n',
+  );
   const dropped = loadGeneric(join(dir, 'data.csv'));
-  assert.deepEqual(dropped.rows.map((x) => [x.id, x.text]), [['1', 'multi\r\nline, "quoted"']]);
+  assert.deepEqual(
+    dropped.rows.map((x) => [x.id, x.text]),
+    [['1', 'multi\r\nline, "quoted"']],
+  );
   assert.deepEqual(dropped.dropped, { 'missing-image': 1 });
   const kept = loadGeneric(join(dir, 'data.csv'), { onMissingImage: 'keep' });
-  assert.deepEqual(kept.rows[1], { id: '2', text: 'gone', image: null, label: 'neg', split: 'test', extra: { image_missing: true } });
+  assert.deepEqual(kept.rows[1], {
+    id: '2',
+    text: 'gone',
+    image: null,
+    label: 'neg',
+    split: 'test',
+    extra: { image_missing: true },
+  });
   assert.equal(kept.keptWithoutImage, 1);
 });
 
 test('paths that leave the folder are refused: ../../etc/passwd and absolute paths', () => {
   const dir = tempDir();
-  put(join(dir, 'posts.jsonl'), JSON.stringify({ id: 1, text: 't', image: 'ok.png', label: 'a' }) + '\n' + JSON.stringify({ id: 2, text: 't', image: '../../etc/passwd', label: 'a' }) + '\n');
-  assert.throws(() => loadGeneric(dir), (e: Error) => e instanceof DataError && e.message.includes('posts.jsonl:2') && e.message.includes("'../../etc/passwd' leaves the dataset folder"));
+  put(
+    join(dir, 'posts.jsonl'),
+    JSON.stringify({ id: 1, text: 't', image: 'ok.png', label: 'a' }) +
+      '\n' +
+      JSON.stringify({ id: 2, text: 't', image: '../../etc/passwd', label: 'a' }) +
+      '\n',
+  );
+  assert.throws(
+    () => loadGeneric(dir),
+    (e: Error) =>
+      e instanceof DataError &&
+      e.message.includes('posts.jsonl:2') &&
+      e.message.includes("'../../etc/passwd' leaves the dataset folder"),
+  );
   put(join(dir, 'posts.jsonl'), JSON.stringify({ id: 1, text: 't', image: '/etc/passwd' }) + '\n');
   assert.throws(() => loadGeneric(dir), /posts\.jsonl:1 field 'image': absolute path '\/etc\/passwd' refused/);
   put(join(dir, 'posts.jsonl'), JSON.stringify({ id: 1, text: 't', image: 'a/../../x.png' }) + '\n');
@@ -72,7 +106,9 @@ test('malformed lines name file and line; duplicate ids and partial splits are r
 
 test('without splits a seeded 8:1:1 split is made and saved beside the file', () => {
   const dir = tempDir();
-  const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, text: `t${i}`, label: i % 2 ? 'a' : 'b' }));
+  const lines = Array.from({ length: 20 }, (_, i) =>
+    JSON.stringify({ id: i, text: `t${i}`, label: i % 2 ? 'a' : 'b' }),
+  );
   put(join(dir, 'posts.jsonl'), lines.join('\n'));
   const r = loadGeneric(dir, { splitSeed: 5 });
   assert.equal(r.split.kind, 'seeded');
@@ -97,5 +133,8 @@ test('write then read gives the same rows (JSONL and CSV); images outside the ou
   assert.deepEqual(loadGeneric(join(dir, 'out.jsonl')).rows, rows);
   writeGeneric(rows, join(dir, 'out.csv'));
   assert.deepEqual(loadGeneric(join(dir, 'out.csv')).rows, rows);
-  assert.throws(() => writeGeneric(rows, join(dir, 'elsewhere', 'out.jsonl')), /image .* is not inside the output folder/);
+  assert.throws(
+    () => writeGeneric(rows, join(dir, 'elsewhere', 'out.jsonl')),
+    /image .* is not inside the output folder/,
+  );
 });

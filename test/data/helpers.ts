@@ -54,7 +54,12 @@ export function tinyPng(width: number, height: number, seed = 0): Buffer {
     const o = y * (1 + width * 3);
     for (let x = 0; x < width; x++) raw.set([(seed * 37) & 255, (seed * 91 + x) & 255, (y * 13) & 255], o + 1 + x * 3);
   }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Writes a tiny PNG (seeded) at `path`. */

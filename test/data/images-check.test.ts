@@ -7,10 +7,17 @@ import { GOLDEN } from '../helpers/cli.js';
 import { put, tempDir, tinyPng } from './helpers.js';
 
 test('reads format and size of the golden JPEGs and PNGs as PIL reports them', () => {
-  const ref = JSON.parse(readFileSync(join(GOLDEN, 'images', 'image_reference.json'), 'utf8')).images as Record<string, { size: [number, number] }>;
+  const ref = JSON.parse(readFileSync(join(GOLDEN, 'images', 'image_reference.json'), 'utf8')).images as Record<
+    string,
+    { size: [number, number] }
+  >;
   for (const [name, { size }] of Object.entries(ref)) {
     const p = probeImage(join(GOLDEN, 'images', name));
-    assert.deepEqual(p, { ok: true, format: name.endsWith('.png') ? 'png' : 'jpeg', width: size[0], height: size[1] }, name);
+    assert.deepEqual(
+      p,
+      { ok: true, format: name.endsWith('.png') ? 'png' : 'jpeg', width: size[0], height: size[1] },
+      name,
+    );
   }
 });
 
@@ -66,10 +73,16 @@ test('reports missing, empty, non-image and truncated files', () => {
   const dir = tempDir();
   assert.equal((probeImage(join(dir, 'nope.jpg')) as { reason: string }).reason, 'missing');
   assert.deepEqual(probeImage(put(join(dir, 'empty.jpg'), '')), { ok: false, reason: 'empty', detail: '0 bytes' });
-  assert.equal((probeImage(put(join(dir, 'html.jpg'), '<html>not found</html>')) as { reason: string }).reason, 'unknown-format');
+  assert.equal(
+    (probeImage(put(join(dir, 'html.jpg'), '<html>not found</html>')) as { reason: string }).reason,
+    'unknown-format',
+  );
   const jpeg = readFileSync(join(GOLDEN, 'images', 'a.jpg'));
   const cut = probeImage(put(join(dir, 'cut.jpg'), jpeg.subarray(0, 30)));
   assert.equal(cut.ok, false);
   assert.equal((cut as { reason: string }).reason, 'bad-header');
-  assert.equal((probeImage(put(join(dir, 'cut.png'), tinyPng(4, 4).subarray(0, 12))) as { reason: string }).reason, 'bad-header');
+  assert.equal(
+    (probeImage(put(join(dir, 'cut.png'), tinyPng(4, 4).subarray(0, 12))) as { reason: string }).reason,
+    'bad-header',
+  );
 });

@@ -7,17 +7,40 @@ import { DataError } from '../../src/data/rows.js';
 import { buildMvsaSingle } from './datasets.js';
 import { put, putJpeg, tempDir } from './helpers.js';
 
-
 test('MVSA-Single: label rule, legacy encoding, missing files, duplicates', () => {
   const dir = buildMvsaSingle();
   const r = loadMvsaSingle(dir);
   assert.deepEqual(
     r.rows.map((x) => [x.id, x.text, x.label, x.image, x.extra]),
     [
-      ['1', 'Great day at the beach! #sun http://t.co/abc', 'positive', join(dir, 'data', '1.jpg'), { text_label: 'positive', image_label: 'positive' }],
-      ['2', 'Traffic again.', 'negative', join(dir, 'data', '2.jpg'), { text_label: 'neutral', image_label: 'negative' }],
-      ['4', 'café “ok”', 'negative', join(dir, 'data', '4.jpg'), { text_label: 'negative', image_label: 'neutral', text_encoding: 'windows-1252' }],
-      ['7', 'great day at the beach!  #sun http://t.co/xyz', 'positive', join(dir, 'data', '7.jpg'), { text_label: 'positive', image_label: 'positive' }],
+      [
+        '1',
+        'Great day at the beach! #sun http://t.co/abc',
+        'positive',
+        join(dir, 'data', '1.jpg'),
+        { text_label: 'positive', image_label: 'positive' },
+      ],
+      [
+        '2',
+        'Traffic again.',
+        'negative',
+        join(dir, 'data', '2.jpg'),
+        { text_label: 'neutral', image_label: 'negative' },
+      ],
+      [
+        '4',
+        'café “ok”',
+        'negative',
+        join(dir, 'data', '4.jpg'),
+        { text_label: 'negative', image_label: 'neutral', text_encoding: 'windows-1252' },
+      ],
+      [
+        '7',
+        'great day at the beach!  #sun http://t.co/xyz',
+        'positive',
+        join(dir, 'data', '7.jpg'),
+        { text_label: 'positive', image_label: 'positive' },
+      ],
     ],
   );
   assert.deepEqual(r.dropped, { 'text-image-conflict': 1, 'missing-image': 1, 'missing-text': 1, 'duplicate-id': 1 });
@@ -26,9 +49,15 @@ test('MVSA-Single: label rule, legacy encoding, missing files, duplicates', () =
   const saved = JSON.parse(readFileSync(join(dir, 'tandem-split-mvsa-single-seed42.json'), 'utf8'));
   assert.deepEqual(saved.splits, Object.fromEntries(r.rows.map((x) => [x.id, x.split])));
   // two posts per label: 1.6 / 0.2 / 0.2 by 8:1:1, so largest remainders put both in train
-  assert.deepEqual(r.rows.map((x) => x.split), ['train', 'train', 'train', 'train']);
+  assert.deepEqual(
+    r.rows.map((x) => x.split),
+    ['train', 'train', 'train', 'train'],
+  );
   // a second load reuses the saved split
-  assert.deepEqual(loadMvsaSingle(dir).rows.map((x) => x.split), r.rows.map((x) => x.split));
+  assert.deepEqual(
+    loadMvsaSingle(dir).rows.map((x) => x.split),
+    r.rows.map((x) => x.split),
+  );
 });
 
 test('MVSA-Single: keeping posts with a missing image as text-only', () => {
@@ -72,11 +101,27 @@ test('MVSA-Multiple: per-modality majority of three annotators, then the combina
 
 test('MVSA: a truncated label file names the line; a bad label names the line; missing files are named', () => {
   const dir = tempDir('mvsa-bad-');
-  put(join(dir, 'labelResultAll.txt'), 'ID\ttext,image\ttext,image\ttext,image\n10\tpositive,positive\tpositive,neutral\tnegative,positive\n11\tneutral,negative\tneut');
+  put(
+    join(dir, 'labelResultAll.txt'),
+    'ID\ttext,image\ttext,image\ttext,image\n10\tpositive,positive\tpositive,neutral\tnegative,positive\n11\tneutral,negative\tneut',
+  );
   put(join(dir, 'data', '10.txt'), 'x');
-  assert.throws(() => loadMvsaMultiple(dir), (e: Error) => e instanceof DataError && /labelResultAll\.txt:3: expected 3 annotations 'text,image' after the id, found 2 \(truncated line\?\)/.test(e.message));
+  assert.throws(
+    () => loadMvsaMultiple(dir),
+    (e: Error) =>
+      e instanceof DataError &&
+      /labelResultAll\.txt:3: expected 3 annotations 'text,image' after the id, found 2 \(truncated line\?\)/.test(
+        e.message,
+      ),
+  );
   put(join(dir, 'labelResultAll.txt'), 'ID\ttext,image\n10\tpositive,happy\n');
-  assert.throws(() => loadMvsaSingle(dir), /labelResultAll\.txt:2: expected 'text_label,image_label' with labels positive\/neutral\/negative, found 'positive,happy'/);
+  assert.throws(
+    () => loadMvsaSingle(dir),
+    /labelResultAll\.txt:2: expected 'text_label,image_label' with labels positive\/neutral\/negative, found 'positive,happy'/,
+  );
   const empty = tempDir('mvsa-empty-');
-  assert.throws(() => loadMvsaSingle(empty), /labelResultAll\.txt not found \(expected the mvsa-single label file beside data\/\)/);
+  assert.throws(
+    () => loadMvsaSingle(empty),
+    /labelResultAll\.txt not found \(expected the mvsa-single label file beside data\/\)/,
+  );
 });

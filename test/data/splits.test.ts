@@ -11,7 +11,10 @@ test('mulberry32 is deterministic per seed and uniform enough', () => {
   const b = mulberry32(7);
   const c = mulberry32(8);
   const xs = Array.from({ length: 10000 }, () => a());
-  assert.deepEqual(Array.from({ length: 10000 }, () => b()), xs);
+  assert.deepEqual(
+    Array.from({ length: 10000 }, () => b()),
+    xs,
+  );
   assert.notEqual(c(), xs[0]);
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -27,7 +30,9 @@ test('allocate uses largest remainders and sums to n', () => {
 });
 
 function rows(spec: Record<string, number>): Row[] {
-  return Object.entries(spec).flatMap(([label, n]) => Array.from({ length: n }, (_, i) => ({ id: `${label}${i}`, text: '', image: null, label })));
+  return Object.entries(spec).flatMap(([label, n]) =>
+    Array.from({ length: n }, (_, i) => ({ id: `${label}${i}`, text: '', image: null, label })),
+  );
 }
 
 test('stratified split keeps the label proportions in every split and ignores input order', () => {
@@ -39,7 +44,11 @@ test('stratified split keeps the label proportions in every split and ignores in
     tally[s] ??= {};
     tally[s][r.label!] = (tally[s][r.label!] ?? 0) + 1;
   }
-  assert.deepEqual(tally, { train: { pos: 16, neg: 32, neu: 8 }, dev: { pos: 2, neg: 4, neu: 1 }, test: { pos: 2, neg: 4, neu: 1 } });
+  assert.deepEqual(tally, {
+    train: { pos: 16, neg: 32, neu: 8 },
+    dev: { pos: 2, neg: 4, neu: 1 },
+    test: { pos: 2, neg: 4, neu: 1 },
+  });
   const reversed = stratifiedSplit([...rs].reverse(), 42, [0.8, 0.1, 0.1]);
   assert.deepEqual([...reversed.entries()].sort(), [...m.entries()].sort());
   const other = stratifiedSplit(rs, 43, [0.8, 0.1, 0.1]);
@@ -63,5 +72,8 @@ test('the seeded split is saved and reused; new ids are added; a different seed 
   assert.equal(again.find((r) => r.id === 'a0')!.split, saved.splits.a0);
   assert.match(notes[0]!, /split reused from .* \(1 new posts assigned\)/);
   assert.equal(Object.keys(JSON.parse(readFileSync(file, 'utf8')).splits).length, 21);
-  assert.throws(() => applySeededSplit(rows({ a: 2 }), { format: 'x', file, seed: 2, ratios: [0.8, 0.1, 0.1], save: true }), /saved with seed 1/);
+  assert.throws(
+    () => applySeededSplit(rows({ a: 2 }), { format: 'x', file, seed: 2, ratios: [0.8, 0.1, 0.1], save: true }),
+    /saved with seed 1/,
+  );
 });

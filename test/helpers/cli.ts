@@ -25,7 +25,9 @@ export function runCli(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
 ): SpawnSyncReturns<string> {
-  const entry = compiled ? [join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'run.ts')];
+  const entry = compiled
+    ? [join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')]
+    : ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'run.ts')];
   return spawnSync(process.execPath, [...entry, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env, ...opts.env },

@@ -85,7 +85,13 @@ test('itm_loss and its gradients for every parameter match the reference (1e-4 r
       const g = p.grad;
       if (!want) {
         // The ITC projections are not on the ITM path: the reference has no gradient for them either.
-        assert.ok(name === 'vision_proj.weight' || name === 'vision_proj.bias' || name === 'text_proj.weight' || name === 'text_proj.bias', name);
+        assert.ok(
+          name === 'vision_proj.weight' ||
+            name === 'vision_proj.bias' ||
+            name === 'text_proj.weight' ||
+            name === 'text_proj.bias',
+          name,
+        );
         assert.equal(g, null, `${name} should get no gradient from the ITM loss`);
         return;
       }
@@ -108,9 +114,13 @@ test('itm_loss and its gradients for every parameter match the reference (1e-4 r
       checked++;
     });
   }
-  console.log(`blip-itm gradients: ${checked} tensors, closest to the tolerance: ${worst.name} (abs diff ${worst.absDiff.toExponential(3)})`);
+  console.log(
+    `blip-itm gradients: ${checked} tensors, closest to the tolerance: ${worst.name} (abs diff ${worst.absDiff.toExponential(3)})`,
+  );
   assert.equal(checked, [...OUTPUTS.keys()].filter((k) => k.startsWith('grad.')).length);
-  console.log(`blip-itm gradients: worst max|diff|/max|reference| ${worstScaled.err.toExponential(3)} (${worstScaled.name})`);
+  console.log(
+    `blip-itm gradients: worst max|diff|/max|reference| ${worstScaled.err.toExponential(3)} (${worstScaled.name})`,
+  );
   assert.ok(worst.excess <= 0, `${worst.name}: gradient off by ${worst.absDiff}`);
   assert.ok(worstScaled.err <= 1e-4, `${worstScaled.name}: scaled gradient error ${worstScaled.err}`);
   model.zeroGrad();
@@ -139,13 +149,16 @@ test('representations for the multimodal layer: image embeddings, fused pair, IT
   );
 });
 
-test('a float64 copy of the model matches too (inputs are cast to the weights\' dtype)', () => {
+test("a float64 copy of the model matches too (inputs are cast to the weights' dtype)", () => {
   const m64 = loadGoldenModel().to('float64');
   tidy(() =>
     noGrad(() => {
       const out = m64.forward(ids, pixels, mask);
       assert.equal(out.itm_score.dtype, 'float64');
-      const d = Math.max(maxAbsDiff(out.itm_score.float(), OUTPUTS.get('itm_score')!), maxAbsDiff(out.cosine_sim.float(), OUTPUTS.get('cosine_sim')!));
+      const d = Math.max(
+        maxAbsDiff(out.itm_score.float(), OUTPUTS.get('itm_score')!),
+        maxAbsDiff(out.cosine_sim.float(), OUTPUTS.get('cosine_sim')!),
+      );
       assert.ok(d <= 1e-4, `float64: max abs diff ${d}`);
     }),
   );
@@ -172,7 +185,10 @@ test('interpolate_pos_encoding: larger images need it, and it is the identity at
   tidy(() =>
     noGrad(() => {
       const big = randn([1, 3, 48, 48]);
-      assert.throws(() => model.imageEmbeds(big), /36 patches but the position embeddings cover 16 .*interpolate_pos_encoding/s);
+      assert.throws(
+        () => model.imageEmbeds(big),
+        /36 patches but the position embeddings cover 16 .*interpolate_pos_encoding/s,
+      );
       assert.deepEqual(model.imageEmbeds(big, { interpolatePosEncoding: true }).shape, [1, 37, 32]);
       const same = model.imageEmbeds(pixels, { interpolatePosEncoding: true });
       assert.equal(maxAbsDiff(same, model.imageEmbeds(pixels)), 0);
@@ -199,7 +215,9 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
       assert.throws(
         () => family.load(fresh, src),
         (e: Error) =>
-          /missing from the checkpoint: text_encoder\.encoder\.layer\.1\.crossattention\.self\.key\.bias/.test(e.message) &&
+          /missing from the checkpoint: text_encoder\.encoder\.layer\.1\.crossattention\.self\.key\.bias/.test(
+            e.message,
+          ) &&
           /not used by BlipForImageTextRetrieval: text_encoder\.pooler\.dense\.bias/.test(e.message) &&
           /mis-shaped: itm_head\.weight \(checkpoint \[3,32\], model \[2,32\]\)/.test(e.message) &&
           !e.message.includes('position_ids'),
@@ -214,22 +232,46 @@ test('a checkpoint with a missing, an extra and a mis-shaped tensor fails naming
 });
 
 test('unsupported model types, architectures and options are named with what is supported', () => {
-  const withText = (extra: Record<string, unknown>) => ({ ...CONFIG, text_config: { ...(CONFIG.text_config as object), ...extra } });
-  assert.throws(() => parseBlipConfig({ ...CONFIG, architectures: ['BlipForConditionalGeneration'] }, 'x/config.json'), {
-    message: 'x/config.json: "architectures": BlipForConditionalGeneration is not supported (supported: BlipForImageTextRetrieval)',
+  const withText = (extra: Record<string, unknown>) => ({
+    ...CONFIG,
+    text_config: { ...(CONFIG.text_config as object), ...extra },
   });
-  assert.throws(() => parseBlipConfig({ ...CONFIG, model_type: 'blip-2' }), /"model_type": "blip-2" is not supported .*supported: blip/);
-  assert.throws(() => parseBlipConfig(withText({ position_embedding_type: 'relative_key' })), /text_config: "position_embedding_type": "relative_key" is not supported \(supported: absolute\)/);
-  assert.throws(() => parseBlipConfig(withText({ hidden_act: 'mish' })), /text_config: "hidden_act": "mish" is not supported \(supported: gelu, gelu_new/);
-  assert.throws(() => parseBlipConfig(withText({ num_attention_heads: 5 })), /text_config: field "hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/);
+  assert.throws(
+    () => parseBlipConfig({ ...CONFIG, architectures: ['BlipForConditionalGeneration'] }, 'x/config.json'),
+    {
+      message:
+        'x/config.json: "architectures": BlipForConditionalGeneration is not supported (supported: BlipForImageTextRetrieval)',
+    },
+  );
+  assert.throws(
+    () => parseBlipConfig({ ...CONFIG, model_type: 'blip-2' }),
+    /"model_type": "blip-2" is not supported .*supported: blip/,
+  );
+  assert.throws(
+    () => parseBlipConfig(withText({ position_embedding_type: 'relative_key' })),
+    /text_config: "position_embedding_type": "relative_key" is not supported \(supported: absolute\)/,
+  );
+  assert.throws(
+    () => parseBlipConfig(withText({ hidden_act: 'mish' })),
+    /text_config: "hidden_act": "mish" is not supported \(supported: gelu, gelu_new/,
+  );
+  assert.throws(
+    () => parseBlipConfig(withText({ num_attention_heads: 5 })),
+    /text_config: field "hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/,
+  );
   assert.throws(
     () => parseBlipConfig({ ...CONFIG, vision_config: { ...(CONFIG.vision_config as object), image_size: 30 } }),
     /vision_config: field "image_size" \(30\) must be a multiple of "patch_size" \(8\)/,
   );
   // Without cross-attention the ITM path cannot run; the error says why.
   const noCross = family.build(withText({ is_decoder: false }));
-  assert.equal(noCross.namedParameters().some(([n]) => n.includes('crossattention')), false);
-  tidy(() => assert.throws(() => noCross.fusedPair(ids, mask, noCross.imageEmbeds(pixels)), /text_config\.is_decoder is false/));
+  assert.equal(
+    noCross.namedParameters().some(([n]) => n.includes('crossattention')),
+    false,
+  );
+  tidy(() =>
+    assert.throws(() => noCross.fusedPair(ids, mask, noCross.imageEmbeds(pixels)), /text_config\.is_decoder is false/),
+  );
   noCross.dispose();
 });
 
@@ -244,7 +286,10 @@ test('random init follows BlipPreTrainedModel._init_weights', () => {
     const proj = p.get('vision_proj.weight')!.std().item();
     assert.ok(Math.abs(proj - 0.02) < 0.002, `vision_proj weight std ${proj}`);
     // The vision model's own layers use vision_config.initializer_range (1e-10), as the golden checkpoint shows.
-    for (const n of ['vision_model.embeddings.patch_embedding.weight', 'vision_model.encoder.layers.0.self_attn.qkv.weight']) {
+    for (const n of [
+      'vision_model.embeddings.patch_embedding.weight',
+      'vision_model.encoder.layers.0.self_attn.qkv.weight',
+    ]) {
       const s = p.get(n)!.std().item();
       assert.ok(s > 0.7e-10 && s < 1.3e-10, `${n} std ${s}`);
     }

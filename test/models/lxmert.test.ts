@@ -30,7 +30,10 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
   return a.sub(b).abs().max().item();
 }
 
-function withCheckpoint(edit: (raw: Map<string, RawTensor>) => Map<string, RawTensor>, fn: (file: string) => void): void {
+function withCheckpoint(
+  edit: (raw: Map<string, RawTensor>) => Map<string, RawTensor>,
+  fn: (file: string) => void,
+): void {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-lxmert-'));
   try {
     const file = join(dir, 'model.safetensors');
@@ -60,12 +63,20 @@ test('visual_attention_mask: masked regions do not change the language stream', 
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   tidy(() =>
     noGrad(() => {
-      const base = { input_ids: inputs.get('input_ids')!, attention_mask: inputs.get('attention_mask')!, token_type_ids: inputs.get('token_type_ids')! };
+      const base = {
+        input_ids: inputs.get('input_ids')!,
+        attention_mask: inputs.get('attention_mask')!,
+        token_type_ids: inputs.get('token_type_ids')!,
+      };
       const feats = inputs.get('visual_feats')!;
       const pos = inputs.get('visual_pos')!;
       const mask = tensor([1, 1, 1, 1, 0, 0], { dtype: 'int64' }).view(1, 6).expand(4, 6).contiguous();
       const masked = model.forward({ ...base, visual_feats: feats, visual_pos: pos, visual_attention_mask: mask });
-      const cut = model.forward({ ...base, visual_feats: feats.slice(1, 0, 4).contiguous(), visual_pos: pos.slice(1, 0, 4).contiguous() });
+      const cut = model.forward({
+        ...base,
+        visual_feats: feats.slice(1, 0, 4).contiguous(),
+        visual_pos: pos.slice(1, 0, 4).contiguous(),
+      });
       const d = maxAbsDiff(masked.language_output, cut.language_output);
       assert.ok(d < 1e-5, `masked regions changed language_output by ${d}`);
       // without the mask the regions count
@@ -120,14 +131,21 @@ test('an LxmertForPreTraining checkpoint (lxmert. prefix, heads) loads; a new vi
       family.load(model, src);
       // region features 24 wide: the checkpoint's [32, 16] projection is not used, everything else is
       const wide = family.build({ ...config, visual_feat_dim: 24 });
-      assert.throws(() => family.load(wide, src), /encoder\.visn_fc\.visn_fc\.weight \(checkpoint \[32,16\], model \[32,24\]\)/);
+      assert.throws(
+        () => family.load(wide, src),
+        /encoder\.visn_fc\.visn_fc\.weight \(checkpoint \[32,16\], model \[32,24\]\)/,
+      );
       loadLxmertCheckpoint(wide, src, { newVisualProjection: true });
       src.close();
       tidy(() => {
         const a = model.stateDict();
         const w = wide.stateDict();
         const r = ref.stateDict();
-        for (const n of ['pooler.dense.weight', 'encoder.x_layers.0.visual_attention.att.query.weight', 'encoder.visn_fc.visn_fc.weight'])
+        for (const n of [
+          'pooler.dense.weight',
+          'encoder.x_layers.0.visual_attention.att.query.weight',
+          'encoder.visn_fc.visn_fc.weight',
+        ])
           assert.equal(maxAbsDiff(a.get(n)!, r.get(n)!), 0, n);
         assert.equal(maxAbsDiff(w.get('encoder.visn_fc.box_fc.weight')!, r.get('encoder.visn_fc.box_fc.weight')!), 0);
         assert.deepEqual(w.get('encoder.visn_fc.visn_fc.weight')!.shape, [32, 24]);
@@ -145,15 +163,26 @@ test('patchRegions: patch grid to region features with normalised boxes, optiona
     assert.deepEqual(all.visual_feats.shape, [2, 24, 8]);
     assert.equal(maxAbsDiff(all.visual_feats, states.slice(1, 1)), 0);
     assert.deepEqual(all.visual_pos.shape, [2, 24, 4]);
-    const box = (t: Tensor, b: number, r: number) => t.select(0, b).select(0, r).toArray().map((v) => Math.round(v * 1e6) / 1e6);
-    assert.deepEqual(box(all.visual_pos, 1, 7), [1 / 6, 1 / 4, 2 / 6, 2 / 4].map((v) => Math.round(v * 1e6) / 1e6)); // row 1, col 1
+    const box = (t: Tensor, b: number, r: number) =>
+      t
+        .select(0, b)
+        .select(0, r)
+        .toArray()
+        .map((v) => Math.round(v * 1e6) / 1e6);
+    assert.deepEqual(
+      box(all.visual_pos, 1, 7),
+      [1 / 6, 1 / 4, 2 / 6, 2 / 4].map((v) => Math.round(v * 1e6) / 1e6),
+    ); // row 1, col 1
     const pooled = patchRegions(states, [4, 6], { skip: 1, regions: [2, 3] });
     assert.deepEqual(pooled.visual_feats.shape, [2, 6, 8]);
     // region (1, 2) averages patches rows 2-3, cols 4-5
     const grid = states.slice(1, 1).view(2, 4, 6, 8);
     const mean = grid.slice(1, 2, 4).slice(2, 4, 6).mean([1, 2]);
     assert.ok(maxAbsDiff(pooled.visual_feats.select(1, 5), mean) < 1e-6);
-    assert.deepEqual(box(pooled.visual_pos, 0, 5), [4 / 6, 2 / 4, 1, 1].map((v) => Math.round(v * 1e6) / 1e6));
+    assert.deepEqual(
+      box(pooled.visual_pos, 0, 5),
+      [4 / 6, 2 / 4, 1, 1].map((v) => Math.round(v * 1e6) / 1e6),
+    );
     assert.throws(() => patchRegions(states, [5, 5], { skip: 1 }), /25 tokens, expected 1 \+ 5x5 = 26/);
   });
 });
@@ -163,20 +192,35 @@ test('region features from patches run through LxmertModel', () => {
   tidy(() =>
     noGrad(() => {
       const { visual_feats, visual_pos } = patchRegions(randn([2, 1 + 16, 8]), [4, 4], { skip: 1, regions: [2, 2] });
-      const ids = tensor([[2n, 5n, 7n], [2n, 9n, 3n]]);
+      const ids = tensor([
+        [2n, 5n, 7n],
+        [2n, 9n, 3n],
+      ]);
       const out = model.forward({ input_ids: ids, visual_feats, visual_pos });
       assert.deepEqual(out.vision_output.shape, [2, 4, 32]);
       assert.deepEqual(out.pooled_output.shape, [2, 32]);
-      assert.throws(() => model.forward({ input_ids: ids, visual_feats: randn([2, 4, 9]), visual_pos }), /visual_feats must be \[2, regions, 8\] \(visual_feat_dim\), got \[2,4,9\]/);
+      assert.throws(
+        () => model.forward({ input_ids: ids, visual_feats: randn([2, 4, 9]), visual_pos }),
+        /visual_feats must be \[2, regions, 8\] \(visual_feat_dim\), got \[2,4,9\]/,
+      );
     }),
   );
   model.dispose();
 });
 
 test('unsupported options are named with what is supported', () => {
-  assert.throws(() => readLxmertConfig({ ...config, hidden_act: 'mish' }), /"hidden_act": "mish" is not supported \(supported: gelu/);
-  assert.throws(() => readLxmertConfig({ ...config, model_type: 'vilt' }), /"model_type": "vilt" is not supported \(supported: lxmert\)/);
-  assert.throws(() => readLxmertConfig({ ...config, architectures: ['LxmertForFoo'] }), /"architectures".*LxmertForFoo.*supported: LxmertModel/);
+  assert.throws(
+    () => readLxmertConfig({ ...config, hidden_act: 'mish' }),
+    /"hidden_act": "mish" is not supported \(supported: gelu/,
+  );
+  assert.throws(
+    () => readLxmertConfig({ ...config, model_type: 'vilt' }),
+    /"model_type": "vilt" is not supported \(supported: lxmert\)/,
+  );
+  assert.throws(
+    () => readLxmertConfig({ ...config, architectures: ['LxmertForFoo'] }),
+    /"architectures".*LxmertForFoo.*supported: LxmertModel/,
+  );
   assert.throws(() => readLxmertConfig({ ...config, l_layers: 1.5 }), /field "l_layers" must be an integer/);
 });
 

@@ -64,14 +64,28 @@ test('ViltModel reproduces the golden outputs within 1e-4 (image tokens as a set
     assert.deepEqual([...out.keys()].sort(), [...expected.keys()].sort());
     const text = maxAbsDiff(out.get('text_last_hidden_state')!, expected.get('text_last_hidden_state')!);
     const pooled = maxAbsDiff(out.get('pooler_output')!, expected.get('pooler_output')!);
-    const image = setOfRowsDiff(out.get('image_last_hidden_state_unordered')!, expected.get('image_last_hidden_state_unordered')!);
-    console.log(`vilt max abs diff: text_last_hidden_state ${text.toExponential(2)}, pooler_output ${pooled.toExponential(2)}, image_last_hidden_state_unordered (set of rows) ${image.toExponential(2)}`);
+    const image = setOfRowsDiff(
+      out.get('image_last_hidden_state_unordered')!,
+      expected.get('image_last_hidden_state_unordered')!,
+    );
+    console.log(
+      `vilt max abs diff: text_last_hidden_state ${text.toExponential(2)}, pooler_output ${pooled.toExponential(2)}, image_last_hidden_state_unordered (set of rows) ${image.toExponential(2)}`,
+    );
     assert.ok(text < 1e-4, `text_last_hidden_state differs by ${text}`);
     assert.ok(pooled < 1e-4, `pooler_output differs by ${pooled}`);
     assert.ok(image < 1e-4, `image_last_hidden_state_unordered differs by ${image}`);
     // the image tokens are the whole patch grid in raster order, [CLS] first
-    const o = model.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, attention_mask: inputs.get('attention_mask')!, token_type_ids: inputs.get('token_type_ids')!, pixel_mask: inputs.get('pixel_mask')! });
-    assert.deepEqual(o.image_patches.index[0], Array.from({ length: 16 }, (_, i) => i));
+    const o = model.forward({
+      input_ids: inputs.get('input_ids')!,
+      pixel_values: inputs.get('pixel_values')!,
+      attention_mask: inputs.get('attention_mask')!,
+      token_type_ids: inputs.get('token_type_ids')!,
+      pixel_mask: inputs.get('pixel_mask')!,
+    });
+    assert.deepEqual(
+      o.image_patches.index[0],
+      Array.from({ length: 16 }, (_, i) => i),
+    );
   });
   model.dispose();
 });
@@ -99,14 +113,23 @@ test('pixel_mask: padded patches are masked, position embeddings interpolated to
       const pm = tensor(mask, { shape: [2, 32, 32] });
       const ids = inputs.get('input_ids')!.slice(0, 0, 2);
       const px = inputs.get('pixel_values')!.slice(0, 0, 2);
-      const out = model.forward({ input_ids: ids, pixel_values: px, pixel_mask: pm, attention_mask: inputs.get('attention_mask')!.slice(0, 0, 2) });
+      const out = model.forward({
+        input_ids: ids,
+        pixel_values: px,
+        pixel_mask: pm,
+        attention_mask: inputs.get('attention_mask')!.slice(0, 0, 2),
+      });
       // 16 image tokens each (the largest valid grid); image 0: its 6 valid patches in raster order, then 10 masked
       assert.deepEqual(out.image_patches.index[0]!.slice(0, 6), [0, 1, 2, 4, 5, 6]);
       assert.deepEqual(out.image_patches.valid[0]!.filter(Boolean).length, 6);
       assert.deepEqual(out.attention_mask.toArray().slice(16, 16 + 8), [1, 1, 1, 1, 1, 1, 1, 0]);
       // image 0's text states are those of image 0 alone with its padding cut away: the masked tokens are ignored
       const cropped = px.slice(0, 0, 1).slice(2, 0, 16).slice(3, 0, 24).contiguous();
-      const alone = model.forward({ input_ids: ids.slice(0, 0, 1), pixel_values: cropped, attention_mask: inputs.get('attention_mask')!.slice(0, 0, 1) });
+      const alone = model.forward({
+        input_ids: ids.slice(0, 0, 1),
+        pixel_values: cropped,
+        attention_mask: inputs.get('attention_mask')!.slice(0, 0, 1),
+      });
       const d = maxAbsDiff(out.last_hidden_state.slice(0, 0, 1).slice(1, 0, 16 + 7), alone.last_hidden_state);
       assert.ok(d < 1e-5, `masked padding changed the states by ${d}`);
     }),
@@ -121,7 +144,10 @@ test('selectPatches: raster order when the valid patches fit, a seeded subset ot
   const a = selectPatches([Array(20).fill(1)], 5, 7).index[0]!;
   assert.deepEqual(selectPatches([Array(20).fill(1)], 5, 7).index[0], a);
   assert.equal(new Set(a).size, 5);
-  assert.deepEqual(a, [...a].sort((x, y) => x - y));
+  assert.deepEqual(
+    a,
+    [...a].sort((x, y) => x - y),
+  );
   assert.notDeepEqual(selectPatches([Array(20).fill(1)], 5, 8).index[0], a);
   assert.throws(() => selectPatches([[0, 0]], 1), /image 0 leaves no patch valid/);
 });
@@ -131,9 +157,17 @@ test('max_image_length limits the image tokens to a seeded subset', () => {
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   tidy(() =>
     noGrad(() => {
-      const out = model.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, imageTokenSeed: 3 });
+      const out = model.forward({
+        input_ids: inputs.get('input_ids')!,
+        pixel_values: inputs.get('pixel_values')!,
+        imageTokenSeed: 3,
+      });
       assert.deepEqual(out.last_hidden_state.shape, [4, 16 + 1 + 5, 32]);
-      const again = model.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, imageTokenSeed: 3 });
+      const again = model.forward({
+        input_ids: inputs.get('input_ids')!,
+        pixel_values: inputs.get('pixel_values')!,
+        imageTokenSeed: 3,
+      });
       assert.deepEqual(again.image_patches.index, out.image_patches.index);
     }),
   );
@@ -178,7 +212,12 @@ test('a ViltForMaskedLM checkpoint (vilt. prefix, mlm head) loads into ViltModel
     family.load(model, src);
     src.close();
     const ref = loadGolden();
-    tidy(() => assert.equal(maxAbsDiff(model.stateDict().get('pooler.dense.weight')!, ref.stateDict().get('pooler.dense.weight')!), 0));
+    tidy(() =>
+      assert.equal(
+        maxAbsDiff(model.stateDict().get('pooler.dense.weight')!, ref.stateDict().get('pooler.dense.weight')!),
+        0,
+      ),
+    );
     assert.equal(viltCheckpointName('mlm_score.transform.dense.weight'), null);
     model.dispose();
     ref.dispose();
@@ -188,11 +227,23 @@ test('a ViltForMaskedLM checkpoint (vilt. prefix, mlm head) loads into ViltModel
 });
 
 test('unsupported options are named with what is supported', () => {
-  assert.throws(() => readViltConfig({ ...config, hidden_act: 'mish' }), /"hidden_act": "mish" is not supported \(supported: gelu, gelu_new/);
-  assert.throws(() => readViltConfig({ ...config, model_type: 'bert' }), /"model_type": "bert" is not supported \(supported: vilt\)/);
+  assert.throws(
+    () => readViltConfig({ ...config, hidden_act: 'mish' }),
+    /"hidden_act": "mish" is not supported \(supported: gelu, gelu_new/,
+  );
+  assert.throws(
+    () => readViltConfig({ ...config, model_type: 'bert' }),
+    /"model_type": "bert" is not supported \(supported: vilt\)/,
+  );
   assert.throws(() => readViltConfig({ ...config, patch_size: [8, 8] }), /field "patch_size" must be one integer/);
-  assert.throws(() => readViltConfig({ ...config, architectures: ['ViltForFoo'] }), /"architectures".*ViltForFoo.*supported: ViltModel/);
-  assert.throws(() => readViltConfig({ ...config, num_attention_heads: 5 }), /"hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/);
+  assert.throws(
+    () => readViltConfig({ ...config, architectures: ['ViltForFoo'] }),
+    /"architectures".*ViltForFoo.*supported: ViltModel/,
+  );
+  assert.throws(
+    () => readViltConfig({ ...config, num_attention_heads: 5 }),
+    /"hidden_size" \(32\) must be a multiple of "num_attention_heads" \(5\)/,
+  );
 });
 
 test('random init follows Hugging Face: N(0, initializer_range) weights, zero biases, LayerNorm ones', () => {
@@ -212,10 +263,19 @@ test('gradients reach the interpolated position embeddings, [CLS] and the patch 
   const model = loadGolden().train();
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   tidy(() => {
-    const out = model.forward({ input_ids: inputs.get('input_ids')!, pixel_values: inputs.get('pixel_values')!, attention_mask: inputs.get('attention_mask')! });
+    const out = model.forward({
+      input_ids: inputs.get('input_ids')!,
+      pixel_values: inputs.get('pixel_values')!,
+      attention_mask: inputs.get('attention_mask')!,
+    });
     out.last_hidden_state.slice(1, 16).pow(2).mean().add(out.pooler_output.sum()).backward();
     const sd = model.stateDict();
-    for (const n of ['embeddings.position_embeddings', 'embeddings.cls_token', 'embeddings.patch_embeddings.projection.weight', 'embeddings.text_embeddings.word_embeddings.weight']) {
+    for (const n of [
+      'embeddings.position_embeddings',
+      'embeddings.cls_token',
+      'embeddings.patch_embeddings.projection.weight',
+      'embeddings.text_embeddings.word_embeddings.weight',
+    ]) {
       const g = sd.get(n)!.grad;
       assert.ok(g && g.abs().max().item() > 0, `no gradient for ${n}`);
     }

@@ -2,7 +2,18 @@
 // device moves keeping references, and PyTorch's default initialisation ranges.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Conv2d, Dropout, Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention, StateDictError } from '../../src/nn/index.js';
+import {
+  Conv2d,
+  Dropout,
+  Embedding,
+  LayerNorm,
+  Linear,
+  MLP,
+  Module,
+  ModuleList,
+  MultiheadAttention,
+  StateDictError,
+} from '../../src/nn/index.js';
 import { tensor, zeros, ones, randn, manualSeed, tidy, F } from '../../src/tensor/index.js';
 
 class Block extends Module {
@@ -21,11 +32,21 @@ class Net extends Module {
 
 test('names follow PyTorch state dicts (nested, numbered, persistent buffers only)', () => {
   const n = new Net();
-  assert.deepEqual([...n.stateDict().keys()], [
-    'layer.0.fc.weight', 'layer.0.fc.bias', 'layer.0.norm.weight', 'layer.0.norm.bias',
-    'layer.1.fc.weight', 'layer.1.fc.bias', 'layer.1.norm.weight', 'layer.1.norm.bias',
-    'layer.0.position_ids', 'layer.1.position_ids',
-  ]);
+  assert.deepEqual(
+    [...n.stateDict().keys()],
+    [
+      'layer.0.fc.weight',
+      'layer.0.fc.bias',
+      'layer.0.norm.weight',
+      'layer.0.norm.bias',
+      'layer.1.fc.weight',
+      'layer.1.fc.bias',
+      'layer.1.norm.weight',
+      'layer.1.norm.bias',
+      'layer.0.position_ids',
+      'layer.1.position_ids',
+    ],
+  );
   assert.equal(n.numParameters(), 2 * (12 + 3 + 3 + 3));
 });
 
@@ -94,7 +115,10 @@ test('MultiheadAttention equals a hand-written multi-head attention; MLP equals 
   tidy(() => {
     const mha = new MultiheadAttention(8, 2);
     const x = randn([2, 5, 8]);
-    const pad = tensor([[false, false, false, true, true], [false, false, false, false, false]]);
+    const pad = tensor([
+      [false, false, false, true, true],
+      [false, false, false, false, false],
+    ]);
     const out = mha.forward(x, x, x, { keyPaddingMask: pad });
     const [wq, wk, wv] = mha.inProjWeight.chunk(3);
     const [bq, bk, bv] = mha.inProjBias.chunk(3);

@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
-import { balancedClassWeights, classificationLoss, combineLosses, itcLoss, itmLoss } from '../../src/objectives/index.js';
+import {
+  balancedClassWeights,
+  classificationLoss,
+  combineLosses,
+  itcLoss,
+  itmLoss,
+} from '../../src/objectives/index.js';
 import { tidy, type Tensor } from '../../src/tensor/index.js';
 import { GOLDEN } from '../helpers/cli.js';
 
@@ -34,7 +40,13 @@ test('losses and gradients match the reference within 1e-5', () => {
     ['total', maxDiff(total, g.get('total')!)],
   ];
   total.backward();
-  for (const [name, t] of [['cls_logits', cls], ['image_embeds', image], ['itm_logits', itmLogits], ['logit_scale', scale], ['text_embeds', text]] as const)
+  for (const [name, t] of [
+    ['cls_logits', cls],
+    ['image_embeds', image],
+    ['itm_logits', itmLogits],
+    ['logit_scale', scale],
+    ['text_embeds', text],
+  ] as const)
     report.push([`grad.${name}`, maxDiff(t.grad!, g.get(`grad.${name}`)!)]);
   for (const [name, d] of report) {
     console.log(`${name}: max abs difference ${d.toExponential(2)}`);

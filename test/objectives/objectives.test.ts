@@ -1,7 +1,14 @@
 // Sampling and masking behaviour of the auxiliary objectives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ItcQueue, itcLoss, sampleItmPairs, combineLosses, balancedClassWeights, ITC_INIT_LOGIT_SCALE } from '../../src/objectives/index.js';
+import {
+  ItcQueue,
+  itcLoss,
+  sampleItmPairs,
+  combineLosses,
+  balancedClassWeights,
+  ITC_INIT_LOGIT_SCALE,
+} from '../../src/objectives/index.js';
 import { manualSeed, randn, tensor, tidy } from '../../src/tensor/index.js';
 
 test('ITM random negatives: about half, never the own text nor an identical text', () => {
@@ -88,7 +95,10 @@ test('ITC queue adds detached negatives and keeps the newest `size` rows', () =>
     q.push(r2.textNorm, r2.imageNorm);
     assert.deepEqual(q.text!.shape, [5, 4]);
     assert.equal(q.text!.requiresGrad, false);
-    assert.deepEqual(q.text!.slice(0, 0, 3).toArray(), r2.textNorm.toArray().map((x) => Math.fround(x)));
+    assert.deepEqual(
+      q.text!.slice(0, 0, 3).toArray(),
+      r2.textNorm.toArray().map((x) => Math.fround(x)),
+    );
     q.clear();
   });
 });
@@ -98,7 +108,9 @@ test('loss weighting: convex as the paper, one auxiliary task, free weights', ()
     const [ce, itc, itm] = [tensor(1), tensor(2), tensor(3)];
     assert.ok(Math.abs(combineLosses({ ce, itc, itm }).item() - (0.8 + 0.2 + 0.3)) < 1e-6);
     assert.ok(Math.abs(combineLosses({ ce, itc }, { itc: 0.1, itm: 0.1, mode: 'convex' }).item() - (0.9 + 0.2)) < 1e-6);
-    assert.ok(Math.abs(combineLosses({ ce, itc, itm }, { itc: 0.5, itm: 2, mode: 'free' }).item() - (1 + 1 + 6)) < 1e-6);
+    assert.ok(
+      Math.abs(combineLosses({ ce, itc, itm }, { itc: 0.5, itm: 2, mode: 'free' }).item() - (1 + 1 + 6)) < 1e-6,
+    );
     assert.throws(() => combineLosses({ ce, itc, itm }, { itc: 0.5, itm: 0.5, mode: 'convex' }), /itc \+ itm < 1/);
   });
   assert.deepEqual(balancedClassWeights([0, 0, 0, 1], 3), [4 / 9, 4 / 3, 0]);

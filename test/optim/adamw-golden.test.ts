@@ -24,7 +24,10 @@ for (const family of ['bert', 'clip']) {
     let worstName = '';
     tidy(() => {
       names.forEach((n, i) => {
-        const d = ps[i]!.sub(out.get(`param_after_step.${n}`)!).abs().max().item();
+        const d = ps[i]!.sub(out.get(`param_after_step.${n}`)!)
+          .abs()
+          .max()
+          .item();
         if (d > worst) [worst, worstName] = [d, n];
       });
     });

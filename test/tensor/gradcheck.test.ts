@@ -5,13 +5,26 @@ import { F, cat, stack, einsum, tensor, manualSeed, type Tensor } from '../../sr
 import { gradcheck, values } from './gradcheck.js';
 
 type Inp = { data: number[]; shape: number[]; grad?: boolean; dtype?: 'float64' | 'int64' | 'bool' };
-const r = (shape: number[], seed: number, lo = -1, hi = 1): Inp => ({ data: values(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape });
+const r = (shape: number[], seed: number, lo = -1, hi = 1): Inp => ({
+  data: values(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    lo,
+    hi,
+  ),
+  shape,
+});
 const ints = (data: number[], shape: number[]): Inp => ({ data, shape, dtype: 'int64' });
 const mask = (data: number[], shape: number[]): Inp => ({ data, shape, dtype: 'bool' });
 
 // Values kept away from kinks (abs, relu, clamp, max) so that the finite difference is well defined.
 const awayFromZero = (shape: number[], seed: number): Inp => {
-  const d = values(shape.reduce((a, b) => a * b, 1), seed, 0.2, 1).map((v, i) => (i % 2 ? -v : v));
+  const d = values(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    0.2,
+    1,
+  ).map((v, i) => (i % 2 ? -v : v));
   return { data: d, shape };
 };
 
@@ -80,30 +93,91 @@ const cases: [string, (...x: Tensor[]) => Tensor, Inp[]][] = [
     [r([8], 62)],
   ],
   ['embedding', (w, ids) => F.embedding(w, ids), [r([5, 3], 63), ints([0, 2, 2, 4], [4])]],
-  ['conv2d', (x, w, b) => F.conv2d(x, w, b, { stride: 1, padding: 1 }), [r([1, 2, 4, 4], 64), r([3, 2, 3, 3], 65), r([3], 66)]],
+  [
+    'conv2d',
+    (x, w, b) => F.conv2d(x, w, b, { stride: 1, padding: 1 }),
+    [r([1, 2, 4, 4], 64), r([3, 2, 3, 3], 65), r([3], 66)],
+  ],
   ['conv2d stride', (x, w) => F.conv2d(x, w, null, { stride: 2 }), [r([1, 1, 4, 4], 67), r([2, 1, 2, 2], 68)]],
   ['avg_pool2d', (x) => F.avgPool2d(x, [2, 2]), [r([1, 1, 4, 4], 69)]],
   ['interpolate bilinear', (x) => F.interpolate(x, { size: [5, 3], mode: 'bilinear' }), [r([1, 1, 3, 4], 70)]],
-  ['interpolate bilinear align', (x) => F.interpolate(x, { size: [5, 3], mode: 'bilinear', alignCorners: true }), [r([1, 1, 3, 4], 71)]],
+  [
+    'interpolate bilinear align',
+    (x) => F.interpolate(x, { size: [5, 3], mode: 'bilinear', alignCorners: true }),
+    [r([1, 1, 3, 4], 71)],
+  ],
   ['interpolate bicubic', (x) => F.interpolate(x, { size: [5, 6], mode: 'bicubic' }), [r([1, 1, 3, 4], 72)]],
-  ['interpolate bicubic align', (x) => F.interpolate(x, { scaleFactor: [2, 1.5], mode: 'bicubic', alignCorners: true }), [r([1, 1, 3, 4], 73)]],
+  [
+    'interpolate bicubic align',
+    (x) => F.interpolate(x, { scaleFactor: [2, 1.5], mode: 'bicubic', alignCorners: true }),
+    [r([1, 1, 3, 4], 73)],
+  ],
   ['interpolate nearest', (x) => F.interpolate(x, { size: [6, 8], mode: 'nearest' }), [r([1, 1, 3, 4], 74)]],
   ['normalize', (x) => F.normalize(x, { dim: -1 }), [r([2, 3], 75)]],
   ['cross_entropy', (x, y) => F.crossEntropy(x, y), [r([3, 4], 76), ints([0, 3, 1], [3])]],
-  ['cross_entropy weights', (x, y, w) => F.crossEntropy(x, y, { weight: w }), [r([3, 4], 77), ints([0, 3, 1], [3]), { ...r([4], 78, 0.5, 2), grad: false }]],
-  ['cross_entropy ignore_index', (x, y) => F.crossEntropy(x, y, { ignoreIndex: 1 }), [r([3, 4], 79), ints([0, 1, 2], [3])]],
-  ['cross_entropy label smoothing', (x, y) => F.crossEntropy(x, y, { labelSmoothing: 0.1 }), [r([3, 4], 80), ints([0, 3, 1], [3])]],
-  ['cross_entropy probabilities', (x, p) => F.crossEntropy(x, p), [r([2, 3], 81), { data: [0.2, 0.3, 0.5, 1, 0, 0], shape: [2, 3], grad: false }]],
+  [
+    'cross_entropy weights',
+    (x, y, w) => F.crossEntropy(x, y, { weight: w }),
+    [r([3, 4], 77), ints([0, 3, 1], [3]), { ...r([4], 78, 0.5, 2), grad: false }],
+  ],
+  [
+    'cross_entropy ignore_index',
+    (x, y) => F.crossEntropy(x, y, { ignoreIndex: 1 }),
+    [r([3, 4], 79), ints([0, 1, 2], [3])],
+  ],
+  [
+    'cross_entropy label smoothing',
+    (x, y) => F.crossEntropy(x, y, { labelSmoothing: 0.1 }),
+    [r([3, 4], 80), ints([0, 3, 1], [3])],
+  ],
+  [
+    'cross_entropy probabilities',
+    (x, p) => F.crossEntropy(x, p),
+    [r([2, 3], 81), { data: [0.2, 0.3, 0.5, 1, 0, 0], shape: [2, 3], grad: false }],
+  ],
   ['nll_loss', (x, y) => F.nllLoss(x, y), [r([3, 4], 82), ints([2, 0, 1], [3])]],
-  ['bce_with_logits', (x, y) => F.binaryCrossEntropyWithLogits(x, y), [r([4], 83), { data: [0, 1, 1, 0], shape: [4], grad: false }]],
-  ['bce_with_logits pos_weight', (x, y, p) => F.binaryCrossEntropyWithLogits(x, y, { posWeight: p }), [r([2, 2], 84), { data: [0, 1, 1, 0], shape: [2, 2], grad: false }, { data: [2, 0.5], shape: [2], grad: false }]],
+  [
+    'bce_with_logits',
+    (x, y) => F.binaryCrossEntropyWithLogits(x, y),
+    [r([4], 83), { data: [0, 1, 1, 0], shape: [4], grad: false }],
+  ],
+  [
+    'bce_with_logits pos_weight',
+    (x, y, p) => F.binaryCrossEntropyWithLogits(x, y, { posWeight: p }),
+    [r([2, 2], 84), { data: [0, 1, 1, 0], shape: [2, 2], grad: false }, { data: [2, 0.5], shape: [2], grad: false }],
+  ],
   ['mse_loss', (x, y) => F.mseLoss(x, y), [r([4], 85), r([4], 86)]],
-  ['mlp gelu', (x, w1, b1, w2, b2) => F.mlp(x, w1, b1, w2, b2, 'gelu'), [r([2, 3], 87), r([4, 3], 88), r([4], 89), r([2, 4], 90), r([2], 91)]],
-  ['mlp quick_gelu', (x, w1, b1, w2, b2) => F.mlp(x, w1, b1, w2, b2, 'quick_gelu'), [r([2, 3], 92), r([4, 3], 93), r([4], 94), r([2, 4], 95), r([2], 96)]],
+  [
+    'mlp gelu',
+    (x, w1, b1, w2, b2) => F.mlp(x, w1, b1, w2, b2, 'gelu'),
+    [r([2, 3], 87), r([4, 3], 88), r([4], 89), r([2, 4], 90), r([2], 91)],
+  ],
+  [
+    'mlp quick_gelu',
+    (x, w1, b1, w2, b2) => F.mlp(x, w1, b1, w2, b2, 'quick_gelu'),
+    [r([2, 3], 92), r([4, 3], 93), r([4], 94), r([2, 4], 95), r([2], 96)],
+  ],
   ['attention', (q, k, v) => F.attention(q, k, v), [r([1, 2, 3, 4], 97), r([1, 2, 5, 4], 98), r([1, 2, 5, 4], 99)]],
-  ['attention additive mask', (q, k, v, m) => F.attention(q, k, v, { mask: m }), [r([2, 1, 3, 4], 100), r([2, 1, 3, 4], 101), r([2, 1, 3, 4], 102), { data: [0, 0, -1e9, 0, -1e9, 0], shape: [2, 1, 1, 3], grad: false }]],
-  ['attention bool mask + scale', (q, k, v, m) => F.attention(q, k, v, { mask: m, scale: 0.3 }), [r([2, 1, 3, 4], 103), r([2, 1, 3, 4], 104), r([2, 1, 3, 4], 105), mask([1, 1, 0, 1, 0, 1], [2, 1, 1, 3])]],
-  ['attention causal', (q, k, v) => F.attention(q, k, v, { causal: true }), [r([1, 1, 4, 2], 106), r([1, 1, 4, 2], 107), r([1, 1, 4, 2], 108)]],
+  [
+    'attention additive mask',
+    (q, k, v, m) => F.attention(q, k, v, { mask: m }),
+    [
+      r([2, 1, 3, 4], 100),
+      r([2, 1, 3, 4], 101),
+      r([2, 1, 3, 4], 102),
+      { data: [0, 0, -1e9, 0, -1e9, 0], shape: [2, 1, 1, 3], grad: false },
+    ],
+  ],
+  [
+    'attention bool mask + scale',
+    (q, k, v, m) => F.attention(q, k, v, { mask: m, scale: 0.3 }),
+    [r([2, 1, 3, 4], 103), r([2, 1, 3, 4], 104), r([2, 1, 3, 4], 105), mask([1, 1, 0, 1, 0, 1], [2, 1, 1, 3])],
+  ],
+  [
+    'attention causal',
+    (q, k, v) => F.attention(q, k, v, { causal: true }),
+    [r([1, 1, 4, 2], 106), r([1, 1, 4, 2], 107), r([1, 1, 4, 2], 108)],
+  ],
   [
     'attention dropout (seeded)',
     (q, k, v) => {
@@ -127,7 +201,15 @@ const cases: [string, (...x: Tensor[]) => Tensor, Inp[]][] = [
   ['masked_select', (a, m) => a.maskedSelect(m), [r([4], 126), mask([1, 0, 1, 1], [4])]],
   ['cat', (a, b) => cat([a, b], 1), [r([2, 1], 127), r([2, 3], 128)]],
   ['stack', (a, b) => stack([a, b], 0), [r([3], 129), r([3], 130)]],
-  ['split/chunk/unbind', (a) => { const [x, y] = a.split([1, 2], 1); const [p, q] = a.chunk(2, 0); return x!.sum().add(y!.mul(2).sum()).add(p!.mul(q!).sum()).add(a.unbind(1)[2]!.sum()); }, [r([2, 3], 131)]],
+  [
+    'split/chunk/unbind',
+    (a) => {
+      const [x, y] = a.split([1, 2], 1);
+      const [p, q] = a.chunk(2, 0);
+      return x!.sum().add(y!.mul(2).sum()).add(p!.mul(q!).sum()).add(a.unbind(1)[2]!.sum());
+    },
+    [r([2, 3], 131)],
+  ],
 ];
 
 for (const [name, fn, inputs] of cases) {

@@ -31,7 +31,14 @@ export function gradcheck(
     const w = randn(out.shape, { dtype: 'float64' });
     out.mul(w).sum().backward();
     const loss = (vals: number[][]): number =>
-      tidy(() => noGrad(() => fn(...make(vals)).mul(w).sum().item()));
+      tidy(() =>
+        noGrad(() =>
+          fn(...make(vals))
+            .mul(w)
+            .sum()
+            .item(),
+        ),
+      );
     let maxAbsErr = 0;
     let maxRelErr = 0;
     let worst = '';

@@ -54,7 +54,9 @@ test('resident memory is flat over 1,000 training steps', async () => {
     await yieldToLoop();
   }
   const end = mb();
-  console.log(`rss at step ${WARMUP}: ${start.toFixed(1)} MiB, at step ${WARMUP + 1000}: ${end.toFixed(1)} MiB (growth ${(end - start).toFixed(1)} MiB), final loss ${last.toFixed(3)}`);
+  console.log(
+    `rss at step ${WARMUP}: ${start.toFixed(1)} MiB, at step ${WARMUP + 1000}: ${end.toFixed(1)} MiB (growth ${(end - start).toFixed(1)} MiB), final loss ${last.toFixed(3)}`,
+  );
   assert.ok(Number.isFinite(last));
   assert.ok(end - start < 4, `resident memory grew by ${(end - start).toFixed(1)} MiB over 1,000 steps`);
 });

@@ -3,8 +3,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DTYPES, tensor, fromBuffer, zeros, ones, full, arange, eye, rand, randn, randint, randperm, multinomial, cat, stack,
-  manualSeed, getRngState, setRngState, noGrad, isGradEnabled, grad, tidy, cudaAvailable, F, getNumThreads, physicalCores,
+  DTYPES,
+  tensor,
+  fromBuffer,
+  zeros,
+  ones,
+  full,
+  arange,
+  eye,
+  rand,
+  randn,
+  randint,
+  randperm,
+  multinomial,
+  cat,
+  stack,
+  manualSeed,
+  getRngState,
+  setRngState,
+  noGrad,
+  isGradEnabled,
+  grad,
+  tidy,
+  cudaAvailable,
+  F,
+  getNumThreads,
+  physicalCores,
 } from '../../src/tensor/index.js';
 
 test('every dtype round-trips through a buffer', () => {
@@ -57,7 +81,13 @@ test('seeded random numbers repeat, and the generator state saves and restores',
   assert.deepEqual(randint(0, 10, [6]).toArray(), x);
   assert.ok(x.every((v) => v >= 0 && v < 10 && Number.isInteger(v)));
   assert.deepEqual(randperm(6).toArray().sort(), [0, 1, 2, 3, 4, 5]);
-  const m = multinomial(tensor([[0, 0, 1], [1, 0, 0]]), 1).toArray();
+  const m = multinomial(
+    tensor([
+      [0, 0, 1],
+      [1, 0, 0],
+    ]),
+    1,
+  ).toArray();
   assert.deepEqual(m, [2, 0]);
 });
 
@@ -75,8 +105,20 @@ test('views, slicing and indexing', () => {
   assert.deepEqual(x.maskedSelect(x.lt(2)).toArray(), [0, 1]);
   assert.deepEqual(cat([x.slice(0, 0, 1), x.slice(0, 2)], 0).shape, [2, 4]);
   assert.deepEqual(stack([x, x], 1).shape, [3, 2, 4]);
-  assert.deepEqual(x.split(3, 1).map((t) => t.shape), [[3, 3], [3, 1]]);
-  assert.deepEqual(x.chunk(2, 0).map((t) => t.shape), [[2, 4], [1, 4]]);
+  assert.deepEqual(
+    x.split(3, 1).map((t) => t.shape),
+    [
+      [3, 3],
+      [3, 1],
+    ],
+  );
+  assert.deepEqual(
+    x.chunk(2, 0).map((t) => t.shape),
+    [
+      [2, 4],
+      [1, 4],
+    ],
+  );
   assert.deepEqual(x.expand(2, 3, 4).shape, [2, 3, 4]);
   assert.equal(x.view(-1).size(0), 12);
   assert.equal(x.size(-1), 4);
@@ -84,7 +126,10 @@ test('views, slicing and indexing', () => {
 });
 
 test('broadcasting arithmetic, comparisons, where, clamp, reductions', () => {
-  const a = tensor([[1, 2, 3], [4, 5, 6]]);
+  const a = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const b = tensor([10, 20, 30]);
   assert.deepEqual(a.add(b).toArray(), [11, 22, 33, 14, 25, 36]);
   assert.deepEqual(a.mul(2).sub(1).toArray(), [1, 3, 5, 7, 9, 11]);
@@ -147,15 +192,32 @@ test('tidy frees intermediates and keeps returned tensors; dispose and using rel
 
 test('bad input throws errors naming the op and shapes; the process survives', () => {
   const a = zeros([2, 3]);
-  assert.throws(() => a.matmul(zeros([4, 5])), /tandem\.matmul\(float32\[2,3\], float32\[4,5\]\).*cannot be multiplied/);
+  assert.throws(
+    () => a.matmul(zeros([4, 5])),
+    /tandem\.matmul\(float32\[2,3\], float32\[4,5\]\).*cannot be multiplied/,
+  );
   assert.throws(() => a.add(zeros([4, 5])), /tandem\.add\(float32\[2,3\], float32\[4,5\]\)/);
   assert.throws(() => a.view(7), /tandem\.view/);
   assert.throws(() => a.indexSelect(0, tensor([1.5])), /tandem\.index_select.*float32/);
   assert.throws(() => F.crossEntropy(zeros([2, 3]), tensor([0n, 5n])), /tandem\.cross_entropy.*out of bounds|Target 5/);
   assert.throws(() => F.layerNorm(zeros([2, 3]), [4]), /tandem\.layer_norm/);
-  assert.throws(() => zeros([2, 2]).add(zeros([2, 2], { dtype: 'float64' }).to('int64').to('bool').logicalNot().to('float32').matmul(zeros([3, 3]))), /tandem\.matmul/);
+  assert.throws(
+    () =>
+      zeros([2, 2]).add(
+        zeros([2, 2], { dtype: 'float64' })
+          .to('int64')
+          .to('bool')
+          .logicalNot()
+          .to('float32')
+          .matmul(zeros([3, 3])),
+      ),
+    /tandem\.matmul/,
+  );
   if (!cudaAvailable()) assert.throws(() => zeros([1], { device: 'cuda' }), /no CUDA or no GPU/);
-  assert.throws(() => F.interpolate(zeros([1, 1, 2, 2]), { size: [3, 3], mode: 'nearest', alignCorners: true }), /align_corners applies/);
+  assert.throws(
+    () => F.interpolate(zeros([1, 1, 2, 2]), { size: [3, 3], mode: 'nearest', alignCorners: true }),
+    /align_corners applies/,
+  );
   assert.deepEqual(a.add(1).toArray(), [1, 1, 1, 1, 1, 1]);
 });
 

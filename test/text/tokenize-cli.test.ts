@@ -10,7 +10,15 @@ import { GOLDEN, runCli } from '../helpers/cli.js';
 interface Family {
   pad_token: string;
   pad_id: number;
-  cases: Array<{ text: string; ids: number[]; tokens: string[]; offsets: number[][]; padded16_ids: number[]; padded16_attention_mask: number[]; decoded: string }>;
+  cases: Array<{
+    text: string;
+    ids: number[];
+    tokens: string[];
+    offsets: number[][];
+    padded16_ids: number[];
+    padded16_attention_mask: number[];
+    decoded: string;
+  }>;
   pairs: Array<{ a: string; b: string; ids: number[]; type_ids: number[] }>;
 }
 
@@ -20,7 +28,10 @@ const ref = JSON.parse(readFileSync(join(DIR, 'tokenizer_cases.json'), 'utf8')) 
 function jsonLines(args: string[]): Array<Record<string, any>> {
   const r = runCli(['tokenize', '--json', ...args]);
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
 }
 
 for (const [family, fam] of Object.entries(ref)) {
@@ -36,10 +47,23 @@ for (const [family, fam] of Object.entries(ref)) {
       assert.deepEqual(o.ids, c.ids);
       assert.deepEqual(o.tokens, c.tokens);
       assert.deepEqual(o.offsets, c.offsets);
-      assert.deepEqual(o.attention_mask, c.ids.map(() => 1));
+      assert.deepEqual(
+        o.attention_mask,
+        c.ids.map(() => 1),
+      );
       assert.equal(o.decoded, c.decoded);
     });
-    const padded = jsonLines(['--tokenizer', file, '--max-length', '16', '--padding', 'max_length', '--pad-token', fam.pad_token, ...texts]);
+    const padded = jsonLines([
+      '--tokenizer',
+      file,
+      '--max-length',
+      '16',
+      '--padding',
+      'max_length',
+      '--pad-token',
+      fam.pad_token,
+      ...texts,
+    ]);
     padded.forEach((o, i) => {
       assert.deepEqual(o.ids, fam.cases[i].padded16_ids);
       assert.deepEqual(o.attention_mask, fam.cases[i].padded16_attention_mask);
@@ -72,16 +96,26 @@ test('tandem tokenize resolves a Hub id from the HF cache (offline)', () => {
   writeFileSync(join(repo, 'refs', 'main'), commit);
   copyFileSync(join(DIR, 'wordpiece.tokenizer.json'), join(repo, 'snapshots', commit, 'tokenizer.json'));
   const c = ref.wordpiece.cases[1];
-  const r = runCli(['tokenize', '--json', '--tokenizer', 'golden/wordpiece', c.text], { env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } });
+  const r = runCli(['tokenize', '--json', '--tokenizer', 'golden/wordpiece', c.text], {
+    env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' },
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).ids, c.ids);
-  const miss = runCli(['tokenize', '--tokenizer', 'golden/absent', 'x'], { env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' } });
+  const miss = runCli(['tokenize', '--tokenizer', 'golden/absent', 'x'], {
+    env: { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' },
+  });
   assert.equal(miss.status, 1);
   assert.match(miss.stderr, /golden\/absent/);
 });
 
 test('tandem tokenize --normalize-tweets and --no-special-tokens', () => {
-  const [o] = jsonLines(['--tokenizer', join(DIR, 'wordpiece.tokenizer.json'), '--normalize-tweets', '--no-special-tokens', '@bob see https://t.co/x']);
+  const [o] = jsonLines([
+    '--tokenizer',
+    join(DIR, 'wordpiece.tokenizer.json'),
+    '--normalize-tweets',
+    '--no-special-tokens',
+    '@bob see https://t.co/x',
+  ]);
   // "@USER see HTTPURL", lowercased by the BERT normalizer; no [CLS]/[SEP].
   const tok = o.tokens as string[];
   assert.equal(tok[0], '@');
@@ -91,7 +125,14 @@ test('tandem tokenize --normalize-tweets and --no-special-tokens', () => {
 
 test('tandem tokenize exit codes: missing flag 2, bad padding 2, unsupported component 2 naming it', () => {
   assert.equal(runCli(['tokenize', 'hello']).status, 2);
-  const bad = runCli(['tokenize', '--tokenizer', join(DIR, 'wordpiece.tokenizer.json'), '--padding', 'max_length', 'x']);
+  const bad = runCli([
+    'tokenize',
+    '--tokenizer',
+    join(DIR, 'wordpiece.tokenizer.json'),
+    '--padding',
+    'max_length',
+    'x',
+  ]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--max-length/);
   const dir = mkdtempSync(join(tmpdir(), 'tandem-tok-'));

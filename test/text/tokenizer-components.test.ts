@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { Tokenizer } from '../../src/text/tokenizer.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-type Enc = { text: string; pair?: string; ids: number[]; tokens: string[]; offsets: number[][]; type_ids: number[]; attention_mask: number[]; special_tokens_mask: number[]; error?: string };
+type Enc = {
+  text: string;
+  pair?: string;
+  ids: number[];
+  tokens: string[];
+  offsets: number[][];
+  type_ids: number[];
+  attention_mask: number[];
+  special_tokens_mask: number[];
+  error?: string;
+};
 interface Entry {
   name: string;
   tokenizer: Record<string, any>;
@@ -19,11 +29,27 @@ interface Entry {
   decode: Array<{ ids: number[]; skip: string; keep: string }>;
 }
 
-const data = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'text', 'component_cases.json'), 'utf8')) as { tokenizers: Entry[] };
+const data = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'text', 'component_cases.json'), 'utf8')) as {
+  tokenizers: Entry[];
+};
 
 function same(got: ReturnType<Tokenizer['encode']>, want: Enc, what: string): void {
-  const g = { ids: got.ids, tokens: got.tokens, offsets: got.offsets, type_ids: got.type_ids, attention_mask: got.attention_mask, special_tokens_mask: got.special_tokens_mask };
-  const w = { ids: want.ids, tokens: want.tokens, offsets: want.offsets, type_ids: want.type_ids, attention_mask: want.attention_mask, special_tokens_mask: want.special_tokens_mask };
+  const g = {
+    ids: got.ids,
+    tokens: got.tokens,
+    offsets: got.offsets,
+    type_ids: got.type_ids,
+    attention_mask: got.attention_mask,
+    special_tokens_mask: got.special_tokens_mask,
+  };
+  const w = {
+    ids: want.ids,
+    tokens: want.tokens,
+    offsets: want.offsets,
+    type_ids: want.type_ids,
+    attention_mask: want.attention_mask,
+    special_tokens_mask: want.special_tokens_mask,
+  };
   assert.deepEqual(g, w, what);
 }
 
@@ -42,7 +68,11 @@ for (const entry of data.tokenizers) {
           assert.throws(() => tok.encodeBatch([[want.text, want.pair as string]]), /too short|needs a pair/);
           continue;
         }
-        same(tok.encodeBatch([[want.text, want.pair as string]])[0], want, `pair ${JSON.stringify(want.text)} + ${JSON.stringify(want.pair)}`);
+        same(
+          tok.encodeBatch([[want.text, want.pair as string]])[0],
+          want,
+          `pair ${JSON.stringify(want.text)} + ${JSON.stringify(want.pair)}`,
+        );
       }
     });
   }

@@ -41,7 +41,10 @@ for (const [family, fam] of Object.entries(ref)) {
       assert.deepEqual(e.ids, c.ids);
       assert.deepEqual(e.tokens, c.tokens);
       assert.deepEqual(e.offsets, c.offsets);
-      assert.deepEqual(e.attention_mask, c.ids.map(() => 1));
+      assert.deepEqual(
+        e.attention_mask,
+        c.ids.map(() => 1),
+      );
       const p = tok.encode(c.text, null, { maxLength: 16, padding: 'max_length', padToken: fam.pad_token });
       assert.deepEqual(p.ids, c.padded16_ids);
       assert.deepEqual(p.attention_mask, c.padded16_attention_mask);
@@ -66,7 +69,10 @@ for (const [family, fam] of Object.entries(ref)) {
       assert.equal(e.ids.length, longest);
       assert.deepEqual(e.ids.slice(0, n), fam.cases[i].ids);
       assert.deepEqual(e.ids.slice(n), new Array(longest - n).fill(fam.pad_id));
-      assert.equal(e.attention_mask.reduce((s, x) => s + x, 0), n);
+      assert.equal(
+        e.attention_mask.reduce((s, x) => s + x, 0),
+        n,
+      );
     });
   });
 }

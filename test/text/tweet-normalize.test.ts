@@ -4,10 +4,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeTweet, normalizeTweetLight, tweetTokenize, unescapeHtmlEntities } from '../../src/text/tweet-normalize.js';
+import {
+  normalizeTweet,
+  normalizeTweetLight,
+  tweetTokenize,
+  unescapeHtmlEntities,
+} from '../../src/text/tweet-normalize.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
-const cases = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'text', 'tweet_cases.json'), 'utf8')) as Array<{ text: string; tokens: string[]; normalized: string }>;
+const cases = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'text', 'tweet_cases.json'), 'utf8')) as Array<{
+  text: string;
+  tokens: string[];
+  normalized: string;
+}>;
 
 test('tweetTokenize splits every reference tweet exactly as NLTK TweetTokenizer', () => {
   for (const c of cases) assert.deepEqual(tweetTokenize(c.text), c.tokens, c.text);
@@ -19,7 +28,10 @@ test('normalizeTweet (BERTweet, emoji kept) reproduces the reference normalisati
 });
 
 test('the light variant replaces only mentions and links, keeping spacing and emoji', () => {
-  assert.equal(normalizeTweetLight('RT @Some_User: look https://t.co/x1 and www.a.org/b 😂  ok'), 'RT @USER: look HTTPURL and HTTPURL 😂  ok');
+  assert.equal(
+    normalizeTweetLight('RT @Some_User: look https://t.co/x1 and www.a.org/b 😂  ok'),
+    'RT @USER: look HTTPURL and HTTPURL 😂  ok',
+  );
   assert.equal(normalizeTweetLight('mail me@example.com'), 'mail me@example.com');
   assert.equal(normalizeTweet('hi @bob', { style: 'light' }), 'hi @USER');
 });
@@ -28,9 +40,12 @@ test('demojize needs a name table and says so; with one it writes :name:', () =>
   assert.throws(() => normalizeTweet('ok 😂', { emoji: 'demojize' }), /emoji name table/);
   const names = new Map([['😂', 'face_with_tears_of_joy']]);
   assert.equal(normalizeTweet('ok 😂 🙄', { emoji: 'demojize', emojiNames: names }), 'ok :face_with_tears_of_joy: 🙄');
-  assert.equal(normalizeTweetLight('ok 😂!', { emoji: 'demojize', emojiNames: { '😂': 'face_with_tears_of_joy' } }), 'ok :face_with_tears_of_joy:!');
+  assert.equal(
+    normalizeTweetLight('ok 😂!', { emoji: 'demojize', emojiNames: { '😂': 'face_with_tears_of_joy' } }),
+    'ok :face_with_tears_of_joy:!',
+  );
 });
 
 test('HTML entities as Twitter escapes them', () => {
-  assert.equal(unescapeHtmlEntities('a &amp; b &lt;3 &#8217; &#x263A; &#150;'), "a & b <3 ’ ☺ –");
+  assert.equal(unescapeHtmlEntities('a &amp; b &lt;3 &#8217; &#x263A; &#150;'), 'a & b <3 ’ ☺ –');
 });

@@ -17,7 +17,21 @@ process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 function synth(name: string, args: string[]): string {
   const dir = join(tmp, name);
-  const r = runCli(['data', 'synth', '--out', dir, '--size', '32', '--colours', '2', '--style', 'plain', '--seed', '1', ...args]);
+  const r = runCli([
+    'data',
+    'synth',
+    '--out',
+    dir,
+    '--size',
+    '32',
+    '--colours',
+    '2',
+    '--style',
+    'plain',
+    '--seed',
+    '1',
+    ...args,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   return join(dir, 'posts.jsonl');
 }
@@ -38,7 +52,27 @@ const learnRun = join(tmp, 'learn-run');
 
 test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and ITC and ITM fall', () => {
   const r = runCli(
-    ['train', ...MODEL, '--data', learnData, '--out', learnRun, '--epochs', '14', '--batch-size', '16', '--lr', '4e-3', '--schedule', 'constant', '--patience', '0', '--aux', 'itc,itm', '--json'],
+    [
+      'train',
+      ...MODEL,
+      '--data',
+      learnData,
+      '--out',
+      learnRun,
+      '--epochs',
+      '14',
+      '--batch-size',
+      '16',
+      '--lr',
+      '4e-3',
+      '--schedule',
+      'constant',
+      '--patience',
+      '0',
+      '--aux',
+      'itc,itm',
+      '--json',
+    ],
     { timeoutMs: 600_000 },
   );
   assert.equal(r.status, 0, r.stderr);
@@ -48,7 +82,9 @@ test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and I
   assert.equal(results.init, 'random');
   assert.match(results.warning, /randomly initialised/);
   const best = results.best.value as number;
-  console.log(`dev macro F1 by epoch: ${results.dev_history.map((h: { metrics: { f1_macro: number } }) => h.metrics.f1_macro.toFixed(3)).join(' ')}; best ${best.toFixed(3)}; test ${results.test.f1_macro.toFixed(3)}`);
+  console.log(
+    `dev macro F1 by epoch: ${results.dev_history.map((h: { metrics: { f1_macro: number } }) => h.metrics.f1_macro.toFixed(3)).join(' ')}; best ${best.toFixed(3)}; test ${results.test.f1_macro.toFixed(3)}`,
+  );
   assert.ok(best >= 0.9, `best dev macro F1 ${best}`);
   assert.equal(results.dev.f1_macro, best);
   const log = logOf(learnRun);
@@ -60,9 +96,17 @@ test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and I
   assert.ok(itc[1]! < 0.5 * itc[0]!, `ITC ${itc}`);
   assert.ok(itm[1]! < itm[0]!, `ITM ${itm}`);
   // The run folder: best and last are model folders with tokenizer and processor files.
-  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json', 'optimizer.safetensors', 'trainer_state.json'])
+  for (const f of [
+    'config.json',
+    'model.safetensors',
+    'tokenizer.json',
+    'preprocessor_config.json',
+    'optimizer.safetensors',
+    'trainer_state.json',
+  ])
     assert.ok(existsSync(join(learnRun, 'last', f)), `last/${f}`);
-  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json']) assert.ok(existsSync(join(learnRun, 'best', f)), `best/${f}`);
+  for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'preprocessor_config.json'])
+    assert.ok(existsSync(join(learnRun, 'best', f)), `best/${f}`);
 });
 
 test('evaluate and predict use the best checkpoint', () => {
@@ -72,9 +116,21 @@ test('evaluate and predict use the best checkpoint', () => {
   const results = JSON.parse(readFileSync(join(learnRun, 'results.json'), 'utf8'));
   assert.ok(Math.abs(out.metrics.f1_macro - results.dev.f1_macro) < 1e-9);
   assert.equal(out.metrics.n, results.data.dev);
-  const rows = readFileSync(learnData, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rows = readFileSync(learnData, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const one = rows.find((r) => r.split === 'test')!;
-  const p = runCli(['predict', '--run', learnRun, '--text', one.text, '--image', join(tmp, 'learn', one.image), '--json']);
+  const p = runCli([
+    'predict',
+    '--run',
+    learnRun,
+    '--text',
+    one.text,
+    '--image',
+    join(tmp, 'learn', one.image),
+    '--json',
+  ]);
   assert.equal(p.status, 0, p.stderr);
   const pred = JSON.parse(p.stdout);
   assert.ok(['match', 'mismatch'].includes(pred.label));
@@ -88,10 +144,26 @@ test('evaluate and predict use the best checkpoint', () => {
 });
 
 const smallData = synth('small', ['--count', '120']);
-const SMALL = [...MODEL, '--data', smallData, '--epochs', '2', '--batch-size', '8', '--lr', '3e-3', '--save-every', '3', '--seed', '5'];
+const SMALL = [
+  ...MODEL,
+  '--data',
+  smallData,
+  '--epochs',
+  '2',
+  '--batch-size',
+  '8',
+  '--lr',
+  '3e-3',
+  '--save-every',
+  '3',
+  '--seed',
+  '5',
+];
 
 function startTrain(args: string[]) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js'), 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js'), 'train', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? null : code)));
@@ -115,43 +187,55 @@ function maxParamDiff(a: string, b: string): number {
   return tidy(() => Math.max(...[...ta].map(([k, t]) => t.sub(tb.get(k)!).abs().max().item())));
 }
 
-test('kill -9 in the middle, then --resume, ends with the parameters of an uninterrupted run', { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI (npm run build)' }, async () => {
-  const straight = join(tmp, 'straight');
-  const r = runCli(['train', ...SMALL, '--out', straight]);
-  assert.equal(r.status, 0, r.stderr);
-  const killed = join(tmp, 'killed');
-  const run = startTrain([...SMALL, '--out', killed]);
-  await waitForStep(killed, 7);
-  run.child.kill('SIGKILL');
-  assert.equal(await run.done, null, 'the run was killed by the signal');
-  assert.ok(!existsSync(join(killed, 'results.json')), 'killed before it finished');
-  const resumed = runCli(['train', '--resume', '--out', killed, '--no-progress']);
-  assert.equal(resumed.status, 0, resumed.stderr);
-  assert.match(resumed.stderr, /resuming .* at step 6/);
-  const d = maxParamDiff(straight, killed);
-  console.log(`max parameter difference after kill -9 and resume: ${d}`);
-  assert.ok(d <= 1e-6, `parameters differ by ${d}`);
-  const steps = logOf(killed).map((x) => x.step);
-  assert.deepEqual(steps, logOf(straight).map((x) => x.step), 'the log holds each step once');
-});
+test(
+  'kill -9 in the middle, then --resume, ends with the parameters of an uninterrupted run',
+  { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI (npm run build)' },
+  async () => {
+    const straight = join(tmp, 'straight');
+    const r = runCli(['train', ...SMALL, '--out', straight]);
+    assert.equal(r.status, 0, r.stderr);
+    const killed = join(tmp, 'killed');
+    const run = startTrain([...SMALL, '--out', killed]);
+    await waitForStep(killed, 7);
+    run.child.kill('SIGKILL');
+    assert.equal(await run.done, null, 'the run was killed by the signal');
+    assert.ok(!existsSync(join(killed, 'results.json')), 'killed before it finished');
+    const resumed = runCli(['train', '--resume', '--out', killed, '--no-progress']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming .* at step 6/);
+    const d = maxParamDiff(straight, killed);
+    console.log(`max parameter difference after kill -9 and resume: ${d}`);
+    assert.ok(d <= 1e-6, `parameters differ by ${d}`);
+    const steps = logOf(killed).map((x) => x.step);
+    assert.deepEqual(
+      steps,
+      logOf(straight).map((x) => x.step),
+      'the log holds each step once',
+    );
+  },
+);
 
-test('Ctrl-C saves a resumable checkpoint and exits 130', { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI' }, async () => {
-  const out = join(tmp, 'interrupted');
-  const run = startTrain([...SMALL, '--out', out]);
-  await waitForStep(out, 2);
-  run.child.kill('SIGINT');
-  assert.equal(await run.done, 130, run.stderr());
-  assert.match(run.stderr(), /tandem train --resume --out/);
-  const state = JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8'));
-  assert.equal(state.finished, false);
-  assert.ok(state.step >= 2);
-  const again = runCli(['train', ...SMALL, '--out', out]);
-  assert.equal(again.status, 2);
-  assert.match(again.stderr, /already holds a run: pass --resume/);
-  const resumed = runCli(['train', '--resume', '--out', out, '--no-progress']);
-  assert.equal(resumed.status, 0, resumed.stderr);
-  assert.ok(existsSync(join(out, 'results.json')));
-});
+test(
+  'Ctrl-C saves a resumable checkpoint and exits 130',
+  { skip: !existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js')) && 'needs the compiled CLI' },
+  async () => {
+    const out = join(tmp, 'interrupted');
+    const run = startTrain([...SMALL, '--out', out]);
+    await waitForStep(out, 2);
+    run.child.kill('SIGINT');
+    assert.equal(await run.done, 130, run.stderr());
+    assert.match(run.stderr(), /tandem train --resume --out/);
+    const state = JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8'));
+    assert.equal(state.finished, false);
+    assert.ok(state.step >= 2);
+    const again = runCli(['train', ...SMALL, '--out', out]);
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /already holds a run: pass --resume/);
+    const resumed = runCli(['train', '--resume', '--out', out, '--no-progress']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.ok(existsSync(join(out, 'results.json')));
+  },
+);
 
 test('bad rows: an error names the file and line; skip leaves them out and counts them', () => {
   const dir = join(tmp, 'small');
@@ -173,13 +257,33 @@ test('bad rows: an error names the file and line; skip leaves them out and count
   const s = runCli(['train', ...args, '--out', join(tmp, 'bad-skip'), '--on-bad-row', 'skip', '--json']);
   assert.equal(s.status, 0, s.stderr);
   const res = JSON.parse(readFileSync(join(tmp, 'bad-skip', 'results.json'), 'utf8'));
-  assert.deepEqual(res.data.bad_rows, { 'missing-image': 1, 'empty-text': 1, 'unreadable-image': 1, 'unknown-label': 1 });
+  assert.deepEqual(res.data.bad_rows, {
+    'missing-image': 1,
+    'empty-text': 1,
+    'unreadable-image': 1,
+    'unknown-label': 1,
+  });
   unlinkSync(bad);
 });
 
 test('a batch of one trains with ITC and ITM', () => {
   const out = join(tmp, 'batch-one');
-  const r = runCli(['train', ...MODEL, '--data', smallData, '--out', out, '--batch-size', '1', '--steps', '4', '--epochs', '1', '--aux', 'itc,itm']);
+  const r = runCli([
+    'train',
+    ...MODEL,
+    '--data',
+    smallData,
+    '--out',
+    out,
+    '--batch-size',
+    '1',
+    '--steps',
+    '4',
+    '--epochs',
+    '1',
+    '--aux',
+    'itc,itm',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const log = logOf(out);
   assert.equal(log.length, 4);

@@ -74,9 +74,12 @@ function loadFromArgs(values: Values, positionals: string[], forInspect: boolean
   const dir = resolve(positionals[0]!);
   if (!existsSync(dir)) throw new CliError(`${dir}: not found (expected the ${format} dataset folder)`);
   const policy = values['on-missing-image'] ?? 'drop';
-  if (policy !== 'drop' && policy !== 'keep') throw new CliError(`--on-missing-image expects drop or keep, got '${policy}'`);
+  if (policy !== 'drop' && policy !== 'keep')
+    throw new CliError(`--on-missing-image expects drop or keep, got '${policy}'`);
   if (values.variant !== undefined && !info.variants?.includes(values.variant)) {
-    throw new CliError(`--variant '${values.variant}' is not one of ${format}'s: ${info.variants?.join(', ') ?? '(none)'}`);
+    throw new CliError(
+      `--variant '${values.variant}' is not one of ${format}'s: ${info.variants?.join(', ') ?? '(none)'}`,
+    );
   }
   const opts: LoadOptions = {
     onMissingImage: policy as MissingImagePolicy,
@@ -141,7 +144,11 @@ async function convert(values: Values, positionals: string[]): Promise<number> {
     const dropped = Object.entries(result.dropped)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    console.log(`wrote ${summary.total} posts to ${out} (${Object.entries(splits).map(([k, v]) => `${k} ${v}`).join(', ')}); dropped: ${dropped || 'none'}`);
+    console.log(
+      `wrote ${summary.total} posts to ${out} (${Object.entries(splits)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}); dropped: ${dropped || 'none'}`,
+    );
     for (const n of result.notes) console.log(`note: ${n}`);
   }
   return EXIT.ok;
@@ -155,24 +162,48 @@ async function synth(values: Values): Promise<number> {
   const style = values.style ?? 'social';
   if (style !== 'social' && style !== 'plain') throw new CliError(`--style expects social or plain, got '${style}'`);
   const matchRate = values['match-rate'] === undefined ? 0.5 : Number(values['match-rate']);
-  if (!(matchRate >= 0 && matchRate <= 1)) throw new CliError(`--match-rate expects a number in [0, 1], got '${values['match-rate']}'`);
+  if (!(matchRate >= 0 && matchRate <= 1))
+    throw new CliError(`--match-rate expects a number in [0, 1], got '${values['match-rate']}'`);
   const { writeSyntheticDataset } = await import('../../data/synthetic.js');
-  const rows = await writeSyntheticDataset(out, { count: n, seed: intFlag('seed', values.seed, 0), size: intFlag('size', values.size, 64), colours: intFlag('colours', values.colours, 4), style, matchRate });
+  const rows = await writeSyntheticDataset(out, {
+    count: n,
+    seed: intFlag('seed', values.seed, 0),
+    size: intFlag('size', values.size, 64),
+    colours: intFlag('colours', values.colours, 4),
+    style,
+    matchRate,
+  });
   const splits: Record<string, number> = {};
   for (const r of rows) count(splits, r.split ?? '');
   const summary = { out: join(out, DEFAULT_GENERIC_NAME), total: rows.length, splits };
-  console.log(values.json ? JSON.stringify(summary, null, 2) : `wrote ${rows.length} posts to ${summary.out} (${Object.entries(splits).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(
+    values.json
+      ? JSON.stringify(summary, null, 2)
+      : `wrote ${rows.length} posts to ${summary.out} (${Object.entries(splits)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`,
+  );
   return EXIT.ok;
 }
 
 function listFormats(json: boolean): number {
   if (json) {
-    console.log(JSON.stringify(Object.fromEntries(Object.entries(FORMATS).map(([k, v]) => [k, { description: v.description, variants: v.variants ?? [] }])), null, 2));
+    console.log(
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(FORMATS).map(([k, v]) => [k, { description: v.description, variants: v.variants ?? [] }]),
+        ),
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   const w = Math.max(...FORMAT_NAMES.map((n) => n.length));
   for (const [k, v] of Object.entries(FORMATS)) {
-    console.log(`  ${k.padEnd(w)}  ${v.description}${v.variants ? ` [variants: ${v.variants.join(', ')}; default ${v.variants[0]}]` : ''}`);
+    console.log(
+      `  ${k.padEnd(w)}  ${v.description}${v.variants ? ` [variants: ${v.variants.join(', ')}; default ${v.variants[0]}]` : ''}`,
+    );
   }
   return EXIT.ok;
 }

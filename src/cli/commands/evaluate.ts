@@ -51,10 +51,14 @@ export async function run(argv: string[]): Promise<number> {
   const which = v.checkpoint ?? 'best';
   if (which !== 'best' && which !== 'last') throw new CliError(`--checkpoint expects best or last, got '${which}'`);
   const policy = v['on-bad-row'] ?? 'error';
-  if (policy !== 'error' && policy !== 'skip') throw new CliError(`--on-bad-row expects error or skip, got '${policy}'`);
+  if (policy !== 'error' && policy !== 'skip')
+    throw new CliError(`--on-bad-row expects error or skip, got '${policy}'`);
   let rows;
   try {
-    rows = loadDataset(v.format ?? 'generic', resolve(v.data), { ...(v.variant ? { variant: v.variant } : {}), noSaveSplit: true }).rows;
+    rows = loadDataset(v.format ?? 'generic', resolve(v.data), {
+      ...(v.variant ? { variant: v.variant } : {}),
+      noSaveSplit: true,
+    }).rows;
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message);
     throw e;
@@ -62,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
   const splits = new Set(rows.map((r) => r.split));
   const split = v.split ?? (splits.has('test') ? 'test' : 'all');
   if (split !== 'all') rows = rows.filter((r) => r.split === split);
-  if (rows.length === 0) throw new CliError(`${v.data}: no posts in split '${split}' (splits present: ${[...splits].join(', ')})`);
+  if (rows.length === 0)
+    throw new CliError(`${v.data}: no posts in split '${split}' (splits present: ${[...splits].join(', ')})`);
   let loaded;
   try {
     loaded = openRun(v.run, which);
@@ -76,7 +81,12 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const loader = new BatchLoader(checked.rows, encoder, { batchSize: intFlag('batch-size', v['batch-size'], 32)!, shuffle: false, onBadRow: policy, preflight: checked.log });
+  const loader = new BatchLoader(checked.rows, encoder, {
+    batchSize: intFlag('batch-size', v['batch-size'], 32)!,
+    shuffle: false,
+    onBadRow: policy,
+    preflight: checked.log,
+  });
   try {
     const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
@@ -84,7 +94,12 @@ export async function run(argv: string[]): Promise<number> {
       const lines = pred.ids.map((id, i) => {
         const probs = pred.probs[i]!;
         const best = probs.indexOf(Math.max(...probs));
-        return JSON.stringify({ id, label: loaded.labelNames[best], gold: loaded.labelNames[(pred.truth as number[])[i]!], probabilities: Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]])) });
+        return JSON.stringify({
+          id,
+          label: loaded.labelNames[best],
+          gold: loaded.labelNames[(pred.truth as number[])[i]!],
+          probabilities: Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]])),
+        });
       });
       writeFileAtomic(resolve(v.predictions), lines.join('\n') + '\n');
     }

@@ -67,7 +67,10 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const loader = new BatchLoader(rows, encoder, { batchSize: intFlag('batch-size', v['batch-size'], 32)!, shuffle: false });
+  const loader = new BatchLoader(rows, encoder, {
+    batchSize: intFlag('batch-size', v['batch-size'], 32)!,
+    shuffle: false,
+  });
   try {
     const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
     pred.ids.forEach((id, i) => {
@@ -76,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
       const label = loaded.multiLabel ? loaded.labelNames.filter((_, k) => probs[k]! >= 0.5) : loaded.labelNames[best];
       const probabilities = Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]]));
       if (v.json) console.log(JSON.stringify({ id, label, probabilities }));
-      else console.log(`${id}\t${Array.isArray(label) ? label.join(',') : label}\t${loaded.multiLabel ? '' : probs[best]!.toFixed(4)}`);
+      else
+        console.log(
+          `${id}\t${Array.isArray(label) ? label.join(',') : label}\t${loaded.multiLabel ? '' : probs[best]!.toFixed(4)}`,
+        );
     });
   } finally {
     await loader.close();

@@ -40,15 +40,20 @@ async function loadTokenizer(spec: string): Promise<Tokenizer> {
   if (existsSync(spec)) {
     return wrap(() => (statSync(spec).isDirectory() ? Tokenizer.fromModelDir(spec) : Tokenizer.fromFile(spec)));
   }
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec)) throw new CliError(`--tokenizer: '${spec}' is neither an existing file or folder nor a Hub model id`);
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(spec))
+    throw new CliError(`--tokenizer: '${spec}' is neither an existing file or folder nor a Hub model id`);
   let hub: { resolveModelFolder?: (id: string, opts?: { allowPatterns?: string[] }) => Promise<string> };
   try {
     const modulePath = '../../io/hub.js';
     hub = (await import(modulePath)) as typeof hub;
   } catch {
-    throw new CliError(`--tokenizer: '${spec}' is not a local path, and Hub ids need src/io/hub.ts, which this build lacks`, EXIT.failure);
+    throw new CliError(
+      `--tokenizer: '${spec}' is not a local path, and Hub ids need src/io/hub.ts, which this build lacks`,
+      EXIT.failure,
+    );
   }
-  if (typeof hub.resolveModelFolder !== 'function') throw new CliError(`--tokenizer: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
+  if (typeof hub.resolveModelFolder !== 'function')
+    throw new CliError(`--tokenizer: the Hub module has no resolveModelFolder; cannot resolve '${spec}'`, EXIT.failure);
   let folder: string;
   try {
     folder = await hub.resolveModelFolder(spec, { allowPatterns: TOKENIZER_FILES });
@@ -85,10 +90,13 @@ export async function run(argv: string[]): Promise<number> {
   const spec = a.values.tokenizer;
   if (!spec) throw new CliError(`--tokenizer is required\n\n${HELP}`);
   const maxLength = intFlag('max-length', a.values['max-length']);
-  if (maxLength !== undefined && maxLength < 0) throw new CliError(`--max-length expects a non-negative integer, got ${maxLength}`);
+  if (maxLength !== undefined && maxLength < 0)
+    throw new CliError(`--max-length expects a non-negative integer, got ${maxLength}`);
   const paddingFlag = a.values.padding ?? 'none';
-  if (!['max_length', 'longest', 'none'].includes(paddingFlag)) throw new CliError(`--padding expects max_length, longest or none, got '${paddingFlag}'`);
-  if (paddingFlag === 'max_length' && maxLength === undefined) throw new CliError('--padding max_length needs --max-length N');
+  if (!['max_length', 'longest', 'none'].includes(paddingFlag))
+    throw new CliError(`--padding expects max_length, longest or none, got '${paddingFlag}'`);
+  if (paddingFlag === 'max_length' && maxLength === undefined)
+    throw new CliError('--padding max_length needs --max-length N');
   let texts = a.positionals.flatMap((t) => (t === '-' ? readStdinLines() : [t]));
   if (texts.length === 0) throw new CliError(`no TEXT given\n\n${HELP}`);
   const tweets = a.values['normalize-tweets'] === true;
@@ -115,18 +123,28 @@ export async function run(argv: string[]): Promise<number> {
   encs.forEach((e, i) => {
     const decoded = a.values.decode ? tok.decode(e.ids, { skipSpecialTokens: true }) : undefined;
     if (a.values.json) {
-      const obj: Record<string, unknown> = { ids: e.ids, tokens: e.tokens, offsets: e.offsets, attention_mask: e.attention_mask, type_ids: e.type_ids };
+      const obj: Record<string, unknown> = {
+        ids: e.ids,
+        tokens: e.tokens,
+        offsets: e.offsets,
+        attention_mask: e.attention_mask,
+        type_ids: e.type_ids,
+      };
       if (decoded !== undefined) obj.decoded = decoded;
       out.push(JSON.stringify(obj));
       return;
     }
-    out.push(`text ${i + 1}: ${JSON.stringify(texts[i])}${pair !== undefined ? ` + ${JSON.stringify(pair)}` : ''} -> ${e.ids.length} tokens`);
+    out.push(
+      `text ${i + 1}: ${JSON.stringify(texts[i])}${pair !== undefined ? ` + ${JSON.stringify(pair)}` : ''} -> ${e.ids.length} tokens`,
+    );
     const idW = Math.max(2, ...e.ids.map((x) => String(x).length));
     const tokW = Math.max(5, ...e.tokens.map((t) => JSON.stringify(t).length));
     out.push(`  ${'#'.padStart(4)}  ${'id'.padStart(idW)}  ${'token'.padEnd(tokW)}  offsets  type  mask`);
     e.ids.forEach((id, k) => {
       const [s, t] = e.offsets[k];
-      out.push(`  ${String(k).padStart(4)}  ${String(id).padStart(idW)}  ${JSON.stringify(e.tokens[k]).padEnd(tokW)}  ${`${s}:${t}`.padEnd(7)}  ${String(e.type_ids[k]).padStart(4)}  ${String(e.attention_mask[k]).padStart(4)}`);
+      out.push(
+        `  ${String(k).padStart(4)}  ${String(id).padStart(idW)}  ${JSON.stringify(e.tokens[k]).padEnd(tokW)}  ${`${s}:${t}`.padEnd(7)}  ${String(e.type_ids[k]).padStart(4)}  ${String(e.attention_mask[k]).padStart(4)}`,
+      );
     });
     if (decoded !== undefined) out.push(`  decoded: ${JSON.stringify(decoded)}`);
   });

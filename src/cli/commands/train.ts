@@ -116,7 +116,8 @@ type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extend
 
 function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(v)) throw new CliError(`--${flag} expects one of ${allowed.join(', ')}, got '${v}'`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new CliError(`--${flag} expects one of ${allowed.join(', ')}, got '${v}'`);
   return v as T;
 }
 
@@ -131,7 +132,13 @@ async function folder(flag: string, v: string | undefined): Promise<string | und
   }
 }
 
-const RECIPE_OF_MODEL_TYPE: Record<string, RecipeName> = { vilt: 'vilt', lxmert: 'lxmert', clip: 'clip', siglip: 'siglip', blip: 'blip' };
+const RECIPE_OF_MODEL_TYPE: Record<string, RecipeName> = {
+  vilt: 'vilt',
+  lxmert: 'lxmert',
+  clip: 'clip',
+  siglip: 'siglip',
+  blip: 'blip',
+};
 
 /** Turns flags into an experiment config (validating every value). */
 export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
@@ -141,7 +148,8 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
   const textModel = await folder('text-model', v['text-model']);
   const imageModel = await folder('image-model', v['image-model']);
   let recipe = v.recipe as RecipeName | undefined;
-  if (recipe !== undefined && !(RECIPES as readonly string[]).includes(recipe)) throw new CliError(`--recipe expects one of ${RECIPES.join(', ')}, got '${recipe}'`);
+  if (recipe !== undefined && !(RECIPES as readonly string[]).includes(recipe))
+    throw new CliError(`--recipe expects one of ${RECIPES.join(', ')}, got '${recipe}'`);
   let fromCheckpoint: string | undefined;
   if (!recipe) {
     if (textModel || imageModel) recipe = 'late-fusion';
@@ -151,12 +159,20 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
       if (mt === 'tandem') fromCheckpoint = model;
       else {
         recipe = RECIPE_OF_MODEL_TYPE[mt];
-        if (!recipe) throw new CliError(`--model ${model}: model_type '${mt}' is not a single-checkpoint recipe (${Object.keys(RECIPE_OF_MODEL_TYPE).join(', ')}); give --text-model and --image-model for late fusion`);
+        if (!recipe)
+          throw new CliError(
+            `--model ${model}: model_type '${mt}' is not a single-checkpoint recipe (${Object.keys(RECIPE_OF_MODEL_TYPE).join(', ')}); give --text-model and --image-model for late fusion`,
+          );
       }
     } else throw new CliError(`give --model, or --text-model and --image-model\n\n${HELP}`);
   }
-  const aux = (v.aux ?? 'itc,itm').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const a of aux) if (!['itc', 'itm', 'none'].includes(a)) throw new CliError(`--aux expects itc, itm, itc,itm or none, got '${v.aux}'`);
+  const aux = (v.aux ?? 'itc,itm')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of aux)
+    if (!['itc', 'itm', 'none'].includes(a))
+      throw new CliError(`--aux expects itc, itm, itc,itm or none, got '${v.aux}'`);
   const init = oneOf('init', v.init, ['pretrained', 'random'] as const, 'pretrained');
   let configOverrides: Record<string, unknown> | undefined;
   if (v.config) {
@@ -200,7 +216,9 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     epochs: positive('epochs', intFlag('epochs', v.epochs, 10))!,
     ...(v.steps ? { maxSteps: positive('steps', intFlag('steps', v.steps)) } : {}),
     batchSize: positive('batch-size', intFlag('batch-size', v['batch-size'], 16))!,
-    ...(v['eval-batch-size'] ? { evalBatchSize: positive('eval-batch-size', intFlag('eval-batch-size', v['eval-batch-size'])) } : {}),
+    ...(v['eval-batch-size']
+      ? { evalBatchSize: positive('eval-batch-size', intFlag('eval-batch-size', v['eval-batch-size'])) }
+      : {}),
     lr: numFlag('lr', v.lr, 1e-5)!,
     weightDecay: numFlag('weight-decay', v['weight-decay'], 2.5e-4)!,
     warmupRatio: numFlag('warmup-ratio', v['warmup-ratio'], 0.1)!,
@@ -233,7 +251,10 @@ function summary(r: Record<string, unknown>): string {
   const lines = [`status: ${r.status} after ${r.steps} steps`];
   for (const split of ['dev', 'test'] as const) {
     const m = r[split] as Record<string, number> | null;
-    if (m) lines.push(`${split}: accuracy ${m.accuracy?.toFixed(4)}  f1_macro ${m.f1_macro?.toFixed(4)}  f1_weighted ${m.f1_weighted?.toFixed(4)}`);
+    if (m)
+      lines.push(
+        `${split}: accuracy ${m.accuracy?.toFixed(4)}  f1_macro ${m.f1_macro?.toFixed(4)}  f1_weighted ${m.f1_weighted?.toFixed(4)}`,
+      );
   }
   if (r.warning) lines.push(`note: ${r.warning}`);
   return lines.join('\n');
@@ -253,11 +274,16 @@ export async function run(argv: string[]): Promise<number> {
     }
   } else {
     cfg = await configFromFlags(v);
-    if (existsSync(resolve(cfg.out, 'last'))) throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
+    if (existsSync(resolve(cfg.out, 'last')))
+      throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
   }
   let result;
   try {
-    result = await runExperiment(cfg, { resume: v.resume ?? false, progress: !(v['no-progress'] ?? false), log: (m) => process.stderr.write(m + '\n') });
+    result = await runExperiment(cfg, {
+      resume: v.resume ?? false,
+      progress: !(v['no-progress'] ?? false),
+      log: (m) => process.stderr.write(m + '\n'),
+    });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message, EXIT.usage);
     throw e;
@@ -265,7 +291,9 @@ export async function run(argv: string[]): Promise<number> {
   if (v.json) console.log(JSON.stringify(result.results, null, 2));
   else console.log(summary(result.results));
   if (result.status === 'interrupted') {
-    process.stderr.write(`interrupted: resumable checkpoint saved; continue with: tandem train --resume --out ${cfg.out}\n`);
+    process.stderr.write(
+      `interrupted: resumable checkpoint saved; continue with: tandem train --resume --out ${cfg.out}\n`,
+    );
     return EXIT.interrupted;
   }
   return EXIT.ok;

@@ -18,7 +18,8 @@ export function loadHatefulMemes(dir: string, opts: LoadOptions = {}): LoadResul
   requireDir(dir, 'the Hateful Memes folder with img/ and train.jsonl');
   const root = firstFile(dir, ['train.jsonl']) ? dir : (firstDir(dir, ['data', 'hateful_memes']) ?? dir);
   const variant = opts.variant ?? 'seen';
-  if (variant !== 'seen' && variant !== 'unseen') throw new DataError(`hateful-memes: unknown variant '${variant}' (expected seen or unseen)`);
+  if (variant !== 'seen' && variant !== 'unseen')
+    throw new DataError(`hateful-memes: unknown variant '${variant}' (expected seen or unseen)`);
   const sets: [string, string[]][] =
     variant === 'seen'
       ? [
@@ -61,7 +62,8 @@ export function loadHatefulMemes(dir: string, opts: LoadOptions = {}): LoadResul
           b.drop('unlabelled');
           return;
         }
-        if (o.label !== 0 && o.label !== 1) throw new DataError(`${at}: 'label' must be 0 or 1, found ${JSON.stringify(o.label)}`);
+        if (o.label !== 0 && o.label !== 1)
+          throw new DataError(`${at}: 'label' must be 0 or 1, found ${JSON.stringify(o.label)}`);
         const id = String(o.id);
         b.add({ id, text: o.text, image, label: HATEFUL_CLASSES[o.label]!, split });
       });

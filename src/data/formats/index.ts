@@ -22,14 +22,37 @@ export interface FormatInfo {
 
 export const FORMATS: Record<string, FormatInfo> = {
   'mvsa-single': { load: loadMvsaSingle, description: 'MVSA-Single sentiment (labelResultAll.txt, data/<id>.txt|jpg)' },
-  'mvsa-multiple': { load: loadMvsaMultiple, description: 'MVSA-Multiple sentiment, 3 annotators (majority per modality)' },
-  msd: { load: loadMsd, description: 'multimodal sarcasm (text/*.txt list literals, dataset_image/)', variants: ['filtered', 'unfiltered'] },
-  mmsd2: { load: loadMmsd2, description: 'MMSD2.0 sarcasm (text_json_final/*.json, dataset_image/)', variants: ['final', 'clean'] },
-  tir: { load: loadTir, description: 'text-image relation (key CSV, text-image/T<id>.jpg)', variants: ['tir', 'image-adds', 'text-repr'] },
+  'mvsa-multiple': {
+    load: loadMvsaMultiple,
+    description: 'MVSA-Multiple sentiment, 3 annotators (majority per modality)',
+  },
+  msd: {
+    load: loadMsd,
+    description: 'multimodal sarcasm (text/*.txt list literals, dataset_image/)',
+    variants: ['filtered', 'unfiltered'],
+  },
+  mmsd2: {
+    load: loadMmsd2,
+    description: 'MMSD2.0 sarcasm (text_json_final/*.json, dataset_image/)',
+    variants: ['final', 'clean'],
+  },
+  tir: {
+    load: loadTir,
+    description: 'text-image relation (key CSV, text-image/T<id>.jpg)',
+    variants: ['tir', 'image-adds', 'text-repr'],
+  },
   mhp: { load: loadMhp, description: 'multimodal hate (data_key_mhp.csv, Data/Images/)' },
   micd: { load: loadMicd, description: 'commercial intent (data_key_mic.csv with text, spc_imgs_twitter/<id>_1.jpg)' },
-  'hateful-memes': { load: loadHatefulMemes, description: 'Hateful Memes (img/, train.jsonl, dev_*.jsonl, test_*.jsonl)', variants: ['seen', 'unseen'] },
-  mmhs150k: { load: loadMmhs150k, description: 'MMHS150K (MMHS150K_GT.json, img_resized/, img_txt/, splits/)', variants: ['binary', 'six-way'] },
+  'hateful-memes': {
+    load: loadHatefulMemes,
+    description: 'Hateful Memes (img/, train.jsonl, dev_*.jsonl, test_*.jsonl)',
+    variants: ['seen', 'unseen'],
+  },
+  mmhs150k: {
+    load: loadMmhs150k,
+    description: 'MMHS150K (MMHS150K_GT.json, img_resized/, img_txt/, splits/)',
+    variants: ['binary', 'six-way'],
+  },
   'paper-key': { load: loadPaperKey, description: "the EACL 2024 paper's key CSV (tweet_id,text,label,split)" },
   generic: { load: loadGeneric, description: "tandem's own JSONL/CSV (id,text,image,label|labels,split)" },
 };

@@ -39,7 +39,10 @@ export function loadKeyPosts(spec: KeyPostsSpec, opts: LoadOptions): LoadResult 
       continue;
     }
     const label = spec.label(rawLabel);
-    if (label === null) throw new DataError(`${r.at}: unexpected label '${rawLabel}'${spec.classNames ? ` (expected one of ${spec.classNames.join(', ')})` : ''}`);
+    if (label === null)
+      throw new DataError(
+        `${r.at}: unexpected label '${rawLabel}'${spec.classNames ? ` (expected one of ${spec.classNames.join(', ')})` : ''}`,
+      );
     const extra: Record<string, unknown> = {};
     for (const c of extraCols) {
       const v = r.get(c);
@@ -51,7 +54,14 @@ export function loadKeyPosts(spec: KeyPostsSpec, opts: LoadOptions): LoadResult 
       if (split === '') throw new DataError(`${r.at}: empty 'split'`);
     }
     const image = locateImage(spec.root, id, spec.imageDirs, spec.imageTemplates);
-    b.add({ id, text: (r.get('text') ?? '').trim(), image, label, ...(split ? { split } : {}), ...(Object.keys(extra).length ? { extra } : {}) });
+    b.add({
+      id,
+      text: (r.get('text') ?? '').trim(),
+      image,
+      label,
+      ...(split ? { split } : {}),
+      ...(Object.keys(extra).length ? { extra } : {}),
+    });
   }
   return hasSplit ? b.finishOfficial(spec.classNames) : b.finishSeeded(spec.root, spec.classNames);
 }

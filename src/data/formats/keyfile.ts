@@ -18,24 +18,35 @@ export function findKeyFile(dir: string, names: readonly string[], pattern: RegE
   if (pattern) {
     const hits = present.filter((n) => pattern.test(n)).sort();
     if (hits.length === 1) return join(dir, hits[0]!);
-    if (hits.length > 1) throw new DataError(`${dir}: several candidate key files (${hits.join(', ')}); expected one ${what}`);
+    if (hits.length > 1)
+      throw new DataError(`${dir}: several candidate key files (${hits.join(', ')}); expected one ${what}`);
   }
   throw new DataError(`${dir}: ${names.join(' or ')} not found (expected ${what})`);
 }
 
 /** Reads a key file as header-keyed rows; one of each list of alternative columns must be present (`hint` explains a missing text column). */
-export function readKeyFile(file: string, required: readonly (readonly string[])[], hint = ''): { header: string[]; rows: KeyRow[]; col: (alts: readonly string[]) => string } {
+export function readKeyFile(
+  file: string,
+  required: readonly (readonly string[])[],
+  hint = '',
+): { header: string[]; rows: KeyRow[]; col: (alts: readonly string[]) => string } {
   const table = readCsvTable(readFileSync(file, 'utf8'), file);
   const col = (alts: readonly string[]): string => {
     const c = alts.find((a) => table.header.includes(a));
     if (!c) {
       const why = alts.includes('text') ? hint : '';
-      throw new DataError(`${file}:1: missing column ${alts.map((a) => `'${a}'`).join(' or ')} (header has: ${table.header.join(', ')})${why}`);
+      throw new DataError(
+        `${file}:1: missing column ${alts.map((a) => `'${a}'`).join(' or ')} (header has: ${table.header.join(', ')})${why}`,
+      );
     }
     return c;
   };
   for (const alts of required) col(alts);
-  return { header: table.header, rows: table.rows.map((r) => ({ line: r.line, at: `${file}:${r.line}`, get: r.get })), col };
+  return {
+    header: table.header,
+    rows: table.rows.map((r) => ({ line: r.line, at: `${file}:${r.line}`, get: r.get })),
+    col,
+  };
 }
 
 /** Twitter ids are integers; '6.92094E+17' (a spreadsheet mangled it) or anything else is not. */

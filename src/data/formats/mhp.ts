@@ -12,7 +12,12 @@ import { loadKeyPosts } from './key-posts.js';
 
 export function loadMhp(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the MHP folder with data_key_mhp.csv and Data/Images/');
-  const file = findKeyFile(dir, ['data_key_mhp.csv'], /^data_key_mhp.*\.csv$/i, 'the MHP key CSV (tweet_id,text,label,split)');
+  const file = findKeyFile(
+    dir,
+    ['data_key_mhp.csv'],
+    /^data_key_mhp.*\.csv$/i,
+    'the MHP key CSV (tweet_id,text,label,split)',
+  );
   return loadKeyPosts(
     {
       format: 'mhp',

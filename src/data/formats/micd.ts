@@ -13,7 +13,12 @@ export const MICD_CLASSES = ['not-commercial', 'commercial'];
 
 export function loadMicd(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the MICD folder with data_key_mic.csv and spc_imgs_twitter/');
-  const file = findKeyFile(dir, ['data_key_mic.csv', 'data/data_key_mic.csv'], null, 'the MICD key CSV (id,domain,year,month,label,split plus the rehydrated text)');
+  const file = findKeyFile(
+    dir,
+    ['data_key_mic.csv', 'data/data_key_mic.csv'],
+    null,
+    'the MICD key CSV (id,domain,year,month,label,split plus the rehydrated text)',
+  );
   return loadKeyPosts(
     {
       format: 'micd',

@@ -20,11 +20,13 @@ export const MMHS_BINARY = ['not-hate', 'hate'];
 export function loadMmhs150k(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the MMHS150K folder with MMHS150K_GT.json, img_resized/, img_txt/ and splits/');
   const variant = opts.variant ?? 'binary';
-  if (variant !== 'binary' && variant !== 'six-way') throw new DataError(`mmhs150k: unknown variant '${variant}' (expected binary or six-way)`);
+  if (variant !== 'binary' && variant !== 'six-way')
+    throw new DataError(`mmhs150k: unknown variant '${variant}' (expected binary or six-way)`);
   const gtFile = join(dir, 'MMHS150K_GT.json');
   if (!isFile(gtFile)) throw new DataError(`${dir}: MMHS150K_GT.json not found (expected the MMHS150K annotations)`);
   const gt = readJsonFile(gtFile);
-  if (typeof gt !== 'object' || gt === null || Array.isArray(gt)) throw new DataError(`${gtFile}: expected an object tweet id -> annotation`);
+  if (typeof gt !== 'object' || gt === null || Array.isArray(gt))
+    throw new DataError(`${gtFile}: expected an object tweet id -> annotation`);
   const ann = gt as Record<string, Record<string, unknown>>;
   const imgDir = join(dir, 'img_resized');
   const ocrDir = join(dir, 'img_txt');

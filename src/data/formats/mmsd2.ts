@@ -14,9 +14,12 @@ import { SARCASM_CLASSES, sarcasmLabel } from './msd.js';
 export function loadMmsd2(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the MMSD2.0 folder with text_json_final/ and dataset_image/');
   const variant = opts.variant ?? 'final';
-  if (variant !== 'final' && variant !== 'clean') throw new DataError(`mmsd2: unknown variant '${variant}' (expected final or clean)`);
+  if (variant !== 'final' && variant !== 'clean')
+    throw new DataError(`mmsd2: unknown variant '${variant}' (expected final or clean)`);
   const sub = variant === 'final' ? 'text_json_final/' : 'text_json_clean/';
-  const imgDir = firstDir(dir, ['dataset_image', 'data/dataset_image', 'Image/dataset_image', 'images', 'image']) ?? join(dir, 'dataset_image');
+  const imgDir =
+    firstDir(dir, ['dataset_image', 'data/dataset_image', 'Image/dataset_image', 'images', 'image']) ??
+    join(dir, 'dataset_image');
   const b = new LoadBuilder('mmsd2', dir, opts);
   for (const [split, names] of [
     ['train', ['train.json']],
@@ -32,12 +35,14 @@ export function loadMmsd2(dir: string, opts: LoadOptions = {}): LoadResult {
       if (typeof e !== 'object' || e === null) throw new DataError(`${at}: expected an object`);
       const o = e as Record<string, unknown>;
       const id = o.image_id ?? o.id;
-      if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '') throw new DataError(`${at}: missing 'image_id'`);
+      if ((typeof id !== 'string' && typeof id !== 'number') || String(id) === '')
+        throw new DataError(`${at}: missing 'image_id'`);
       if (typeof o.text !== 'string') throw new DataError(`${at}: missing 'text'`);
       const label = sarcasmLabel(o.label);
       if (label === null) throw new DataError(`${at}: 'label' must be 0 or 1, found ${JSON.stringify(o.label)}`);
       const sid = String(id);
-      if (/[/\\]/.test(sid) || sid.startsWith('..')) throw new DataError(`${at}: image_id '${sid}' is not a plain file name; refused`);
+      if (/[/\\]/.test(sid) || sid.startsWith('..'))
+        throw new DataError(`${at}: image_id '${sid}' is not a plain file name; refused`);
       const image = findWithExt(imgDir, sid, IMAGE_EXTS) ?? join(imgDir, `${sid}.jpg`);
       b.add({ id: sid, text: o.text.trim(), image, label, split });
     });

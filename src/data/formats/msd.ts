@@ -17,7 +17,19 @@ import { parsePyList } from '../pylist.js';
 import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
 
 export const SARCASM_CLASSES = ['non-sarcastic', 'sarcastic'];
-const KEYWORDS = new Set(['sarcasm', 'sarcastic', 'reposting', '<url>', 'joke', 'humour', 'humor', 'jokes', 'irony', 'ironic', 'exgag']);
+const KEYWORDS = new Set([
+  'sarcasm',
+  'sarcastic',
+  'reposting',
+  '<url>',
+  'joke',
+  'humour',
+  'humor',
+  'jokes',
+  'irony',
+  'ironic',
+  'exgag',
+]);
 
 /** 0/1 (or '0'/'1', False/True) to the class name; null otherwise. */
 export function sarcasmLabel(v: unknown): string | null {
@@ -29,16 +41,24 @@ export function sarcasmLabel(v: unknown): string | null {
 export function loadMsd(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the MSD folder with text/ and dataset_image/');
   const variant = opts.variant ?? 'filtered';
-  if (variant !== 'filtered' && variant !== 'unfiltered') throw new DataError(`msd: unknown variant '${variant}' (expected filtered or unfiltered)`);
+  if (variant !== 'filtered' && variant !== 'unfiltered')
+    throw new DataError(`msd: unknown variant '${variant}' (expected filtered or unfiltered)`);
   const textRoots = ['text/', ''];
-  const pick = (names: string[]): string | null => firstFile(dir, textRoots.flatMap((r) => names.map((n) => r + n)));
+  const pick = (names: string[]): string | null =>
+    firstFile(
+      dir,
+      textRoots.flatMap((r) => names.map((n) => r + n)),
+    );
   const files: [string, string | null][] = [
     ['train', pick(['train.txt'])],
     ['dev', pick(['valid2.txt', 'valid.txt'])],
     ['test', pick(['test2.txt', 'test.txt'])],
   ];
   for (const [split, f] of files) {
-    if (!f) throw new DataError(`${dir}: no ${split === 'train' ? 'text/train.txt' : split === 'dev' ? 'text/valid2.txt (or valid.txt)' : 'text/test2.txt (or test.txt)'} found (expected the MSD text files)`);
+    if (!f)
+      throw new DataError(
+        `${dir}: no ${split === 'train' ? 'text/train.txt' : split === 'dev' ? 'text/valid2.txt (or valid.txt)' : 'text/test2.txt (or test.txt)'} found (expected the MSD text files)`,
+      );
   }
   const imgDir = firstDir(dir, ['dataset_image', 'images', 'image']) ?? join(dir, 'dataset_image');
   const b = new LoadBuilder('msd', dir, opts);
@@ -53,12 +73,19 @@ export function loadMsd(dir: string, opts: LoadOptions = {}): LoadResult {
       } catch (e) {
         throw new DataError(`${at}: expected a list like ['id', 'text', label]: ${(e as Error).message}`);
       }
-      if (items.length !== 3 && items.length !== 4) throw new DataError(`${at}: expected 3 or 4 elements [id, text, (hashtag label,) label], found ${items.length}`);
+      if (items.length !== 3 && items.length !== 4)
+        throw new DataError(
+          `${at}: expected 3 or 4 elements [id, text, (hashtag label,) label], found ${items.length}`,
+        );
       const [idv, textv] = items;
-      if ((typeof idv !== 'string' && typeof idv !== 'number') || !/^\d+$/.test(String(idv))) throw new DataError(`${at}: first element must be the numeric post id`);
+      if ((typeof idv !== 'string' && typeof idv !== 'number') || !/^\d+$/.test(String(idv)))
+        throw new DataError(`${at}: first element must be the numeric post id`);
       if (typeof textv !== 'string') throw new DataError(`${at}: second element must be the text`);
       const label = sarcasmLabel(items[items.length - 1]);
-      if (label === null) throw new DataError(`${at}: last element must be the label 0 or 1, found ${JSON.stringify(items[items.length - 1])}`);
+      if (label === null)
+        throw new DataError(
+          `${at}: last element must be the label 0 or 1, found ${JSON.stringify(items[items.length - 1])}`,
+        );
       if (variant === 'filtered' && textv.split(/\s+/).some((w) => KEYWORDS.has(w))) {
         b.drop('sarcasm-keyword');
         return;
@@ -75,7 +102,9 @@ export function loadMsd(dir: string, opts: LoadOptions = {}): LoadResult {
     });
   }
   if (variant === 'filtered' && b.dropped['sarcasm-keyword']) {
-    b.notes.push(`${b.dropped['sarcasm-keyword']} posts dropped for sarcasm keywords, as Cai et al.'s loader does (variant 'unfiltered' keeps them)`);
+    b.notes.push(
+      `${b.dropped['sarcasm-keyword']} posts dropped for sarcasm keywords, as Cai et al.'s loader does (variant 'unfiltered' keeps them)`,
+    );
   }
   return b.finishOfficial(SARCASM_CLASSES);
 }

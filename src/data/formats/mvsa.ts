@@ -37,9 +37,12 @@ export function combineSentiment(text: string, image: string): string | null {
 
 function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: LoadOptions): LoadResult {
   requireDir(dir, `the ${format} folder with labelResultAll.txt and data/`);
-  const root = firstFile(dir, ['labelResultAll.txt']) ? dir : (firstDir(dir, ['MVSA_Single', 'MVSA-Single', 'MVSA', 'MVSA-Multiple', 'MVSA_Multiple']) ?? dir);
+  const root = firstFile(dir, ['labelResultAll.txt'])
+    ? dir
+    : (firstDir(dir, ['MVSA_Single', 'MVSA-Single', 'MVSA', 'MVSA-Multiple', 'MVSA_Multiple']) ?? dir);
   const labelFile = join(root, 'labelResultAll.txt');
-  if (!isFile(labelFile)) throw new DataError(`${dir}: labelResultAll.txt not found (expected the ${format} label file beside data/)`);
+  if (!isFile(labelFile))
+    throw new DataError(`${dir}: labelResultAll.txt not found (expected the ${format} label file beside data/)`);
   const dataDir = join(root, 'data');
   requireDir(dataDir, 'data/ with <id>.txt and <id>.jpg');
   const b = new LoadBuilder(format, dir, opts);
@@ -57,7 +60,9 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
     if (!/^\d+$/.test(id)) throw new DataError(`${at}: expected a numeric post id, found '${id}'`);
     const ann = cells.slice(1).filter((c) => c !== '');
     if (ann.length !== expected) {
-      throw new DataError(`${at}: expected ${expected} annotation${expected > 1 ? 's' : ''} 'text,image' after the id, found ${ann.length} (truncated line?)`);
+      throw new DataError(
+        `${at}: expected ${expected} annotation${expected > 1 ? 's' : ''} 'text,image' after the id, found ${ann.length} (truncated line?)`,
+      );
     }
     const textVotes: string[] = [];
     const imageVotes: string[] = [];
@@ -65,7 +70,9 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
       const parts = cell.split(',').map((p) => p.trim().toLowerCase());
       if (parts.length !== 2 || !VALID.has(parts[0]!) || !VALID.has(parts[1]!)) {
         const hint = parts.length < 2 ? ' (truncated line?)' : '';
-        throw new DataError(`${at}: expected 'text_label,image_label' with labels positive/neutral/negative, found '${cell}'${hint}`);
+        throw new DataError(
+          `${at}: expected 'text_label,image_label' with labels positive/neutral/negative, found '${cell}'${hint}`,
+        );
       }
       textVotes.push(parts[0]!);
       imageVotes.push(parts[1]!);
@@ -97,8 +104,10 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
     if (encoding !== 'utf-8') extra.text_encoding = encoding;
     if (b.add({ id, text: text.trim(), image, label, extra })) b.countEncoding(encoding);
   });
-  if (conflicts) b.notes.push(`${conflicts} posts dropped whose text and image labels are positive vs negative (Xu et al. 2017)`);
-  if (b.encodings?.['windows-1252']) b.notes.push(`${b.encodings['windows-1252']} text files were not UTF-8 and were decoded as Windows-1252`);
+  if (conflicts)
+    b.notes.push(`${conflicts} posts dropped whose text and image labels are positive vs negative (Xu et al. 2017)`);
+  if (b.encodings?.['windows-1252'])
+    b.notes.push(`${b.encodings['windows-1252']} text files were not UTF-8 and were decoded as Windows-1252`);
   return b.finishSeeded(root, MVSA_CLASSES);
 }
 

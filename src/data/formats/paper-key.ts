@@ -12,7 +12,9 @@ import { loadKeyPosts } from './key-posts.js';
 
 export function loadPaperKey(dirOrFile: string, opts: LoadOptions = {}): LoadResult {
   const isDir = statSync(dirOrFile).isDirectory();
-  const file = isDir ? findKeyFile(dirOrFile, [], /^data_key_.*\.csv$/, 'one data_key_*.csv (tweet_id,text,label,split)') : dirOrFile;
+  const file = isDir
+    ? findKeyFile(dirOrFile, [], /^data_key_.*\.csv$/, 'one data_key_*.csv (tweet_id,text,label,split)')
+    : dirOrFile;
   const root = isDir ? dirOrFile : dirname(dirOrFile);
   return loadKeyPosts(
     {

@@ -13,7 +13,12 @@ import { locateImage, requireDir } from '../paths.js';
 import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
 import { findKeyFile, isTweetId, readKeyFile } from './keyfile.js';
 
-export const TIR_CLASSES = ['image_adds_text_repr', 'image_adds_text_notrepr', 'image_notadds_text_repr', 'image_notadds_text_notrepr'];
+export const TIR_CLASSES = [
+  'image_adds_text_repr',
+  'image_adds_text_notrepr',
+  'image_notadds_text_repr',
+  'image_notadds_text_notrepr',
+];
 const BINARY: Record<string, [string, string, string]> = {
   'image-adds': ['image_adds', 'image-does-not-add', 'image-adds'],
   'text-repr': ['text_is_represented', 'text-not-represented', 'text-represented'],
@@ -29,9 +34,19 @@ function bit(v: string | undefined): 0 | 1 | null {
 export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
   requireDir(dir, 'the TIR folder with its key CSV and text-image/ images');
   const variant = opts.variant ?? 'tir';
-  if (variant !== 'tir' && !(variant in BINARY)) throw new DataError(`tir: unknown variant '${variant}' (expected tir, image-adds or text-repr)`);
-  const file = findKeyFile(dir, ['data_key_imgtxt_random.csv', 'textimage-data.csv', 'textimage.csv'], /^data_key_imgtxt.*\.csv$/, 'the TIR key CSV');
-  const key = readKeyFile(file, [['tweet_id'], ['text']], " (TIR's public textimage.csv carries no text: add the rehydrated tweet text as column 'text')");
+  if (variant !== 'tir' && !(variant in BINARY))
+    throw new DataError(`tir: unknown variant '${variant}' (expected tir, image-adds or text-repr)`);
+  const file = findKeyFile(
+    dir,
+    ['data_key_imgtxt_random.csv', 'textimage-data.csv', 'textimage.csv'],
+    /^data_key_imgtxt.*\.csv$/,
+    'the TIR key CSV',
+  );
+  const key = readKeyFile(
+    file,
+    [['tweet_id'], ['text']],
+    " (TIR's public textimage.csv carries no text: add the rehydrated tweet text as column 'text')",
+  );
   const hasSplit = key.header.includes('split');
   const hasOneHot = TIR_CLASSES.every((c) => key.header.includes(c));
   if (!hasOneHot) {
@@ -72,11 +87,23 @@ export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
       continue;
     }
     const text = r.get('text') ?? '';
-    const image = locateImage(dir, id, ['text-image', 'images', 'image', ''], ['T{id}.jpg', '{id}.jpg', 'T{id}.png', '{id}.png']);
+    const image = locateImage(
+      dir,
+      id,
+      ['text-image', 'images', 'image', ''],
+      ['T{id}.jpg', '{id}.jpg', 'T{id}.png', '{id}.png'],
+    );
     const extra: Record<string, unknown> = {};
     if (adds !== null) extra.image_adds = adds;
     if (repr !== null) extra.text_is_represented = repr;
-    const row = { id, text: text.trim(), image, label, extra, ...(hasSplit ? { split: normaliseSplit(r.get('split') ?? '') } : {}) };
+    const row = {
+      id,
+      text: text.trim(),
+      image,
+      label,
+      extra,
+      ...(hasSplit ? { split: normaliseSplit(r.get('split') ?? '') } : {}),
+    };
     if (hasSplit && row.split === '') throw new DataError(`${r.at}: empty 'split'`);
     b.add(row);
   }
