@@ -11,7 +11,7 @@
  * (relative_key, relative_key_query), decoders and cross-attention (`is_decoder`, `add_cross_attention`),
  * key/value caches, head masks, and heads other than sequence classification.
  */
-import { arange, F, full, noGrad, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, F, full, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -24,6 +24,8 @@ import {
   splitHeads,
   type Config,
   type HiddenAct,
+  initHfWeights,
+  inEvalMode,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -400,23 +402,8 @@ export class BertForSequenceClassification extends Module {
   }
 }
 
-/** Hugging Face's _init_weights for BERT-style models: N(0, initializer_range) weights, zero biases and padding rows, LayerNorm 1/0. */
-export function initBertWeights(model: Module, initializerRange: number): void {
-  noGrad(() => {
-    for (const [, m] of model.namedModules()) {
-      if (m instanceof Linear) {
-        m.weight.normal_(0, initializerRange);
-        m.bias?.zero_();
-      } else if (m instanceof Embedding) {
-        m.weight.normal_(0, initializerRange);
-        if (m.paddingIdx !== null) m.weight.select(0, m.paddingIdx).zero_();
-      } else if (m instanceof LayerNorm) {
-        m.weight?.fill_(1);
-        m.bias?.zero_();
-      }
-    }
-  });
-}
+/** Hugging Face's _init_weights for BERT-style models (see initHfWeights). */
+export const initBertWeights: (model: Module, initializerRange: number) => void = initHfWeights;
 
 /** Heads of pre-training checkpoints that an encoder or classifier does not use. */
 const SKIPPED_HEADS = /^(cls|lm_head|qa_outputs)\.|(^|\.)position_ids$/;
@@ -498,17 +485,7 @@ export function namedEncoderOutputs(
   return named;
 }
 
-/** Runs fn in eval mode without gradients, restoring the modules' training flags afterwards. */
-export function inEvalMode<T>(model: Module, fn: () => T): T {
-  // Each module's own flag is restored: a frozen part may be in eval mode while the rest trains.
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    for (const [m, training] of modes) m.training = training;
-  }
-}
+export { inEvalMode };
 
 export const family: ModelFamily<BertFamilyModel> = {
   name: 'bert',

@@ -1,7 +1,7 @@
 // What every model family shares: typed reading of config.json fields (errors name the file and field),
 // the activation functions named by `hidden_act`, head splitting for attention, and loading checkpoints.
-import { F, type Tensor } from '../tensor/index.js';
-import type { Module } from '../nn/index.js';
+import { F, noGrad, type Tensor } from '../tensor/index.js';
+import { Conv2d, Embedding, LayerNorm, Linear, type Module } from '../nn/index.js';
 import { forEachTensor } from '../io/tensors.js';
 import type { TensorSource } from '../io/safetensors.js';
 
@@ -187,4 +187,36 @@ export function loadCheckpointInto(
     plan.map(([n]) => n),
   );
   return { missing, unexpected, skipped };
+}
+
+/**
+ * Hugging Face's `_init_weights` for BERT- and ViT-style models: N(0, initializer_range) for Linear, Conv2d and
+ * Embedding weights, zero biases and padding rows, LayerNorm weight 1 and bias 0.
+ */
+export function initHfWeights(model: Module, initializerRange: number): void {
+  noGrad(() => {
+    for (const [, m] of model.namedModules()) {
+      if (m instanceof Linear || m instanceof Conv2d) {
+        m.weight.normal_(0, initializerRange);
+        m.bias?.zero_();
+      } else if (m instanceof Embedding) {
+        m.weight.normal_(0, initializerRange);
+        if (m.paddingIdx !== null) m.weight.select(0, m.paddingIdx).zero_();
+      } else if (m instanceof LayerNorm) {
+        m.weight?.fill_(1);
+        m.bias?.zero_();
+      }
+    }
+  });
+}
+
+/** Runs fn in eval mode without gradients, then restores every module's own training flag (a frozen part may be in eval mode while the rest trains). */
+export function inEvalMode<T>(model: Module, fn: () => T): T {
+  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
+  model.eval();
+  try {
+    return noGrad(fn);
+  } finally {
+    for (const [m, training] of modes) m.training = training;
+  }
 }

@@ -30,6 +30,7 @@ import {
   splitHeads,
   type Config,
   type HiddenAct,
+  initHfWeights,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -330,7 +331,7 @@ export class LxmertModel extends Module {
     this.embeddings = this.child('embeddings', new LxmertEmbeddings(config));
     this.encoder = this.child('encoder', new LxmertEncoder(config));
     this.pooler = this.child('pooler', new LxmertPooler(config));
-    initLxmertWeights(this, config.initializer_range);
+    initHfWeights(this, config.initializer_range);
   }
 
   forward(inputs: LxmertInputs): LxmertOutputs {
@@ -372,22 +373,6 @@ export class LxmertModel extends Module {
 }
 
 /** Hugging Face's _init_weights: N(0, range) Linear and Embedding weights (padding row zero), zero biases, LayerNorm 1/0. */
-function initLxmertWeights(model: Module, range: number): void {
-  noGrad(() => {
-    for (const [, m] of model.namedModules()) {
-      if (m instanceof Linear) {
-        m.weight.normal_(0, range);
-        m.bias?.zero_();
-      } else if (m instanceof Embedding) {
-        m.weight.normal_(0, range);
-        if (m.paddingIdx !== null) m.weight.select(0, m.paddingIdx).zero_();
-      } else if (m instanceof LayerNorm) {
-        m.weight?.fill_(1);
-        m.bias?.zero_();
-      }
-    }
-  });
-}
 
 /** Checkpoint name -> LxmertModel name: the task classes' `lxmert.` prefix goes, their heads are skipped. */
 export function lxmertCheckpointName(name: string): string | null {

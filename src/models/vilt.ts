@@ -30,6 +30,7 @@ import {
   splitHeads,
   type Config,
   type HiddenAct,
+  initHfWeights,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -495,7 +496,7 @@ export class ViltModel extends Module {
     this.encoder = this.child('encoder', new ViltEncoder(config));
     this.layernorm = this.child('layernorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
     this.pooler = this.child('pooler', new ViltPooler(config));
-    initViltWeights(this, config.initializer_range);
+    initHfWeights(this, config.initializer_range);
   }
 
   forward(inputs: ViltInputs): ViltOutputs {
@@ -522,22 +523,6 @@ export class ViltModel extends Module {
 }
 
 /** Hugging Face's _init_weights: N(0, range) for Linear, Conv2d and Embedding weights (padding row zero), zero biases, LayerNorm 1/0. */
-function initViltWeights(model: Module, range: number): void {
-  noGrad(() => {
-    for (const [, m] of model.namedModules()) {
-      if (m instanceof Linear || m instanceof Conv2d) {
-        m.weight.normal_(0, range);
-        m.bias?.zero_();
-      } else if (m instanceof Embedding) {
-        m.weight.normal_(0, range);
-        if (m.paddingIdx !== null) m.weight.select(0, m.paddingIdx).zero_();
-      } else if (m instanceof LayerNorm) {
-        m.weight?.fill_(1);
-        m.bias?.zero_();
-      }
-    }
-  });
-}
 
 /** Checkpoint name -> ViltModel name: the task classes' `vilt.` prefix goes, their heads are skipped. */
 export function viltCheckpointName(name: string): string | null {

@@ -27,6 +27,7 @@ import {
   splitHeads,
   type Config,
   type HiddenAct,
+  inEvalMode,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -380,15 +381,7 @@ export function initViTWeights(model: ViTModel): void {
 }
 
 /** Runs fn in eval mode without gradients, then restores every module's own training flag. */
-export function withEvalMode<T>(model: Module, fn: () => T): T {
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-  model.eval();
-  try {
-    return noGrad(fn);
-  } finally {
-    for (const [m, training] of modes) m.training = training;
-  }
-}
+export const withEvalMode = inEvalMode;
 
 const HEAD_PREFIXES = ['classifier.', 'cls_classifier.', 'distillation_classifier.', 'decoder.'];
 
