@@ -2,21 +2,14 @@
 // fusion (BERT + ViT, reduced sizes) and ViLT (reduced), on synthetic batches (random token ids and
 // pixels: the data pipeline is benchmarked separately). Prints one JSON line per configuration.
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { dirname } from 'node:path';
+import { packageRoot } from '../../src/runtime/package-root.js';
 import { classifierFromConfig, recipeConfigFor } from '../../src/multimodal/builder.js';
 import type { MultimodalClassifier, PostBatch, RecipeConfig } from '../../src/multimodal/types.js';
 import { AdamW, decayGroups } from '../../src/optim/index.js';
 import { objectiveLosses } from '../../src/train/trainer.js';
 import { manualSeed, ones, rand, randint, randn, tidy, getNumThreads, keep } from '../../src/tensor/index.js';
 
-function root(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const GOLDEN = join(root(), 'test', 'fixtures', 'golden', 'models');
+const GOLDEN = join(packageRoot(import.meta.url), 'test', 'fixtures', 'golden', 'models');
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],

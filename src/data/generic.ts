@@ -3,7 +3,7 @@
 // text-only post), label or labels (CSV: separated by '|'), split (optional), extra (optional object; CSV: JSON).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { LoadBuilder, normaliseSplit } from './build.js';
 import { readCsvTable, writeCsv } from './csv.js';
 import { quoteIntegerFields } from './json-file.js';

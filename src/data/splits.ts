@@ -1,7 +1,7 @@
 // Seeded, stratified train/dev/test splits for datasets without an official split, saved to a JSON file so
 // that every run of an experiment (and every model compared in it) sees the same split.
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { DataError, type Row } from './rows.js';
 
 export const DEFAULT_RATIOS: [number, number, number] = [0.8, 0.1, 0.1];

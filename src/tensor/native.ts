@@ -2,8 +2,8 @@
 // message instead of a stack from deep inside a model.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../runtime/package-root.js';
 
 /** An opaque tensor handle owned by the addon. */
 export type Handle = object & { readonly __brand?: 'TensorHandle' };
@@ -11,16 +11,6 @@ export type Handle = object & { readonly __brand?: 'TensorHandle' };
 // The addon's functions are registered dynamically from C++ (native/*.cc, OP(name)); each takes handles,
 // numbers, strings and arrays as documented beside its definition.
 export type Addon = Record<string, (...args: any[]) => any>;
-
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('tandem: package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
 
 function load(): Addon {
   const root = packageRoot();

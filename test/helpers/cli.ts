@@ -1,21 +1,10 @@
 // Test helpers: the repository root, fixture paths, and running the `tandem` CLI in a child process,
 // from the TypeScript sources under tsx or from the compiled dist/ when the tests themselves are compiled.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/runtime/package-root.js';
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-
-export const REPO_ROOT = findRoot();
+export const REPO_ROOT = packageRoot(import.meta.url);
 export const GOLDEN = join(REPO_ROOT, 'test', 'fixtures', 'golden');
 
 const compiled = import.meta.url.endsWith('.js');
