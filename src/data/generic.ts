@@ -88,25 +88,32 @@ export function rowOrigin(row: Row): { file?: string; line: number } | undefined
   return typeof file === 'string' ? { file, line } : { line };
 }
 
-function readJsonl(text: string, file: string): RawPost[] {
+/**
+ * Reads JSONL posts. A line that is not a JSON object is an error naming the file and line, or, with
+ * `malformed` given (the 'skip' policy), is left out and its line number recorded there.
+ */
+function readJsonl(text: string, file: string, malformed?: number[]): RawPost[] {
   const out: RawPost[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = i === 0 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (line.trim() === '') return;
+    const bad = (msg: string): void => {
+      if (!malformed) throw new DataError(`${file}:${i + 1}: ${msg}`);
+      malformed.push(i + 1);
+    };
     let obj: unknown;
     try {
       obj = JSON.parse(quoteIntegerFields(line, ['id']));
     } catch (e) {
-      throw new DataError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      return bad(`not valid JSON (${(e as Error).message})`);
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
-      throw new DataError(`${file}:${i + 1}: expected a JSON object`);
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return bad('expected a JSON object');
     const o = obj as Record<string, unknown>;
     const extra: Record<string, unknown> = {};
     if (o.extra !== undefined) {
       if (typeof o.extra !== 'object' || o.extra === null || Array.isArray(o.extra))
-        throw new DataError(`${file}:${i + 1}: field 'extra' must be an object`);
+        return bad("field 'extra' must be an object");
       Object.assign(extra, o.extra);
     }
     for (const [k, v] of Object.entries(o)) if (!KNOWN.has(k)) extra[k] = v;
@@ -158,8 +165,15 @@ export function loadGeneric(dirOrFile: string, opts: LoadOptions = {}): LoadResu
   const file = findGenericFile(dirOrFile);
   const root = dirname(resolve(file));
   const text = readFileSync(file, 'utf8');
-  const raw = extname(file).toLowerCase() === '.csv' ? readCsvPosts(text, file) : readJsonl(text, file);
+  const malformed: number[] | undefined = opts.onMalformedLine === 'skip' ? [] : undefined;
+  const raw = extname(file).toLowerCase() === '.csv' ? readCsvPosts(text, file) : readJsonl(text, file, malformed);
   const b = new LoadBuilder('generic', file, opts);
+  if (malformed?.length) {
+    b.drop('malformed-line', malformed.length);
+    b.notes.push(
+      `${file}: ${malformed.length} malformed line(s) left out: ${malformed.slice(0, 10).join(', ')}${malformed.length > 10 ? ', ...' : ''}`,
+    );
+  }
   let withSplit = 0;
   let firstWithout = 0;
   for (const p of raw) {

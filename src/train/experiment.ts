@@ -81,8 +81,9 @@ export interface ExperimentData {
 }
 
 /** Reads the data and splits it; label names are the sorted labels of the training split. */
-export function loadExperimentData(cfg: ExperimentConfig['data']): ExperimentData {
+export function loadExperimentData(cfg: ExperimentConfig['data'], onBadRow: BadRowPolicy = 'error'): ExperimentData {
   const res = loadDataset(cfg.format, resolve(cfg.path), {
+    onMalformedLine: onBadRow,
     ...(cfg.variant ? { variant: cfg.variant } : {}),
     ...(cfg.splitSeed !== undefined ? { splitSeed: cfg.splitSeed } : {}),
     // Posts whose image is missing are kept here so that the bad-row policy (error or skip) decides.
@@ -246,7 +247,7 @@ export async function runExperiment(
   mkdirSync(cfg.out, { recursive: true });
   const runFile = join(cfg.out, 'run.json');
   if (!opts.resume || !existsSync(runFile)) writeFileAtomic(runFile, JSON.stringify(cfg, null, 2) + '\n');
-  const data = loadExperimentData(cfg.data);
+  const data = loadExperimentData(cfg.data, cfg.onBadRow);
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
   const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
   const checked = {
