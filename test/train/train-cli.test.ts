@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
@@ -300,4 +300,31 @@ test('a batch of one trains with ITC and ITM', () => {
     assert.ok(Number.isFinite(x.loss) && Number.isFinite(x.itc!) && Number.isFinite(x.itm!));
     assert.ok(Math.abs(x.itc!) < 1e-6, 'one candidate: ITC is zero');
   }
+});
+
+test('a frozen image encoder with --feature-cache trains exactly as without it, and the cache fills once', () => {
+  const lf = [
+    '--text-model',
+    join(GOLDEN, 'models', 'bert'),
+    '--image-model',
+    join(GOLDEN, 'models', 'vit'),
+    '--init',
+    'random',
+    '--no-progress',
+  ];
+  const common = [...lf, '--data', smallData, '--epochs', '1', '--batch-size', '8', '--seed', '3'];
+  const plain = join(tmp, 'fc-plain');
+  const cached = join(tmp, 'fc-cached');
+  const cache = join(tmp, 'features');
+  assert.equal(runCli(['train', ...common, '--out', plain]).status, 0);
+  const first = runCli(['train', ...common, '--out', cached, '--feature-cache', cache]);
+  assert.equal(first.status, 0, first.stderr);
+  const count = () => readdirSync(cache, { recursive: true }).filter((f) => String(f).endsWith('.safetensors')).length;
+  const n = count();
+  assert.equal(n, 120, 'one cached feature file per image');
+  assert.equal(maxParamDiff(plain, cached), 0);
+  const again = join(tmp, 'fc-again');
+  assert.equal(runCli(['train', ...common, '--out', again, '--feature-cache', cache]).status, 0);
+  assert.equal(count(), n);
+  assert.equal(maxParamDiff(plain, again), 0);
 });
