@@ -148,7 +148,7 @@ export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' |
   image: string;
 } {
   const text = spec.textModel ?? spec.model;
-  const image = spec.recipe === 'lxmert' ? (spec.imageModel ?? spec.model) : (spec.imageModel ?? spec.model);
+  const image = spec.imageModel ?? spec.model;
   if (!text || !image)
     throw new Error(`recipe "${spec.recipe}": no model folder for the tokenizer or the image processor`);
   return { text, image };
@@ -288,7 +288,7 @@ export async function runExperiment(
       trainLoader.restore({ epoch, position: start });
       return trainLoader.epoch(epoch);
     },
-    position: () => trainLoader.state().position || (trainLoader.state().epoch > 0 ? trainLoader.numBatches : 0),
+    position: () => trainLoader.state().position,
   };
   const extraFiles = {
     ...inputFiles(folders.text),
