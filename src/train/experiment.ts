@@ -22,6 +22,7 @@ import {
   loadClassifier,
   recipeConfigFor,
   saveClassifier,
+  sourceFolderFiles,
   type RecipeSpec,
   type AnyClassifier,
 } from '../multimodal/builder.js';
@@ -154,14 +155,6 @@ export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' |
   return { text, image };
 }
 
-/** Model folder files that make a checkpoint usable on its own (tokenizer, processor). */
-function inputFiles(dir: string): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const n of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json'])
-    if (existsSync(join(dir, n))) out[n] = readFileSync(join(dir, n));
-  return out;
-}
-
 export function makeEncoder(
   textDir: string,
   imageDir: string,
@@ -290,10 +283,12 @@ export async function runExperiment(
     },
     position: () => trainLoader.state().position,
   };
-  const extraFiles = {
-    ...inputFiles(folders.text),
-    ...(folders.image !== folders.text ? pick(inputFiles(folders.image), 'preprocessor_config.json') : {}),
-  };
+  // The tokenizer and processor files travel with every checkpoint, so that it is usable on its own.
+  const extraFiles = sourceFolderFiles(
+    cfg.fromCheckpoint
+      ? { ...cfg.spec, model: cfg.fromCheckpoint, textModel: undefined, imageModel: undefined }
+      : cfg.spec,
+  );
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
   const trainer = new Trainer(
     model,
@@ -389,10 +384,6 @@ export async function runExperiment(
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
   model.dispose();
   return { ...result, results };
-}
-
-function pick(o: Record<string, Uint8Array>, ...names: string[]): Record<string, Uint8Array> {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => names.includes(k)));
 }
 
 /** Reads a run's saved experiment config. */

@@ -138,6 +138,27 @@ test('evaluate and predict use the best checkpoint', () => {
   const many = runCli(['predict', '--run', join(learnRun, 'best'), '--input', learnData, '--json']);
   assert.equal(many.status, 0, many.stderr);
   assert.equal(many.stdout.trim().split('\n').length, rows.length);
+  // A run checkpoint is a model folder that training continues from.
+  const further = join(tmp, 'further');
+  const t = runCli([
+    'train',
+    '--model',
+    join(learnRun, 'best'),
+    '--data',
+    learnData,
+    '--out',
+    further,
+    '--steps',
+    '2',
+    '--epochs',
+    '1',
+    '--no-progress',
+    '--json',
+  ]);
+  assert.equal(t.status, 0, t.stderr);
+  // Two steps at the default lr from the trained weights: still as good on dev (random weights are not).
+  assert.ok(JSON.parse(t.stdout).dev.f1_macro >= 0.9, t.stdout);
+  assert.ok(existsSync(join(further, 'best', 'tokenizer.json')));
   const bad = runCli(['predict', '--run', learnRun, '--text', 'x', '--image', join(tmp, 'nope.png')]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /nope\.png: no such file/);
