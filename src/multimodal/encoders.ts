@@ -162,17 +162,6 @@ export function indexTensor(index: number[], device: Device): Tensor {
   );
 }
 
-/** Runs fn with the module in eval mode, restoring every submodule's own flag. */
-export function evalMode<T>(m: Module, fn: () => T): T {
-  const modes = m.namedModules().map(([, x]) => [x, x.training] as const);
-  m.eval();
-  try {
-    return fn();
-  } finally {
-    for (const [x, t] of modes) x.training = t;
-  }
-}
-
 /**
  * A stable identity of an encoder's weights: sha256 over its config and every parameter and buffer (names,
  * shapes, dtypes, bytes), for keys of on-disk feature caches.

@@ -14,14 +14,14 @@
  * The image encoder is frozen by default (the paper's setting): no gradients, kept in eval mode, run without
  * autograd; its pooled output is what frozenImageFeatures returns and the data pipeline may cache.
  */
-import { noGrad, type Tensor } from '../tensor/index.js';
+import { type Tensor } from '../tensor/index.js';
+import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
 import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
-  evalMode,
   imageStates,
   imageWidth,
   pickRows,
@@ -102,7 +102,7 @@ export class LateFusionClassifier extends RecipeBase {
   }
 
   private runFrozenImage(pixelValues: Tensor): Tensor {
-    return noGrad(() => evalMode(this.image_encoder, () => imageStates(this.image_encoder, pixelValues).pooled));
+    return inEvalMode(this.image_encoder, () => imageStates(this.image_encoder, pixelValues).pooled);
   }
 
   /** The image vector v for a batch: cached features, the frozen encoder, or the trained encoder. */

@@ -17,12 +17,13 @@
  *   before any cross-attention (when a stream has no unimodal layers, its cross-modal output is used);
  * - ITM negatives: a full pass with the texts swapped, reusing the region features.
  */
-import { cat, noGrad, type Tensor } from '../tensor/index.js';
+import { cat, type Tensor } from '../tensor/index.js';
+import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
 import { LxmertModel, patchRegions, readLxmertConfig } from '../models/lxmert.js';
 import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
-import { buildImageEncoder, evalMode, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
+import { buildImageEncoder, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
 export interface LxmertOptions extends HeadOptions {
@@ -78,7 +79,7 @@ export class LxmertClassifier extends RecipeBase {
     if (this.freezeImage) {
       this.image_encoder!.freeze();
       this.frozenImageFeatures = (pixels) =>
-        noGrad(() => evalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values)));
+        inEvalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values));
     }
     this.train(true);
   }

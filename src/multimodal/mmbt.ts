@@ -20,14 +20,14 @@
  * The image encoder is frozen by default (a feature extractor, as in the paper's MMBT); its pooled image
  * features [B, N, D] are what frozenImageFeatures returns.
  */
-import { arange, cat, F, full, noGrad, ones, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, full, ones, type Device, type Tensor } from '../tensor/index.js';
+import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
 import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
-  evalMode,
   imageStates,
   indexTensor,
   pickRows,
@@ -89,7 +89,7 @@ export class MmbtClassifier extends RecipeBase {
     if (this.freezeImage) {
       this.image_encoder.freeze();
       this.frozenImageFeatures = (pixels) =>
-        noGrad(() => evalMode(this.image_encoder, () => this.imageRegions(pixels.pixel_values)));
+        inEvalMode(this.image_encoder, () => this.imageRegions(pixels.pixel_values));
     }
     this.train(true);
   }
