@@ -349,3 +349,40 @@ test('a frozen image encoder with --feature-cache trains exactly as without it, 
   assert.equal(count(), n);
   assert.equal(maxParamDiff(plain, again), 0);
 });
+
+test('--init random --config merges a tiny config into the recipe and results say the weights are random', () => {
+  const cfg = join(tmp, 'tiny.json');
+  writeFileSync(
+    cfg,
+    JSON.stringify({
+      model_config: { num_hidden_layers: 1, hidden_size: 16, num_attention_heads: 2, intermediate_size: 24 },
+    }),
+  );
+  const out = join(tmp, 'tiny-config');
+  const r = runCli([
+    'train',
+    ...MODEL,
+    '--config',
+    cfg,
+    '--data',
+    smallData,
+    '--out',
+    out,
+    '--steps',
+    '2',
+    '--epochs',
+    '1',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const saved = JSON.parse(readFileSync(join(out, 'best', 'config.json'), 'utf8'));
+  assert.equal(saved.tandem.model_config.num_hidden_layers, 1);
+  assert.equal(saved.tandem.model_config.hidden_size, 16);
+  const names = [...loadSafetensorsFile(join(out, 'best', 'model.safetensors')).tensors.keys()];
+  assert.ok(names.some((n) => n.includes('encoder.layer.0.')));
+  assert.ok(!names.some((n) => n.includes('encoder.layer.1.')));
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.init, 'random');
+  const wrong = runCli(['train', '--model', VILT, '--config', cfg, '--data', smallData, '--out', join(tmp, 'x')]);
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /--config applies with --init random/);
+});
