@@ -6,6 +6,7 @@
 #include <napi.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+#include <c10/util/Optional.h>
 
 #include <sstream>
 #include <string>

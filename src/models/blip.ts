@@ -11,7 +11,7 @@
  * `BlipForQuestionAnswering`, the text decoder), the older `BlipModel`, relative position embeddings in the text
  * encoder, key/value caches, head masks and causal (decoder-mode) text masks.
  */
-import { cat, F, noGrad, zeros, type DType, type Tensor } from '../tensor/index.js';
+import { cat, F, noGrad, tidy, zeros, type DType, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import { normal, ones_, truncNormal, zeros_ } from '../nn/init.js';
 import type { TensorSource } from '../io/safetensors.js';
@@ -299,7 +299,10 @@ export class BlipEncoder extends Module {
   }
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const layer of this.layers) h = layer.forward(h);
+    for (const layer of this.layers) {
+      const x = h;
+      h = tidy(() => layer.forward(x)); // per-layer scope: temporaries go when the layer returns
+    }
     return h;
   }
 }
@@ -473,7 +476,10 @@ export class BlipTextEncoder extends Module {
   }
   forward(x: Tensor, mask: Tensor | null, image: Tensor | null): Tensor {
     let h = x;
-    for (const layer of this.layer) h = layer.forward(h, mask, image);
+    for (const layer of this.layer) {
+      const x = h;
+      h = tidy(() => layer.forward(x, mask, image));
+    }
     return h;
   }
 }

@@ -17,7 +17,7 @@
  *
  * Not supported: the pre-training and QA heads themselves, `inputs_embeds`, attention outputs.
  */
-import { arange, cat, F, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, noGrad, ones, tensor, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -356,10 +356,18 @@ export class LxmertModel extends Module {
 
     let lang = this.embeddings.forward(inputs.input_ids, inputs.token_type_ids ?? zeros([B, T], int));
     let visn = this.encoder.visn_fc.forward(feats, pos);
-    for (const l of this.encoder.layer) langStates.push((lang = l.forward(lang, langMask)));
-    for (const l of this.encoder.r_layers) visnStates.push((visn = l.forward(visn, visnMask)));
+    // Each layer in its own scope: its temporaries go as soon as it returns (autograd keeps what it needs).
+    for (const l of this.encoder.layer) {
+      const x = lang;
+      langStates.push((lang = tidy(() => l.forward(x, langMask))));
+    }
+    for (const l of this.encoder.r_layers) {
+      const x = visn;
+      visnStates.push((visn = tidy(() => l.forward(x, visnMask))));
+    }
     for (const l of this.encoder.x_layers) {
-      [lang, visn] = l.forward(lang, langMask, visn, visnMask);
+      const [a, b] = [lang, visn];
+      [lang, visn] = tidy(() => l.forward(a, langMask, b, visnMask));
       langStates.push(lang);
       visnStates.push(visn);
     }

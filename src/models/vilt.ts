@@ -17,7 +17,7 @@
  * Not supported: `image_embeds` / `inputs_embeds` inputs, heads (masked LM, VQA, retrieval, NLVR2), image_size
  * or patch_size given as pairs, attention outputs, an image whose pixel_mask leaves no patch valid.
  */
-import { arange, cat, F, full, noGrad, ones, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, full, noGrad, ones, tensor, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -439,7 +439,8 @@ class ViltEncoder extends Module {
     let h = x;
     for (const l of this.layer) {
       hiddenStates?.push(h);
-      h = l.forward(h, mask);
+      const x = h;
+      h = tidy(() => l.forward(x, mask)); // per-layer scope: temporaries go when the layer returns
     }
     hiddenStates?.push(h);
     return h;
