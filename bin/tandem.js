@@ -1,18 +1,30 @@
 #!/usr/bin/env node
 // Entry point of the `tandem` command. Before loading libtorch it makes sure the process runs with the
 // settings measured to matter (see DESIGN.md): jemalloc preloaded when installed, and OMP_WAIT_POLICY=PASSIVE.
-// Both must be in the environment before the process starts, so the command re-executes itself once.
+// Both must be in the environment before the process starts, so the command re-executes itself once; the
+// parent forwards signals (Ctrl-C lets `tandem train` save a resumable checkpoint) and exits as the child did.
 import { processSetupEnv } from '../dist/src/runtime/setup-env.js';
 
 const wanted = processSetupEnv(process.env);
 if (wanted && !process.env.TANDEM_REEXEC) {
-  const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, ...wanted, TANDEM_REEXEC: '1' },
   });
-  if (r.signal) process.kill(process.pid, r.signal);
-  process.exit(r.status ?? 1);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, () => {
+      // A terminal's Ctrl-C reaches the whole process group: the child has it already.
+      if (sig !== 'SIGINT' || !process.stdin.isTTY) child.kill(sig);
+    });
+  }
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+} else {
+  const { main } = await import('../dist/src/cli/main.js');
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import('../dist/src/cli/main.js');
-process.exitCode = await main(process.argv.slice(2));
