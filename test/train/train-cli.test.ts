@@ -386,3 +386,32 @@ test('--init random --config merges a tiny config into the recipe and results sa
   assert.equal(wrong.status, 2);
   assert.match(wrong.stderr, /--config applies with --init random/);
 });
+
+test('gradient accumulation: 2 x 4 posts per step equals 8 posts per step', () => {
+  const common = [
+    ...MODEL,
+    '--data',
+    smallData,
+    '--epochs',
+    '1',
+    '--steps',
+    '3',
+    '--aux',
+    'none',
+    '--class-weights',
+    'none',
+    '--dropout',
+    '0',
+    '--lr',
+    '1e-3',
+  ];
+  const whole = join(tmp, 'accum-whole');
+  const parts = join(tmp, 'accum-parts');
+  assert.equal(runCli(['train', ...common, '--batch-size', '8', '--out', whole]).status, 0);
+  const r = runCli(['train', ...common, '--batch-size', '4', '--grad-accum', '2', '--out', parts]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(logOf(parts).length, 3);
+  const d = maxParamDiff(whole, parts);
+  console.log(`max parameter difference, accumulated vs whole batches: ${d}`);
+  assert.ok(d < 1e-5, `parameters differ by ${d}`);
+});
