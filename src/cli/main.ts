@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   evaluate: { summary: 'evaluate a run on a dataset', load: () => import('./commands/evaluate.js') },
   predict: { summary: 'predict labels for posts with a trained run', load: () => import('./commands/predict.js') },
+  serve: { summary: 'serve predictions of a trained run over HTTP', load: () => import('./commands/serve.js') },
   data: {
     summary: 'inspect and convert social-media datasets (data inspect | data convert)',
     load: () => import('./commands/data.js'),

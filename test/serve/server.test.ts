@@ -1,0 +1,124 @@
+// The HTTP API: predictions equal `tandem predict`'s, health, and clear errors for bad requests.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GOLDEN, runCli } from '../helpers/cli.js';
+import { startServer } from '../../src/serve/server.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-serve-test-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const data = join(tmp, 'synth');
+assert.equal(runCli(['data', 'synth', '--out', data, '--count', '40', '--size', '32', '--style', 'plain']).status, 0);
+const run = join(tmp, 'run');
+const trained = runCli([
+  'train',
+  '--model',
+  join(GOLDEN, 'models', 'vilt'),
+  '--init',
+  'random',
+  '--data',
+  join(data, 'posts.jsonl'),
+  '--out',
+  run,
+  '--steps',
+  '3',
+  '--epochs',
+  '1',
+  '--batch-size',
+  '8',
+  '--no-progress',
+]);
+assert.equal(trained.status, 0, trained.stderr);
+const posts = readFileSync(join(data, 'posts.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l));
+
+test('POST /predict gives what tandem predict gives; GET /health describes the model', async () => {
+  const server = await startServer({ run, port: 0 });
+  try {
+    const health = (await (await fetch(`${server.url}/health`)).json()) as {
+      status: string;
+      recipe: string;
+      labels: string[];
+    };
+    assert.equal(health.status, 'ok');
+    assert.equal(health.recipe, 'vilt');
+    assert.deepEqual(health.labels, ['match', 'mismatch']);
+    const chosen = posts.slice(0, 3);
+    const body = {
+      posts: chosen.map((p) => ({
+        id: p.id,
+        text: p.text,
+        image: readFileSync(join(data, p.image)).toString('base64'),
+      })),
+    };
+    const res = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    type Predictions = { predictions: { id: string; label: string; probabilities: Record<string, number> }[] };
+    const { predictions } = (await res.json()) as {
+      predictions: { id: string; label: string; probabilities: Record<string, number> }[];
+    };
+    assert.deepEqual(
+      predictions.map((p: { id: string }) => p.id),
+      chosen.map((p) => p.id),
+    );
+    for (const [i, p] of chosen.entries()) {
+      const cli = runCli(['predict', '--run', run, '--text', p.text, '--image', join(data, p.image), '--json']);
+      const want = JSON.parse(cli.stdout);
+      assert.equal(predictions[i].label, want.label);
+      for (const k of ['match', 'mismatch'])
+        assert.ok(Math.abs(predictions[i].probabilities[k] - want.probabilities[k]) < 1e-6);
+    }
+    // a single post, with a data URL
+    const one = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      body: JSON.stringify({
+        text: chosen[0].text,
+        image: `data:image/png;base64,${readFileSync(join(data, chosen[0].image)).toString('base64')}`,
+      }),
+    });
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as Predictions).predictions[0]!.label, predictions[0]!.label);
+  } finally {
+    await server.close();
+  }
+});
+
+test('bad requests get a status and a message', async () => {
+  const server = await startServer({ run, port: 0, maxBodyBytes: 4096 });
+  const post = (body: string) => fetch(`${server.url}/predict`, { method: 'POST', body });
+  try {
+    const cases: [Response, number, RegExp][] = [
+      [await post('{not json'), 400, /not valid JSON/],
+      [
+        await post(JSON.stringify({ text: 'a red circle' })),
+        400,
+        /body\.image: expected the image file as a base64 string/,
+      ],
+      [await post(JSON.stringify({ posts: [{ text: 1, image: 'aGk=' }] })), 400, /posts\[0\]\.text: expected a string/],
+      [await post(JSON.stringify({ text: 'x', image: '@@not base64@@' })), 400, /body\.image: not base64/],
+      [
+        await post(JSON.stringify({ text: 'x', image: Buffer.from('definitely not an image').toString('base64') })),
+        400,
+        /unreadable-image|image/,
+      ],
+      [await post(JSON.stringify({ text: 'x', image: 'A'.repeat(8000) })), 413, /exceeds the limit/],
+      [await fetch(`${server.url}/predict`), 405, /use POST/],
+      [await fetch(`${server.url}/nope`), 404, /no such endpoint/],
+    ];
+    for (const [res, status, message] of cases) {
+      assert.equal(res.status, status);
+      assert.match(((await res.json()) as { error: string }).error, message);
+    }
+  } finally {
+    await server.close();
+  }
+});
