@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { BatchLoader, validateRows } from '../data/pipeline/index.js';
 import type { Row } from '../data/rows.js';
-import { openRun, predictAll, type LoadedRun } from '../train/experiment.js';
+import { labelPredictions, openRun, predictAll, type LoadedRun } from '../train/experiment.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -119,12 +119,11 @@ async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
   const loader = new BatchLoader(rows, encoder, { batchSize, shuffle: false, workers: 0 });
   try {
     const pred = await predictAll(run.model, loader, run.multiLabel);
-    return pred.ids.map((id, i) => {
-      const probs = pred.probs[i]!;
-      const best = probs.indexOf(Math.max(...probs));
-      const label = run.multiLabel ? run.labelNames.filter((_, k) => probs[k]! >= 0.5) : run.labelNames[best];
-      return { id, label, probabilities: Object.fromEntries(run.labelNames.map((n, k) => [n, probs[k]])) };
-    });
+    return labelPredictions(pred, run.labelNames, run.multiLabel).map(({ id, label, probabilities }) => ({
+      id,
+      label,
+      probabilities,
+    }));
   } catch (e) {
     // An image that passed the header probe but does not decode is the client's fault.
     if (/decode|image|unreadable/i.test((e as Error).message)) throw new HttpError(400, (e as Error).message);

@@ -206,6 +206,33 @@ export async function predictAll(
   return { ids, probs, truth: hasTruth ? (truth as number[][] | number[]) : null };
 }
 
+export interface LabelledPrediction {
+  id: string;
+  /** The predicted class (multi-label: every class with p >= 0.5). */
+  label: string | string[];
+  /** The probability of the predicted class (multi-label: of the most likely one). */
+  score: number;
+  probabilities: Record<string, number>;
+}
+
+/** Predictions with class names: the arg-max (or, multi-label, every class at 0.5 or above) and all probabilities. */
+export function labelPredictions(
+  pred: { ids: string[]; probs: number[][] },
+  labelNames: string[],
+  multiLabel: boolean,
+): LabelledPrediction[] {
+  return pred.ids.map((id, i) => {
+    const probs = pred.probs[i]!;
+    const best = probs.indexOf(Math.max(...probs));
+    return {
+      id,
+      label: multiLabel ? labelNames.filter((_, k) => probs[k]! >= 0.5) : labelNames[best]!,
+      score: probs[best]!,
+      probabilities: Object.fromEntries(labelNames.map((n, k) => [n, probs[k]!])),
+    };
+  });
+}
+
 /** The metrics report of predictions against the truth. */
 export function metricsOf(
   pred: { probs: number[][]; truth: number[][] | number[] | null },

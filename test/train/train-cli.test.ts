@@ -110,9 +110,28 @@ test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and I
 });
 
 test('evaluate and predict use the best checkpoint', () => {
-  const ev = runCli(['evaluate', '--run', learnRun, '--data', learnData, '--split', 'dev', '--json']);
+  const predFile = join(tmp, 'dev-predictions.jsonl');
+  const ev = runCli([
+    'evaluate',
+    '--run',
+    learnRun,
+    '--data',
+    learnData,
+    '--split',
+    'dev',
+    '--json',
+    '--predictions',
+    predFile,
+  ]);
   assert.equal(ev.status, 0, ev.stderr);
   const out = JSON.parse(ev.stdout);
+  const written = readFileSync(predFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(written.length, out.n);
+  const correct = written.filter((w) => w.label === w.gold).length;
+  assert.ok(Math.abs(correct / written.length - out.metrics.accuracy) < 1e-12);
   const results = JSON.parse(readFileSync(join(learnRun, 'results.json'), 'utf8'));
   assert.ok(Math.abs(out.metrics.f1_macro - results.dev.f1_macro) < 1e-9);
   assert.equal(out.metrics.n, results.data.dev);

@@ -4,7 +4,7 @@ import { loadDataset, FORMAT_NAMES } from '../../data/formats/index.js';
 import { BatchLoader, validateRows } from '../../data/pipeline/index.js';
 import { DataError } from '../../data/rows.js';
 import { formatReport } from '../../eval/index.js';
-import { metricsOf, openRun, predictAll } from '../../train/experiment.js';
+import { labelPredictions, metricsOf, openRun, predictAll } from '../../train/experiment.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
@@ -91,16 +91,14 @@ export async function run(argv: string[]): Promise<number> {
     const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
     if (v.predictions) {
-      const lines = pred.ids.map((id, i) => {
-        const probs = pred.probs[i]!;
-        const best = probs.indexOf(Math.max(...probs));
-        return JSON.stringify({
-          id,
-          label: loaded.labelNames[best],
-          gold: loaded.labelNames[(pred.truth as number[])[i]!],
-          probabilities: Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]])),
-        });
-      });
+      const names = loaded.labelNames;
+      const goldOf = (i: number) =>
+        loaded.multiLabel
+          ? names.filter((_, k) => ((pred.truth as number[][])[i] ?? [])[k] === 1)
+          : names[(pred.truth as number[])[i]!];
+      const lines = labelPredictions(pred, loaded.labelNames, loaded.multiLabel).map((p, i) =>
+        JSON.stringify({ id: p.id, label: p.label, gold: goldOf(i), probabilities: p.probabilities }),
+      );
       writeFileAtomic(resolve(v.predictions), lines.join('\n') + '\n');
     }
     const out = { checkpoint: loaded.dir, split, n: pred.ids.length, bad_rows: loader.badRows, metrics };

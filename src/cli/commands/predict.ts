@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
 import { BatchLoader, validateRows } from '../../data/pipeline/index.js';
 import { DataError, type Row } from '../../data/rows.js';
-import { openRun, predictAll } from '../../train/experiment.js';
+import { labelPredictions, openRun, predictAll } from '../../train/experiment.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
 const HELP = `Usage: tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]
@@ -73,17 +73,10 @@ export async function run(argv: string[]): Promise<number> {
   });
   try {
     const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
-    pred.ids.forEach((id, i) => {
-      const probs = pred.probs[i]!;
-      const best = probs.indexOf(Math.max(...probs));
-      const label = loaded.multiLabel ? loaded.labelNames.filter((_, k) => probs[k]! >= 0.5) : loaded.labelNames[best];
-      const probabilities = Object.fromEntries(loaded.labelNames.map((n, k) => [n, probs[k]]));
-      if (v.json) console.log(JSON.stringify({ id, label, probabilities }));
-      else
-        console.log(
-          `${id}\t${Array.isArray(label) ? label.join(',') : label}\t${loaded.multiLabel ? '' : probs[best]!.toFixed(4)}`,
-        );
-    });
+    for (const p of labelPredictions(pred, loaded.labelNames, loaded.multiLabel)) {
+      if (v.json) console.log(JSON.stringify({ id: p.id, label: p.label, probabilities: p.probabilities }));
+      else console.log(`${p.id}\t${Array.isArray(p.label) ? p.label.join(',') : p.label}\t${p.score.toFixed(4)}`);
+    }
   } finally {
     await loader.close();
     loaded.model.dispose();
