@@ -4,6 +4,7 @@
 // experiment from the folder alone.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadDataset } from '../data/formats/index.js';
 import type { Row } from '../data/rows.js';
@@ -67,6 +68,12 @@ export interface ExperimentConfig {
   maxLength: number;
   tweetNormalize: boolean;
   onBadRow: BadRowPolicy;
+  /**
+   * Posts without an image (a missing file, or text-only posts such as MSD's): 'bad-row' (default) applies
+   * onBadRow; 'blank' gives them one blank (black) image, flagged `extra.image_missing`, so that text-only
+   * posts train. They then share one image key, so ITC treats them as duplicates rather than negatives.
+   */
+  missingImage?: 'bad-row' | 'blank';
   workers?: number;
   device: Device;
   featureCache?: string | null;
@@ -268,6 +275,8 @@ export async function runExperiment(
   const runFile = join(cfg.out, 'run.json');
   if (!opts.resume || !existsSync(runFile)) writeFileAtomic(runFile, JSON.stringify(cfg, null, 2) + '\n');
   const data = loadExperimentData(cfg.data, cfg.onBadRow);
+  const blankImages =
+    cfg.missingImage === 'blank' ? await fillMissingImages(data.rows, join(cfg.out, 'blank-image.png')) : 0;
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
   const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
   const checked = {
@@ -394,6 +403,7 @@ export async function runExperiment(
     recipe: cfg.spec.recipe,
     labels: data.labelNames,
     data: {
+      ...(cfg.missingImage === 'blank' ? { blank_images: blankImages } : {}),
       path: cfg.data.path,
       format: cfg.data.format,
       train: checked.train.rows.length,
@@ -411,6 +421,26 @@ export async function runExperiment(
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
   model.dispose();
   return { ...result, results };
+}
+
+/**
+ * Gives posts without an image (image null, or a file that does not exist) a blank black image written once
+ * to `blankPath`, and flags them with `extra.image_missing`. Returns how many posts got it.
+ */
+export async function fillMissingImages(rows: ExperimentData['rows'], blankPath: string): Promise<number> {
+  const missing = [...rows.train, ...rows.dev, ...rows.test].filter((r) => r.image === null || !existsSync(r.image));
+  if (missing.length === 0) return 0;
+  if (!existsSync(blankPath)) {
+    const png = await sharp({ create: { width: 224, height: 224, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+      .png()
+      .toBuffer();
+    writeFileAtomic(blankPath, png);
+  }
+  for (const r of missing) {
+    r.image = blankPath;
+    r.extra = { ...r.extra, image_missing: true };
+  }
+  return missing.length;
 }
 
 /** Reads a run's saved experiment config. */

@@ -434,3 +434,26 @@ test('gradient accumulation: 2 x 4 posts per step equals 8 posts per step', () =
   console.log(`max parameter difference, accumulated vs whole batches: ${d}`);
   assert.ok(d < 1e-5, `parameters differ by ${d}`);
 });
+
+test('--missing-image blank trains text-only posts on one blank image and counts them', () => {
+  const rows = readFileSync(smallData, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  for (const i of [1, 2, 3]) rows[i].image = null;
+  rows[4].image = 'images/gone.png';
+  const file = join(tmp, 'small', 'text-only.jsonl');
+  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const args = [...MODEL, '--data', file, '--epochs', '1', '--steps', '2', '--batch-size', '8'];
+  const strict = runCli(['train', ...args, '--out', join(tmp, 'text-only-strict')]);
+  assert.equal(strict.status, 2);
+  assert.match(strict.stderr, /missing-image/);
+  const out = join(tmp, 'text-only');
+  const r = runCli(['train', ...args, '--out', out, '--missing-image', 'blank']);
+  assert.equal(r.status, 0, r.stderr);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  assert.equal(results.data.blank_images, 4);
+  assert.deepEqual(results.data.bad_rows, {});
+  assert.equal(results.data.train + results.data.dev + results.data.test, rows.length);
+  assert.ok(existsSync(join(out, 'blank-image.png')));
+});

@@ -36,6 +36,8 @@ Data:
   --split-seed N            seed of the 8:1:1 stratified split when the data has none (default 42)
   --on-bad-row error|skip   a post with a missing/unreadable image, unknown label or empty text stops the
                             run before training (error, default) or is left out and counted (skip)
+  --missing-image bad-row|blank  posts without an image (text-only posts, missing files): a bad row
+                            (default) or one blank image for all of them, flagged in the data
   --max-length N            token limit (default 128)
   --normalize-tweets        BERTweet-style normalisation (@USER, HTTPURL)
 Objectives:
@@ -79,6 +81,7 @@ const OPTIONS = {
   variant: { type: 'string' },
   'split-seed': { type: 'string' },
   'on-bad-row': { type: 'string' },
+  'missing-image': { type: 'string' },
   'max-length': { type: 'string' },
   'normalize-tweets': { type: 'boolean' },
   aux: { type: 'string' },
@@ -241,6 +244,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     maxLength: intFlag('max-length', v['max-length'], 128)!,
     tweetNormalize: v['normalize-tweets'] ?? false,
     onBadRow: oneOf('on-bad-row', v['on-bad-row'], ['error', 'skip'] as const, 'error'),
+    missingImage: oneOf('missing-image', v['missing-image'], ['bad-row', 'blank'] as const, 'bad-row'),
     ...(v.workers !== undefined ? { workers: intFlag('workers', v.workers) } : {}),
     device: device as ExperimentConfig['device'],
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
