@@ -461,6 +461,8 @@ export interface LoadedRun {
   multiLabel: boolean;
   /** The run's settings when `run` was a run folder. */
   config: ExperimentConfig | null;
+  /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
+  fillMissingImages(rows: Row[]): Promise<number>;
   encoder(withLabels: boolean): PostEncoder;
 }
 
@@ -485,6 +487,10 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
     labelNames: rc.labelNames,
     multiLabel: rc.multiLabel ?? false,
     config,
+    fillMissingImages: async (rows) =>
+      config?.missingImage === 'blank'
+        ? fillMissingImages({ train: rows, dev: [], test: [] }, join(root, 'blank-image.png'))
+        : 0,
     encoder: (withLabels) =>
       makeEncoder(
         dir,

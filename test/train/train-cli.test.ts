@@ -456,4 +456,11 @@ test('--missing-image blank trains text-only posts on one blank image and counts
   assert.deepEqual(results.data.bad_rows, {});
   assert.equal(results.data.train + results.data.dev + results.data.test, rows.length);
   assert.ok(existsSync(join(out, 'blank-image.png')));
+  // evaluate and predict on the same posts use the run's blank image too
+  const ev = runCli(['evaluate', '--run', out, '--data', file, '--split', 'all', '--json']);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.equal(JSON.parse(ev.stdout).n, rows.length);
+  const pr = runCli(['predict', '--run', out, '--input', file, '--json']);
+  assert.equal(pr.status, 0, pr.stderr);
+  assert.equal(pr.stdout.trim().split('\n').length, rows.length);
 });

@@ -58,6 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     rows = loadDataset(v.format ?? 'generic', resolve(v.data), {
       ...(v.variant ? { variant: v.variant } : {}),
       noSaveSplit: true,
+      // Posts without an image reach the bad-row policy (or the run's blank image) instead of being dropped.
+      onMissingImage: 'keep',
     }).rows;
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message);
@@ -74,6 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+  await loaded.fillMissingImages(rows);
   const encoder = loaded.encoder(true);
   let checked;
   try {

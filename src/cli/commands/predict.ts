@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     rows = [{ id: 'post', text: v.text, image: resolve(v.image) }];
   } else {
     try {
-      rows = loadDataset('generic', resolve(v.input!), { noSaveSplit: true }).rows;
+      rows = loadDataset('generic', resolve(v.input!), { noSaveSplit: true, onMissingImage: 'keep' }).rows;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
@@ -61,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+  await loaded.fillMissingImages(rows);
   const encoder = loaded.encoder(false);
   try {
     validateRows(rows, encoder, { onBadRow: 'error' });
