@@ -28,15 +28,17 @@ import {
   type AnyClassifier,
 } from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
-import { balancedClassWeights, type LossWeights } from '../objectives/index.js';
+import { balancedClassWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
-import type { ScheduleKind } from '../optim/index.js';
-import { Trainer, runPaths, type BatchSource, type TrainResult } from './trainer.js';
+import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { loadImageProcessorConfig } from '../vision/index.js';
 
-/** Everything that defines a run (saved as run.json). */
-export interface ExperimentConfig {
+/**
+ * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
+ * rule rather than numbers) plus the model, the data and the input pipeline.
+ */
+export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'multiLabel' | 'progress'> {
   spec: RecipeSpec;
   /** Continue fine-tuning a tandem run checkpoint (its recipe, weights, tokenizer and processor). */
   fromCheckpoint?: string;
@@ -45,26 +47,9 @@ export interface ExperimentConfig {
   /** Deep-merged into the sub-model configs for --init random (for example tiny sizes). */
   configOverrides?: Record<string, unknown>;
   data: { path: string; format: string; variant?: string; splitSeed?: number; onMissingImage?: 'drop' | 'keep' };
-  out: string;
-  epochs: number;
-  maxSteps?: number;
   batchSize: number;
   evalBatchSize?: number;
-  lr: number;
-  weightDecay: number;
-  warmupRatio: number;
-  schedule: ScheduleKind;
-  maxGradNorm: number | null;
-  gradAccumulation: number;
-  seed: number;
-  aux: { itc: boolean; itm: boolean };
-  weights: LossWeights;
-  itmNegatives: 'random' | 'hard';
-  itcQueueSize: number;
   classWeights: 'balanced' | 'none';
-  metric: string;
-  patience: number;
-  saveEvery: number;
   maxLength: number;
   tweetNormalize: boolean;
   onBadRow: BadRowPolicy;
@@ -330,28 +315,12 @@ export async function runExperiment(
     model,
     source,
     {
-      out: cfg.out,
-      epochs: cfg.epochs,
-      ...(cfg.maxSteps ? { maxSteps: cfg.maxSteps } : {}),
-      lr: cfg.lr,
-      weightDecay: cfg.weightDecay,
-      warmupRatio: cfg.warmupRatio,
-      schedule: cfg.schedule,
-      maxGradNorm: cfg.maxGradNorm,
-      gradAccumulation: cfg.gradAccumulation,
-      seed: cfg.seed,
-      aux: cfg.aux,
-      weights: cfg.weights,
-      itmNegatives: cfg.itmNegatives,
-      itcQueueSize: cfg.itcQueueSize,
+      ...cfg,
       classWeights:
         cfg.classWeights === 'balanced' && !data.multiLabel
           ? balancedClassWeights(trainLabels, data.labelNames.length)
           : null,
       multiLabel: data.multiLabel,
-      metric: cfg.metric,
-      patience: cfg.patience,
-      saveEvery: cfg.saveEvery,
       progress: opts.progress ?? false,
     },
     {
