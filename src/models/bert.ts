@@ -26,6 +26,7 @@ import {
   type HiddenAct,
   initHfWeights,
   inEvalMode,
+  FirstTokenPooler,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -300,23 +301,11 @@ export class BertEncoder extends Module {
   }
 }
 
-export class BertPooler extends Module {
-  readonly dense: Linear;
-  constructor(config: BertConfig) {
-    super();
-    this.dense = this.child('dense', new Linear(config.hidden_size, config.hidden_size));
-  }
-  /** tanh(dense(first token)). */
-  forward(hidden: Tensor): Tensor {
-    return F.tanh(this.dense.forward(hidden.select(1, 0)));
-  }
-}
-
 /** The encoder: BertModel, and with padding-offset positions RobertaModel / XLMRobertaModel. */
 export class BertModel extends Module {
   readonly embeddings: BertEmbeddings;
   readonly encoder: BertEncoder;
-  readonly pooler: BertPooler | null;
+  readonly pooler: FirstTokenPooler | null;
   constructor(
     readonly config: BertConfig,
     opts: { addPoolingLayer?: boolean; positions?: PositionIds } = {},
@@ -324,7 +313,8 @@ export class BertModel extends Module {
     super();
     this.embeddings = this.child('embeddings', new BertEmbeddings(config, opts.positions ?? 'absolute'));
     this.encoder = this.child('encoder', new BertEncoder(config));
-    this.pooler = opts.addPoolingLayer === false ? null : this.child('pooler', new BertPooler(config));
+    this.pooler =
+      opts.addPoolingLayer === false ? null : this.child('pooler', new FirstTokenPooler(config.hidden_size));
   }
   /** transformers' extended attention mask, in the weights' dtype (half types: made in float32, then cast). */
   additiveMask(attentionMask: Tensor): Tensor {

@@ -1,7 +1,7 @@
 // What every model family shares: typed reading of config.json fields (errors name the file and field),
 // the activation functions named by `hidden_act`, head splitting for attention, and loading checkpoints.
 import { F, noGrad, type Tensor } from '../tensor/index.js';
-import { Conv2d, Embedding, LayerNorm, Linear, type Module } from '../nn/index.js';
+import { Conv2d, Embedding, LayerNorm, Linear, Module } from '../nn/index.js';
 import { forEachTensor } from '../io/tensors.js';
 import type { TensorSource } from '../io/safetensors.js';
 
@@ -218,5 +218,17 @@ export function inEvalMode<T>(model: Module, fn: () => T): T {
     return noGrad(fn);
   } finally {
     for (const [m, training] of modes) m.training = training;
+  }
+}
+
+/** tanh(dense(first token)): the pooler of BERT, ViLT and LXMERT (parameters `dense.weight`, `dense.bias`). */
+export class FirstTokenPooler extends Module {
+  readonly dense: Linear;
+  constructor(hiddenSize: number) {
+    super();
+    this.dense = this.child('dense', new Linear(hiddenSize, hiddenSize));
+  }
+  forward(sequence: Tensor): Tensor {
+    return F.tanh(this.dense.forward(sequence.select(1, 0)));
   }
 }

@@ -31,6 +31,7 @@ import {
   type Config,
   type HiddenAct,
   initHfWeights,
+  FirstTokenPooler,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -286,17 +287,6 @@ class LxmertEncoder extends Module {
   }
 }
 
-class LxmertPooler extends Module {
-  readonly dense: Linear;
-  constructor(c: LxmertConfig) {
-    super();
-    this.dense = this.child('dense', new Linear(c.hidden_size, c.hidden_size));
-  }
-  forward(seq: Tensor): Tensor {
-    return this.dense.forward(seq.select(1, 0)).tanh();
-  }
-}
-
 export interface LxmertInputs {
   input_ids: Tensor;
   /** [B, R, visual_feat_dim] */
@@ -325,12 +315,12 @@ export interface LxmertOutputs {
 export class LxmertModel extends Module {
   readonly embeddings: LxmertEmbeddings;
   readonly encoder: LxmertEncoder;
-  readonly pooler: LxmertPooler;
+  readonly pooler: FirstTokenPooler;
   constructor(readonly config: LxmertConfig) {
     super();
     this.embeddings = this.child('embeddings', new LxmertEmbeddings(config));
     this.encoder = this.child('encoder', new LxmertEncoder(config));
-    this.pooler = this.child('pooler', new LxmertPooler(config));
+    this.pooler = this.child('pooler', new FirstTokenPooler(config.hidden_size));
     initHfWeights(this, config.initializer_range);
   }
 

@@ -31,6 +31,7 @@ import {
   type Config,
   type HiddenAct,
   initHfWeights,
+  FirstTokenPooler,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 
@@ -447,17 +448,6 @@ class ViltEncoder extends Module {
   }
 }
 
-class ViltPooler extends Module {
-  readonly dense: Linear;
-  constructor(c: ViltConfig) {
-    super();
-    this.dense = this.child('dense', new Linear(c.hidden_size, c.hidden_size));
-  }
-  forward(seq: Tensor): Tensor {
-    return this.dense.forward(seq.select(1, 0)).tanh();
-  }
-}
-
 export interface ViltInputs {
   input_ids: Tensor;
   pixel_values: Tensor;
@@ -490,13 +480,13 @@ export class ViltModel extends Module {
   readonly embeddings: ViltEmbeddings;
   readonly encoder: ViltEncoder;
   readonly layernorm: LayerNorm;
-  readonly pooler: ViltPooler;
+  readonly pooler: FirstTokenPooler;
   constructor(readonly config: ViltConfig) {
     super();
     this.embeddings = this.child('embeddings', new ViltEmbeddings(config));
     this.encoder = this.child('encoder', new ViltEncoder(config));
     this.layernorm = this.child('layernorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
-    this.pooler = this.child('pooler', new ViltPooler(config));
+    this.pooler = this.child('pooler', new FirstTokenPooler(config.hidden_size));
     initHfWeights(this, config.initializer_range);
   }
 
