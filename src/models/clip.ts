@@ -483,40 +483,68 @@ export function requireInputs(inputs: Map<string, Tensor>, names: string[], who:
   });
 }
 
+/** What CLIP and SigLIP outputs share (the names the reference gives both). */
+interface DualEncoderOutput {
+  text_embeds: Tensor;
+  image_embeds: Tensor;
+  logits_per_image: Tensor;
+  logits_per_text: Tensor;
+  text_model_output: { last_hidden_state: Tensor };
+  vision_model_output: { last_hidden_state: Tensor };
+  loss?: Tensor | null;
+}
+
+/** Loads a dual-encoder checkpoint; position_ids (non-persistent in transformers, kept by older checkpoints) are skipped. */
+export function loadDualEncoder(model: Module, source: TensorSource): void {
+  noGrad(() =>
+    loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }),
+  );
+}
+
+/**
+ * Runs a dual encoder (eval mode, no gradients) on named inputs; returns its output and the outputs both
+ * families name alike (with `loss` when the batches pair up).
+ */
+export function dualEncoderForwardNamed<O extends DualEncoderOutput>(
+  model: Module & {
+    forward(i: { input_ids: Tensor; pixel_values: Tensor; attention_mask: Tensor | null; return_loss: boolean }): O;
+  },
+  inputs: Map<string, Tensor>,
+  who: string,
+): { out: O; named: Map<string, Tensor> } {
+  const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], who) as [Tensor, Tensor];
+  const out = withEvalMode(model, () =>
+    model.forward({
+      input_ids: ids.to('int64'),
+      pixel_values: pixels.to('float32'),
+      attention_mask: inputs.get('attention_mask') ?? null,
+      return_loss: ids.size(0) === pixels.size(0),
+    }),
+  );
+  const named = new Map<string, Tensor>([
+    ['text_embeds', out.text_embeds],
+    ['image_embeds', out.image_embeds],
+    ['logits_per_image', out.logits_per_image],
+    ['logits_per_text', out.logits_per_text],
+    ['text_last_hidden_state', out.text_model_output.last_hidden_state],
+    ['vision_last_hidden_state', out.vision_model_output.last_hidden_state],
+  ]);
+  if (out.loss) named.set('loss', out.loss.reshape(1));
+  return { out, named };
+}
+
 export const family: ModelFamily<CLIPModel> = {
   name: 'clip',
   modelTypes: ['clip'],
   build(config, opts = {}) {
     return new CLIPModel(readCLIPConfig(config, opts.where));
   },
-  load(model, source: TensorSource) {
-    // position_ids are non-persistent buffers in transformers; some older checkpoints still carry them.
-    noGrad(() =>
-      loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }),
-    );
-  },
+  load: loadDualEncoder,
   forwardNamed(model, inputs) {
-    const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'CLIP') as [Tensor, Tensor];
-    const out = withEvalMode(model, () =>
-      model.forward({
-        input_ids: ids.to('int64'),
-        pixel_values: pixels.to('float32'),
-        attention_mask: inputs.get('attention_mask') ?? null,
-        return_loss: ids.size(0) === pixels.size(0),
-      }),
-    );
-    const named = new Map<string, Tensor>([
-      ['text_embeds', out.text_embeds],
-      ['image_embeds', out.image_embeds],
-      ['logits_per_image', out.logits_per_image],
-      ['logits_per_text', out.logits_per_text],
-      ['text_last_hidden_state', out.text_model_output.last_hidden_state],
-      // transformers 5 reports the projected (not normalised) features as the towers' pooler_output.
-      ['text_pooler_output', out.text_features],
-      ['vision_last_hidden_state', out.vision_model_output.last_hidden_state],
-      ['vision_pooler_output', out.image_features],
-    ]);
-    if (out.loss) named.set('loss', out.loss.reshape(1));
+    const { out, named } = dualEncoderForwardNamed(model, inputs, 'CLIP');
+    // transformers 5 reports the projected (not normalised) features as the towers' pooler_output.
+    named.set('text_pooler_output', out.text_features);
+    named.set('vision_pooler_output', out.image_features);
     return named;
   },
 };

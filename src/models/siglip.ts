@@ -14,8 +14,7 @@
  */
 import { eye, F, noGrad, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, MultiheadAttention } from '../nn/index.js';
-import type { TensorSource } from '../io/safetensors.js';
-import { ConfigReader, engineActivation, loadCheckpointInto, type Config } from './common.js';
+import { ConfigReader, engineActivation, type Config } from './common.js';
 import type { ModelFamily } from './family.js';
 import {
   CLIPAttention,
@@ -26,11 +25,12 @@ import {
   paddingMask,
   readEncoderConfig,
   readSquare,
-  requireInputs,
+  dualEncoderForwardNamed,
+  loadDualEncoder,
   type EncoderConfig,
   type TowerOutput,
 } from './clip.js';
-import { interpolateGrid, withEvalMode } from './vit.js';
+import { interpolateGrid } from './vit.js';
 
 export interface SiglipTextConfig extends EncoderConfig {
   vocab_size: number;
@@ -326,30 +326,6 @@ export const family: ModelFamily<SiglipModel> = {
   build(config, opts = {}) {
     return new SiglipModel(readSiglipConfig(config, opts.where));
   },
-  load(model, source: TensorSource) {
-    noGrad(() =>
-      loadCheckpointInto(model, source, { rename: (n) => (n.endsWith('embeddings.position_ids') ? null : n) }),
-    );
-  },
-  forwardNamed(model, inputs) {
-    const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], 'SigLIP') as [Tensor, Tensor];
-    const out = withEvalMode(model, () =>
-      model.forward({
-        input_ids: ids.to('int64'),
-        pixel_values: pixels.to('float32'),
-        attention_mask: inputs.get('attention_mask') ?? null,
-        return_loss: ids.size(0) === pixels.size(0),
-      }),
-    );
-    const named = new Map<string, Tensor>([
-      ['text_embeds', out.text_embeds],
-      ['image_embeds', out.image_embeds],
-      ['logits_per_image', out.logits_per_image],
-      ['logits_per_text', out.logits_per_text],
-      ['text_last_hidden_state', out.text_model_output.last_hidden_state],
-      ['vision_last_hidden_state', out.vision_model_output.last_hidden_state],
-    ]);
-    if (out.loss) named.set('loss', out.loss.reshape(1));
-    return named;
-  },
+  load: loadDualEncoder,
+  forwardNamed: (model, inputs) => dualEncoderForwardNamed(model, inputs, 'SigLIP').named,
 };
