@@ -3,20 +3,9 @@
 // the other, with the same thread count and allocator settings, and prints their ratio. The last line is
 // `step_time_ratio_vs_pytorch: <x>` (tandem's median step time / PyTorch's; goal at most 1.10).
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { root, threads, env, python } from '../env.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
-const { physicalCores } = await import(join(root, 'dist', 'src', 'tensor', 'runtime.js'));
-const threads = Number(process.env.TANDEM_NUM_THREADS) || physicalCores();
-const env = {
-  ...process.env,
-  ...(processSetupEnv(process.env) ?? {}),
-  TANDEM_NUM_THREADS: String(threads),
-  OMP_NUM_THREADS: String(threads),
-};
 const extra = process.argv.slice(2);
 
 function run(cmd, args) {
@@ -32,7 +21,6 @@ console.log(
   `threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(unset)'}`,
 );
 const ours = run(process.execPath, [join(root, 'dist', 'bench', 'engine', 'step.js'), ...extra]);
-const python = process.env.TANDEM_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'); // Debian's python3-torch
 const peer = run(python, [join(root, 'bench', 'engine', 'torch_step.py'), `--threads=${threads}`, ...extra]);
 for (const r of [ours, peer])
   console.log(

@@ -8,9 +8,8 @@
 // --layers (12) --models (bert,vit).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { root, threads, env, python } from '../env.mjs';
 
 const FLAGS = ['batch', 'seq', 'image', 'steps', 'warmup', 'layers', 'models'];
 const flags = {};
@@ -46,18 +45,7 @@ for (const m of models)
   }
 delete flags.models;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
-const { physicalCores } = await import(join(root, 'dist', 'src', 'tensor', 'runtime.js'));
-const threads = Number(process.env.TANDEM_NUM_THREADS) || physicalCores();
-const env = {
-  ...process.env,
-  ...(processSetupEnv(process.env) ?? {}),
-  TANDEM_NUM_THREADS: String(threads),
-  OMP_NUM_THREADS: String(threads),
-};
 const extra = Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
-const python = process.env.TANDEM_BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'); // Debian's python3-torch
 
 /** A child that answers one JSON line per command line (step.ts / torch_models.py with --serve). */
 function serve(cmd, args) {

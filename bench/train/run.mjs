@@ -4,12 +4,9 @@
 // is the same classifier trained with CE only, run in the same process: the ratios say what each auxiliary
 // objective costs. The last line is `late_fusion_itm_step_ratio: <x>` (goal: ITM adds at most 15%).
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { root, env } from '../env.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
-const env = { ...process.env, ...(processSetupEnv(process.env) ?? {}) };
 const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', 'train', 'step.js'), ...process.argv.slice(2)], {
   env,
   encoding: 'utf8',
