@@ -31,8 +31,6 @@ import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js'
 import { balancedClassWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
 import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
-import { Tokenizer } from '../text/tokenizer.js';
-import { loadImageProcessorConfig } from '../vision/index.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
@@ -155,9 +153,7 @@ export function makeEncoder(
   cfg: Pick<ExperimentConfig, 'maxLength' | 'tweetNormalize'>,
   withLabels = true,
 ): PostEncoder {
-  const tokenizer = Tokenizer.fromModelDir(textDir);
-  const processor = loadImageProcessorConfig(imageDir);
-  return new PostEncoder(tokenizer, processor, {
+  return PostEncoder.fromModelDirs(textDir, imageDir, {
     labelNames,
     multiLabel,
     maxLength: cfg.maxLength,
