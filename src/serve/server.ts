@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { BatchLoader, validateRows } from '../data/pipeline/index.js';
-import type { Row } from '../data/rows.js';
-import { labelPredictions, openRun, predictAll, type LoadedRun } from '../train/experiment.js';
+import { DataError, type Row } from '../data/rows.js';
+import { labelPredictions, openRun, type LoadedRun } from '../train/experiment.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -110,26 +109,18 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
-  const encoder = run.encoder(false);
   try {
-    validateRows(rows, encoder, { onBadRow: 'error' });
-  } catch (e) {
-    throw new HttpError(400, (e as Error).message);
-  }
-  const loader = new BatchLoader(rows, encoder, { batchSize, shuffle: false, workers: 0 });
-  try {
-    const pred = await predictAll(run.model, loader, run.multiLabel);
+    const { pred } = await run.predict(rows, { withLabels: false, batchSize, workers: 0 });
     return labelPredictions(pred, run.labelNames, run.multiLabel).map(({ id, label, probabilities }) => ({
       id,
       label,
       probabilities,
     }));
   } catch (e) {
-    // An image that passed the header probe but does not decode is the client's fault.
-    if (/decode|image|unreadable/i.test((e as Error).message)) throw new HttpError(400, (e as Error).message);
+    // A bad post (found by the pre-flight, or an image that does not decode) is the client's fault.
+    if (e instanceof DataError || /decode|image|unreadable/i.test((e as Error).message))
+      throw new HttpError(400, (e as Error).message);
     throw e;
-  } finally {
-    await loader.close();
   }
 }
 

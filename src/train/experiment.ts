@@ -429,6 +429,15 @@ export interface LoadedRun {
   /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
   fillMissingImages(rows: Row[]): Promise<number>;
   encoder(withLabels: boolean): PostEncoder;
+  /**
+   * Predicts posts: the run's blank image for image-less posts where it has one, the pre-flight check (a
+   * BadRowError under 'error', the default), then batches in order. Returns the predictions (with the truth
+   * when withLabels) and the bad rows left out under 'skip'.
+   */
+  predict(
+    rows: Row[],
+    o: { withLabels: boolean; onBadRow?: BadRowPolicy; batchSize?: number; workers?: number },
+  ): Promise<{ pred: Awaited<ReturnType<typeof predictAll>>; badRows: Record<string, number> }>;
 }
 
 /**
@@ -446,7 +455,7 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
   const config = existsSync(join(root, 'run.json')) ? readRunConfig(root) : null;
   const model = loadClassifier(dir);
   const rc = model.recipeConfig();
-  return {
+  const loaded: LoadedRun = {
     dir,
     model,
     labelNames: rc.labelNames,
@@ -465,5 +474,24 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false },
         withLabels,
       ),
+    predict: async (rows, o) => {
+      await loaded.fillMissingImages(rows);
+      const encoder = loaded.encoder(o.withLabels);
+      const onBadRow = o.onBadRow ?? 'error';
+      const checked = validateRows(rows, encoder, { onBadRow });
+      const loader = new BatchLoader(checked.rows, encoder, {
+        batchSize: o.batchSize ?? 32,
+        shuffle: false,
+        onBadRow,
+        preflight: checked.log,
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+      });
+      try {
+        return { pred: await predictAll(model, loader, loaded.multiLabel), badRows: loader.badRows };
+      } finally {
+        await loader.close();
+      }
+    },
   };
+  return loaded;
 }

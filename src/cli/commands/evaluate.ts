@@ -1,10 +1,9 @@
 // `tandem evaluate`: metrics of a trained run on a dataset split.
 import { resolve } from 'node:path';
 import { loadDataset, FORMAT_NAMES } from '../../data/formats/index.js';
-import { BatchLoader, validateRows } from '../../data/pipeline/index.js';
 import { DataError } from '../../data/rows.js';
 import { formatReport } from '../../eval/index.js';
-import { labelPredictions, metricsOf, openRun, predictAll } from '../../train/experiment.js';
+import { labelPredictions, metricsOf, openRun } from '../../train/experiment.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
@@ -76,22 +75,16 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  await loaded.fillMissingImages(rows);
-  const encoder = loaded.encoder(true);
-  let checked;
+  const batchSize = intFlag('batch-size', v['batch-size'], 32)!;
   try {
-    checked = validateRows(rows, encoder, { onBadRow: policy });
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  const loader = new BatchLoader(checked.rows, encoder, {
-    batchSize: intFlag('batch-size', v['batch-size'], 32)!,
-    shuffle: false,
-    onBadRow: policy,
-    preflight: checked.log,
-  });
-  try {
-    const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
+    let result;
+    try {
+      result = await loaded.predict(rows, { withLabels: true, onBadRow: policy, batchSize });
+    } catch (e) {
+      if (e instanceof DataError) throw new CliError(e.message);
+      throw e;
+    }
+    const { pred, badRows } = result;
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
     if (v.predictions) {
       const names = loaded.labelNames;
@@ -104,14 +97,13 @@ export async function run(argv: string[]): Promise<number> {
       );
       writeFileAtomic(resolve(v.predictions), lines.join('\n') + '\n');
     }
-    const out = { checkpoint: loaded.dir, split, n: pred.ids.length, bad_rows: loader.badRows, metrics };
+    const out = { checkpoint: loaded.dir, split, n: pred.ids.length, bad_rows: badRows, metrics };
     if (v.json) console.log(JSON.stringify(out, null, 2));
     else {
       console.log(`${loaded.dir} on ${v.data} (${split}, ${pred.ids.length} posts)`);
       console.log(loaded.multiLabel ? JSON.stringify(metrics, null, 2) : formatReport(metrics as never));
     }
   } finally {
-    await loader.close();
     loaded.model.dispose();
   }
   return EXIT.ok;

@@ -2,9 +2,8 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
-import { BatchLoader, validateRows } from '../../data/pipeline/index.js';
 import { DataError, type Row } from '../../data/rows.js';
-import { labelPredictions, openRun, predictAll } from '../../train/experiment.js';
+import { labelPredictions, openRun } from '../../train/experiment.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
 const HELP = `Usage: tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]
@@ -61,25 +60,20 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  await loaded.fillMissingImages(rows);
-  const encoder = loaded.encoder(false);
   try {
-    validateRows(rows, encoder, { onBadRow: 'error' });
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  const loader = new BatchLoader(rows, encoder, {
-    batchSize: intFlag('batch-size', v['batch-size'], 32)!,
-    shuffle: false,
-  });
-  try {
-    const pred = await predictAll(loaded.model, loader, loaded.multiLabel);
+    let pred;
+    try {
+      pred = (await loaded.predict(rows, { withLabels: false, batchSize: intFlag('batch-size', v['batch-size'], 32)! }))
+        .pred;
+    } catch (e) {
+      if (e instanceof DataError) throw new CliError(e.message);
+      throw e;
+    }
     for (const p of labelPredictions(pred, loaded.labelNames, loaded.multiLabel)) {
       if (v.json) console.log(JSON.stringify({ id: p.id, label: p.label, probabilities: p.probabilities }));
       else console.log(`${p.id}\t${Array.isArray(p.label) ? p.label.join(',') : p.label}\t${p.score.toFixed(4)}`);
     }
   } finally {
-    await loader.close();
     loaded.model.dispose();
   }
   return EXIT.ok;
