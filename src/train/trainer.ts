@@ -196,13 +196,10 @@ export class Trainer {
 
   /** Saves a resumable checkpoint as checkpoints/step-N and points `last` at it. */
   saveCheckpoint(): string {
-    const paths = runPaths(this.o.out);
-    const name = `step-${String(this.state.step).padStart(7, '0')}`;
-    const dir = join(paths.checkpoints, name);
     this.state.scheduler = this.sched.stateDict();
     const od = this.opt.stateDict();
     this.state.optimizer = od.meta;
-    writeDirAtomic(dir, (tmp) => {
+    return this.publish('last', 'step-', (tmp) => {
       this.hooks.saveModel(tmp);
       const extra = new Map<string, Tensor>(od.tensors);
       const rng = getRngState();
@@ -215,22 +212,25 @@ export class Trainer {
       rng.dispose();
       writeFileSync(join(tmp, STATE_FILE), JSON.stringify(this.state, null, 1));
     });
-    const previous = readLink(paths.last);
-    swapSymlink(paths.last, join('checkpoints', name));
-    // Keep the checkpoint `best` points to; drop the superseded `last`.
-    const best = readLink(paths.best);
-    if (previous && previous !== dir && previous !== best) rmDir(previous);
-    return dir;
   }
 
   private saveBest(): void {
+    this.publish('best', 'best-step-', (tmp) => this.hooks.saveModel(tmp));
+  }
+
+  /**
+   * Writes checkpoints/<prefix><step> atomically, points the `last` or `best` link at it, and removes the
+   * checkpoint the link pointed at before (`last` and `best` never share a folder: their names differ).
+   */
+  private publish(link: 'last' | 'best', prefix: string, fill: (tmp: string) => void): string {
     const paths = runPaths(this.o.out);
-    const name = `best-step-${String(this.state.step).padStart(7, '0')}`;
+    const name = `${prefix}${String(this.state.step).padStart(7, '0')}`;
     const dir = join(paths.checkpoints, name);
-    writeDirAtomic(dir, (tmp) => this.hooks.saveModel(tmp));
-    const previous = readLink(paths.best);
-    swapSymlink(paths.best, join('checkpoints', name));
-    if (previous && previous !== dir) rmDir(previous);
+    writeDirAtomic(dir, fill);
+    const previous = readLink(paths[link]);
+    swapSymlink(paths[link], join('checkpoints', name));
+    if (previous && previous !== dir) rmSync(previous, { recursive: true, force: true });
+    return dir;
   }
 
   /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT). */
@@ -442,8 +442,4 @@ export function objectiveLosses(
 
 function disposeBatches(batches: PostBatch[]): void {
   for (const b of batches) disposeBatch(b);
-}
-
-function rmDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
