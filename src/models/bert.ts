@@ -11,7 +11,7 @@
  * (relative_key, relative_key_query), decoders and cross-attention (`is_decoder`, `add_cross_attention`),
  * key/value caches, head masks, and heads other than sequence classification.
  */
-import { arange, F, full, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, F, full, noGrad, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -29,6 +29,7 @@ import {
   FirstTokenPooler,
 } from './common.js';
 import type { ModelFamily } from './family.js';
+import type { TextTower } from './towers.js';
 
 export type ProblemType = 'regression' | 'single_label_classification' | 'multi_label_classification';
 
@@ -506,3 +507,39 @@ export const family: ModelFamily<BertFamilyModel> = {
     });
   },
 };
+
+/**
+ * A BERT-style encoder (with its tanh pooler) as a recipe's text tower; RoBERTa and XLM-R make theirs with
+ * their own model class, config defaults and checkpoint prefix.
+ */
+export function bertStyleTextTower<M extends BertModel>(
+  modelTypes: readonly string[],
+  make: (config: BertConfig) => M,
+  opts: { defaults?: Config; checkpointPrefix: string },
+): TextTower<M> {
+  return {
+    modelTypes,
+    build(config, where) {
+      const c = readBertConfig(config, where, opts.defaults ?? {});
+      const model = make(c);
+      initBertWeights(model, c.initializer_range);
+      return model;
+    },
+    // heads skipped; a checkpoint without a pooler (masked-LM) leaves the fresh pooler weights
+    load: (model, source) => noGrad(() => loadPretrainedEncoder(model, source, opts.checkpointPrefix)),
+    hiddenSize: (model) => model.config.hidden_size,
+    pooledWidth: (model) => model.config.hidden_size,
+    forward(model, text) {
+      const out = model.forward({
+        input_ids: text.input_ids,
+        attention_mask: text.attention_mask,
+        token_type_ids: text.token_type_ids ?? null,
+      });
+      return { last_hidden_state: out.last_hidden_state, pooler_output: out.pooler_output! };
+    },
+  };
+}
+
+export const textTower: TextTower<BertModel> = bertStyleTextTower(['bert'], (c) => new BertModel(c), {
+  checkpointPrefix: 'bert',
+});

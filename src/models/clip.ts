@@ -30,6 +30,7 @@ import {
   type HiddenAct,
 } from './common.js';
 import type { ModelFamily } from './family.js';
+import type { VisionTower } from './towers.js';
 import { interpolateGrid, withEvalMode } from './vit.js';
 
 /** The fields of a CLIP/SigLIP tower that its encoder layers read (Hugging Face names). */
@@ -547,4 +548,37 @@ export const family: ModelFamily<CLIPModel> = {
     named.set('vision_pooler_output', out.image_features);
     return named;
   },
+};
+
+/**
+ * A vision transformer taken out of a whole dual-encoder model built from its config (so the tower gets the
+ * family's own initialisation); the rest of the model is freed.
+ */
+export function keepVisionTower<T extends Module>(whole: Module & { vision_model: T }): T {
+  const tower = whole.vision_model;
+  const keep = new Set(tower.parameters());
+  for (const t of whole.parameters()) if (!keep.has(t)) t.dispose();
+  return tower;
+}
+
+/** Loads a dual-encoder checkpoint's `vision_model.*` tensors into its vision tower (strict), the rest skipped. */
+export function loadVisionTower(model: Module, source: TensorSource): void {
+  noGrad(() =>
+    loadCheckpointInto(model, source, {
+      rename: (n) =>
+        n.startsWith('vision_model.') && !n.endsWith('position_ids') ? n.slice('vision_model.'.length) : null,
+    }),
+  );
+}
+
+/** CLIP's vision transformer as a recipe's vision tower: pooled = post-LayerNorm [CLS] state. */
+export const visionTower: VisionTower<CLIPVisionTransformer> = {
+  modelTypes: ['clip'],
+  build: (config, where) => keepVisionTower(new CLIPModel(readCLIPConfig(config, where))),
+  load: loadVisionTower,
+  hiddenSize: (model) => model.config.hidden_size,
+  pooledWidth: (model) => model.config.hidden_size,
+  patchSize: (model) => [model.config.patch_size, model.config.patch_size],
+  prefixTokens: () => 1,
+  forward: (model, pixelValues) => model.forward(pixelValues),
 };

@@ -16,6 +16,7 @@ import type { ModelFamily } from './family.js';
 import {
   architectureOf,
   BertModel,
+  bertStyleTextTower,
   checkpointRenamer,
   encoderInputs,
   inEvalMode,
@@ -132,3 +133,9 @@ export function robertaStyleFamily(
 }
 
 export const family = robertaStyleFamily('roberta', ['roberta', 'bertweet'], 'Roberta');
+
+/** RoBERTa / BERTweet as a recipe's text tower (transformers' RobertaConfig default pad_token_id is 1). */
+export const textTower = bertStyleTextTower(['roberta', 'bertweet'], (c) => new RobertaModel(c), {
+  defaults: { pad_token_id: 1 },
+  checkpointPrefix: 'roberta',
+});

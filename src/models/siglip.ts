@@ -16,6 +16,7 @@ import { eye, F, noGrad, tensor, zeros, type Device, type Tensor } from '../tens
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, MultiheadAttention } from '../nn/index.js';
 import { ConfigReader, engineActivation, type Config } from './common.js';
 import type { ModelFamily } from './family.js';
+import type { VisionTower } from './towers.js';
 import {
   CLIPAttention,
   CLIPEncoder,
@@ -26,7 +27,9 @@ import {
   readEncoderConfig,
   readSquare,
   dualEncoderForwardNamed,
+  keepVisionTower,
   loadDualEncoder,
+  loadVisionTower,
   type EncoderConfig,
   type TowerOutput,
 } from './clip.js';
@@ -328,4 +331,23 @@ export const family: ModelFamily<SiglipModel> = {
   },
   load: loadDualEncoder,
   forwardNamed: (model, inputs) => dualEncoderForwardNamed(model, inputs, 'SigLIP').named,
+};
+
+/** SigLIP's vision transformer as a recipe's vision tower: pooled = the attention-pooling head's output. */
+export const visionTower: VisionTower<SiglipVisionTransformer> = {
+  modelTypes: ['siglip'],
+  build: (config, where) => keepVisionTower(new SiglipModel(readSiglipConfig(config, where))),
+  load: loadVisionTower,
+  hiddenSize: (model) => model.config.hidden_size,
+  pooledWidth: (model) => model.config.hidden_size,
+  patchSize: (model) => [model.config.patch_size, model.config.patch_size],
+  prefixTokens: () => 0,
+  forward(model, pixelValues) {
+    const out = model.forward(pixelValues);
+    if (!out.pooler_output)
+      throw new Error(
+        'siglip vision tower: the checkpoint has no pooling head (vision_use_head false): no pooled output',
+      );
+    return { last_hidden_state: out.last_hidden_state, pooler_output: out.pooler_output };
+  },
 };

@@ -30,6 +30,7 @@ import {
   inEvalMode,
 } from './common.js';
 import type { ModelFamily } from './family.js';
+import type { VisionTower } from './towers.js';
 
 export const VIT_MODEL_TYPES = ['vit', 'deit'] as const;
 export type ViTModelType = (typeof VIT_MODEL_TYPES)[number];
@@ -410,5 +411,23 @@ export const family: ModelFamily<ViTModel> = {
     const named = new Map<string, Tensor>([['last_hidden_state', out.last_hidden_state]]);
     if (out.pooler_output) named.set('pooler_output', out.pooler_output);
     return named;
+  },
+};
+
+/** ViT / DeiT as a recipe's vision tower: pooled = pooler_output, or the final-LayerNorm [CLS] state without a pooler. */
+export const visionTower: VisionTower<ViTModel> = {
+  modelTypes: VIT_MODEL_TYPES,
+  build: (config, where) => new ViTModel(readViTConfig(config, where)),
+  load: (model, source) => family.load(model, source),
+  hiddenSize: (model) => model.config.hidden_size,
+  pooledWidth: (model) => (model.pooler ? model.config.pooler_output_size : model.config.hidden_size),
+  patchSize: (model) => model.config.patch_size,
+  prefixTokens: (model) => model.embeddings.numPrefix,
+  forward(model, pixelValues) {
+    const out = model.forward(pixelValues);
+    return {
+      last_hidden_state: out.last_hidden_state,
+      pooler_output: out.pooler_output ?? out.last_hidden_state.select(1, 0),
+    };
   },
 };

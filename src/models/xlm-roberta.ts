@@ -7,6 +7,7 @@
  * NOT supported: what roberta.ts rejects; XLM-RoBERTa-XL (model_type "xlm-roberta-xl", pre-LayerNorm) is a
  * different architecture and is refused by model_type.
  */
+import { bertStyleTextTower } from './bert.js';
 import { RobertaForSequenceClassification, RobertaModel, robertaStyleFamily } from './roberta.js';
 
 export {
@@ -21,4 +22,10 @@ export class XLMRobertaForSequenceClassification extends RobertaForSequenceClass
 export const family = robertaStyleFamily('xlm-roberta', ['xlm-roberta'], 'XLMRoberta', {
   Model: XLMRobertaModel,
   ForSequenceClassification: XLMRobertaForSequenceClassification,
+});
+
+/** XLM-RoBERTa as a recipe's text tower. */
+export const textTower = bertStyleTextTower(['xlm-roberta'], (c) => new XLMRobertaModel(c), {
+  defaults: { pad_token_id: 1 },
+  checkpointPrefix: 'roberta',
 });

@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { noGrad } from '../tensor/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import {
-  openModelWeights,
   readJsonObject,
   readModelConfig,
   PREPROCESSOR_CONFIG_FILE,
@@ -29,81 +28,26 @@ import {
   TOKENIZER_FILE,
   CONFIG_FILE,
 } from '../io/model-folder.js';
-import type { TensorSource } from '../io/safetensors.js';
 import { SINGLE_WEIGHTS } from '../io/safetensors.js';
 import { saveTensors } from '../io/tensors.js';
-import { loadCheckpointInto, type Config } from '../models/common.js';
-import { family as viltFamily } from '../models/vilt.js';
-import { family as clipFamily } from '../models/clip.js';
-import { family as siglipFamily } from '../models/siglip.js';
-import { family as blipFamily } from '../models/blip.js';
-import { loadLxmertCheckpoint } from '../models/lxmert.js';
-import type { HeadKind, HeadOptions } from './base.js';
-import { BlipClassifier } from './blip.js';
-import { DualEncoderClassifier } from './dual-encoder.js';
-import { loadImageEncoder, loadTextEncoder } from './encoders.js';
-import { FUSIONS, type FusionKind } from './fusion.js';
-import { LateFusionClassifier } from './late-fusion.js';
-import { LxmertClassifier } from './lxmert.js';
-import { MmbtClassifier } from './mmbt.js';
+import { loadCheckpointInto } from '../models/common.js';
+import { checkHeadOptions, type HeadKind, type HeadOptions } from './base.js';
+import { withWeights } from './encoders.js';
+import { readOptions, type RecipeSpec } from './recipe.js';
+import { checkSpec, recipeNamed } from './registry.js';
 import type { MultimodalClassifier, RecipeConfig } from './types.js';
-import { ViltClassifier } from './vilt.js';
 
-export const RECIPES = ['late-fusion', 'mmbt', 'vilt', 'lxmert', 'clip', 'siglip', 'blip'] as const;
-export type RecipeName = (typeof RECIPES)[number];
+export { RECIPES, type RecipeName } from './registry.js';
+export type { RecipeSpec } from './recipe.js';
 
-/** Recipes built from one checkpoint (`model`); the others take `textModel` + `imageModel`. */
-const SINGLE_CHECKPOINT: readonly RecipeName[] = ['vilt', 'lxmert', 'clip', 'siglip', 'blip'];
-
-export interface RecipeSpec {
-  recipe: RecipeName;
-  /** Text model folder (late-fusion, mmbt). */
-  textModel?: string;
-  /** Image model folder (late-fusion, mmbt; optional for lxmert: region features from its patches). */
-  imageModel?: string;
-  /** Single-checkpoint recipes (vilt, lxmert, clip, siglip, blip). */
-  model?: string;
-  fusion?: FusionKind;
-  fusionDim?: number;
-  freezeImage?: boolean;
-  numLabels: number;
-  labelNames: string[];
-  multiLabel?: boolean;
-  itcDim?: number;
-  dropout?: number;
-  /** Classifier and ITM heads: linear (default) or mlp. */
-  head?: HeadKind;
-  /** MMBT: number of image tokens. */
-  imageTokens?: number;
-  /** LXMERT: pool the patch grid to rows x cols regions. */
-  regions?: [number, number];
-}
-
-export type AnyClassifier =
-  LateFusionClassifier | MmbtClassifier | ViltClassifier | LxmertClassifier | DualEncoderClassifier | BlipClassifier;
-
-function need(spec: RecipeSpec, key: 'textModel' | 'imageModel' | 'model'): string {
-  const v = spec[key];
-  if (typeof v !== 'string' || v === '')
-    throw new Error(`recipe "${spec.recipe}": "${key}" (a model folder) is required`);
-  return v;
-}
-
-function withSource<T>(dir: string, fn: (s: TensorSource) => T): T {
-  const s = openModelWeights(dir);
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
+/** Any recipe's classifier. */
+export type AnyClassifier = MultimodalClassifier;
 
 /** The recipe config a spec describes, reading the sub-models' config.json. */
 export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
-  if (!(RECIPES as readonly string[]).includes(spec.recipe))
-    throw new Error(`recipe: "${String(spec.recipe)}" is not supported (supported: ${RECIPES.join(', ')})`);
-  const base: RecipeConfig = {
-    recipe: spec.recipe,
+  const recipe = checkSpec(spec);
+  const common = {
+    recipe: recipe.name,
     numLabels: spec.numLabels,
     labelNames: spec.labelNames,
     ...(spec.multiLabel !== undefined ? { multiLabel: spec.multiLabel } : {}),
@@ -111,174 +55,56 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...(spec.itcDim !== undefined ? { itcDim: spec.itcDim } : {}),
     ...(spec.head !== undefined ? { head: spec.head } : {}),
   };
-  const opt = <K extends keyof RecipeSpec>(k: K) => (spec[k] !== undefined ? { [k]: spec[k] } : {});
-  // an option the recipe would silently ignore is refused
-  const applies: Record<string, readonly RecipeName[]> = {
-    fusion: ['late-fusion', 'clip', 'siglip'],
-    fusionDim: ['late-fusion', 'clip', 'siglip'],
-    freezeImage: ['late-fusion', 'mmbt', 'lxmert'],
-    imageTokens: ['mmbt'],
-    regions: ['lxmert'],
+  return {
+    ...common,
+    ...readOptions(recipe, spec, `recipe "${recipe.name}"`),
+    ...recipe.configs(spec, readModelConfig),
   };
-  for (const [k, recipes] of Object.entries(applies))
-    if (spec[k as keyof RecipeSpec] !== undefined && !recipes.includes(spec.recipe))
-      throw new Error(`recipe "${spec.recipe}": option "${k}" does not apply (it is for: ${recipes.join(', ')})`);
-  if (spec.recipe === 'lxmert' && spec.freezeImage !== undefined && !spec.imageModel)
-    throw new Error('recipe "lxmert": option "freezeImage" needs imageModel (region features from an image encoder)');
-  if (!SINGLE_CHECKPOINT.includes(spec.recipe)) {
-    if (spec.model) throw new Error(`recipe "${spec.recipe}": give textModel and imageModel, not model`);
-    return {
-      ...base,
-      ...opt('freezeImage'),
-      ...(spec.recipe === 'late-fusion' ? { ...opt('fusion'), ...opt('fusionDim') } : opt('imageTokens')),
-      text_config: readModelConfig(need(spec, 'textModel')),
-      vision_config: readModelConfig(need(spec, 'imageModel')),
-    };
-  }
-  if (spec.textModel) throw new Error(`recipe "${spec.recipe}": give model (one checkpoint), not textModel`);
-  if (spec.imageModel && spec.recipe !== 'lxmert')
-    throw new Error(`recipe "${spec.recipe}": give model (one checkpoint), not imageModel`);
-  const model_config = readModelConfig(need(spec, 'model'));
-  if (spec.recipe === 'lxmert')
-    return {
-      ...base,
-      ...opt('regions'),
-      model_config,
-      ...(spec.imageModel ? { ...opt('freezeImage'), vision_config: readModelConfig(spec.imageModel) } : {}),
-    };
-  if (spec.recipe === 'clip' || spec.recipe === 'siglip')
-    return { ...base, ...opt('fusion'), ...opt('fusionDim'), model_config };
-  return { ...base, model_config };
 }
 
-function obj(cfg: RecipeConfig, key: string, where: string): Config {
-  const v = cfg[key];
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    throw new Error(`${where}: "${key}" must be an object (a Hugging Face config), got ${JSON.stringify(v)}`);
-  return v as Config;
-}
-function optNum(cfg: RecipeConfig, key: string, where: string): number | undefined {
-  const v = cfg[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number') throw new Error(`${where}: "${key}" must be a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-function optBool(cfg: RecipeConfig, key: string, where: string): boolean | undefined {
-  const v = cfg[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw new Error(`${where}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-function optFusion(cfg: RecipeConfig, where: string): FusionKind | undefined {
-  const v = cfg.fusion;
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(FUSIONS as readonly string[]).includes(v))
-    throw new Error(`${where}: "fusion": ${JSON.stringify(v)} is not supported (supported: ${FUSIONS.join(', ')})`);
-  return v as FusionKind;
-}
-
-/** Builds a recipe (random weights, HF-style init) from its config; `where` names the source in errors. */
-export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config'): AnyClassifier {
-  if (cfg === null || typeof cfg !== 'object') throw new Error(`${where}: expected an object`);
-  if (!(RECIPES as readonly string[]).includes(cfg.recipe))
-    throw new Error(
-      `${where}: "recipe": ${JSON.stringify(cfg.recipe)} is not supported (supported: ${RECIPES.join(', ')})`,
-    );
+/** The shared head options of a config, type-checked. */
+function headOptions(cfg: RecipeConfig, where: string): HeadOptions {
+  const optional = (key: string, type: 'number' | 'boolean' | 'string') => {
+    const v = cfg[key];
+    if (v === undefined) return {};
+    if (typeof v !== type) throw new Error(`${where}: "${key}" must be a ${type}, got ${JSON.stringify(v)}`);
+    return { [key]: v };
+  };
   if (!Array.isArray(cfg.labelNames) || cfg.labelNames.some((n) => typeof n !== 'string'))
     throw new Error(`${where}: "labelNames" must be a list of strings`);
   const head: HeadOptions = {
     numLabels: cfg.numLabels,
     labelNames: cfg.labelNames,
-    ...(optBool(cfg, 'multiLabel', where) !== undefined ? { multiLabel: cfg.multiLabel as boolean } : {}),
-    ...(optNum(cfg, 'dropout', where) !== undefined ? { dropout: cfg.dropout as number } : {}),
-    ...(optNum(cfg, 'itcDim', where) !== undefined ? { itcDim: cfg.itcDim as number } : {}),
-    ...(cfg.head !== undefined ? { head: cfg.head as HeadKind } : {}),
+    ...optional('multiLabel', 'boolean'),
+    ...optional('dropout', 'number'),
+    ...optional('itcDim', 'number'),
+    ...(optional('head', 'string') as { head?: HeadKind }),
   };
-  const fusion = optFusion(cfg, where);
-  const fusionDim = optNum(cfg, 'fusionDim', where);
-  const freezeImage = optBool(cfg, 'freezeImage', where);
-  const f = { ...(fusion ? { fusion } : {}), ...(fusionDim !== undefined ? { fusionDim } : {}) };
-  const fz = freezeImage !== undefined ? { freezeImage } : {};
-  switch (cfg.recipe as RecipeName) {
-    case 'late-fusion':
-      return new LateFusionClassifier({
-        ...head,
-        ...f,
-        ...fz,
-        text_config: obj(cfg, 'text_config', where),
-        vision_config: obj(cfg, 'vision_config', where),
-      });
-    case 'mmbt': {
-      const imageTokens = optNum(cfg, 'imageTokens', where);
-      return new MmbtClassifier({
-        ...head,
-        ...fz,
-        ...(imageTokens !== undefined ? { imageTokens } : {}),
-        text_config: obj(cfg, 'text_config', where),
-        vision_config: obj(cfg, 'vision_config', where),
-      });
-    }
-    case 'vilt':
-      return new ViltClassifier({ ...head, model_config: obj(cfg, 'model_config', where) });
-    case 'lxmert': {
-      const r = cfg.regions;
-      if (
-        r !== undefined &&
-        !(Array.isArray(r) && r.length === 2 && r.every((x) => Number.isInteger(x) && (x as number) > 0))
-      )
-        throw new Error(`${where}: "regions" must be [rows, cols] (positive integers), got ${JSON.stringify(r)}`);
-      return new LxmertClassifier({
-        ...head,
-        ...fz,
-        ...(r ? { regions: r as [number, number] } : {}),
-        model_config: obj(cfg, 'model_config', where),
-        ...(cfg.vision_config !== undefined ? { vision_config: obj(cfg, 'vision_config', where) } : {}),
-      });
-    }
-    case 'clip':
-    case 'siglip':
-      return new DualEncoderClassifier(cfg.recipe as 'clip' | 'siglip', {
-        ...head,
-        ...f,
-        model_config: obj(cfg, 'model_config', where),
-      });
-    case 'blip':
-      return new BlipClassifier({ ...head, model_config: obj(cfg, 'model_config', where) });
-  }
+  checkHeadOptions(head, where);
+  return head;
 }
 
-/** Loads the pretrained checkpoints of the spec's folders into a freshly built classifier. */
-function loadPretrained(m: AnyClassifier, spec: RecipeSpec): void {
-  noGrad(() => {
-    if (m instanceof LateFusionClassifier || m instanceof MmbtClassifier) {
-      withSource(need(spec, 'textModel'), (s) => loadTextEncoder(m.text_encoder, s));
-      withSource(need(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder, s));
-    } else if (m instanceof ViltClassifier) withSource(need(spec, 'model'), (s) => viltFamily.load(m.vilt, s));
-    else if (m instanceof LxmertClassifier) {
-      const dir = need(spec, 'model');
-      const own = readModelConfig(dir).visual_feat_dim ?? 2048;
-      // a projection of another width than the image encoder's is replaced (and fine-tuned)
-      const fresh = own !== m.lxmert.config.visual_feat_dim;
-      withSource(dir, (s) => loadLxmertCheckpoint(m.lxmert, s, { newVisualProjection: fresh }));
-      if (m.image_encoder) withSource(need(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder!, s));
-    } else if (m instanceof DualEncoderClassifier) {
-      const model = m.model;
-      withSource(need(spec, 'model'), (s) =>
-        'projection_dim' in model.config ? clipFamily.load(model as never, s) : siglipFamily.load(model as never, s),
-      );
-    } else withSource(need(spec, 'model'), (s) => blipFamily.load(m.blip, s));
-  });
+/** Builds a recipe (random weights, HF-style init) from its config; `where` names the source in errors. */
+export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config'): MultimodalClassifier {
+  if (cfg === null || typeof cfg !== 'object') throw new Error(`${where}: expected an object`);
+  const recipe = recipeNamed(cfg.recipe, `${where}: "recipe"`);
+  return recipe.build({ head: headOptions(cfg, where), options: readOptions(recipe, cfg, where), cfg, where });
 }
 
 /** Builds the classifier a spec describes: pretrained encoders from the folders, or random weights from their configs. */
-export function buildClassifier(
-  spec: RecipeSpec,
-  opts: { init: 'pretrained' | 'random' },
-): AnyClassifier & MultimodalClassifier {
-  const m = classifierFromConfig(recipeConfigFor(spec), `recipe "${spec.recipe}"`);
-  if (opts.init === 'pretrained') loadPretrained(m, spec);
-  else if (opts.init !== 'random')
+export function buildClassifier(spec: RecipeSpec, opts: { init: 'pretrained' | 'random' }): MultimodalClassifier {
+  if (opts.init !== 'pretrained' && opts.init !== 'random')
     throw new Error(`buildClassifier: init must be "pretrained" or "random", got ${JSON.stringify(opts.init)}`);
+  const recipe = recipeNamed(spec.recipe);
+  const m = classifierFromConfig(recipeConfigFor(spec), `recipe "${recipe.name}"`);
+  if (opts.init === 'pretrained') {
+    try {
+      recipe.loadPretrained(m, spec);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+  }
   return m;
 }
 
@@ -341,11 +167,11 @@ export function readRecipeConfig(dir: string): RecipeConfig {
 }
 
 /** Rebuilds a run checkpoint: the recipe from config.json (random init), then its state dict, strictly. */
-export function loadClassifier(dir: string): AnyClassifier & MultimodalClassifier {
+export function loadClassifier(dir: string): MultimodalClassifier {
   const cfg = readRecipeConfig(dir);
   const m = classifierFromConfig(cfg, `${join(dir, CONFIG_FILE)} › tandem`);
   try {
-    noGrad(() => withSource(dir, (s) => loadCheckpointInto(m, s)));
+    noGrad(() => withWeights(dir, (s) => loadCheckpointInto(m, s)));
   } catch (e) {
     m.dispose();
     throw e;

@@ -10,50 +10,80 @@
  * the recipe's prefix (`text_encoder.encoder.layer.0...`, `image_encoder.embeddings...`).
  */
 import { createHash } from 'node:crypto';
-import { noGrad, tensor, type Device, type Tensor } from '../tensor/index.js';
+import { tensor, type Device, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { openModelWeights, readModelConfig } from '../io/model-folder.js';
 import type { TensorSource } from '../io/safetensors.js';
-import { loadCheckpointInto, type Config } from '../models/common.js';
-import { BertModel, initBertWeights, loadPretrainedEncoder, readBertConfig, type BertConfig } from '../models/bert.js';
-import { RobertaModel } from '../models/roberta.js';
-import { XLMRobertaModel } from '../models/xlm-roberta.js';
-import { family as vitFamily, readViTConfig, ViTModel } from '../models/vit.js';
-import { CLIPModel, CLIPVisionTransformer, readCLIPConfig } from '../models/clip.js';
-import { readSiglipConfig, SiglipModel, SiglipVisionTransformer } from '../models/siglip.js';
+import type { Config } from '../models/common.js';
+import type { TextTower, TextTowerInputs, TowerStates, VisionTower } from '../models/towers.js';
+import { textTower as bertTower, type BertModel } from '../models/bert.js';
+import { textTower as robertaTower } from '../models/roberta.js';
+import { textTower as xlmRobertaTower } from '../models/xlm-roberta.js';
+import { visionTower as vitTower, type ViTModel } from '../models/vit.js';
+import { visionTower as clipTower, type CLIPVisionTransformer } from '../models/clip.js';
+import { visionTower as siglipTower, type SiglipVisionTransformer } from '../models/siglip.js';
 
-export const TEXT_MODEL_TYPES = ['bert', 'roberta', 'bertweet', 'xlm-roberta'] as const;
-export const IMAGE_MODEL_TYPES = ['vit', 'deit', 'clip', 'siglip'] as const;
+// The towers a recipe may be built from, by model_type (a new family adds its tower here).
+const TEXT_TOWERS: readonly TextTower<BertModel>[] = [bertTower, robertaTower, xlmRobertaTower];
+const VISION_TOWERS: readonly VisionTower<Module>[] = [vitTower, clipTower, siglipTower];
+
+export const TEXT_MODEL_TYPES: readonly string[] = TEXT_TOWERS.flatMap((t) => t.modelTypes);
+export const IMAGE_MODEL_TYPES: readonly string[] = VISION_TOWERS.flatMap((t) => t.modelTypes);
 
 export type TextEncoder = BertModel;
 export type ImageEncoder = ViTModel | CLIPVisionTransformer | SiglipVisionTransformer;
+
+// Which tower adapter built each encoder module.
+const textTowers = new WeakMap<Module, TextTower<BertModel>>();
+const visionTowers = new WeakMap<Module, VisionTower<Module>>();
 
 /** Reads a model folder's config.json and opens its weights (the caller closes the source). */
 export function readFolder(dir: string): { config: Config; open: () => TensorSource } {
   return { config: readModelConfig(dir), open: () => openModelWeights(dir) };
 }
 
-function modelType(config: Config, where: string, allowed: readonly string[]): string {
+/** Runs fn with a model folder's weights open, closing them after. */
+export function withWeights<T>(dir: string, fn: (s: TensorSource) => T): T {
+  const s = openModelWeights(dir);
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+function towerFor<T extends { modelTypes: readonly string[] }>(
+  towers: readonly T[],
+  config: Config,
+  where: string,
+  allowed: readonly string[],
+): T {
   const mt = config.model_type;
-  if (typeof mt !== 'string' || !allowed.includes(mt))
+  const tower = towers.find((t) => typeof mt === 'string' && t.modelTypes.includes(mt));
+  if (!tower)
     throw new Error(
       `${where}: "model_type": ${JSON.stringify(mt)} is not supported here (supported: ${allowed.join(', ')})`,
     );
-  return mt;
+  return tower;
+}
+
+function adapterOf<A>(map: WeakMap<Module, A>, model: Module, kind: string): A {
+  const a = map.get(model);
+  if (!a) throw new Error(`${kind} encoder: ${model.constructor.name} was not built by build${kind}Encoder`);
+  return a;
 }
 
 /** A text encoder (with pooler) from a BERT-style config, HF-initialised. */
 export function buildTextEncoder(config: Config, where: string): TextEncoder {
-  const mt = modelType(config, where, TEXT_MODEL_TYPES);
-  const c: BertConfig = readBertConfig(config, where, mt === 'bert' ? {} : { pad_token_id: 1 });
-  const model = mt === 'bert' ? new BertModel(c) : mt === 'xlm-roberta' ? new XLMRobertaModel(c) : new RobertaModel(c);
-  initBertWeights(model, c.initializer_range);
+  const tower = towerFor(TEXT_TOWERS, config, where, TEXT_MODEL_TYPES);
+  const model = tower.build(config, where);
+  textTowers.set(model, tower);
   return model;
 }
 
 /** Copies a text checkpoint into the encoder (heads skipped; a missing pooler keeps its fresh weights). */
 export function loadTextEncoder(model: TextEncoder, source: TensorSource): void {
-  noGrad(() => loadPretrainedEncoder(model, source, model instanceof RobertaModel ? 'roberta' : 'bert'));
+  adapterOf(textTowers, model, 'Text').load(model, source);
 }
 
 /** Whether the text encoder counts positions from pad_token_id + 1 (RoBERTa) rather than from 0 (BERT). */
@@ -61,60 +91,32 @@ export function positionOffset(model: TextEncoder): number {
   return model.embeddings.positions === 'padding-offset' ? model.config.pad_token_id + 1 : 0;
 }
 
-/** The text representation: the pooled output (tanh(dense(first token state))) [B, hidden]. */
-export function textPooled(
-  model: TextEncoder,
-  text: { input_ids: Tensor; attention_mask: Tensor; token_type_ids?: Tensor },
-): Tensor {
-  const out = model.forward({
-    input_ids: text.input_ids,
-    attention_mask: text.attention_mask,
-    token_type_ids: text.token_type_ids ?? null,
-  });
-  return out.pooler_output!;
+/** The text tower's last-layer states and pooled output (tanh(dense(first token state))). */
+export function textStates(model: TextEncoder, text: TextTowerInputs): TowerStates {
+  return adapterOf(textTowers, model, 'Text').forward(model, text);
 }
 
-/**
- * An image encoder from a config (ViT/DeiT, or the vision tower of CLIP/SigLIP), HF-initialised. CLIP and
- * SigLIP are built whole (so the tower gets the family's own initialisation), then the tower is kept and the
- * rest freed.
- */
+/** The text representation: the pooled output [B, hidden]. */
+export function textPooled(model: TextEncoder, text: TextTowerInputs): Tensor {
+  return textStates(model, text).pooler_output;
+}
+
+/** An image encoder from a config (ViT/DeiT, or the vision tower of CLIP/SigLIP), HF-initialised. */
 export function buildImageEncoder(config: Config, where: string): ImageEncoder {
-  const mt = modelType(config, where, IMAGE_MODEL_TYPES);
-  if (mt === 'vit' || mt === 'deit') return new ViTModel(readViTConfig(config, where));
-  const whole: CLIPModel | SiglipModel =
-    mt === 'clip' ? new CLIPModel(readCLIPConfig(config, where)) : new SiglipModel(readSiglipConfig(config, where));
-  const tower = whole.vision_model;
-  const keepSet = new Set(tower.parameters());
-  for (const t of whole.parameters()) if (!keepSet.has(t)) t.dispose();
-  return tower;
+  const tower = towerFor(VISION_TOWERS, config, where, IMAGE_MODEL_TYPES);
+  const model = tower.build(config, where) as ImageEncoder;
+  visionTowers.set(model, tower);
+  return model;
 }
 
-/**
- * Copies an image checkpoint into the encoder: ViT/DeiT as the vit family loads it; for a CLIP/SigLIP tower
- * the checkpoint's `vision_model.*` tensors (strict: a missing one is named), the rest skipped.
- */
+/** Copies an image checkpoint into the encoder as its family loads its vision tower (strict). */
 export function loadImageEncoder(model: ImageEncoder, source: TensorSource): void {
-  noGrad(() => {
-    if (model instanceof ViTModel) vitFamily.load(model, source);
-    else
-      loadCheckpointInto(model, source, {
-        rename: (n) =>
-          n.startsWith('vision_model.') && !n.endsWith('position_ids') ? n.slice('vision_model.'.length) : null,
-      });
-  });
+  adapterOf(visionTowers, model, 'Image').load(model, source);
 }
 
-/** Width of the image representation. */
+/** Width of the image representation (the pooled output). */
 export function imageWidth(model: ImageEncoder): number {
-  if (model instanceof ViTModel) return model.pooler ? model.config.pooler_output_size : model.config.hidden_size;
-  return model.config.hidden_size;
-}
-
-function patchSize(model: ImageEncoder): [number, number] {
-  if (model instanceof ViTModel) return model.config.patch_size;
-  const p = model.config.patch_size;
-  return [p, p];
+  return adapterOf(visionTowers, model, 'Image').pooledWidth(model);
 }
 
 export interface ImageStates {
@@ -128,26 +130,17 @@ export interface ImageStates {
 }
 
 export function imageStates(model: ImageEncoder, pixelValues: Tensor): ImageStates {
+  const tower = adapterOf(visionTowers, model, 'Image');
   const [, , h, w] = pixelValues.shape as [number, number, number, number];
-  const [ph, pw] = patchSize(model);
-  const grid: [number, number] = [Math.floor(h / ph), Math.floor(w / pw)];
+  const [ph, pw] = tower.patchSize(model);
   const pixels = pixelValues.dtype === 'float32' ? pixelValues : pixelValues.to('float32');
-  if (model instanceof ViTModel) {
-    const out = model.forward(pixels);
-    const skip = model.config.model_type === 'deit' ? 2 : 1;
-    return {
-      pooled: out.pooler_output ?? out.last_hidden_state.select(1, 0),
-      states: out.last_hidden_state,
-      skip,
-      grid,
-    };
-  }
-  if (model instanceof CLIPVisionTransformer) {
-    const out = model.forward(pixels);
-    return { pooled: out.pooler_output, states: out.last_hidden_state, skip: 1, grid };
-  }
-  const out = model.forward(pixels);
-  return { pooled: out.pooler_output!, states: out.last_hidden_state, skip: 0, grid };
+  const out = tower.forward(model, pixels);
+  return {
+    pooled: out.pooler_output,
+    states: out.last_hidden_state,
+    skip: tower.prefixTokens(model),
+    grid: [Math.floor(h / ph), Math.floor(w / pw)],
+  };
 }
 
 /** Rows of a tensor picked by index (for mismatched pairs). */

@@ -21,3 +21,5 @@ export {
   type RecipeName,
   type RecipeSpec,
 } from './builder.js';
+export { allRecipes, recipeNamed, recipeForModelType, checkSpec } from './registry.js';
+export type { Recipe, RecipeOption, RecipeCheckpoints } from './recipe.js';

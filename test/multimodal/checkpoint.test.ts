@@ -138,7 +138,7 @@ test('config errors name the file and the field', () => {
       join(dir, 'config.json'),
       JSON.stringify({ tandem: { recipe: 'mmbt', numLabels: 2, labelNames: ['a', 'b'], imageTokens: 'three' } }),
     );
-    assert.throws(() => loadClassifier(dir), /"imageTokens" must be a number, got "three"/);
+    assert.throws(() => loadClassifier(dir), /"imageTokens" must be an integer, got "three"/);
     assert.throws(
       () => saveClassifier(dir, buildClassifier(CASES[5]!.spec, { init: 'random' }), { 'config.json': '{}' }),
       /extra file name "config.json" is not allowed/,

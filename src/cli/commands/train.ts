@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { isRepoId, resolveModelFolder } from '../../io/hub.js';
 import { readModelConfig } from '../../io/model-folder.js';
 import { RECIPES, type RecipeName } from '../../multimodal/builder.js';
+import { recipeForModelType, singleCheckpointModelTypes } from '../../multimodal/registry.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
 import { DataError } from '../../data/rows.js';
 import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
@@ -135,14 +136,6 @@ async function folder(flag: string, v: string | undefined): Promise<string | und
   }
 }
 
-const RECIPE_OF_MODEL_TYPE: Record<string, RecipeName> = {
-  vilt: 'vilt',
-  lxmert: 'lxmert',
-  clip: 'clip',
-  siglip: 'siglip',
-  blip: 'blip',
-};
-
 /** Turns flags into an experiment config (validating every value). */
 export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
   if (!v.data) throw new CliError(`--data is required\n\n${HELP}`);
@@ -161,10 +154,10 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
       const mt = String(cfg.model_type ?? '');
       if (mt === 'tandem') fromCheckpoint = model;
       else {
-        recipe = RECIPE_OF_MODEL_TYPE[mt];
+        recipe = recipeForModelType(mt)?.name;
         if (!recipe)
           throw new CliError(
-            `--model ${model}: model_type '${mt}' is not a single-checkpoint recipe (${Object.keys(RECIPE_OF_MODEL_TYPE).join(', ')}); give --text-model and --image-model for late fusion`,
+            `--model ${model}: model_type '${mt}' is not a single-checkpoint recipe (${singleCheckpointModelTypes().join(', ')}); give --text-model and --image-model for late fusion`,
           );
       }
     } else throw new CliError(`give --model, or --text-model and --image-model\n\n${HELP}`);

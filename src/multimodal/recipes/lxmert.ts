@@ -1,0 +1,50 @@
+// lxmert: a two-stream cross-modality transformer over text and image regions (unc-nlp/lxmert-base-uncased).
+import { noGrad } from '../../tensor/index.js';
+import { readModelConfig } from '../../io/model-folder.js';
+import { loadLxmertCheckpoint } from '../../models/lxmert.js';
+import { loadImageEncoder, withWeights } from '../encoders.js';
+import { LxmertClassifier } from '../lxmert.js';
+import { folderOf, subConfig, type Recipe } from '../recipe.js';
+import { FREEZE_IMAGE_OPTION } from './shared-options.js';
+
+export const recipe: Recipe<LxmertClassifier> = {
+  name: 'lxmert',
+  summary: "LXMERT over region features: given in the data, or pooled from an image encoder's patches",
+  checkpoints: { model: 'required', imageModel: 'optional' },
+  modelTypes: ['lxmert'],
+  options: [
+    {
+      key: 'regions',
+      type: 'int-pair',
+      help: 'pool the patch grid to [rows, cols] regions (default: every patch is a region)',
+    },
+    FREEZE_IMAGE_OPTION,
+  ],
+  configs: (spec, read) => ({
+    model_config: read(folderOf(spec, 'model')),
+    ...(spec.imageModel ? { vision_config: read(folderOf(spec, 'imageModel')) } : {}),
+  }),
+  check: (spec) => {
+    if (spec.freezeImage !== undefined && !spec.imageModel)
+      throw new Error('recipe "lxmert": option "freezeImage" needs imageModel (region features from an image encoder)');
+  },
+  build: ({ head, options, cfg, where }) =>
+    new LxmertClassifier({
+      ...head,
+      ...(options as { regions?: [number, number]; freezeImage?: boolean }),
+      model_config: subConfig(cfg, 'model_config', where),
+      ...(cfg.vision_config !== undefined ? { vision_config: subConfig(cfg, 'vision_config', where) } : {}),
+    }),
+  loadPretrained: (m, spec) =>
+    noGrad(() => {
+      const dir = folderOf(spec, 'model');
+      // a visual projection of another width than the image encoder's is replaced (and fine-tuned)
+      const own = readModelConfig(dir).visual_feat_dim ?? 2048;
+      const fresh = own !== m.lxmert.config.visual_feat_dim;
+      withWeights(dir, (s) => loadLxmertCheckpoint(m.lxmert, s, { newVisualProjection: fresh }));
+      if (m.image_encoder) {
+        const encoder = m.image_encoder;
+        withWeights(folderOf(spec, 'imageModel'), (s) => loadImageEncoder(encoder, s));
+      }
+    }),
+};

@@ -1,0 +1,38 @@
+// mmbt: the image encoder's pooled regions enter the text encoder as extra tokens (Kiela et al. 2019).
+import { noGrad } from '../../tensor/index.js';
+import { loadImageEncoder, loadTextEncoder, withWeights } from '../encoders.js';
+import { DEFAULT_IMAGE_TOKENS, MmbtClassifier } from '../mmbt.js';
+import { folderOf, subConfig, type Recipe } from '../recipe.js';
+import { FREEZE_IMAGE_OPTION } from './shared-options.js';
+
+export const recipe: Recipe<MmbtClassifier> = {
+  name: 'mmbt',
+  summary: 'supervised multimodal bitransformer: image regions as tokens of the text encoder',
+  checkpoints: { textModel: 'required', imageModel: 'required' },
+  options: [
+    {
+      key: 'imageTokens',
+      type: 'int',
+      min: 1,
+      default: DEFAULT_IMAGE_TOKENS,
+      help: 'number of image tokens',
+    },
+    FREEZE_IMAGE_OPTION,
+  ],
+  configs: (spec, read) => ({
+    text_config: read(folderOf(spec, 'textModel')),
+    vision_config: read(folderOf(spec, 'imageModel')),
+  }),
+  build: ({ head, options, cfg, where }) =>
+    new MmbtClassifier({
+      ...head,
+      ...options,
+      text_config: subConfig(cfg, 'text_config', where),
+      vision_config: subConfig(cfg, 'vision_config', where),
+    }),
+  loadPretrained: (m, spec) =>
+    noGrad(() => {
+      withWeights(folderOf(spec, 'textModel'), (s) => loadTextEncoder(m.text_encoder, s));
+      withWeights(folderOf(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder, s));
+    }),
+};
