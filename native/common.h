@@ -120,7 +120,23 @@ inline std::vector<int64_t> IL(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of integers");
   Napi::Array a = info[i].As<Napi::Array>();
   std::vector<int64_t> v(a.Length());
-  for (uint32_t k = 0; k < a.Length(); k++) v[k] = a.Get(k).As<Napi::Number>().Int64Value();
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value e = a.Get(k);
+    if (!e.IsNumber()) throw ArgError("argument " + std::to_string(i) + " element " + std::to_string(k) + " must be an integer");
+    v[k] = e.As<Napi::Number>().Int64Value();
+  }
+  return v;
+}
+
+inline std::vector<double> DL(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of numbers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<double> v(a.Length());
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value e = a.Get(k);
+    if (!e.IsNumber()) throw ArgError("argument " + std::to_string(i) + " element " + std::to_string(k) + " must be a number");
+    v[k] = e.As<Napi::Number>().DoubleValue();
+  }
   return v;
 }
 
@@ -137,6 +153,26 @@ inline std::vector<torch::Tensor> TL(const Napi::CallbackInfo& info, size_t i) {
     v.push_back(h->t);
   }
   return v;
+}
+
+// An advanced-indexing list: each element a tensor, or null/undefined for a whole dimension (Python's ':').
+inline c10::List<c10::optional<torch::Tensor>> IDX(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray()) throw ArgError("argument " + std::to_string(i) + " must be an array of tensors or nulls");
+  Napi::Array a = info[i].As<Napi::Array>();
+  c10::List<c10::optional<torch::Tensor>> idx;
+  for (uint32_t k = 0; k < a.Length(); k++) {
+    Napi::Value e = a.Get(k);
+    if (e.IsNull() || e.IsUndefined()) {
+      idx.push_back(c10::optional<torch::Tensor>());
+      continue;
+    }
+    std::string at = "argument " + std::to_string(i) + " element " + std::to_string(k);
+    if (!e.IsExternal()) throw ArgError(at + " must be a tensor or null");
+    Holder* h = e.As<Napi::External<Holder>>().Data();
+    if (!h->t.defined()) throw ArgError(at + " is a disposed tensor");
+    idx.push_back(c10::optional<torch::Tensor>(h->t));
+  }
+  return idx;
 }
 
 inline torch::ScalarType DT(const Napi::CallbackInfo& info, size_t i) { return dtype_of((int)I(info, i)); }

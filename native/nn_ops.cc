@@ -27,10 +27,7 @@ OP(interpolate) {
   auto o = F::InterpolateFuncOptions();
   if (!absent(info, 1)) o = o.size(IL(info, 1));
   if (!absent(info, 2)) {
-    Napi::Array a = info[2].As<Napi::Array>();
-    std::vector<double> sc(a.Length());
-    for (uint32_t k = 0; k < a.Length(); k++) sc[k] = a.Get(k).As<Napi::Number>().DoubleValue();
-    o = o.scale_factor(sc);
+    o = o.scale_factor(DL(info, 2));
   }
   std::string mode = S(info, 3);
   bool nearest = mode == "nearest";

@@ -194,30 +194,8 @@ OP(masked_fill) { return W(env, T(info, 0).masked_fill(T(info, 1), SC(info, 2)))
 OP(masked_select) { return W(env, T(info, 0).masked_select(T(info, 1))); }
 OP(nonzero) { return W(env, T(info, 0).nonzero()); }
 // index(x, [idx|null, ...]): advanced indexing as x[idx0, idx1, ...] with null for ':'.
-OP(index) {
-  Napi::Array a = info[1].As<Napi::Array>();
-  c10::List<c10::optional<torch::Tensor>> idx;
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value e = a.Get(k);
-    if (e.IsNull() || e.IsUndefined()) idx.push_back(c10::optional<torch::Tensor>());
-    else {
-      Holder* h = e.As<Napi::External<Holder>>().Data();
-      if (!h->t.defined()) throw ArgError("index element is a disposed tensor");
-      idx.push_back(c10::optional<torch::Tensor>(h->t));
-    }
-  }
-  return W(env, at::index(T(info, 0), idx));
-}
-OP(index_put) {
-  Napi::Array a = info[1].As<Napi::Array>();
-  c10::List<c10::optional<torch::Tensor>> idx;
-  for (uint32_t k = 0; k < a.Length(); k++) {
-    Napi::Value e = a.Get(k);
-    if (e.IsNull() || e.IsUndefined()) idx.push_back(c10::optional<torch::Tensor>());
-    else idx.push_back(c10::optional<torch::Tensor>(e.As<Napi::External<Holder>>().Data()->t));
-  }
-  return W(env, at::index_put(T(info, 0), idx, T(info, 2), B(info, 3)));
-}
+OP(index) { return W(env, at::index(T(info, 0), IDX(info, 1))); }
+OP(index_put) { return W(env, at::index_put(T(info, 0), IDX(info, 1), T(info, 2), B(info, 3))); }
 OP(one_hot) { return W(env, torch::one_hot(T(info, 0), I(info, 1))); }
 
 // ---- linear algebra ----

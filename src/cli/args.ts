@@ -16,6 +16,14 @@ export class CliError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The flags of an option table as parseArgs gives them: boolean, string, or string[] when `multiple`. */
+export interface ParsedArgs<O extends Options> {
+  values: {
+    [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string;
+  };
+  positionals: string[];
+}
+
 /**
  * Parses argv with node's util.parseArgs (strict: unknown flags are errors). Returns null when --help was
  * given (after printing the help text), so commands do `const a = parse(...); if (!a) return EXIT.ok;`.
@@ -25,19 +33,15 @@ export function parse<O extends Options>(
   options: O,
   help: string,
   allowPositionals = true,
-): {
-  values: {
-    [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : O[K] extends { multiple: true } ? string[] : string;
-  };
-  positionals: string[];
-} | null {
+): ParsedArgs<O> | null {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(help);
     return null;
   }
   try {
-    const r = parseArgs({ args: argv, options, allowPositionals, strict: true });
-    return r as never;
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    // node's typings cannot resolve the value types for a table only known as a type parameter here.
+    return { values: values as ParsedArgs<O>['values'], positionals };
   } catch (e) {
     throw new CliError(`${(e as Error).message}\n\n${help}`);
   }

@@ -169,7 +169,7 @@ function checkRevision(revision: string): string {
   return revision;
 }
 
-/** The cached snapshot folder of a revision, or null when it was never downloaded. */
+/** The cached snapshot folder of a revision, or null when it has not been downloaded. */
 export function cachedSnapshot(repoId: string, revision = 'main', env: NodeJS.ProcessEnv = process.env): string | null {
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
   const commit = readRef(storage, revision);

@@ -11,7 +11,7 @@
  * (relative_key, relative_key_query), decoders and cross-attention (`is_decoder`, `add_cross_attention`),
  * key/value caches, head masks, and heads other than sequence classification.
  */
-import { arange, F, full, noGrad, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, F, full, noGrad, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -152,7 +152,7 @@ export interface EncoderOutput {
 export function paddingOffsetPositionIds(inputIds: Tensor, padTokenId: number): Tensor {
   const notPad = inputIds.ne(padTokenId).to('int64');
   // The engine's tensor + number promotes int64 to float32, so the offset is added as an int64 tensor.
-  const offset = full([1], padTokenId, { dtype: 'int64', device: inputIds.device as Device });
+  const offset = full([1], padTokenId, { dtype: 'int64', device: inputIds.device });
   return notPad.cumsum(1).mul(notPad).add(offset);
 }
 
@@ -195,10 +195,10 @@ export class BertEmbeddings extends Module {
         pos = paddingOffsetPositionIds(inputIds, this.config.pad_token_id);
       } else {
         if (l > limit) throw new Error(`input_ids: ${l} tokens exceed max_position_embeddings (${limit})`);
-        pos = arange(l, undefined, 1, { dtype: 'int64', device: inputIds.device as Device }).view(1, l);
+        pos = arange(l, undefined, 1, { dtype: 'int64', device: inputIds.device }).view(1, l);
       }
     }
-    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64', device: inputIds.device as Device });
+    const types = tokenTypeIds ?? zeros([b, l], { dtype: 'int64', device: inputIds.device });
     const sum = this.word_embeddings
       .forward(inputIds)
       .add(this.token_type_embeddings.forward(types))

@@ -249,7 +249,7 @@ export class CLIPTextEmbeddings extends Module {
     const l = inputIds.size(-1);
     const max = this.config.max_position_embeddings;
     if (l > max) throw new Error(`text: input_ids have ${l} tokens but max_position_embeddings is ${max}`);
-    const pos = arange(0, l, 1, { dtype: 'int64', device: inputIds.device as Device });
+    const pos = arange(0, l, 1, { dtype: 'int64', device: inputIds.device });
     return this.token_embedding.forward(inputIds).add(this.position_embedding.forward(pos));
   }
 }
@@ -272,13 +272,13 @@ export class CLIPTextTransformer extends Module {
   /** input_ids [B, L] (int64), attention_mask [B, L] (0/1) or null. */
   forward(inputIds: Tensor, attentionMask: Tensor | null = null): TowerOutput {
     const [b, l] = inputIds.shape as [number, number];
-    const mask = causalPaddingMask(attentionMask, b, l, inputIds.device as Device);
+    const mask = causalPaddingMask(attentionMask, b, l, inputIds.device);
     const last = this.final_layer_norm.forward(this.encoder.forward(this.embeddings.forward(inputIds), mask));
     const ids = inputIds.to('int64');
     const eosAt = ids.maxDim(-1).values.eq(OPENAI_EOT).all().item()
       ? ids.argmax(-1)
       : ids.eq(this.config.eos_token_id).to('int32').argmax(-1);
-    const rows = arange(0, b, 1, { dtype: 'int64', device: inputIds.device as Device });
+    const rows = arange(0, b, 1, { dtype: 'int64', device: inputIds.device });
     return { last_hidden_state: last, pooler_output: last.index([rows, eosAt]) };
   }
 }
@@ -376,7 +376,7 @@ export function clipLoss(logitsPerText: Tensor): Tensor {
   const n = logitsPerText.size(0);
   if (logitsPerText.size(1) !== n)
     throw new Error(`CLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
-  const target = arange(0, n, 1, { dtype: 'int64', device: logitsPerText.device as Device });
+  const target = arange(0, n, 1, { dtype: 'int64', device: logitsPerText.device });
   return F.crossEntropy(logitsPerText, target)
     .add(F.crossEntropy(logitsPerText.transpose(0, 1), target))
     .div(2);

@@ -17,7 +17,7 @@
  *
  * Not supported: the pre-training and QA heads themselves, `inputs_embeds`, attention outputs.
  */
-import { arange, cat, F, noGrad, ones, tensor, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, noGrad, ones, tensor, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -121,9 +121,7 @@ class LxmertEmbeddings extends Module {
       throw new Error(
         `LxmertModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`,
       );
-    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device as Device })
-      .view(1, l)
-      .expand(b, l);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device }).view(1, l).expand(b, l);
     const sum = this.word_embeddings
       .forward(inputIds)
       .add(this.position_embeddings.forward(positions))
@@ -337,7 +335,7 @@ export class LxmertModel extends Module {
       throw new Error(
         `LxmertModel: visual_pos must be [${B}, ${feats.size(1)}, ${c.visual_pos_dim}] (visual_pos_dim), got [${pos.shape}]`,
       );
-    const int = { dtype: 'int64', device: inputs.input_ids.device as Device } as const;
+    const int = { dtype: 'int64', device: inputs.input_ids.device } as const;
     const langMask = extendedAttentionMask(inputs.attention_mask ?? ones([B, T], int));
     const visnMask = inputs.visual_attention_mask ? extendedAttentionMask(inputs.visual_attention_mask) : null;
     const keep = inputs.output_hidden_states ?? false;
@@ -443,7 +441,7 @@ export function patchRegions(
   const one = tensor(Float32Array.from(boxes), {
     shape: [1, R * C, 4],
     dtype: states.dtype,
-    device: states.device as Device,
+    device: states.device,
   });
   const visual_pos =
     B === 1

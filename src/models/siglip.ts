@@ -12,7 +12,7 @@
  * NOT supported: SigLIP 2 (`siglip2`: NaFlex patches and pixel attention masks), SiglipForImageClassification,
  * stand-alone SiglipTextModel / SiglipVisionModel checkpoints.
  */
-import { eye, F, noGrad, tensor, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { eye, F, noGrad, tensor, zeros, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, init, LayerNorm, Linear, MLP, Module, MultiheadAttention } from '../nn/index.js';
 import { ConfigReader, engineActivation, type Config } from './common.js';
 import type { ModelFamily } from './family.js';
@@ -221,9 +221,7 @@ export function siglipLoss(logitsPerText: Tensor): Tensor {
   const n = logitsPerText.size(0);
   if (logitsPerText.size(1) !== n)
     throw new Error(`SigLIP loss needs as many texts as images, got ${n} texts and ${logitsPerText.size(1)} images`);
-  const signs = eye(n, { device: logitsPerText.device as Device })
-    .mul(2)
-    .sub(1);
+  const signs = eye(n, { device: logitsPerText.device }).mul(2).sub(1);
   return F.logSigmoid(signs.mul(logitsPerText)).sum(-1).neg().mean();
 }
 

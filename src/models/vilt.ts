@@ -17,7 +17,7 @@
  * Not supported: `image_embeds` / `inputs_embeds` inputs, heads (masked LM, VQA, retrieval, NLVR2), image_size
  * or patch_size given as pairs, attention outputs, an image whose pixel_mask leaves no patch valid.
  */
-import { arange, cat, F, full, noGrad, ones, tensor, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, full, noGrad, ones, tensor, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -34,8 +34,6 @@ import {
   FirstTokenPooler,
 } from './common.js';
 import type { ModelFamily } from './family.js';
-
-const dev = (t: Tensor): Device => t.device as Device;
 
 export interface ViltConfig {
   vocab_size: number;
@@ -152,9 +150,7 @@ class ViltTextEmbeddings extends Module {
       throw new Error(
         `ViltModel: input_ids has ${l} tokens, more than max_position_embeddings (${this.c.max_position_embeddings})`,
       );
-    const positions = arange(0, l, 1, { dtype: 'int64', device: dev(inputIds) })
-      .view(1, l)
-      .expand(b, l);
+    const positions = arange(0, l, 1, { dtype: 'int64', device: inputIds.device }).view(1, l).expand(b, l);
     const sum = this.word_embeddings
       .forward(inputIds)
       .add(this.token_type_embeddings.forward(tokenTypeIds))
@@ -284,7 +280,7 @@ class ViltEmbeddings extends Module {
 
     // position embeddings of the checkpoint's grid, resized (bilinear, corners aligned) to each image's valid grid
     const spatial = this.position_embeddings.slice(1, 1).transpose(1, 2).reshape(1, H, this.grid, this.grid);
-    const like = { dtype: spatial.dtype, device: dev(spatial) };
+    const like = { dtype: spatial.dtype, device: spatial.device };
     const cache = new Map<string, Tensor>();
     const perImage = hw.map(([h, w]) => {
       const key = `${h}x${w}`;
@@ -310,7 +306,7 @@ class ViltEmbeddings extends Module {
       .reshape(B * rows * cols, H);
     const flatIndex = tensor(
       selection.index.flatMap((ix, b) => ix.map((i) => b * rows * cols + i)),
-      { dtype: 'int64', device: dev(x) },
+      { dtype: 'int64', device: x.device },
     );
     const tokens = patches.indexSelect(0, flatIndex).view(B, length, H);
     const tokenPos = pos.indexSelect(0, flatIndex).view(B, length, H);
@@ -319,7 +315,7 @@ class ViltEmbeddings extends Module {
     const embeds = F.dropout(withCls.add(allPos), this.c.hidden_dropout_prob, this.training);
     const tokenMask = tensor(
       selection.valid.map((v) => [1, ...v.map((ok) => (ok ? 1 : 0))]),
-      { dtype: 'int64', device: dev(x) },
+      { dtype: 'int64', device: x.device },
     );
     return { embeds, mask: tokenMask, selection };
   }
@@ -327,7 +323,7 @@ class ViltEmbeddings extends Module {
   forward(inputs: ViltInputs): { embeddings: Tensor; mask: Tensor; textLength: number; selection: PatchSelection } {
     const ids = inputs.input_ids;
     const [B, T] = ids.shape as [number, number];
-    const int = { dtype: 'int64', device: dev(ids) } as const;
+    const int = { dtype: 'int64', device: ids.device } as const;
     const attentionMask = inputs.attention_mask ?? ones([B, T], int);
     const tokenTypes = inputs.token_type_ids ?? zeros([B, T], int);
     const pixelMask = inputs.pixel_mask ?? ones([B, this.c.image_size, this.c.image_size], int);

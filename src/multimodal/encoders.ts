@@ -145,7 +145,7 @@ export function imageStates(model: ImageEncoder, pixelValues: Tensor): ImageStat
 
 /** Rows of a tensor picked by index (for mismatched pairs). */
 export function pickRows(t: Tensor, index: number[]): Tensor {
-  return t.indexSelect(0, indexTensor(index, t.device as Device));
+  return t.indexSelect(0, indexTensor(index, t.device));
 }
 
 export function indexTensor(index: number[], device: Device): Tensor {

@@ -20,7 +20,7 @@
  * The image encoder is frozen by default (a feature extractor, as in the paper's MMBT); its pooled image
  * features [B, N, D] are what frozenImageFeatures returns.
  */
-import { arange, cat, F, full, ones, type Device, type Tensor } from '../tensor/index.js';
+import { arange, cat, F, full, ones, type Tensor } from '../tensor/index.js';
 import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
@@ -139,7 +139,7 @@ export class MmbtClassifier extends RecipeBase {
     const [b, l] = inputIds.shape as [number, number];
     if (regions.size(0) !== b) throw new Error(`mmbt: ${b} texts but ${regions.size(0)} images`);
     if (l < 2) throw new Error(`mmbt: input_ids need at least a first and a last token, got length ${l}`);
-    const device = inputIds.device as Device;
+    const device = inputIds.device;
     const n = this.imageTokens;
     const off = positionOffset(enc);
     const ids = inputIds.dtype === 'int64' ? inputIds : inputIds.to('int64');

@@ -148,7 +148,7 @@ export abstract class Module {
     for (const t of [...this.parameters(), ...this.namedBuffers().map(([, b]) => b)]) {
       if (isDtype && !['float32', 'float64', 'float16', 'bfloat16'].includes(t.dtype)) continue;
       const rg = t.requiresGrad;
-      const moved = noGrad(() => t.to(target as Device));
+      const moved = noGrad(() => t.to(target));
       t._setData(moved);
       if (rg) t.requiresGrad_(true);
     }

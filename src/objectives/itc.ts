@@ -56,17 +56,15 @@ export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Ten
   if (masks.length) {
     const merged = masks[0]!.map((_, k) => (masks.some((m) => m[k]) ? 1 : 0));
     if (merged.some((x) => x)) {
-      const m = tensor(merged, { dtype: 'bool', shape: [b, b] }).to(textEmbeds.device as never);
+      const m = tensor(merged, { dtype: 'bool', shape: [b, b] }).to(textEmbeds.device);
       const pad = (x: Tensor) =>
-        x.size(1) > b
-          ? cat([m, full([b, x.size(1) - b], 0, { dtype: 'bool', device: textEmbeds.device as never })], 1)
-          : m;
+        x.size(1) > b ? cat([m, full([b, x.size(1) - b], 0, { dtype: 'bool', device: textEmbeds.device })], 1) : m;
       // Masked with a large negative (not -inf) so that gradients stay finite.
       perText = perText.maskedFill(pad(perText), -1e4);
       perImage = perImage.maskedFill(pad(perImage), -1e4);
     }
   }
-  const targets = arange(b, undefined, 1, { device: textEmbeds.device as never });
+  const targets = arange(b, undefined, 1, { device: textEmbeds.device });
   const loss = F.crossEntropy(perText, targets).add(F.crossEntropy(perImage, targets)).div(2);
   return { loss, logitsPerText: perText, logitsPerImage: perImage, textNorm: t, imageNorm: v };
 }

@@ -1,7 +1,8 @@
 // AdamW (Loshchilov & Hutter) with decoupled weight decay, computed exactly as torch.optim.AdamW
 // (amsgrad off) in one native call per group.
 import { Optimizer, type GroupInput } from './optimizer.js';
-import { N, type Tensor } from './engine.js';
+import type { Tensor } from './engine.js';
+import { adamwStep } from './kernels.js';
 
 export interface AdamWOptions {
   lr?: number;
@@ -25,22 +26,22 @@ export class AdamW extends Optimizer {
       // Parameters are batched by their step count (those without a gradient are skipped and do not count).
       const byStep = new Map<number, number[]>();
       g.params.forEach((p, pi) => {
-        if (!N.has_grad(p.handle)) return;
+        if (!p.hasGrad) return;
         const s = ++this.steps[gi]![pi]!;
         (byStep.get(s) ?? byStep.set(s, []).get(s)!).push(pi);
       });
       for (const [step, idx] of byStep) {
-        N.adamw_step(
-          idx.map((pi) => g.params[pi]!.handle),
-          idx.map((pi) => this.stateTensor(gi, pi, 'exp_avg').handle),
-          idx.map((pi) => this.stateTensor(gi, pi, 'exp_avg_sq').handle),
+        adamwStep({
+          params: idx.map((pi) => g.params[pi]!),
+          expAvgs: idx.map((pi) => this.stateTensor(gi, pi, 'exp_avg')),
+          expAvgSqs: idx.map((pi) => this.stateTensor(gi, pi, 'exp_avg_sq')),
           step,
-          g.lr,
-          this.betas[0],
-          this.betas[1],
-          this.eps,
-          g.weightDecay,
-        );
+          lr: g.lr,
+          beta1: this.betas[0],
+          beta2: this.betas[1],
+          eps: this.eps,
+          weightDecay: g.weightDecay,
+        });
       }
     });
   }

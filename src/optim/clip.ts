@@ -7,5 +7,5 @@ export function clipGradNorm(params: Tensor[], maxNorm: number, normType = 2): n
     params.map((p) => p.handle),
     maxNorm,
     normType,
-  ) as number;
+  );
 }

@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD.
 import { Optimizer, type GroupInput } from './optimizer.js';
-import { N, type Tensor } from './engine.js';
+import type { Tensor } from './engine.js';
+import { sgdStep } from './kernels.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -23,21 +24,21 @@ export class SGD extends Optimizer {
   step(): void {
     const mom = this.opts.momentum ?? 0;
     this.groups.forEach((g, gi) => {
-      const idx = g.params.map((_, pi) => pi).filter((pi) => N.has_grad(g.params[pi]!.handle));
+      const idx = g.params.map((_, pi) => pi).filter((pi) => g.params[pi]!.hasGrad);
       for (const pi of idx) {
         const first = this.steps[gi]![pi]! === 0;
         this.steps[gi]![pi]!++;
         const buf = mom ? this.stateTensor(gi, pi, 'momentum_buffer') : g.params[pi]!;
-        N.sgd_step(
-          [g.params[pi]!.handle],
-          [buf.handle],
-          g.lr,
-          mom,
-          this.opts.dampening ?? 0,
-          g.weightDecay,
-          this.opts.nesterov ?? false,
+        sgdStep({
+          params: [g.params[pi]!],
+          momentumBuffers: [buf],
+          lr: g.lr,
+          momentum: mom,
+          dampening: this.opts.dampening ?? 0,
+          weightDecay: g.weightDecay,
+          nesterov: this.opts.nesterov ?? false,
           first,
-        );
+        });
       }
     });
   }

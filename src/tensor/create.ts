@@ -117,7 +117,7 @@ export function fromBuffer(
   return new Tensor(N.from_buffer(data, DTYPE_CODE[dtype], shape, device ?? null));
 }
 
-function code(o: CreateOptions): [number | null, string | null] {
+function code(o: CreateOptions): [number | null, Device | null] {
   return [o.dtype ? DTYPE_CODE[o.dtype] : null, o.device ?? null];
 }
 
@@ -134,10 +134,10 @@ export function full(shape: number[], value: number, opts: CreateOptions = {}): 
   return new Tensor(N.full(shape, value, ...code(opts)));
 }
 export function zerosLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return zeros(t.shape, { dtype: opts.dtype ?? t.dtype, device: opts.device ?? (t.device as Device) });
+  return zeros(t.shape, { dtype: opts.dtype ?? t.dtype, device: opts.device ?? t.device });
 }
 export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
-  return ones(t.shape, { dtype: opts.dtype ?? t.dtype, device: opts.device ?? (t.device as Device) });
+  return ones(t.shape, { dtype: opts.dtype ?? t.dtype, device: opts.device ?? t.device });
 }
 /** [start, end) by step; int64 unless a dtype is given or an argument is fractional. */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {

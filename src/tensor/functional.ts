@@ -1,9 +1,10 @@
 // Neural-network functions (PyTorch's torch.nn.functional names, camelCase), losses, and the fused
 // attention and MLP blocks.
+import type { Activation, Reduction } from './addon.js';
 import { N } from './native.js';
-import { Tensor, type Reduction } from './tensor.js';
+import { Tensor } from './tensor.js';
 
-export type Activation = 'gelu' | 'gelu_tanh' | 'relu' | 'quick_gelu' | 'tanh' | 'silu';
+export type { Activation } from './addon.js';
 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(N.linear(x.handle, weight.handle, bias?.handle ?? null));

@@ -1,16 +1,12 @@
-// Loads the compiled addon (build/Release/tandem.node). Kept apart so that a missing build gives one clear
-// message instead of a stack from deep inside a model.
+// Loads the compiled addon (build/Release/tandem.node). Kept apart so that a missing or stale build gives one
+// clear message instead of a stack from deep inside a model. Its functions are declared in addon.ts.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../runtime/package-root.js';
+import { ADDON_FUNCTIONS, type Addon } from './addon.js';
 
-/** An opaque tensor handle owned by the addon. */
-export type Handle = object & { readonly __brand?: 'TensorHandle' };
-
-// The addon's functions are registered dynamically from C++ (native/*.cc, OP(name)); each takes handles,
-// numbers, strings and arrays as documented beside its definition.
-export type Addon = Record<string, (...args: any[]) => any>;
+export type { Addon, Handle } from './addon.js';
 
 function load(): Addon {
   const root = packageRoot();
@@ -25,7 +21,16 @@ function load(): Addon {
         'Run `npm ci` (or `npm run install`) after installing libtorch: see README "Set-up".',
     );
   }
-  return createRequire(import.meta.url)(path) as Addon;
+  const exports = createRequire(import.meta.url)(path) as Record<string, unknown>;
+  // An addon built from older sources lacks functions the TypeScript side calls: say so now, not at the
+  // first call of one of them.
+  const missing = ADDON_FUNCTIONS.filter((name) => typeof exports[name] !== 'function');
+  if (missing.length > 0)
+    throw new Error(
+      `tandem: the native addon ${path} lacks ${missing.join(', ')} (declared in src/tensor/addon.ts): ` +
+        'it was built from older sources; rebuild it with `npx node-gyp rebuild`.',
+    );
+  return exports as unknown as Addon;
 }
 
 export const N: Addon = load();

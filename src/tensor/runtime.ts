@@ -28,7 +28,7 @@ export function setNumThreads(n: number): void {
   N.set_num_threads(n);
 }
 export function getNumThreads(): number {
-  return N.get_num_threads() as number;
+  return N.get_num_threads();
 }
 
 // Debian's libtorch starts with one thread on a 2-core machine (DESIGN.md): default to the core count, or
@@ -50,10 +50,10 @@ export function setRngState(state: Tensor): void {
 }
 
 export function cudaAvailable(): boolean {
-  return N.cuda_is_available() as boolean;
+  return N.cuda_is_available();
 }
 export function cudaDeviceCount(): number {
-  return N.cuda_device_count() as number;
+  return N.cuda_device_count();
 }
 export function synchronize(): void {
   N.cuda_synchronize();
@@ -63,14 +63,14 @@ export function defaultDevice(): Device {
   return cudaAvailable() ? 'cuda' : 'cpu';
 }
 export function torchVersion(): string {
-  return N.torch_version() as string;
+  return N.torch_version();
 }
 export function parallelInfo(): string {
-  return N.parallel_info() as string;
+  return N.parallel_info();
 }
 /** True when libtorch has scaled_dot_product_attention (2.x), which the attention block then uses. */
 export function hasSdpa(): boolean {
-  return N.has_sdpa() as boolean;
+  return N.has_sdpa();
 }
 export function setDeterministic(on: boolean): void {
   N.set_deterministic(on);
@@ -78,7 +78,7 @@ export function setDeterministic(on: boolean): void {
 
 /** Runs fn with gradient recording off (fn must be synchronous). */
 export function noGrad<T>(fn: () => T): T {
-  const prev = N.set_grad_enabled(false) as boolean;
+  const prev = N.set_grad_enabled(false);
   try {
     return fn();
   } finally {
@@ -87,7 +87,7 @@ export function noGrad<T>(fn: () => T): T {
 }
 /** Runs fn with gradient recording on. */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = N.set_grad_enabled(true) as boolean;
+  const prev = N.set_grad_enabled(true);
   try {
     return fn();
   } finally {
@@ -95,7 +95,7 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 export function isGradEnabled(): boolean {
-  return N.is_grad_enabled() as boolean;
+  return N.is_grad_enabled();
 }
 
 /** torch.autograd.grad: gradients of outputs with respect to inputs, without touching .grad. */
@@ -110,6 +110,6 @@ export function grad(
     opts.gradOutputs ? opts.gradOutputs.map((t) => t.handle) : null,
     opts.retainGraph ?? false,
     opts.createGraph ?? false,
-  ) as (object | null)[];
+  );
   return r.map((h) => (h ? new Tensor(h) : null));
 }

@@ -2,12 +2,14 @@
 // included); this class only converts arguments. Errors from libtorch arrive as JavaScript errors naming
 // the op and the shapes of its arguments.
 import { DTYPE_CODE, DTYPES, type DType } from './dtype.js';
+import { isDevice, parseDevice, type Device } from './device.js';
 import { N, type Handle } from './native.js';
+import type { Addon } from './addon.js';
 import { track, type Releasable } from './scope.js';
 
-export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+export type { Device } from './device.js';
+export type { Reduction } from './addon.js';
 export type Scalar = number;
-export type Reduction = 'mean' | 'sum' | 'none';
 
 const CODE_DTYPE: DType[] = [];
 for (const d of DTYPES) CODE_DTYPE[DTYPE_CODE[d]] = d;
@@ -75,32 +77,32 @@ export class Tensor implements Releasable, Disposable {
 
   // ---- metadata ----
   get shape(): number[] {
-    return (this.#shape ??= N.shape(this.handle) as number[]).slice();
+    return (this.#shape ??= N.shape(this.handle)).slice();
   }
   get ndim(): number {
-    return (this.#shape ??= N.shape(this.handle) as number[]).length;
+    return (this.#shape ??= N.shape(this.handle)).length;
   }
   /** Size of one dimension (negative counts from the end). */
   size(dim: number): number {
-    const s = (this.#shape ??= N.shape(this.handle) as number[]);
+    const s = (this.#shape ??= N.shape(this.handle));
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new RangeError(`tandem.size: dim ${dim} out of range for shape [${s}]`);
     return s[d]!;
   }
   get dtype(): DType {
-    return CODE_DTYPE[N.dtype(this.handle) as number]!;
+    return CODE_DTYPE[N.dtype(this.handle)]!;
   }
-  get device(): string {
-    return N.device(this.handle) as string;
+  get device(): Device {
+    return parseDevice(N.device(this.handle), 'tandem: the device libtorch reports for a tensor');
   }
   get numel(): number {
-    return N.numel(this.handle) as number;
+    return N.numel(this.handle);
   }
   get strides(): number[] {
-    return N.strides(this.handle) as number[];
+    return N.strides(this.handle);
   }
   isContiguous(): boolean {
-    return N.is_contiguous(this.handle) as boolean;
+    return N.is_contiguous(this.handle);
   }
   toString(): string {
     return this.#disposed ? 'Tensor(<disposed>)' : `Tensor(${this.dtype}[${this.shape}] on ${this.device})`;
@@ -109,18 +111,18 @@ export class Tensor implements Releasable, Disposable {
   // ---- data out ----
   /** A copy of the elements as a typed array of the tensor's dtype (float16/bfloat16 as raw Uint16 bits). */
   data<D extends DType = DType>(): TypedArrayOf[D] {
-    return typedView(this.dtype, (N.to_buffer(this.handle) as ArrayBuffer).slice(0)) as TypedArrayOf[D];
+    return typedView(this.dtype, N.to_buffer(this.handle).slice(0)) as TypedArrayOf[D];
   }
   /**
    * The elements without a copy for a contiguous CPU tensor: the array shares the tensor's memory (it sees
    * later in-place updates, and keeps the memory alive while referenced).
    */
   dataView<D extends DType = DType>(): TypedArrayOf[D] {
-    return typedView(this.dtype, N.to_buffer(this.handle) as ArrayBuffer) as TypedArrayOf[D];
+    return typedView(this.dtype, N.to_buffer(this.handle)) as TypedArrayOf[D];
   }
   /** The raw little-endian bytes (a view, as dataView). */
   bytes(): Buffer {
-    return Buffer.from(N.to_buffer(this.handle) as ArrayBuffer);
+    return Buffer.from(N.to_buffer(this.handle));
   }
   /** The elements as plain numbers in row-major order (int64 beyond 2^53 loses precision). */
   toArray(): number[] {
@@ -138,14 +140,17 @@ export class Tensor implements Releasable, Disposable {
   }
   /** The value of a one-element tensor. */
   item(): number {
-    return N.item(this.handle) as number;
+    return N.item(this.handle);
   }
 
   // ---- conversion ----
   to(dtypeOrDevice: DType | Device): Tensor {
-    if ((DTYPES as readonly string[]).includes(dtypeOrDevice))
-      return new Tensor(N.to_dtype(this.handle, DTYPE_CODE[dtypeOrDevice as DType]));
-    return new Tensor(N.to_device(this.handle, dtypeOrDevice));
+    if (isDevice(dtypeOrDevice)) return new Tensor(N.to_device(this.handle, dtypeOrDevice));
+    if (!DTYPES.includes(dtypeOrDevice))
+      throw new TypeError(
+        `tandem.Tensor.to: expected a dtype (${DTYPES.join(', ')}) or a device (cpu, cuda, cuda:N), got '${dtypeOrDevice}'`,
+      );
+    return new Tensor(N.to_dtype(this.handle, DTYPE_CODE[dtypeOrDevice]));
   }
   float(): Tensor {
     return this.to('float32');
@@ -165,7 +170,7 @@ export class Tensor implements Releasable, Disposable {
 
   // ---- autograd ----
   get requiresGrad(): boolean {
-    return N.requires_grad(this.handle) as boolean;
+    return N.requires_grad(this.handle);
   }
   /** Marks the tensor as a leaf whose gradient is accumulated (returns this). */
   requiresGrad_(flag = true): this {
@@ -173,7 +178,7 @@ export class Tensor implements Releasable, Disposable {
     return this;
   }
   get isLeaf(): boolean {
-    return N.is_leaf(this.handle) as boolean;
+    return N.is_leaf(this.handle);
   }
   retainGrad(): this {
     N.retain_grad(this.handle);
@@ -185,11 +190,15 @@ export class Tensor implements Releasable, Disposable {
   }
   /** The accumulated gradient, or null. A new handle each call: dispose it or read it inside tidy. */
   get grad(): Tensor | null {
-    const g = N.grad(this.handle) as Handle | null;
+    const g = N.grad(this.handle);
     return g ? new Tensor(g) : null;
   }
   set grad(g: Tensor | null) {
     N.set_grad(this.handle, g ? g.handle : null);
+  }
+  /** Whether a gradient is accumulated (without making a handle for it, as `grad` does). */
+  get hasGrad(): boolean {
+    return N.has_grad(this.handle);
   }
   /** Drops the gradient (as PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
@@ -383,11 +392,11 @@ export class Tensor implements Releasable, Disposable {
   }
   /** Maximum along a dim: { values, indices }. */
   maxDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
-    const [v, i] = N.max_dim(this.handle, dim, keepdim) as [Handle, Handle];
+    const [v, i] = N.max_dim(this.handle, dim, keepdim);
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
   minDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } {
-    const [v, i] = N.min_dim(this.handle, dim, keepdim) as [Handle, Handle];
+    const [v, i] = N.min_dim(this.handle, dim, keepdim);
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
   argmax(dim?: number, keepdim = false): Tensor {
@@ -419,11 +428,11 @@ export class Tensor implements Releasable, Disposable {
     return new Tensor(N.cumsum(this.handle, dim));
   }
   topk(k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
-    const [v, i] = N.topk(this.handle, k, dim, largest) as [Handle, Handle];
+    const [v, i] = N.topk(this.handle, k, dim, largest);
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
   sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
-    const [v, i] = N.sort(this.handle, dim, descending) as [Handle, Handle];
+    const [v, i] = N.sort(this.handle, dim, descending);
     return { values: new Tensor(v), indices: new Tensor(i) };
   }
 
@@ -483,13 +492,13 @@ export class Tensor implements Releasable, Disposable {
     return new Tensor(N.triu(this.handle, diagonal));
   }
   split(sizeOrSizes: number | number[], dim = 0): Tensor[] {
-    return (N.split(this.handle, sizeOrSizes, dim) as Handle[]).map((h) => new Tensor(h));
+    return N.split(this.handle, sizeOrSizes, dim).map((h) => new Tensor(h));
   }
   chunk(chunks: number, dim = 0): Tensor[] {
-    return (N.chunk(this.handle, chunks, dim) as Handle[]).map((h) => new Tensor(h));
+    return N.chunk(this.handle, chunks, dim).map((h) => new Tensor(h));
   }
   unbind(dim = 0): Tensor[] {
-    return (N.unbind(this.handle, dim) as Handle[]).map((h) => new Tensor(h));
+    return N.unbind(this.handle, dim).map((h) => new Tensor(h));
   }
 
   // ---- indexing ----
@@ -549,13 +558,18 @@ export class Tensor implements Releasable, Disposable {
   }
 }
 
-function un(op: string, a: Tensor): Tensor {
-  return new Tensor(N[op]!(a.handle));
+// The addon functions of one tensor, and the binary ops that have a `_s` twin taking a number.
+type UnaryOp = { [K in keyof Addon]: Addon[K] extends (x: Handle) => Handle ? K : never }[keyof Addon];
+type BinaryOp =
+  'sub' | 'mul' | 'div' | 'pow' | 'remainder' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+function un(op: UnaryOp, a: Tensor): Tensor {
+  return new Tensor(N[op](a.handle));
 }
 
-function bin(op: string, a: Tensor, b: Tensor | Scalar): Tensor {
-  if (typeof b === 'number') return new Tensor(N[op + '_s']!(a.handle, b));
-  return new Tensor(N[op]!(a.handle, b.handle));
+function bin(op: BinaryOp, a: Tensor, b: Tensor | Scalar): Tensor {
+  if (typeof b === 'number') return new Tensor(N[`${op}_s`](a.handle, b));
+  return new Tensor(N[op](a.handle, b.handle));
 }
 
 function dimList(d: number | number[] | undefined): number[] {

@@ -16,7 +16,13 @@ import {
   disposeBatch,
   type BadRowPolicy,
 } from '../data/pipeline/index.js';
-import { classificationReport, metricValue, multilabelReport } from '../eval/index.js';
+import {
+  classificationReport,
+  metricValue,
+  multilabelReport,
+  type MetricsReport,
+  type MultilabelReport,
+} from '../eval/index.js';
 import {
   buildClassifier,
   classifierFromConfig,
@@ -226,17 +232,17 @@ export function metricsOf(
   pred: { probs: number[][]; truth: number[][] | number[] | null },
   labelNames: string[],
   multiLabel: boolean,
-): Record<string, unknown> {
+): MetricsReport | MultilabelReport {
   if (!pred.truth) throw new Error('no labels to evaluate against');
   if (multiLabel) {
     const yPred = pred.probs.map((row) => row.map((p) => (p >= 0.5 ? 1 : 0)));
-    return multilabelReport(pred.truth as number[][], yPred, { labelNames }) as unknown as Record<string, unknown>;
+    return multilabelReport(pred.truth as number[][], yPred, { labelNames });
   }
   const yPred = pred.probs.map((row) => row.indexOf(Math.max(...row)));
   return classificationReport(pred.truth as number[], yPred, {
     labelNames,
     ...(labelNames.length === 2 ? { scores: pred.probs.map((r) => r[1]!) } : { scores: pred.probs }),
-  }) as unknown as Record<string, unknown>;
+  });
 }
 
 export interface ExperimentResult extends TrainResult {
@@ -325,7 +331,8 @@ export async function runExperiment(
         if (checked[split].rows.length === 0) return null;
         const l = loader(checked[split].rows, split);
         try {
-          return { metrics: metricsOf(await predictAll(model, l, data.multiLabel), data.labelNames, data.multiLabel) };
+          const report = metricsOf(await predictAll(model, l, data.multiLabel), data.labelNames, data.multiLabel);
+          return { metrics: { ...report } }; // a plain record, as the trainer logs any report
         } finally {
           await l.close();
         }

@@ -435,7 +435,7 @@ export function objectiveLosses(
       similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
     const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
     const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : model.encodeMismatched(batch, enc, s.textIndex);
-    itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device as never));
+    itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device));
   }
   return { total: combineLosses({ ce, itc, itm }, o.weights), ce, itc, itm };
 }

@@ -25,6 +25,50 @@ test('SGD with momentum, dampening, weight decay and Nesterov matches the formul
   assert.throws(() => new SGD([p], { nesterov: true }), /Nesterov/);
 });
 
+// Several steps against the formula (torch.optim.AdamW, amsgrad off). The first step from zero moments is
+// the same for any betas (the bias corrections cancel them), so a golden one-step check cannot tell swapped
+// hyper-parameters apart: these three steps can. p2 misses the first gradient and so lags one step behind.
+test('AdamW follows the formula over several steps, with per-parameter step counts', () => {
+  const [lr, b1, b2, eps, wd] = [0.1, 0.8, 0.95, 1e-3, 0.1];
+  const p1 = tensor([0.5, -1.2, 3], { dtype: 'float64' }).requiresGrad_();
+  const p2 = tensor([2, -0.3], { dtype: 'float64' }).requiresGrad_();
+  const opt = new AdamW([p1, p2], { lr, betas: [b1, b2], eps, weightDecay: wd });
+  const ref = [
+    { p: [0.5, -1.2, 3], m: [0, 0, 0], v: [0, 0, 0], t: 0 },
+    { p: [2, -0.3], m: [0, 0], v: [0, 0], t: 0 },
+  ];
+  const grads = [
+    [[0.3, -0.1, 2], null],
+    [
+      [-0.5, 0.2, 1],
+      [0.05, -4],
+    ],
+    [
+      [0.1, 0.1, -3],
+      [1, 0.5],
+    ],
+  ] as const;
+  grads.forEach((gs, s) => {
+    [p1, p2].forEach((p, i) => (p.grad = gs[i] ? tensor([...gs[i]!], { dtype: 'float64' }) : null));
+    opt.step();
+    ref.forEach((r, i) => {
+      const g = gs[i];
+      if (!g) return;
+      r.t++;
+      const bc1 = 1 - b1 ** r.t;
+      const bc2 = 1 - b2 ** r.t;
+      r.p = r.p.map((x, k) => {
+        r.m[k] = b1 * r.m[k]! + (1 - b1) * g[k]!;
+        r.v[k] = b2 * r.v[k]! + (1 - b2) * g[k]! ** 2;
+        const decayed = x * (1 - lr * wd);
+        return decayed - (lr / bc1) * (r.m[k]! / (Math.sqrt(r.v[k]!) / Math.sqrt(bc2) + eps));
+      });
+    });
+    for (const [i, p] of [p1, p2].entries())
+      assert.ok(close(p.toArray(), ref[i]!.p, 1e-12), `step ${s}, p${i + 1}: ${p.toArray()} vs ${ref[i]!.p}`);
+  });
+});
+
 function tinyLoss(m: Linear, x: Tensor): Tensor {
   return m.forward(x).pow(2).mean();
 }

@@ -101,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     if (v.json) console.log(JSON.stringify(out, null, 2));
     else {
       console.log(`${loaded.dir} on ${v.data} (${split}, ${pred.ids.length} posts)`);
-      console.log(loaded.multiLabel ? JSON.stringify(metrics, null, 2) : formatReport(metrics as never));
+      console.log(loaded.multiLabel ? JSON.stringify(metrics, null, 2) : formatReport(metrics));
     }
   } finally {
     loaded.model.dispose();

@@ -6,7 +6,7 @@ import { openModelWeights, readModelConfig } from '../../io/model-folder.js';
 import { loadSafetensorsFile, saveTensors } from '../../io/tensors.js';
 import { familyFor, SUPPORTED_MODEL_TYPES, type ModelFamily } from '../../models/family.js';
 import type { Module } from '../../nn/index.js';
-import { dispose, tidy, type Device, type Tensor } from '../../tensor/index.js';
+import { dispose, isDevice, tidy, type Tensor } from '../../tensor/index.js';
 import { CliError, EXIT, parse } from '../args.js';
 
 const HELP = `Usage: tandem forward --model <dir|Hub id> --inputs INPUTS.safetensors --out OUTPUTS.safetensors [options]
@@ -68,8 +68,8 @@ export async function run(argv: string[]): Promise<number> {
     ['out', outPath],
   ] as const)
     if (!v) throw new CliError(`--${flag} is required\n\n${HELP}`);
-  const device = (a.values.device ?? 'cpu') as Device;
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new CliError(`--device expects cpu, cuda or cuda:N, got '${device}'`);
+  const device = a.values.device ?? 'cpu';
+  if (!isDevice(device)) throw new CliError(`--device expects cpu, cuda or cuda:N, got '${device}'`);
   if (!existsSync(inputsPath!)) throw new CliError(`--inputs: ${inputsPath} does not exist`);
 
   let folder: string;
