@@ -35,7 +35,15 @@ switch (what) {
     break;
   }
   case 'defines':
-    console.log(hasCuda ? 'TANDEM_CUDA=1' : 'TANDEM_CUDA=0');
+    // NCCL's process group comes with CUDA builds of libtorch that ship its header.
+    console.log(
+      [
+        hasCuda ? 'TANDEM_CUDA=1' : 'TANDEM_CUDA=0',
+        hasCuda && existsSync(join(include, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'))
+          ? 'TANDEM_NCCL=1 USE_C10D_NCCL=1'
+          : 'TANDEM_NCCL=0',
+      ].join(' '),
+    );
     break;
   default:
     console.error('usage: torch-config.mjs include|libs|defines');

@@ -20,6 +20,17 @@ export interface ItcOptions {
   queue?: { text: Tensor; image: Tensor } | null;
   /** Clamp the logit scale at ln(100) as CLIP (default true). */
   clampScale?: boolean;
+  /**
+   * Data parallelism: every rank's embeddings and keys (src/train/data-parallel.ts), so that each post sees
+   * the whole global batch as negatives. The loss is then the global batch's, on every rank.
+   */
+  gather?: ItcGather | null;
+}
+
+/** All ranks' rows and keys, this rank's rows (with gradients) at `offset`. */
+export interface ItcGather {
+  rows(x: Tensor): { all: Tensor; offset: number };
+  keys(keys: readonly string[]): string[];
 }
 
 export interface ItcResult {
@@ -28,9 +39,11 @@ export interface ItcResult {
   logitsPerText: Tensor;
   /** [B, B] (+ queue columns): exp(t) · image @ textᵀ */
   logitsPerImage: Tensor;
-  /** Normalised embeddings (for the queue and for hard-negative mining). */
+  /** Normalised embeddings (for the queue and for hard-negative mining; with `gather`, the global batch's). */
   textNorm: Tensor;
   imageNorm: Tensor;
+  /** Where this process's posts start in the rows (0 without `gather`). */
+  offset: number;
 }
 
 /** Boolean [B, B] mask, true where j ≠ i but key_j == key_i (a false negative for row i). */
@@ -42,17 +55,28 @@ function duplicateMask(keys: readonly string[]): number[] {
 }
 
 export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Tensor, opts: ItcOptions = {}): ItcResult {
-  const b = textEmbeds.size(0);
+  let b = textEmbeds.size(0);
   if (imageEmbeds.size(0) !== b)
     throw new RangeError(`itcLoss: ${b} text embeddings but ${imageEmbeds.size(0)} image embeddings`);
-  const t = F.normalize(textEmbeds, { dim: -1 });
-  const v = F.normalize(imageEmbeds, { dim: -1 });
+  let t = F.normalize(textEmbeds, { dim: -1 });
+  let v = F.normalize(imageEmbeds, { dim: -1 });
+  let offset = 0;
+  let { textKeys, imageKeys } = opts;
+  if (opts.gather) {
+    const gt = opts.gather.rows(t);
+    t = gt.all;
+    v = opts.gather.rows(v).all;
+    offset = gt.offset;
+    if (textKeys) textKeys = opts.gather.keys(textKeys);
+    if (imageKeys) imageKeys = opts.gather.keys(imageKeys);
+    b = t.size(0);
+  }
   const scale = ((opts.clampScale ?? true) ? logitScale.clamp(null, ITC_MAX_LOGIT_SCALE) : logitScale).exp();
   let perText = t.matmul((opts.queue ? cat([v, opts.queue.image]) : v).transpose(0, 1)).mul(scale);
   let perImage = v.matmul((opts.queue ? cat([t, opts.queue.text]) : t).transpose(0, 1)).mul(scale);
   const masks: number[][] = [];
-  if (opts.textKeys) masks.push(duplicateMask(opts.textKeys));
-  if (opts.imageKeys) masks.push(duplicateMask(opts.imageKeys));
+  if (textKeys) masks.push(duplicateMask(textKeys));
+  if (imageKeys) masks.push(duplicateMask(imageKeys));
   if (masks.length) {
     const merged = masks[0]!.map((_, k) => (masks.some((m) => m[k]) ? 1 : 0));
     if (merged.some((x) => x)) {
@@ -66,7 +90,7 @@ export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Ten
   }
   const targets = arange(b, undefined, 1, { device: textEmbeds.device });
   const loss = F.crossEntropy(perText, targets).add(F.crossEntropy(perImage, targets)).div(2);
-  return { loss, logitsPerText: perText, logitsPerImage: perImage, textNorm: t, imageNorm: v };
+  return { loss, logitsPerText: perText, logitsPerImage: perImage, textNorm: t, imageNorm: v, offset };
 }
 
 /**

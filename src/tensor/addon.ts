@@ -110,6 +110,25 @@ export interface Addon {
   cuda_manual_seed_all(seed: number): void;
   torch_version(): string;
   parallel_info(): string;
+
+  // native/distributed.cc: the c10d process group of this process
+  dist_init(
+    masterAddr: string,
+    masterPort: number,
+    rank: number,
+    worldSize: number,
+    timeoutMs: number,
+    backend: string,
+  ): void;
+  dist_is_initialized(): boolean;
+  dist_destroy(): void;
+  dist_store_set(key: string, value: string): void;
+  dist_store_get(key: string): string;
+  /** One tensor in the list (c10d's list is one tensor per local device). */
+  dist_all_reduce(tensors: Handle[], op: string): void;
+  dist_all_gather(t: Handle): Handle;
+  dist_broadcast(tensors: Handle[], root: number): void;
+  dist_barrier(): void;
   has_sdpa(): boolean;
   set_deterministic(on?: boolean): void;
 
@@ -405,6 +424,15 @@ export const ADDON_FUNCTIONS = [
   'cuda_manual_seed_all',
   'torch_version',
   'parallel_info',
+  'dist_init',
+  'dist_is_initialized',
+  'dist_destroy',
+  'dist_store_set',
+  'dist_store_get',
+  'dist_all_reduce',
+  'dist_all_gather',
+  'dist_broadcast',
+  'dist_barrier',
   'has_sdpa',
   'set_deterministic',
   'adamw_step',

@@ -37,6 +37,7 @@ import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js'
 import { balancedClassWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
 import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
+import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
@@ -255,15 +256,27 @@ export interface ExperimentResult extends TrainResult {
  */
 export async function runExperiment(
   cfg: ExperimentConfig,
-  opts: { resume?: boolean; progress?: boolean; log?: (msg: string) => void } = {},
+  opts: {
+    resume?: boolean;
+    progress?: boolean;
+    log?: (msg: string) => void;
+    /** Data parallelism: this process is one rank; rank 0 writes the run folder. */
+    parallel?: DataParallel | null;
+  } = {},
 ): Promise<ExperimentResult> {
-  const log = opts.log ?? (() => undefined);
+  const dp = opts.parallel ?? null;
+  const main = dp?.isMain ?? true;
+  const log = main ? (opts.log ?? (() => undefined)) : () => undefined;
   mkdirSync(cfg.out, { recursive: true });
   const runFile = join(cfg.out, 'run.json');
-  if (!opts.resume || !existsSync(runFile)) writeFileAtomic(runFile, JSON.stringify(cfg, null, 2) + '\n');
+  if (main && (!opts.resume || !existsSync(runFile)))
+    writeFileAtomic(runFile, JSON.stringify({ ...cfg, ...(dp ? { worldSize: dp.worldSize } : {}) }, null, 2) + '\n');
   const data = loadExperimentData(cfg.data, cfg.onBadRow);
+  // rank 0 writes the blank image, the others use it once it is complete
+  if (dp && !main) dp.pg.barrier();
   const blankImages =
     cfg.missingImage === 'blank' ? await fillMissingImages(data.rows, join(cfg.out, 'blank-image.png')) : 0;
+  if (dp && main) dp.pg.barrier();
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
   const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
   const checked = {
@@ -288,7 +301,8 @@ export async function runExperiment(
       : undefined;
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
     new BatchLoader(rows, encoder, {
-      batchSize: split === 'train' ? cfg.batchSize : (cfg.evalBatchSize ?? cfg.batchSize * 2),
+      batchSize: split === 'train' ? cfg.batchSize * (dp?.worldSize ?? 1) : (cfg.evalBatchSize ?? cfg.batchSize * 2),
+      ...(dp && split === 'train' ? { shard: { rank: dp.rank, worldSize: dp.worldSize } } : {}),
       seed: cfg.seed,
       shuffle: split === 'train',
       onBadRow: cfg.onBadRow,
@@ -323,21 +337,26 @@ export async function runExperiment(
           ? balancedClassWeights(trainLabels, data.labelNames.length)
           : null,
       multiLabel: data.multiLabel,
-      progress: opts.progress ?? false,
+      progress: main && (opts.progress ?? false),
     },
     {
       saveModel: (dir) => saveClassifier(dir, model, extraFiles),
       evaluate: async (split) => {
         if (checked[split].rows.length === 0) return null;
-        const l = loader(checked[split].rows, split);
+        // data parallel: each rank predicts its share, the predictions are gathered in the rows' order
+        const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
+        const l = loader(rows, split);
         try {
-          const report = metricsOf(await predictAll(model, l, data.multiLabel), data.labelNames, data.multiLabel);
+          const local = await predictAll(model, l, data.multiLabel);
+          const pred = dp ? gatherPredictions(dp, local, data.labelNames.length) : local;
+          const report = metricsOf(pred, data.labelNames, data.multiLabel);
           return { metrics: { ...report } }; // a plain record, as the trainer logs any report
         } finally {
           await l.close();
         }
       },
     },
+    dp,
   );
   if (opts.resume) {
     if (trainer.resume())
@@ -389,7 +408,7 @@ export async function runExperiment(
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
-  if (result.status !== 'interrupted')
+  if (result.status !== 'interrupted' && main)
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
   model.dispose();
   return { ...result, results };

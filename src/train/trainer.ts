@@ -13,6 +13,7 @@ import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
 import {
   classificationLoss,
   combineLosses,
+  lossCoefficients,
   ItcQueue,
   itcLoss,
   itmLoss,
@@ -22,6 +23,7 @@ import {
 } from '../objectives/index.js';
 import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
 import { ProgressBar } from './progress.js';
+import type { DataParallel } from './data-parallel.js';
 
 /** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
 export interface BatchSource {
@@ -135,6 +137,8 @@ export class Trainer {
     readonly train: BatchSource,
     readonly o: TrainOptions,
     readonly hooks: TrainHooks,
+    /** Data parallelism over a process group: this process is one rank (rank 0 writes the run folder). */
+    readonly parallel: DataParallel | null = null,
   ) {
     if (o.gradAccumulation < 1) throw new RangeError('gradAccumulation must be at least 1');
     this.opt = new AdamW(decayGroups(model, { weightDecay: o.weightDecay }), { lr: o.lr });
@@ -169,7 +173,7 @@ export class Trainer {
   /** Restores the last checkpoint of the run folder; returns false when there is none. */
   resume(): boolean {
     const paths = runPaths(this.o.out);
-    cleanTemporaries(paths.checkpoints);
+    if (this.isMain) cleanTemporaries(paths.checkpoints);
     const dir = readLink(paths.last);
     if (!dir) return false;
     const st = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as TrainerState;
@@ -179,13 +183,19 @@ export class Trainer {
     const optTensors = new Map([...tensors].filter(([k]) => k.startsWith('state.')));
     this.opt.loadStateDict({ tensors: optTensors, meta: st.optimizer });
     this.sched.loadStateDict(st.scheduler);
-    setRngState(tensors.get('rng_state')!);
+    const rank = this.parallel?.rank ?? 0;
+    const rngKey = rank === 0 ? 'rng_state' : `rng_state.rank${rank}`;
+    if (!tensors.has(rngKey))
+      throw new Error(
+        `${join(dir, OPTIM_FILE)}: no random generator state for rank ${rank}: the run was saved with fewer processes; resume it with the same number of processes`,
+      );
+    setRngState(tensors.get(rngKey)!);
     if (this.queue && tensors.has('itc_queue.text'))
       this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
     for (const t of [...tensors.values(), ...model.values()]) t.dispose();
     this.state = st;
     // Log lines past the checkpoint belong to steps that will be taken again.
-    if (existsSync(paths.log)) {
+    if (this.isMain && existsSync(paths.log)) {
       const kept = readFileSync(paths.log, 'utf8')
         .split('\n')
         .filter((l) => l && (JSON.parse(l) as { step: number }).step <= st.step);
@@ -199,19 +209,35 @@ export class Trainer {
     this.state.scheduler = this.sched.stateDict();
     const od = this.opt.stateDict();
     this.state.optimizer = od.meta;
-    return this.publish('last', 'step-', (tmp) => {
-      this.hooks.saveModel(tmp);
-      const extra = new Map<string, Tensor>(od.tensors);
-      const rng = getRngState();
-      extra.set('rng_state', rng);
-      if (this.queue?.current) {
-        extra.set('itc_queue.text', this.queue.current.text);
-        extra.set('itc_queue.image', this.queue.current.image);
-      }
-      saveTensors(join(tmp, OPTIM_FILE), extra);
-      rng.dispose();
-      writeFileSync(join(tmp, STATE_FILE), JSON.stringify(this.state, null, 1));
-    });
+    const rng = getRngState();
+    // every rank's generator (each draws its own dropout masks and negatives), and the ranks' agreement
+    const rngs = this.parallel ? this.parallel.pg.allGather(rng) : null;
+    this.parallel?.checkSameParameters(this.model);
+    return this.publish(
+      'last',
+      'step-',
+      (tmp) => {
+        this.hooks.saveModel(tmp);
+        const extra = new Map<string, Tensor>(od.tensors);
+        extra.set('rng_state', rng);
+        if (rngs) for (let r = 1; r < rngs.size(0); r++) extra.set(`rng_state.rank${r}`, rngs.select(0, r));
+        if (this.queue?.current) {
+          extra.set('itc_queue.text', this.queue.current.text);
+          extra.set('itc_queue.image', this.queue.current.image);
+        }
+        saveTensors(join(tmp, OPTIM_FILE), extra);
+        writeFileSync(join(tmp, STATE_FILE), JSON.stringify(this.state, null, 1));
+      },
+      () => {
+        rng.dispose();
+        rngs?.dispose();
+      },
+    );
+  }
+
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  private get isMain(): boolean {
+    return this.parallel?.isMain ?? true;
   }
 
   private saveBest(): void {
@@ -222,14 +248,22 @@ export class Trainer {
    * Writes checkpoints/<prefix><step> atomically, points the `last` or `best` link at it, and removes the
    * checkpoint the link pointed at before (`last` and `best` never share a folder: their names differ).
    */
-  private publish(link: 'last' | 'best', prefix: string, fill: (tmp: string) => void): string {
+  private publish(link: 'last' | 'best', prefix: string, fill: (tmp: string) => void, after?: () => void): string {
     const paths = runPaths(this.o.out);
     const name = `${prefix}${String(this.state.step).padStart(7, '0')}`;
     const dir = join(paths.checkpoints, name);
-    writeDirAtomic(dir, fill);
-    const previous = readLink(paths[link]);
-    swapSymlink(paths[link], join('checkpoints', name));
-    if (previous && previous !== dir) rmSync(previous, { recursive: true, force: true });
+    try {
+      if (this.isMain) {
+        writeDirAtomic(dir, fill);
+        const previous = readLink(paths[link]);
+        swapSymlink(paths[link], join('checkpoints', name));
+        if (previous && previous !== dir) rmSync(previous, { recursive: true, force: true });
+      }
+    } finally {
+      after?.();
+    }
+    // the other ranks go on (and may read the checkpoint) only once it is complete
+    this.parallel?.pg.barrier();
     return dir;
   }
 
@@ -245,7 +279,7 @@ export class Trainer {
     let samples = 0;
     for (const batch of batches) {
       tidy(() => {
-        const l = objectiveLosses(this.model, batch, this.o, this.queue);
+        const l = objectiveLosses(this.model, batch, this.o, this.queue, this.parallel);
         l.total.div(batches.length).backward();
         sums.loss += l.total.item() / batches.length;
         sums.ce += l.ce.item() / batches.length;
@@ -255,6 +289,16 @@ export class Trainer {
       samples += batch.size;
     }
     const params = this.model.parameters().filter((p) => p.requiresGrad);
+    if (this.parallel) {
+      this.parallel.averageGradients(params);
+      // ce and itm were scaled so that their mean over the ranks is the global batch's; itc is global already
+      const w = this.parallel.worldSize;
+      sums.ce = this.parallel.sum(sums.ce) / w;
+      sums.itm = this.parallel.sum(sums.itm) / w;
+      samples = this.parallel.sum(samples);
+      const k = lossCoefficients(this.o.aux, this.o.weights);
+      sums.loss = k.ce * sums.ce + k.itc * sums.itc + k.itm * sums.itm;
+    }
     const gradNorm = this.o.maxGradNorm ? clipGradNorm(params, this.o.maxGradNorm) : undefined;
     const lr = this.sched.lrs[0]!;
     this.opt.step();
@@ -280,7 +324,10 @@ export class Trainer {
     const o = this.o;
     const paths = runPaths(o.out);
     mkdirSync(paths.checkpoints, { recursive: true });
-    if (this.state.step === 0 && this.state.position === 0 && this.state.epoch === 0) manualSeed(o.seed);
+    const rank = this.parallel?.rank ?? 0;
+    // Each rank draws its own dropout masks and ITM negatives (rank 0's are the single-process ones).
+    if (this.state.step === 0 && this.state.position === 0 && this.state.epoch === 0) manualSeed(o.seed + rank);
+    this.parallel?.broadcastModel(this.model);
     const total = this.totalSteps();
     const bar = new ProgressBar(total, 'train', process.stderr, o.progress);
     let status: TrainResult['status'] = 'finished';
@@ -299,13 +346,15 @@ export class Trainer {
           disposeBatches(group);
           group = [];
           this.state.position = index;
-          appendFileSync(paths.log, JSON.stringify(rec) + '\n');
+          if (this.isMain) appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
           bar.update(
             this.state.step,
             { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm },
             rec.samples_per_second,
           );
+          // a signal reaches the ranks separately: they stop together at the same step
+          if (this.parallel) this.interrupted = this.parallel.sum(this.interrupted ? 1 : 0) > 0;
           if (this.interrupted) {
             bar.break();
             this.saveCheckpoint();
@@ -409,14 +458,18 @@ export function objectiveLosses(
   batch: PostBatch,
   o: ObjectiveOptions,
   queue: ItcQueue | null = null,
+  parallel: DataParallel | null = null,
 ): { total: Tensor; ce: Tensor; itc: Tensor | null; itm: Tensor | null } {
   const enc = model.encode(batch);
   const logits = model.classify(enc.pair);
   const labels = batch.labels;
   if (!labels) throw new Error('training batch without labels');
-  const ce = o.multiLabel
+  let ce = o.multiLabel
     ? multiLabelLoss(logits, labels)
     : classificationLoss(logits, labels, { classWeights: o.classWeights });
+  // Data parallel: a mean over this rank's posts becomes its share of the global batch's mean, times the
+  // world size (the gradients are averaged over the ranks).
+  if (parallel) ce = ce.mul(globalShare(parallel, ceWeightSum(labels, o)));
   let itc: Tensor | null = null;
   let itm: Tensor | null = null;
   let similarity: Tensor | undefined;
@@ -425,9 +478,10 @@ export function objectiveLosses(
       textKeys: batch.textKeys,
       imageKeys: batch.imageKeys,
       queue: queue?.current ?? null,
+      gather: parallel,
     });
     itc = r.loss;
-    similarity = r.logitsPerImage.slice(1, 0, batch.size);
+    similarity = r.logitsPerImage.slice(0, r.offset, r.offset + batch.size).slice(1, r.offset, r.offset + batch.size);
     queue?.push(r.textNorm, r.imageNorm);
   }
   if (o.aux.itm) {
@@ -436,8 +490,24 @@ export function objectiveLosses(
     const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
     const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : model.encodeMismatched(batch, enc, s.textIndex);
     itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device));
+    if (parallel) itm = itm.mul(globalShare(parallel, batch.size));
   }
-  return { total: combineLosses({ ce, itc, itm }, o.weights), ce, itc, itm };
+  // ITC is the global batch's on every rank and its gradient reaches only the local rows: the average over
+  // the ranks needs it times the world size
+  const itcTerm = itc && parallel ? itc.mul(parallel.worldSize) : itc;
+  return { total: combineLosses({ ce, itc: itcTerm, itm }, o.weights), ce, itc, itm };
+}
+
+/** The denominator of this batch's CE mean: the posts' class weights (1 each without), or B·C for BCE. */
+function ceWeightSum(labels: Tensor, o: ObjectiveOptions): number {
+  if (o.multiLabel) return labels.numel;
+  if (!o.classWeights) return labels.size(0);
+  return labels.toArray().reduce((s, y) => s + o.classWeights![y]!, 0);
+}
+
+/** local / global · world size, for a mean over `local` of a global batch. */
+function globalShare(parallel: DataParallel, local: number): number {
+  return (local / parallel.sum(local)) * parallel.worldSize;
 }
 
 function disposeBatches(batches: PostBatch[]): void {

@@ -9,6 +9,8 @@ import { FORMAT_NAMES } from '../../data/formats/index.js';
 import { DataError } from '../../data/rows.js';
 import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
 import { CliError, EXIT, intFlag, numFlag, parse } from '../args.js';
+import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
+import { DataParallel } from '../../train/data-parallel.js';
 
 const HELP = `Usage: tandem train --data <file|dir> --out runs/NAME (--model <dir|Hub id> | --text-model <..> --image-model <..>) [options]
        tandem train --resume --out runs/NAME
@@ -59,7 +61,10 @@ Run:
   --patience N              epochs without improvement before stopping (default 3; 0 = never)
   --save-every N            also save a resumable checkpoint every N steps (default 0: epoch ends only)
   --resume                  continue the run in --out from its last checkpoint (settings from run.json)
-  --device D                cpu (default) or cuda[:N]
+  --device D                cpu (default) or cuda[:N] (under a launcher: cuda takes cuda:LOCAL_RANK)
+  --nproc-per-node N        data parallelism: start N processes here (as torchrun does); under torchrun or
+                            SLURM (RANK/WORLD_SIZE or SLURM_PROCID/SLURM_NTASKS set) each process is a rank
+  --dist-timeout S          seconds a rendezvous or collective may wait for a lost peer (default 300)
   --workers N               image decoding threads (default min(2, cores))
   --feature-cache DIR       cache frozen image-encoder outputs on disk
   --json                    print results as JSON
@@ -112,6 +117,8 @@ const OPTIONS = {
   device: { type: 'string' },
   workers: { type: 'string' },
   'feature-cache': { type: 'string' },
+  'nproc-per-node': { type: 'string' },
+  'dist-timeout': { type: 'string' },
   json: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
 } as const;
@@ -257,10 +264,35 @@ function summary(r: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
+/** The flag and its value removed from argv (`--flag V` or `--flag=V`). */
+function withoutFlag(argv: string[], flag: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${flag}`) i++;
+    else if (!argv[i]!.startsWith(`--${flag}=`)) out.push(argv[i]!);
+  }
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parse(argv, OPTIONS, HELP, false);
   if (!a) return EXIT.ok;
   const v = a.values as Values;
+  const nproc = intFlag('nproc-per-node', v['nproc-per-node'], 1)!;
+  const distTimeout = numFlag('dist-timeout', v['dist-timeout'], 300)!;
+  if (nproc < 1) throw new CliError(`--nproc-per-node must be at least 1, got ${nproc}`);
+  if (!(distTimeout > 0)) throw new CliError(`--dist-timeout must be positive, got ${distTimeout}`);
+  if (process.env.TANDEM_DIST_TIMEOUT === undefined && v['dist-timeout'] !== undefined)
+    process.env.TANDEM_DIST_TIMEOUT = String(distTimeout);
+  const group = processGroupFromEnv();
+  if (nproc > 1) {
+    if (group) throw new CliError('--nproc-per-node: this process already runs under a launcher (RANK/WORLD_SIZE set)');
+    const { launchLocal } = await import('../launch.js');
+    return launchLocal(nproc, ['train', ...withoutFlag(argv, 'nproc-per-node')], {
+      timeoutSeconds: distTimeout,
+      log: (m) => process.stderr.write(`tandem train: ${m}\n`),
+    });
+  }
   let cfg: ExperimentConfig;
   if (v.resume) {
     if (!v.out) throw new CliError('--resume needs --out (the run folder)');
@@ -274,17 +306,30 @@ export async function run(argv: string[]): Promise<number> {
     if (existsSync(resolve(cfg.out, 'last')))
       throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
   }
+  let parallel: DataParallel | null = null;
+  if (group) {
+    if (cfg.device.startsWith('cuda')) cfg = { ...cfg, device: `cuda:${group.localRank}` };
+    parallel = new DataParallel(ProcessGroup.init(group, cfg.device));
+    if (group.rank === 0)
+      process.stderr.write(
+        `data parallel: ${group.worldSize} processes (${parallel.pg.backend}), global batch ${cfg.batchSize * group.worldSize} (${cfg.batchSize} per process)\n`,
+      );
+  }
   let result;
   try {
     result = await runExperiment(cfg, {
       resume: v.resume ?? false,
       progress: !(v['no-progress'] ?? false),
       log: (m) => process.stderr.write(m + '\n'),
+      parallel,
     });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message, EXIT.usage);
     throw e;
+  } finally {
+    parallel?.pg.destroy();
   }
+  if (parallel && !parallel.isMain) return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
   if (v.json) console.log(JSON.stringify(result.results, null, 2));
   else console.log(summary(result.results));
   if (result.status === 'interrupted') {

@@ -48,6 +48,12 @@ export interface BatchLoaderOptions {
   device?: Device;
   /** Frozen image encoder: batches carry `image.features` from this cache, computing and storing the missing ones. */
   features?: FeatureSource;
+  /**
+   * Data parallelism: batchSize is the global batch, and this process takes its part of each one (rank r of
+   * W gets positions floor(r·n/W) to floor((r+1)·n/W) of a batch of n, so parts differ by one post at most).
+   * A last batch with fewer posts than processes is left out on every rank.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 export class BatchLoader {
@@ -67,6 +73,20 @@ export class BatchLoader {
   ) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
       throw new Error(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    const sh = opts.shard;
+    if (
+      sh &&
+      !(
+        Number.isInteger(sh.worldSize) &&
+        sh.worldSize >= 1 &&
+        Number.isInteger(sh.rank) &&
+        sh.rank >= 0 &&
+        sh.rank < sh.worldSize
+      )
+    )
+      throw new Error(`shard must have 0 <= rank < worldSize, got ${JSON.stringify(sh)}`);
+    if (sh && opts.batchSize < sh.worldSize)
+      throw new Error(`the global batch (${opts.batchSize}) is smaller than the number of processes (${sh.worldSize})`);
     const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
     if (!Number.isInteger(prefetch) || prefetch < 0)
       throw new Error(`prefetch must be a non-negative integer, got ${prefetch}`);
@@ -81,7 +101,10 @@ export class BatchLoader {
   /** Batches per epoch. */
   get numBatches(): number {
     const n = this.rows.length;
-    return this.opts.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    if (this.opts.dropLast) return Math.floor(n / this.batchSize);
+    const last = n % this.batchSize;
+    const tooSmall = this.opts.shard && last > 0 && last < this.opts.shard.worldSize;
+    return Math.ceil(n / this.batchSize) - (tooSmall ? 1 : 0);
   }
 
   /** Rows left out so far, by reason: the pre-flight's and those found while decoding. */
@@ -104,7 +127,10 @@ export class BatchLoader {
     const order = this.order(epoch);
     const out: number[][] = [];
     for (let k = 0; k < this.numBatches; k++) out.push(order.slice(k * this.batchSize, (k + 1) * this.batchSize));
-    return out;
+    const shard = this.opts.shard;
+    if (!shard) return out;
+    const part = (b: number[], r: number) => Math.floor((r * b.length) / shard.worldSize);
+    return out.map((b) => b.slice(part(b, shard.rank), part(b, shard.rank + 1)));
   }
 
   /** Where the data stands (saved in checkpoints). */
