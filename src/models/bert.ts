@@ -475,8 +475,6 @@ export function namedEncoderOutputs(
   return named;
 }
 
-export { inEvalMode };
-
 export const family: ModelFamily<BertFamilyModel> = {
   name: 'bert',
   modelTypes: ['bert'],

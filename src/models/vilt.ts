@@ -20,6 +20,7 @@
 import { arange, cat, F, full, noGrad, ones, tensor, tidy, zeros, type Device, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
+import { SeededRandom } from '../runtime/random.js';
 import {
   ConfigReader,
   engineActivation,
@@ -184,18 +185,6 @@ export interface PatchSelection {
   valid: boolean[][];
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same selection on every platform. */
-function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Chooses the image tokens of each image from its patch mask ([B][rows*cols] of 0/1): `length` tokens each,
  * valid patches first in raster order (a seeded subset of them, kept in raster order, when there are more than
@@ -212,10 +201,10 @@ export function selectPatches(mask: number[][], length: number, seed = 0): Patch
     let chosen: number[];
     if (on.length > length) {
       // partial Fisher-Yates with a per-image stream, then raster order again
-      const rnd = seededRandom(seed * 1000003 + b);
+      const rng = new SeededRandom(seed * 1000003 + b, 'mulberry32');
       const pool = on.slice();
       for (let i = 0; i < length; i++) {
-        const j = i + Math.floor(rnd() * (pool.length - i));
+        const j = i + Math.floor(rng.next() * (pool.length - i));
         [pool[i], pool[j]] = [pool[j]!, pool[i]!];
       }
       chosen = pool.slice(0, length).sort((x, y) => x - y);

@@ -380,9 +380,6 @@ export function initViTWeights(model: ViTModel): void {
   }
 }
 
-/** Runs fn in eval mode without gradients, then restores every module's own training flag. */
-export const withEvalMode = inEvalMode;
-
 const HEAD_PREFIXES = ['classifier.', 'cls_classifier.', 'distillation_classifier.', 'decoder.'];
 
 /** Checkpoint name -> ViTModel name: the task models' `vit.`/`deit.` prefix removed, their heads skipped. */
@@ -406,7 +403,7 @@ export const family: ModelFamily<ViTModel> = {
     const pixels = inputs.get('pixel_values');
     if (!pixels)
       throw new Error(`ViT: the inputs have no "pixel_values" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
-    const out = withEvalMode(model, () => model.forward(pixels.to('float32')));
+    const out = inEvalMode(model, () => model.forward(pixels.to('float32')));
     const named = new Map<string, Tensor>([['last_hidden_state', out.last_hidden_state]]);
     if (out.pooler_output) named.set('pooler_output', out.pooler_output);
     return named;

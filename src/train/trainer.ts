@@ -21,7 +21,7 @@ import {
   type LossWeights,
 } from '../objectives/index.js';
 import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
-import { ProgressBar } from './progress.js';
+import { formatSeconds, ProgressBar } from '../runtime/progress.js';
 
 /** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
 export interface BatchSource {
@@ -282,7 +282,7 @@ export class Trainer {
     mkdirSync(paths.checkpoints, { recursive: true });
     if (this.state.step === 0 && this.state.position === 0 && this.state.epoch === 0) manualSeed(o.seed);
     const total = this.totalSteps();
-    const bar = new ProgressBar(total, 'train', process.stderr, o.progress);
+    const bar = new ProgressBar({ enabled: o.progress });
     let status: TrainResult['status'] = 'finished';
     const onSigint = () => this.interrupt();
     process.on('SIGINT', onSigint);
@@ -301,11 +301,7 @@ export class Trainer {
           this.state.position = index;
           appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
-          bar.update(
-            this.state.step,
-            { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm },
-            rec.samples_per_second,
-          );
+          bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
           if (this.interrupted) {
             bar.break();
             this.saveCheckpoint();
@@ -442,4 +438,16 @@ export function objectiveLosses(
 
 function disposeBatches(batches: PostBatch[]): void {
   for (const b of batches) disposeBatch(b);
+}
+
+/** The progress line of a step: `train ####.... 12/40 loss 0.6931 ce 0.6931 itc ... 8.0 samples/s eta 1m05s`. */
+function stepLine(bar: ProgressBar, rec: StepRecord, total: number): string {
+  const losses = Object.entries({ loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm })
+    .filter(([, v]) => v !== undefined && Number.isFinite(v))
+    .map(([k, v]) => `${k} ${v!.toFixed(4)}`);
+  const frac = total > 0 ? Math.min(1, rec.step / total) : 0;
+  const elapsed = bar.elapsedSeconds();
+  const eta = frac > 0 ? elapsed / frac - elapsed : 0;
+  const rate = `${rec.samples_per_second.toFixed(1)} samples/s`;
+  return `train ${ProgressBar.bar(frac)} ${rec.step}/${total} ${losses.join(' ')} ${rate} eta ${formatSeconds(eta)}`;
 }
