@@ -218,16 +218,22 @@ class ViTSelfAttention extends Module {
     this.key = this.child('key', new Linear(h, h, { bias: config.qkv_bias }));
     this.value = this.child('value', new Linear(h, h, { bias: config.qkv_bias }));
   }
-  forward(x: Tensor): Tensor {
+  /** mask: additive [B, 1, 1, L] (0 attend, large negative masked), or null: every token attends to all. */
+  forward(x: Tensor, mask: Tensor | null): Tensor {
     const heads = this.config.num_attention_heads;
     const q = splitHeads(this.query.forward(x), heads);
     const k = splitHeads(this.key.forward(x), heads);
     const v = splitHeads(this.value.forward(x), heads);
-    const o = F.attention(q, k, v, { dropout: this.config.attention_probs_dropout_prob, training: this.training });
+    const o = F.attention(q, k, v, {
+      mask,
+      dropout: this.config.attention_probs_dropout_prob,
+      training: this.training,
+    });
     return mergeHeads(o);
   }
 }
 
+/** The attention's output projection; the residual is added by the layer (pre-LayerNorm block). */
 class ViTSelfOutput extends Module {
   readonly dense: Linear;
   constructor(readonly config: ViTConfig) {
@@ -247,12 +253,12 @@ class ViTAttention extends Module {
     this.attention = this.child('attention', new ViTSelfAttention(config));
     this.output = this.child('output', new ViTSelfOutput(config));
   }
-  forward(x: Tensor): Tensor {
-    return this.output.forward(this.attention.forward(x));
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    return this.output.forward(this.attention.forward(x, mask));
   }
 }
 
-/** Holds intermediate.dense; the layer fuses it with output.dense (one native MLP call). */
+/** Holds intermediate.dense or output.dense; the layer fuses the two (one native MLP call). */
 class ViTDense extends Module {
   readonly dense: Linear;
   constructor(inF: number, outF: number) {
@@ -261,27 +267,28 @@ class ViTDense extends Module {
   }
 }
 
+/** Pre-LayerNorm block: h = x + attention(LN(x)), then h + mlp(LN(h)). */
 export class ViTLayer extends Module {
   readonly attention: ViTAttention;
   readonly intermediate: ViTDense;
   readonly output: ViTDense;
-  readonly layernormBefore: LayerNorm;
-  readonly layernormAfter: LayerNorm;
+  readonly layernorm_before: LayerNorm;
+  readonly layernorm_after: LayerNorm;
   constructor(readonly config: ViTConfig) {
     super();
     const h = config.hidden_size;
     this.attention = this.child('attention', new ViTAttention(config));
     this.intermediate = this.child('intermediate', new ViTDense(h, config.intermediate_size));
     this.output = this.child('output', new ViTDense(config.intermediate_size, h));
-    this.layernormBefore = this.child('layernorm_before', new LayerNorm(h, config.layer_norm_eps));
-    this.layernormAfter = this.child('layernorm_after', new LayerNorm(h, config.layer_norm_eps));
+    this.layernorm_before = this.child('layernorm_before', new LayerNorm(h, config.layer_norm_eps));
+    this.layernorm_after = this.child('layernorm_after', new LayerNorm(h, config.layer_norm_eps));
   }
-  forward(x: Tensor): Tensor {
-    const h = this.attention.forward(this.layernormBefore.forward(x)).add(x);
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const h = this.attention.forward(this.layernorm_before.forward(x), mask).add(x);
     const i = this.intermediate.dense;
     const o = this.output.dense;
     const m = F.mlp(
-      this.layernormAfter.forward(h),
+      this.layernorm_after.forward(h),
       i.weight,
       i.bias,
       o.weight,
@@ -301,11 +308,12 @@ class ViTEncoder extends Module {
       new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new ViTLayer(config))),
     );
   }
-  forward(x: Tensor, hiddenStates?: Tensor[]): Tensor {
+  /** Runs the layers; with `hiddenStates`, pushes the input and each layer's output to it. */
+  forward(x: Tensor, mask: Tensor | null, hiddenStates?: Tensor[]): Tensor {
     for (const l of this.layer) {
       hiddenStates?.push(x);
       const input = x;
-      x = tidy(() => l.forward(input)); // per-layer scope: temporaries go when the layer returns
+      x = tidy(() => l.forward(input, mask)); // per-layer scope: temporaries go when the layer returns
     }
     hiddenStates?.push(x);
     return x;
@@ -356,7 +364,7 @@ export class ViTModel extends Module {
     const [ih, iw] = this.config.image_size;
     const interpolate = opts.interpolatePosEncoding ?? (h !== ih || w !== iw);
     const hiddenStates = opts.outputHiddenStates ? [] : undefined;
-    const x = this.encoder.forward(this.embeddings.forward(pixelValues, interpolate), hiddenStates);
+    const x = this.encoder.forward(this.embeddings.forward(pixelValues, interpolate), null, hiddenStates);
     const last = this.layernorm.forward(x);
     return {
       last_hidden_state: last,
