@@ -135,7 +135,7 @@ export class ViTEmbeddings extends Module {
   readonly clsToken: Tensor;
   readonly distillationToken: Tensor | null;
   readonly positionEmbeddings: Tensor;
-  readonly patchEmbeddings: ViTPatchEmbeddings;
+  readonly patch_embeddings: ViTPatchEmbeddings;
   /** Tokens before the patches: [CLS] (and DeiT's distillation token). */
   readonly numPrefix: number;
   constructor(readonly config: ViTConfig) {
@@ -147,8 +147,8 @@ export class ViTEmbeddings extends Module {
         ? this.param('distillation_token', init.truncNormal(zeros([1, 1, h]), 0, config.initializer_range))
         : null;
     this.numPrefix = this.distillationToken ? 2 : 1;
-    this.patchEmbeddings = this.child('patch_embeddings', new ViTPatchEmbeddings(config));
-    const n = this.patchEmbeddings.grid[0] * this.patchEmbeddings.grid[1] + this.numPrefix;
+    this.patch_embeddings = this.child('patch_embeddings', new ViTPatchEmbeddings(config));
+    const n = this.patch_embeddings.grid[0] * this.patch_embeddings.grid[1] + this.numPrefix;
     this.positionEmbeddings = this.param(
       'position_embeddings',
       init.truncNormal(zeros([1, n, h]), 0, config.initializer_range),
@@ -157,7 +157,7 @@ export class ViTEmbeddings extends Module {
 
   /** Position embeddings for a pixel size: the checkpoint's own, or interpolated as the reference does. */
   positions(height: number, width: number, numPatches: number): Tensor {
-    const [gh, gw] = this.patchEmbeddings.grid;
+    const [gh, gw] = this.patch_embeddings.grid;
     if (numPatches === gh * gw && height === width) return this.positionEmbeddings;
     const p = this.numPrefix;
     const prefix = this.positionEmbeddings.narrow(1, 0, p);
@@ -174,7 +174,7 @@ export class ViTEmbeddings extends Module {
       throw new Error(
         `ViT: pixel_values are ${height}x${width} but the model's image_size is ${ih}x${iw} (interpolate the position embeddings to use other sizes)`,
       );
-    const patches = this.patchEmbeddings.forward(pixelValues);
+    const patches = this.patch_embeddings.forward(pixelValues);
     const h = this.config.hidden_size;
     const prefix = [this.clsToken.expand(b, 1, h)];
     if (this.distillationToken) prefix.push(this.distillationToken.expand(b, 1, h));
