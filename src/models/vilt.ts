@@ -401,6 +401,7 @@ class ViltDense extends Module {
   }
 }
 
+/** Pre-LayerNorm block (ViT style): h = x + attention(LN(x)), then h + mlp(LN(h)). */
 // Copied from models/vit.ts ViTLayer (names: ViT->Vilt)
 class ViltLayer extends Module {
   readonly attention: ViltAttention;
