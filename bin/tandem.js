@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `tandem` command. Before loading libtorch it makes sure the process runs with the
-// settings measured to matter (see DESIGN.md): jemalloc preloaded when installed, and OMP_WAIT_POLICY=PASSIVE.
+// settings measured to matter (see docs/design.md): jemalloc preloaded when installed, and OMP_WAIT_POLICY=PASSIVE.
 // Both must be in the environment before the process starts, so the command re-executes itself once; the
 // parent forwards signals (Ctrl-C lets `tandem train` save a resumable checkpoint) and exits as the child did.
 import { processSetupEnv } from '../dist/src/runtime/setup-env.js';

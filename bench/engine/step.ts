@@ -1,6 +1,6 @@
-// tandem's side of bench/engine: fp32 matmul throughput and the training step of DESIGN.md's benchmark
-// model (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy,
-// AdamW). Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
+// tandem's side of bench/engine: fp32 matmul throughput and the training step of the engine table in
+// docs/design.md: a model of 4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64,
+// batch 32, cross-entropy, AdamW. Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
 import { readFileSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';

@@ -2,32 +2,12 @@
 // that every run of an experiment (and every model compared in it) sees the same split.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { SeededRandom } from '../runtime/random.js';
 import { DataError, type Row } from './rows.js';
 
 export const DEFAULT_RATIOS: [number, number, number] = [0.8, 0.1, 0.1];
 export const DEFAULT_SEED = 42;
 const SPLIT_NAMES = ['train', 'dev', 'test'] as const;
-
-/** mulberry32: a small 32-bit PRNG with good statistical quality; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates shuffle in place with the given PRNG. */
-export function shuffle<T>(items: T[], rand: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
 
 /** Splits n items into counts by ratio with largest-remainder rounding, so the counts sum to n. */
 export function allocate(n: number, ratios: readonly number[]): number[] {
@@ -69,10 +49,10 @@ export function stratifiedSplit(
     if (!groups.has(k)) groups.set(k, []);
     groups.get(k)!.push(r.id);
   }
-  const rand = mulberry32(seed);
+  const rng = new SeededRandom(seed, 'mulberry32');
   const out = new Map<string, string>();
   for (const key of [...groups.keys()].sort()) {
-    const ids = shuffle([...groups.get(key)!].sort(), rand);
+    const ids = rng.shuffle([...groups.get(key)!].sort());
     const counts = allocate(ids.length, ratios);
     let k = 0;
     counts.forEach((c, s) => {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { mulberry32 } from './splits.js';
+import { SeededRandom } from '../runtime/random.js';
 import { writeGeneric } from './generic.js';
 import type { Row } from './rows.js';
 
@@ -65,7 +65,8 @@ function shapeSvg(shape: string, rgb: [number, number, number], size: number, ra
 
 /** Writes `count` posts (images under images/, posts.jsonl) into dir and returns the rows. */
 export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Promise<Row[]> {
-  const rand = mulberry32(opts.seed ?? 0);
+  const rng = new SeededRandom(opts.seed ?? 0, 'mulberry32');
+  const rand = (): number => rng.next();
   const size = opts.size ?? 64;
   const matchRate = opts.matchRate ?? 0.5;
   const [fTrain, fDev] = opts.splits ?? [0.8, 0.1, 0.1];

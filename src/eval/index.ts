@@ -5,7 +5,8 @@ export * from './classification.js';
 export * from './multilabel.js';
 export * from './auroc.js';
 export * from './report.js';
-export * from './random.js';
+// The resampling tests' seeded generator, from the lowest layer, for library users of this namespace.
+export { SeededRandom } from '../runtime/random.js';
 export * from './special.js';
 export * from './significance.js';
 export * from './format.js';

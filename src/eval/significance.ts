@@ -2,7 +2,7 @@
 // approximate randomisation (a permutation test) and McNemar's test. Resampling tests are seeded.
 import { averageFromCounts, type Average, type ClassCounts } from './classification.js';
 import { checkLabels, checkSameLength, presentLabels, type Labels } from './labels.js';
-import { SeededRandom } from './random.js';
+import { SeededRandom } from '../runtime/random.js';
 import { binomialCdf, chiSquareSf } from './special.js';
 
 export type MetricName =

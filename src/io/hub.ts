@@ -27,6 +27,7 @@ import { homedir, hostname } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { tempPathFor, writeAll, writeFileAtomic } from './atomic-write.js';
 import { isPickleFile, pickleAdvice } from './pickle.js';
+import { formatBytes, ProgressBar } from '../runtime/progress.js';
 
 /** What a model folder needs; pickle weights are never fetched whatever the patterns say. */
 export const DEFAULT_ALLOW_PATTERNS = [
@@ -541,35 +542,22 @@ async function downloadFile(ctx: Ctx, revision: string, file: string): Promise<s
 
 /** The default reporter: a redrawn bar with bytes/s on a TTY, one line per file otherwise. */
 export function stderrProgress(stream: NodeJS.WriteStream = process.stderr): (p: DownloadProgress) => void {
-  const fmt = (n: number): string =>
-    n >= 1e9
-      ? `${(n / 1e9).toFixed(2)} GB`
-      : n >= 1e6
-        ? `${(n / 1e6).toFixed(1)} MB`
-        : n >= 1e3
-          ? `${(n / 1e3).toFixed(1)} kB`
-          : `${n} B`;
-  let last = 0;
+  const bar = new ProgressBar({ stream });
   let announced = '';
   return (p) => {
     const name = `${p.repoId}/${p.file}`;
-    if (!stream.isTTY) {
+    if (!bar.tty) {
       // Logs get one line per file fetched, not a redrawn bar.
       if (!p.done && announced !== name)
-        stream.write(`downloading ${name}${p.total === null ? '' : ` (${fmt(p.total)})`}\n`);
+        bar.log(`downloading ${name}${p.total === null ? '' : ` (${formatBytes(p.total)})`}`);
       announced = name;
       return;
     }
-    const now = Date.now();
-    if (!p.done && now - last < 100) return;
-    last = now;
-    const frac = p.total ? Math.min(1, p.received / p.total) : 0;
-    const width = 24;
-    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-    const total = p.total === null ? '?' : fmt(p.total);
-    stream.write(
-      `\r${name.slice(-40)} [${bar}] ${fmt(p.received)}/${total} ${fmt(p.bytesPerSecond)}/s\x1b[K${p.done ? '\n' : ''}`,
-    );
+    bar.update(() => {
+      const cells = ProgressBar.bar(p.total ? p.received / p.total : 0);
+      const total = p.total === null ? '?' : formatBytes(p.total);
+      return `${name.slice(-40)} [${cells}] ${formatBytes(p.received)}/${total} ${formatBytes(p.bytesPerSecond)}/s`;
+    }, p.done);
   };
 }
 

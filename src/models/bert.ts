@@ -476,8 +476,6 @@ export function namedEncoderOutputs(
   return named;
 }
 
-export { inEvalMode };
-
 export const family: ModelFamily<BertFamilyModel> = {
   name: 'bert',
   modelTypes: ['bert'],

@@ -12,7 +12,7 @@
  * encoder, key/value caches, head masks and causal (decoder-mode) text masks.
  */
 import { cat, F, noGrad, tidy, zeros, type DType, type Tensor } from '../tensor/index.js';
-import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
+import { Conv2d, Dropout, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import { normal, ones_, truncNormal, zeros_ } from '../nn/init.js';
 import type { TensorSource } from '../io/safetensors.js';
 import {
@@ -388,35 +388,38 @@ export class BlipTextSelfAttention extends Module {
   }
 }
 
-/** dense -> dropout -> LayerNorm(x + residual): the output block after (cross-)attention. */
-export class BlipTextSelfOutput extends Module {
+/** dense -> dropout -> LayerNorm(x + residual): the output block after (cross-)attention and after the MLP. */
+// Copied from models/bert.ts BertResidualOutput (names: Bert->BlipText)
+export class BlipTextResidualOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
-  constructor(readonly config: BlipTextConfig) {
+  readonly dropout: Dropout;
+  constructor(config: BlipTextConfig, inFeatures: number) {
     super();
-    this.dense = this.child('dense', new Linear(config.hidden_size, config.hidden_size));
+    this.dense = this.child('dense', new Linear(inFeatures, config.hidden_size));
     this.LayerNorm = this.child('LayerNorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
+    this.dropout = this.child('dropout', new Dropout(config.hidden_dropout_prob));
   }
   forward(x: Tensor, residual: Tensor): Tensor {
-    const y = F.dropout(this.dense.forward(x), this.config.hidden_dropout_prob, this.training);
-    return this.LayerNorm.forward(y.add(residual));
+    return this.LayerNorm.forward(this.dropout.forward(this.dense.forward(x)).add(residual));
   }
 }
 
 export class BlipTextAttention extends Module {
   readonly self: BlipTextSelfAttention;
-  readonly output: BlipTextSelfOutput;
+  readonly output: BlipTextResidualOutput;
   constructor(config: BlipTextConfig, isCrossAttention = false) {
     super();
     this.self = this.child('self', new BlipTextSelfAttention(config, isCrossAttention));
-    this.output = this.child('output', new BlipTextSelfOutput(config));
+    this.output = this.child('output', new BlipTextResidualOutput(config, config.hidden_size));
   }
   forward(x: Tensor, context: Tensor, mask: Tensor | null): Tensor {
     return this.output.forward(this.self.forward(x, context, mask), x);
   }
 }
 
-// The feed-forward block's parameters; BlipTextLayer runs dense -> act -> dense as one fused F.mlp call.
+// The feed-forward block's first parameters; BlipTextLayer runs dense -> act -> dense as one fused F.mlp call.
+// Copied from models/bert.ts BertIntermediate (names: Bert->BlipText)
 export class BlipTextIntermediate extends Module {
   readonly dense: Linear;
   constructor(config: BlipTextConfig) {
@@ -425,27 +428,17 @@ export class BlipTextIntermediate extends Module {
   }
 }
 
-export class BlipTextOutput extends Module {
-  readonly dense: Linear;
-  readonly LayerNorm: LayerNorm;
-  constructor(config: BlipTextConfig) {
-    super();
-    this.dense = this.child('dense', new Linear(config.intermediate_size, config.hidden_size));
-    this.LayerNorm = this.child('LayerNorm', new LayerNorm(config.hidden_size, config.layer_norm_eps));
-  }
-}
-
 export class BlipTextLayer extends Module {
   readonly attention: BlipTextAttention;
   readonly crossattention: BlipTextAttention | null;
   readonly intermediate: BlipTextIntermediate;
-  readonly output: BlipTextOutput;
+  readonly output: BlipTextResidualOutput;
   constructor(readonly config: BlipTextConfig) {
     super();
     this.attention = this.child('attention', new BlipTextAttention(config));
     this.crossattention = config.is_decoder ? this.child('crossattention', new BlipTextAttention(config, true)) : null;
     this.intermediate = this.child('intermediate', new BlipTextIntermediate(config));
-    this.output = this.child('output', new BlipTextOutput(config));
+    this.output = this.child('output', new BlipTextResidualOutput(config, config.intermediate_size));
   }
   /** One layer; with `image` (encoder_hidden_states) the tokens also cross-attend to the image tokens. */
   forward(x: Tensor, mask: Tensor | null, image: Tensor | null): Tensor {

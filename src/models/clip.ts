@@ -28,10 +28,11 @@ import {
   splitHeads,
   type Config,
   type HiddenAct,
+  inEvalMode,
 } from './common.js';
 import type { ModelFamily } from './family.js';
 import type { VisionTower } from './towers.js';
-import { interpolateGrid, withEvalMode } from './vit.js';
+import { interpolateGrid } from './vit.js';
 
 /** The fields of a CLIP/SigLIP tower that its encoder layers read (Hugging Face names). */
 export interface EncoderConfig {
@@ -514,7 +515,7 @@ export function dualEncoderForwardNamed<O extends DualEncoderOutput>(
   who: string,
 ): { out: O; named: Map<string, Tensor> } {
   const [ids, pixels] = requireInputs(inputs, ['input_ids', 'pixel_values'], who) as [Tensor, Tensor];
-  const out = withEvalMode(model, () =>
+  const out = inEvalMode(model, () =>
     model.forward({
       input_ids: ids.to('int64'),
       pixel_values: pixels.to('float32'),

@@ -11,7 +11,7 @@
  */
 import { F, type Tensor } from '../tensor/index.js';
 import { Dropout, Linear, Module } from '../nn/index.js';
-import { loadCheckpointInto, type Config } from './common.js';
+import { inEvalMode, loadCheckpointInto, type Config } from './common.js';
 import type { ModelFamily } from './family.js';
 import {
   architectureOf,
@@ -19,7 +19,6 @@ import {
   bertStyleTextTower,
   checkpointRenamer,
   encoderInputs,
-  inEvalMode,
   initBertWeights,
   namedEncoderOutputs,
   readBertConfig,

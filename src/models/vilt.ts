@@ -20,6 +20,7 @@
 import { arange, cat, F, full, noGrad, ones, tensor, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Conv2d, Embedding, LayerNorm, Linear, Module, ModuleList } from '../nn/index.js';
 import type { TensorSource } from '../io/safetensors.js';
+import { SeededRandom } from '../runtime/random.js';
 import {
   ConfigReader,
   engineActivation,
@@ -180,18 +181,6 @@ export interface PatchSelection {
   valid: boolean[][];
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same selection on every platform. */
-function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Chooses the image tokens of each image from its patch mask ([B][rows*cols] of 0/1): `length` tokens each,
  * valid patches first in raster order (a seeded subset of them, kept in raster order, when there are more than
@@ -208,10 +197,10 @@ export function selectPatches(mask: number[][], length: number, seed = 0): Patch
     let chosen: number[];
     if (on.length > length) {
       // partial Fisher-Yates with a per-image stream, then raster order again
-      const rnd = seededRandom(seed * 1000003 + b);
+      const rng = new SeededRandom(seed * 1000003 + b, 'mulberry32');
       const pool = on.slice();
       for (let i = 0; i < length; i++) {
-        const j = i + Math.floor(rnd() * (pool.length - i));
+        const j = i + Math.floor(rng.next() * (pool.length - i));
         [pool[i], pool[j]] = [pool[j]!, pool[i]!];
       }
       chosen = pool.slice(0, length).sort((x, y) => x - y);
@@ -346,27 +335,60 @@ class ViltEmbeddings extends Module {
   }
 }
 
+// Copied from models/vit.ts ViTSelfAttention (names: ViT->Vilt)
 class ViltSelfAttention extends Module {
   readonly query: Linear;
   readonly key: Linear;
   readonly value: Linear;
-  constructor(readonly c: ViltConfig) {
+  constructor(readonly config: ViltConfig) {
     super();
-    const bias = { bias: c.qkv_bias };
-    this.query = this.child('query', new Linear(c.hidden_size, c.hidden_size, bias));
-    this.key = this.child('key', new Linear(c.hidden_size, c.hidden_size, bias));
-    this.value = this.child('value', new Linear(c.hidden_size, c.hidden_size, bias));
+    const h = config.hidden_size;
+    this.query = this.child('query', new Linear(h, h, { bias: config.qkv_bias }));
+    this.key = this.child('key', new Linear(h, h, { bias: config.qkv_bias }));
+    this.value = this.child('value', new Linear(h, h, { bias: config.qkv_bias }));
   }
-  forward(x: Tensor, mask: Tensor): Tensor {
-    const h = this.c.num_attention_heads;
-    const q = splitHeads(this.query.forward(x), h);
-    const k = splitHeads(this.key.forward(x), h);
-    const v = splitHeads(this.value.forward(x), h);
-    const o = F.attention(q, k, v, { mask, dropout: this.c.attention_probs_dropout_prob, training: this.training });
+  /** mask: additive [B, 1, 1, L] (0 attend, large negative masked), or null: every token attends to all. */
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const heads = this.config.num_attention_heads;
+    const q = splitHeads(this.query.forward(x), heads);
+    const k = splitHeads(this.key.forward(x), heads);
+    const v = splitHeads(this.value.forward(x), heads);
+    const o = F.attention(q, k, v, {
+      mask,
+      dropout: this.config.attention_probs_dropout_prob,
+      training: this.training,
+    });
     return mergeHeads(o);
   }
 }
 
+// Copied from models/vit.ts ViTSelfOutput (names: ViT->Vilt)
+class ViltSelfOutput extends Module {
+  readonly dense: Linear;
+  constructor(readonly config: ViltConfig) {
+    super();
+    this.dense = this.child('dense', new Linear(config.hidden_size, config.hidden_size));
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(this.dense.forward(x), this.config.hidden_dropout_prob, this.training);
+  }
+}
+
+// Copied from models/vit.ts ViTAttention (names: ViT->Vilt)
+class ViltAttention extends Module {
+  readonly attention: ViltSelfAttention;
+  readonly output: ViltSelfOutput;
+  constructor(config: ViltConfig) {
+    super();
+    this.attention = this.child('attention', new ViltSelfAttention(config));
+    this.output = this.child('output', new ViltSelfOutput(config));
+  }
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    return this.output.forward(this.attention.forward(x, mask));
+  }
+}
+
+// Copied from models/vit.ts ViTDense (names: ViT->Vilt)
 class ViltDense extends Module {
   readonly dense: Linear;
   constructor(inF: number, outF: number) {
@@ -375,72 +397,58 @@ class ViltDense extends Module {
   }
 }
 
-class ViltAttention extends Module {
-  readonly attention: ViltSelfAttention;
-  readonly output: ViltDense;
-  constructor(readonly c: ViltConfig) {
-    super();
-    this.attention = this.child('attention', new ViltSelfAttention(c));
-    this.output = this.child('output', new ViltDense(c.hidden_size, c.hidden_size));
-  }
-  forward(x: Tensor, mask: Tensor): Tensor {
-    return F.dropout(
-      this.output.dense.forward(this.attention.forward(x, mask)),
-      this.c.hidden_dropout_prob,
-      this.training,
-    );
-  }
-}
-
-/** Pre-LayerNorm block (ViT style): x + attn(LN(x)), then h + mlp(LN(h)). */
+/** Pre-LayerNorm block (ViT style): h = x + attention(LN(x)), then h + mlp(LN(h)). */
+// Copied from models/vit.ts ViTLayer (names: ViT->Vilt)
 class ViltLayer extends Module {
   readonly attention: ViltAttention;
   readonly intermediate: ViltDense;
   readonly output: ViltDense;
   readonly layernorm_before: LayerNorm;
   readonly layernorm_after: LayerNorm;
-  constructor(readonly c: ViltConfig) {
+  constructor(readonly config: ViltConfig) {
     super();
-    this.attention = this.child('attention', new ViltAttention(c));
-    this.intermediate = this.child('intermediate', new ViltDense(c.hidden_size, c.intermediate_size));
-    this.output = this.child('output', new ViltDense(c.intermediate_size, c.hidden_size));
-    this.layernorm_before = this.child('layernorm_before', new LayerNorm(c.hidden_size, c.layer_norm_eps));
-    this.layernorm_after = this.child('layernorm_after', new LayerNorm(c.hidden_size, c.layer_norm_eps));
+    const h = config.hidden_size;
+    this.attention = this.child('attention', new ViltAttention(config));
+    this.intermediate = this.child('intermediate', new ViltDense(h, config.intermediate_size));
+    this.output = this.child('output', new ViltDense(config.intermediate_size, h));
+    this.layernorm_before = this.child('layernorm_before', new LayerNorm(h, config.layer_norm_eps));
+    this.layernorm_after = this.child('layernorm_after', new LayerNorm(h, config.layer_norm_eps));
   }
-  forward(x: Tensor, mask: Tensor): Tensor {
-    const h = x.add(this.attention.forward(this.layernorm_before.forward(x), mask));
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const h = this.attention.forward(this.layernorm_before.forward(x), mask).add(x);
     const i = this.intermediate.dense;
     const o = this.output.dense;
-    const y = F.mlp(
+    const m = F.mlp(
       this.layernorm_after.forward(h),
       i.weight,
       i.bias,
       o.weight,
       o.bias,
-      engineActivation(this.c.hidden_act),
+      engineActivation(this.config.hidden_act),
     );
-    return h.add(F.dropout(y, this.c.hidden_dropout_prob, this.training));
+    return F.dropout(m, this.config.hidden_dropout_prob, this.training).add(h);
   }
 }
 
+// Copied from models/vit.ts ViTEncoder (names: ViT->Vilt)
 class ViltEncoder extends Module {
   readonly layer: ModuleList<ViltLayer>;
-  constructor(c: ViltConfig) {
+  constructor(config: ViltConfig) {
     super();
     this.layer = this.child(
       'layer',
-      new ModuleList(Array.from({ length: c.num_hidden_layers }, () => new ViltLayer(c))),
+      new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new ViltLayer(config))),
     );
   }
-  forward(x: Tensor, mask: Tensor, hiddenStates?: Tensor[]): Tensor {
-    let h = x;
+  /** Runs the layers; with `hiddenStates`, pushes the input and each layer's output to it. */
+  forward(x: Tensor, mask: Tensor | null, hiddenStates?: Tensor[]): Tensor {
     for (const l of this.layer) {
-      hiddenStates?.push(h);
-      const x = h;
-      h = tidy(() => l.forward(x, mask)); // per-layer scope: temporaries go when the layer returns
+      hiddenStates?.push(x);
+      const input = x;
+      x = tidy(() => l.forward(input, mask)); // per-layer scope: temporaries go when the layer returns
     }
-    hiddenStates?.push(h);
-    return h;
+    hiddenStates?.push(x);
+    return x;
   }
 }
 

@@ -136,7 +136,7 @@ export class ViTEmbeddings extends Module {
   readonly clsToken: Tensor;
   readonly distillationToken: Tensor | null;
   readonly positionEmbeddings: Tensor;
-  readonly patchEmbeddings: ViTPatchEmbeddings;
+  readonly patch_embeddings: ViTPatchEmbeddings;
   /** Tokens before the patches: [CLS] (and DeiT's distillation token). */
   readonly numPrefix: number;
   constructor(readonly config: ViTConfig) {
@@ -148,8 +148,8 @@ export class ViTEmbeddings extends Module {
         ? this.param('distillation_token', init.truncNormal(zeros([1, 1, h]), 0, config.initializer_range))
         : null;
     this.numPrefix = this.distillationToken ? 2 : 1;
-    this.patchEmbeddings = this.child('patch_embeddings', new ViTPatchEmbeddings(config));
-    const n = this.patchEmbeddings.grid[0] * this.patchEmbeddings.grid[1] + this.numPrefix;
+    this.patch_embeddings = this.child('patch_embeddings', new ViTPatchEmbeddings(config));
+    const n = this.patch_embeddings.grid[0] * this.patch_embeddings.grid[1] + this.numPrefix;
     this.positionEmbeddings = this.param(
       'position_embeddings',
       init.truncNormal(zeros([1, n, h]), 0, config.initializer_range),
@@ -158,7 +158,7 @@ export class ViTEmbeddings extends Module {
 
   /** Position embeddings for a pixel size: the checkpoint's own, or interpolated as the reference does. */
   positions(height: number, width: number, numPatches: number): Tensor {
-    const [gh, gw] = this.patchEmbeddings.grid;
+    const [gh, gw] = this.patch_embeddings.grid;
     if (numPatches === gh * gw && height === width) return this.positionEmbeddings;
     const p = this.numPrefix;
     const prefix = this.positionEmbeddings.narrow(1, 0, p);
@@ -175,7 +175,7 @@ export class ViTEmbeddings extends Module {
       throw new Error(
         `ViT: pixel_values are ${height}x${width} but the model's image_size is ${ih}x${iw} (interpolate the position embeddings to use other sizes)`,
       );
-    const patches = this.patchEmbeddings.forward(pixelValues);
+    const patches = this.patch_embeddings.forward(pixelValues);
     const h = this.config.hidden_size;
     const prefix = [this.clsToken.expand(b, 1, h)];
     if (this.distillationToken) prefix.push(this.distillationToken.expand(b, 1, h));
@@ -219,16 +219,22 @@ class ViTSelfAttention extends Module {
     this.key = this.child('key', new Linear(h, h, { bias: config.qkv_bias }));
     this.value = this.child('value', new Linear(h, h, { bias: config.qkv_bias }));
   }
-  forward(x: Tensor): Tensor {
+  /** mask: additive [B, 1, 1, L] (0 attend, large negative masked), or null: every token attends to all. */
+  forward(x: Tensor, mask: Tensor | null): Tensor {
     const heads = this.config.num_attention_heads;
     const q = splitHeads(this.query.forward(x), heads);
     const k = splitHeads(this.key.forward(x), heads);
     const v = splitHeads(this.value.forward(x), heads);
-    const o = F.attention(q, k, v, { dropout: this.config.attention_probs_dropout_prob, training: this.training });
+    const o = F.attention(q, k, v, {
+      mask,
+      dropout: this.config.attention_probs_dropout_prob,
+      training: this.training,
+    });
     return mergeHeads(o);
   }
 }
 
+/** The attention's output projection; the residual is added by the layer (pre-LayerNorm block). */
 class ViTSelfOutput extends Module {
   readonly dense: Linear;
   constructor(readonly config: ViTConfig) {
@@ -248,12 +254,12 @@ class ViTAttention extends Module {
     this.attention = this.child('attention', new ViTSelfAttention(config));
     this.output = this.child('output', new ViTSelfOutput(config));
   }
-  forward(x: Tensor): Tensor {
-    return this.output.forward(this.attention.forward(x));
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    return this.output.forward(this.attention.forward(x, mask));
   }
 }
 
-/** Holds intermediate.dense; the layer fuses it with output.dense (one native MLP call). */
+/** Holds intermediate.dense or output.dense; the layer fuses the two (one native MLP call). */
 class ViTDense extends Module {
   readonly dense: Linear;
   constructor(inF: number, outF: number) {
@@ -262,27 +268,28 @@ class ViTDense extends Module {
   }
 }
 
+/** Pre-LayerNorm block: h = x + attention(LN(x)), then h + mlp(LN(h)). */
 export class ViTLayer extends Module {
   readonly attention: ViTAttention;
   readonly intermediate: ViTDense;
   readonly output: ViTDense;
-  readonly layernormBefore: LayerNorm;
-  readonly layernormAfter: LayerNorm;
+  readonly layernorm_before: LayerNorm;
+  readonly layernorm_after: LayerNorm;
   constructor(readonly config: ViTConfig) {
     super();
     const h = config.hidden_size;
     this.attention = this.child('attention', new ViTAttention(config));
     this.intermediate = this.child('intermediate', new ViTDense(h, config.intermediate_size));
     this.output = this.child('output', new ViTDense(config.intermediate_size, h));
-    this.layernormBefore = this.child('layernorm_before', new LayerNorm(h, config.layer_norm_eps));
-    this.layernormAfter = this.child('layernorm_after', new LayerNorm(h, config.layer_norm_eps));
+    this.layernorm_before = this.child('layernorm_before', new LayerNorm(h, config.layer_norm_eps));
+    this.layernorm_after = this.child('layernorm_after', new LayerNorm(h, config.layer_norm_eps));
   }
-  forward(x: Tensor): Tensor {
-    const h = this.attention.forward(this.layernormBefore.forward(x)).add(x);
+  forward(x: Tensor, mask: Tensor | null): Tensor {
+    const h = this.attention.forward(this.layernorm_before.forward(x), mask).add(x);
     const i = this.intermediate.dense;
     const o = this.output.dense;
     const m = F.mlp(
-      this.layernormAfter.forward(h),
+      this.layernorm_after.forward(h),
       i.weight,
       i.bias,
       o.weight,
@@ -302,11 +309,12 @@ class ViTEncoder extends Module {
       new ModuleList(Array.from({ length: config.num_hidden_layers }, () => new ViTLayer(config))),
     );
   }
-  forward(x: Tensor, hiddenStates?: Tensor[]): Tensor {
+  /** Runs the layers; with `hiddenStates`, pushes the input and each layer's output to it. */
+  forward(x: Tensor, mask: Tensor | null, hiddenStates?: Tensor[]): Tensor {
     for (const l of this.layer) {
       hiddenStates?.push(x);
       const input = x;
-      x = tidy(() => l.forward(input)); // per-layer scope: temporaries go when the layer returns
+      x = tidy(() => l.forward(input, mask)); // per-layer scope: temporaries go when the layer returns
     }
     hiddenStates?.push(x);
     return x;
@@ -357,7 +365,7 @@ export class ViTModel extends Module {
     const [ih, iw] = this.config.image_size;
     const interpolate = opts.interpolatePosEncoding ?? (h !== ih || w !== iw);
     const hiddenStates = opts.outputHiddenStates ? [] : undefined;
-    const x = this.encoder.forward(this.embeddings.forward(pixelValues, interpolate), hiddenStates);
+    const x = this.encoder.forward(this.embeddings.forward(pixelValues, interpolate), null, hiddenStates);
     const last = this.layernorm.forward(x);
     return {
       last_hidden_state: last,
@@ -380,9 +388,6 @@ export function initViTWeights(model: ViTModel): void {
     }
   }
 }
-
-/** Runs fn in eval mode without gradients, then restores every module's own training flag. */
-export const withEvalMode = inEvalMode;
 
 const HEAD_PREFIXES = ['classifier.', 'cls_classifier.', 'distillation_classifier.', 'decoder.'];
 
@@ -407,7 +412,7 @@ export const family: ModelFamily<ViTModel> = {
     const pixels = inputs.get('pixel_values');
     if (!pixels)
       throw new Error(`ViT: the inputs have no "pixel_values" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
-    const out = withEvalMode(model, () => model.forward(pixels.to('float32')));
+    const out = inEvalMode(model, () => model.forward(pixels.to('float32')));
     const named = new Map<string, Tensor>([['last_hidden_state', out.last_hidden_state]]);
     if (out.pooler_output) named.set('pooler_output', out.pooler_output);
     return named;

@@ -1,4 +1,4 @@
-// Process settings that must be in place before libtorch loads (measured in DESIGN.md): jemalloc instead of
+// Process settings that must be in place before libtorch loads (measured in docs/design.md): jemalloc instead of
 // glibc's allocator, and passive OpenMP waiting. Pure environment logic, no native code, so the `tandem`
 // command can decide whether to re-execute itself before anything heavy loads.
 import { existsSync } from 'node:fs';

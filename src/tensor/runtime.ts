@@ -31,7 +31,7 @@ export function getNumThreads(): number {
   return N.get_num_threads();
 }
 
-// Debian's libtorch starts with one thread on a 2-core machine (DESIGN.md): default to the core count, or
+// Debian's libtorch starts with one thread on a 2-core machine (docs/design.md): default to the core count, or
 // TANDEM_NUM_THREADS.
 const envThreads = Number(process.env.TANDEM_NUM_THREADS);
 setNumThreads(Number.isInteger(envThreads) && envThreads > 0 ? envThreads : physicalCores());

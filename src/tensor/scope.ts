@@ -1,6 +1,7 @@
 // Deterministic release of native memory. V8's collector does not see libtorch's allocations, so a training
-// loop that waits for GC grows to gigabytes (DESIGN.md). Every tensor created while a scope is open is
-// tracked by it; closing the scope disposes all of them except those the scope's function returned or kept.
+// loop that waits for GC grows to gigabytes (docs/design.md, "Memory and threads"). Every tensor created
+// while a scope is open is tracked by it; closing the scope disposes all of them except those the scope's
+// function returned or kept.
 
 export interface Releasable {
   dispose(): void;

@@ -22,7 +22,7 @@ import {
   type LossWeights,
 } from '../objectives/index.js';
 import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
-import { ProgressBar } from './progress.js';
+import { formatSeconds, ProgressBar } from '../runtime/progress.js';
 import type { DataParallel } from './data-parallel.js';
 
 /** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
@@ -329,7 +329,7 @@ export class Trainer {
     if (this.state.step === 0 && this.state.position === 0 && this.state.epoch === 0) manualSeed(o.seed + rank);
     this.parallel?.broadcastModel(this.model);
     const total = this.totalSteps();
-    const bar = new ProgressBar(total, 'train', process.stderr, o.progress);
+    const bar = new ProgressBar({ enabled: o.progress });
     let status: TrainResult['status'] = 'finished';
     const onSigint = () => this.interrupt();
     process.on('SIGINT', onSigint);
@@ -348,11 +348,7 @@ export class Trainer {
           this.state.position = index;
           if (this.isMain) appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
-          bar.update(
-            this.state.step,
-            { loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm },
-            rec.samples_per_second,
-          );
+          bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
           // a signal reaches the ranks separately: they stop together at the same step
           if (this.parallel) this.interrupted = this.parallel.sum(this.interrupted ? 1 : 0) > 0;
           if (this.interrupted) {
@@ -512,4 +508,16 @@ function globalShare(parallel: DataParallel, local: number): number {
 
 function disposeBatches(batches: PostBatch[]): void {
   for (const b of batches) disposeBatch(b);
+}
+
+/** The progress line of a step: `train ####.... 12/40 loss 0.6931 ce 0.6931 itc ... 8.0 samples/s eta 1m05s`. */
+function stepLine(bar: ProgressBar, rec: StepRecord, total: number): string {
+  const losses = Object.entries({ loss: rec.loss, ce: rec.ce, itc: rec.itc, itm: rec.itm })
+    .filter(([, v]) => v !== undefined && Number.isFinite(v))
+    .map(([k, v]) => `${k} ${v!.toFixed(4)}`);
+  const frac = total > 0 ? Math.min(1, rec.step / total) : 0;
+  const elapsed = bar.elapsedSeconds();
+  const eta = frac > 0 ? elapsed / frac - elapsed : 0;
+  const rate = `${rec.samples_per_second.toFixed(1)} samples/s`;
+  return `train ${ProgressBar.bar(frac)} ${rec.step}/${total} ${losses.join(' ')} ${rate} eta ${formatSeconds(eta)}`;
 }

@@ -2,24 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allocate, applySeededSplit, mulberry32, stratifiedSplit } from '../../src/data/splits.js';
+import { allocate, applySeededSplit, stratifiedSplit } from '../../src/data/splits.js';
 import type { Row } from '../../src/data/rows.js';
 import { tempDir } from './helpers.js';
-
-test('mulberry32 is deterministic per seed and uniform enough', () => {
-  const a = mulberry32(7);
-  const b = mulberry32(7);
-  const c = mulberry32(8);
-  const xs = Array.from({ length: 10000 }, () => a());
-  assert.deepEqual(
-    Array.from({ length: 10000 }, () => b()),
-    xs,
-  );
-  assert.notEqual(c(), xs[0]);
-  assert.ok(xs.every((x) => x >= 0 && x < 1));
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  assert.ok(Math.abs(mean - 0.5) < 0.01, `mean ${mean}`);
-});
 
 test('allocate uses largest remainders and sums to n', () => {
   assert.deepEqual(allocate(10, [0.8, 0.1, 0.1]), [8, 1, 1]);

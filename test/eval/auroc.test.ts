@@ -1,7 +1,8 @@
 // AUROC against hand-computed values and the Mann-Whitney statistic with midranks (sklearn's treatment of ties).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classificationReport, rocAucOvr, rocAucScore, rocCurve, SeededRandom } from '../../src/eval/index.js';
+import { classificationReport, rocAucOvr, rocAucScore, rocCurve } from '../../src/eval/index.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 
 const near = (a: number, b: number, what = '') => assert.ok(Math.abs(a - b) <= 1e-12, `${what}: ${a} vs ${b}`);
 

@@ -9,8 +9,8 @@ import {
   mcnemarFromCounts,
   pairedBootstrap,
   permutationTest,
-  SeededRandom,
 } from '../../src/eval/index.js';
+import { SeededRandom } from '../../src/runtime/random.js';
 
 /** A synthetic 3-class task: the truth, a good system (10% errors) and a weak one (45% errors). */
 function systems(n: number, seed: number) {

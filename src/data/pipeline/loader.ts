@@ -2,7 +2,7 @@
 // mid-epoch from {epoch, position}, with the images of the next batches decoded and preprocessed in worker
 // threads while the caller's (synchronous) step runs.
 import type { Row } from '../rows.js';
-import { mulberry32, shuffle } from '../splits.js';
+import { SeededRandom } from '../../runtime/random.js';
 import type { PostBatch } from '../../multimodal/types.js';
 import { fromBuffer, stack, tidy, type Device, type Tensor } from '../../tensor/index.js';
 import { BadRowLog, type BadRowPolicy } from './bad-rows.js';
@@ -119,7 +119,7 @@ export class BatchLoader {
   order(epoch: number): number[] {
     const idx = this.rows.map((_, i) => i);
     if (this.opts.shuffle === false) return idx;
-    return shuffle(idx, mulberry32(this.seed + epoch));
+    return new SeededRandom(this.seed + epoch, 'mulberry32').shuffle(idx);
   }
 
   /** The row indices of each batch of an epoch. */

@@ -1,0 +1,47 @@
+// The one progress display: redraw throttling on a terminal, line throttling in a log, the final line always.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatBytes, formatSeconds, ProgressBar } from '../../src/runtime/progress.js';
+
+function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; out: string[] } {
+  const out: string[] = [];
+  return { stream: { isTTY, write: (s: string) => out.push(s) } as unknown as NodeJS.WriteStream, out };
+}
+
+test('terminal: redrawn in place, at most every 100 ms, the final update ends the line', () => {
+  const { stream, out } = fakeStream(true);
+  const bar = new ProgressBar({ stream });
+  bar.update(() => 'a');
+  bar.update(() => 'b'); // within 100 ms: skipped
+  bar.break();
+  bar.break(); // nothing open any more
+  bar.update(() => 'c', true);
+  assert.deepEqual(out, ['\ra\x1b[K', '\n', '\rc\x1b[K\n']);
+});
+
+test('log: whole lines, at most one per logEveryMs, the final one always; disabled draws nothing', () => {
+  const { stream, out } = fakeStream(false);
+  const bar = new ProgressBar({ stream });
+  bar.update(() => 'a');
+  bar.update(() => 'b');
+  bar.break();
+  bar.log('note');
+  bar.update(() => 'c', true);
+  assert.deepEqual(out, ['a\n', 'note\n', 'c\n']);
+  const off = fakeStream(true);
+  const silent = new ProgressBar({ stream: off.stream, enabled: false });
+  silent.update(() => 'x', true);
+  silent.log('y');
+  assert.deepEqual(off.out, []);
+});
+
+test('bar cells and units', () => {
+  assert.equal(ProgressBar.bar(0.5, 8), '####....');
+  assert.equal(ProgressBar.bar(2, 4), '####');
+  assert.equal(ProgressBar.bar(NaN, 4), '....');
+  assert.deepEqual(
+    [formatSeconds(9.4), formatSeconds(75), formatSeconds(119.6), formatSeconds(Infinity)],
+    ['9s', '1m15s', '2m00s', '?'],
+  );
+  assert.deepEqual([formatBytes(885), formatBytes(5e6), formatBytes(1.25e9)], ['885 B', '5.0 MB', '1.25 GB']);
+});
