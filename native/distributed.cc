@@ -59,14 +59,18 @@ c10d::ReduceOp reduce_op(const std::string& name) {
 
 }  // namespace
 
-// dist_init(masterAddr, masterPort, rank, worldSize, timeoutMs, backend): rank 0 serves the TCPStore; every
-// rank waits for the others there (up to the timeout), then joins the process group.
+// dist_init(masterAddr, masterPort, rank, worldSize, timeoutMs, backend, isServer, prefix): the store's server
+// is rank 0, or a launcher's agent (torchrun serves one and its workers connect as clients); keys live under
+// `prefix` (one per launcher attempt, so a restarted job does not read an earlier attempt's keys). Every rank
+// waits for the others (up to the timeout), then joins the process group.
 OP(dist_init) {
   auto& g = group();
   if (g) throw ArgError("dist_init: a process group already exists in this process");
   std::string addr = S(info, 0);
   int64_t port = I(info, 1), rank = I(info, 2), world = I(info, 3), timeout_ms = I(info, 4);
   std::string backend = S(info, 5);
+  bool is_server = B(info, 6);
+  std::string prefix = S(info, 7);
   if (port < 1 || port > 65535) throw ArgError("dist_init: port must be in 1..65535");
   if (world < 1 || rank < 0 || rank >= world) throw ArgError("dist_init: need 0 <= rank < world size");
   auto out = std::make_unique<Group>();
@@ -76,22 +80,24 @@ OP(dist_init) {
   out->backend = backend;
   c10d::TCPStoreOptions so;
   so.port = (std::uint16_t)port;
-  so.isServer = rank == 0;
+  so.isServer = is_server;
   so.numWorkers = (std::size_t)world;
   so.waitWorkers = true;
   so.timeout = out->timeout;
   auto tcp = c10::make_intrusive<c10d::TCPStore>(addr, so);
-  out->store = tcp;
-  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("tandem/default_pg", tcp);
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>(prefix, tcp);
+  out->store = prefixed;
   if (backend == "gloo") {
     auto opts = c10d::ProcessGroupGloo::Options::create(out->timeout);
     opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(addr));
-    out->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(prefixed, (int)rank, (int)world, opts);
+    out->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>("default_pg", prefixed), (int)rank, (int)world, opts);
   } else if (backend == "nccl") {
 #if TANDEM_NCCL
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = out->timeout;
-    out->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, (int)rank, (int)world, opts);
+    out->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+        c10::make_intrusive<c10d::PrefixStore>("default_pg", prefixed), (int)rank, (int)world, opts);
 #else
     throw ArgError("dist_init: this build of the addon has no NCCL (build it against a CUDA libtorch)");
 #endif

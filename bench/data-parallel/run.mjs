@@ -30,17 +30,45 @@ const run = (args, extraEnv = {}) => {
 };
 try {
   run(['data', 'synth', '--out', join(tmp, 'data'), '--count', String(count), '--size', '64', '--style', 'plain']);
-  const sizes = { hidden_size: hidden, num_hidden_layers: layers, intermediate_size: 4 * hidden, num_attention_heads: 4 };
+  const sizes = {
+    hidden_size: hidden,
+    num_hidden_layers: layers,
+    intermediate_size: 4 * hidden,
+    num_attention_heads: 4,
+  };
   writeFileSync(join(tmp, 'config.json'), JSON.stringify({ text_config: sizes, vision_config: sizes }));
   const tiny = join(root, 'examples', 'tiny-models');
   const common = [
-    'train', '--text-model', join(tiny, 'bert'), '--image-model', join(tiny, 'vit'), '--init', 'random',
-    '--config', join(tmp, 'config.json'), '--data', join(tmp, 'data', 'posts.jsonl'), '--epochs', String(epochs),
-    '--aux', 'itc,itm', '--max-length', '32', '--no-progress', '--workers', '0',
+    'train',
+    '--text-model',
+    join(tiny, 'bert'),
+    '--image-model',
+    join(tiny, 'vit'),
+    '--init',
+    'random',
+    '--config',
+    join(tmp, 'config.json'),
+    '--data',
+    join(tmp, 'data', 'posts.jsonl'),
+    '--epochs',
+    String(epochs),
+    '--aux',
+    'itc,itm',
+    '--max-length',
+    '32',
+    '--no-progress',
+    '--workers',
+    '0',
   ];
   const sps = (out) => {
-    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const xs = lines.slice(1).map((l) => l.samples_per_second).sort((a, b) => a - b); // the first step warms up
+    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const xs = lines
+      .slice(1)
+      .map((l) => l.samples_per_second)
+      .sort((a, b) => a - b); // the first step warms up
     return xs[Math.floor(xs.length / 2)];
   };
   run([...common, '--batch-size', String(batch), '--out', join(tmp, 'one')]);

@@ -119,6 +119,8 @@ export interface Addon {
     worldSize: number,
     timeoutMs: number,
     backend: string,
+    isServer: boolean,
+    prefix: string,
   ): void;
   dist_is_initialized(): boolean;
   dist_destroy(): void;

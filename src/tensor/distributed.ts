@@ -2,6 +2,7 @@
 // torchrun and SLURM, and the collectives data-parallel training needs, each bounded by a timeout. A failed
 // collective names the peers that are gone when they ran on this machine (their process ids are exchanged
 // through the store at start-up), since Gloo's own message only says that a connection closed.
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { N } from './native.js';
 import { Tensor, type Device } from './tensor.js';
@@ -19,6 +20,11 @@ export interface ProcessGroupOptions {
   backend?: Backend;
   /** Every collective and the rendezvous wait at most this long (default 300 s, torch.distributed's 30 min is long). */
   timeoutMs?: number;
+  /**
+   * A launcher's agent serves the store (torchrun: TORCHELASTIC_USE_AGENT_STORE=True) and the keys of
+   * restart attempt N live under their own prefix; otherwise rank 0 serves it.
+   */
+  agentStore?: { attempt: number };
 }
 
 export const DEFAULT_DIST_TIMEOUT_MS = 300_000;
@@ -50,8 +56,15 @@ export function firstSlurmHost(nodeList: string): string {
  */
 export function processGroupFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessGroupOptions | null {
   const o = launcherGroup(env);
+  if (!o) return null;
   const timeout = envInt(env, 'TANDEM_DIST_TIMEOUT');
-  return o && timeout !== undefined ? { ...o, timeoutMs: timeout * 1000 } : o;
+  return {
+    ...o,
+    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
+    ...(env.TORCHELASTIC_USE_AGENT_STORE === 'True'
+      ? { agentStore: { attempt: envInt(env, 'TORCHELASTIC_RESTART_COUNT') ?? 0 } }
+      : {}),
+  };
 }
 
 function launcherGroup(env: NodeJS.ProcessEnv): ProcessGroupOptions | null {
@@ -88,12 +101,19 @@ function launcherGroup(env: NodeJS.ProcessEnv): ProcessGroupOptions | null {
   return null;
 }
 
+/** Whether a process of this machine runs (a zombie, dead but not yet reaped by its parent, does not). */
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; the comm may hold spaces and parentheses
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: kill(pid, 0) is all there is
   }
 }
 
@@ -120,7 +140,16 @@ export class ProcessGroup {
     const backend = o.backend ?? (device === 'cpu' ? 'gloo' : 'nccl');
     const timeoutMs = o.timeoutMs ?? DEFAULT_DIST_TIMEOUT_MS;
     try {
-      N.dist_init(o.masterAddr, o.masterPort, o.rank, o.worldSize, timeoutMs, backend);
+      N.dist_init(
+        o.masterAddr,
+        o.masterPort,
+        o.rank,
+        o.worldSize,
+        timeoutMs,
+        backend,
+        !o.agentStore && o.rank === 0,
+        o.agentStore ? `/worker/attempt_${o.agentStore.attempt}/tandem/` : 'tandem/',
+      );
     } catch (e) {
       throw new Error(
         `rank ${o.rank}: could not join the process group at ${o.masterAddr}:${o.masterPort} (world size ${o.worldSize}, backend ${backend}) within ${timeoutMs / 1000} s: ${(e as Error).message}`,
