@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataError, type Row } from '../data/rows.js';
-import { labelPredictions, openRun, type LoadedRun } from '../train/experiment.js';
+import { labelPredictions, openRun, type LoadedRun } from '../inference/index.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
