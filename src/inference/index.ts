@@ -13,3 +13,4 @@ export {
   type LabelledPrediction,
 } from './predict.js';
 export { metricsOf } from './metrics.js';
+export { decodePost, batchOfDecoded, type DecodedPost } from './in-memory.js';
