@@ -166,6 +166,8 @@ export function parseMultipartPosts(req: IncomingMessage, l: InputLimits): Promi
         count(c.length);
         parts.push(c);
       });
+      // A cut-off form fails the file stream too; busboy's own 'error' answers it.
+      stream.on('error', () => undefined);
       stream.on('limit', () => fail(new HttpError(413, `file 'image' #${k + 1} exceeds ${l.maxBodyBytes} bytes`)));
       stream.on('close', () => {
         images[k] = Buffer.concat(parts);
