@@ -1,134 +1,139 @@
-// The HTTP API: predictions from a trained run. One model per process; requests are handled one at a time
-// (libtorch already uses every core for one batch), each with a bounded body. Images arrive as base64 in
-// JSON and are written to a private temporary folder only for the duration of the request.
+// The HTTP API: predictions from a trained run under concurrent traffic. One model per process; posts of
+// concurrent requests are batched together (batcher.ts) behind a bounded queue; images are decoded in memory
+// (no temporary files); every error is JSON naming the field at fault. GET /health (live), GET /ready (model
+// warmed up), GET /metrics (Prometheus), an optional bearer key, a JSON access log line per request, and a
+// graceful close that stops accepting, answers what was accepted, then frees the model.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { DataError, type Row } from '../data/rows.js';
-import { labelPredictions, openRun, type LoadedRun } from '../train/experiment.js';
+import sharp from 'sharp';
+import { disposeBatch } from '../data/pipeline/index.js';
+import {
+  batchOfDecoded,
+  decodePost,
+  labelPrediction,
+  openRun,
+  predictBatch,
+  type DecodedPost,
+} from '../inference/index.js';
+import { DEFAULT_MAX_PIXELS, ImageDecodeError } from '../vision/index.js';
+import { ClosingError, DeadlineError, MicroBatcher, QueueFullError } from './batcher.js';
+import { HttpError } from './errors.js';
+import { parseJsonPosts, parseMultipartPosts, readBody, type InputLimits, type RawPost } from './inputs.js';
+import { ServeMetrics } from './metrics.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
   run: string;
   checkpoint?: 'best' | 'last';
+  /** Default 127.0.0.1 (loopback only). */
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Largest accepted request body (default 20 MiB). */
   maxBodyBytes?: number;
-  /** Posts per forward pass (default 32). */
-  batchSize?: number;
+  /** Most posts per forward pass (default 32; 1 answers requests one post at a time). */
+  maxBatch?: number;
+  /** Longest wait of the oldest queued post for others to batch with (default 5 ms). */
+  maxWaitMs?: number;
+  /** Most posts waiting for the model; beyond it requests get 503 with Retry-After (default 1024). */
+  maxQueue?: number;
   /** Most posts in one request (default 256). */
   maxPosts?: number;
+  /** Per-request limit from arrival to answer, 504 beyond it (default 30 s). */
+  timeoutMs?: number;
+  /** Longest time to receive a request body, 408 beyond it (default 10 s). */
+  bodyTimeoutMs?: number;
+  /** Largest image in pixels (default: the training pipeline's limit, Pillow's). */
+  maxPixels?: number;
+  /** When set, every request needs `Authorization: Bearer <key>`. */
+  apiKey?: string;
+  /** Where the JSON access log lines go (default stderr); false for none. */
+  accessLog?: ((line: string) => void) | false;
 }
 
 export interface RunningServer {
   url: string;
+  metrics: ServeMetrics;
+  /** Stops accepting, answers the requests already accepted, frees the model. */
   close(): Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+type Prediction = { id: string; label: string | string[]; probabilities: Record<string, number> };
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > limit)
-      return reject(new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`));
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.destroy();
-        reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
-      } else parts.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
-
-interface PostIn {
-  id?: unknown;
-  text?: unknown;
-  image?: unknown;
-}
-
-/** The posts of a request: `{ text, image }` or `{ posts: [{ id?, text, image }] }`, image as base64 (or a data URL). */
-function parsePosts(body: Buffer, dir: string, maxPosts: number): Row[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (e) {
-    throw new HttpError(400, `body is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    throw new HttpError(400, 'body must be a JSON object: {"text", "image"} or {"posts": [...]}');
-  const obj = json as { posts?: unknown } & PostIn;
-  const list: PostIn[] = Array.isArray(obj.posts) ? (obj.posts as PostIn[]) : obj.posts === undefined ? [obj] : [];
-  if (obj.posts !== undefined && !Array.isArray(obj.posts)) throw new HttpError(400, '"posts" must be an array');
-  if (list.length === 0) throw new HttpError(400, 'no posts in the request');
-  if (list.length > maxPosts) throw new HttpError(413, `${list.length} posts in one request; the limit is ${maxPosts}`);
-  return list.map((p, i) => {
-    const where = obj.posts ? `posts[${i}]` : 'body';
-    if (typeof p !== 'object' || p === null)
-      throw new HttpError(400, `${where}: expected an object with "text" and "image"`);
-    if (typeof p.text !== 'string') throw new HttpError(400, `${where}.text: expected a string`);
-    if (typeof p.image !== 'string' || p.image === '')
-      throw new HttpError(400, `${where}.image: expected the image file as a base64 string`);
-    const b64 = p.image.replace(/^data:[^;,]*;base64,/, '');
-    const bytes = Buffer.from(b64, 'base64');
-    // Buffer.from skips what is not base64: a round trip tells whether the string was base64 at all.
-    if (bytes.toString('base64').replace(/=+$/, '') !== b64.replace(/\s+/g, '').replace(/=+$/, ''))
-      throw new HttpError(400, `${where}.image: not base64`);
-    if (bytes.length === 0) throw new HttpError(400, `${where}.image: empty image`);
-    const file = join(dir, createHash('sha1').update(bytes).digest('hex'));
-    writeFileSync(file, bytes);
-    const id = p.id === undefined ? String(i) : String(p.id);
-    return { id, text: p.text, image: file };
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const data = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(data),
+    'content-length': String(Buffer.byteLength(data)),
+    ...headers,
   });
   res.end(data);
 }
 
-async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
-  try {
-    const { pred } = await run.predict(rows, { withLabels: false, batchSize, workers: 0 });
-    return labelPredictions(pred, run.labelNames, run.multiLabel).map(({ id, label, probabilities }) => ({
-      id,
-      label,
-      probabilities,
-    }));
-  } catch (e) {
-    // A bad post (found by the pre-flight, or an image that does not decode) is the client's fault.
-    if (e instanceof DataError || /decode|image|unreadable/i.test((e as Error).message))
-      throw new HttpError(400, (e as Error).message);
-    throw e;
-  }
+// Compared as fixed-length digests, so that neither the key's length nor its bytes leak through timing.
+function keyMatches(header: string | undefined, digest: Buffer): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const given = createHash('sha256')
+    .update(m ? m[1]! : '')
+    .digest();
+  return timingSafeEqual(given, digest) && m !== null;
 }
 
-/** Starts the API; resolves once it listens. */
+/** The client's view of an image that does not decode: the field, what is wrong, no server detail. */
+function imageError(e: ImageDecodeError, field: string, maxPixels: number): HttpError {
+  const big = /image is (\d+x\d+) = (\d+) pixels/.exec(e.message);
+  if (big)
+    return new HttpError(400, `${field}: the image is ${big[1]} = ${big[2]} pixels, over the limit of ${maxPixels}`);
+  return new HttpError(400, e.message);
+}
+
+/** Starts the API; resolves once it listens and the model has answered one warm-up batch. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const run = openRun(o.run, o.checkpoint ?? 'best');
   run.model.eval();
-  const limit = o.maxBodyBytes ?? 20 * 2 ** 20;
+  const encoder = run.encoder(false);
+  const limits: InputLimits = {
+    maxBodyBytes: o.maxBodyBytes ?? 20 * 2 ** 20,
+    maxPosts: o.maxPosts ?? 256,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? 10_000,
+  };
+  const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const maxQueue = o.maxQueue ?? 1024;
+  const metrics = new ServeMetrics();
+  const log = o.accessLog === false ? null : (o.accessLog ?? ((l: string) => process.stderr.write(l + '\n')));
+  const keyDigest = o.apiKey ? createHash('sha256').update(o.apiKey).digest() : null;
+  let lastBatchSeconds = 0.05;
+
+  const batcher = new MicroBatcher<DecodedPost, Prediction>(
+    (posts) => {
+      const batch = batchOfDecoded(encoder, posts);
+      try {
+        const { probs } = predictBatch(run.model, batch, run.multiLabel);
+        return posts.map((p, i) => {
+          const { id, label, probabilities } = labelPrediction(p.id, probs[i]!, run.labelNames, run.multiLabel);
+          return { id, label, probabilities };
+        });
+      } finally {
+        disposeBatch(batch);
+      }
+    },
+    {
+      maxBatch: o.maxBatch ?? 32,
+      maxWaitMs: o.maxWaitMs ?? 5,
+      maxQueue,
+      onBatch: (n, s) => {
+        lastBatchSeconds = s;
+        metrics.batchSize.observe(n);
+        metrics.batchSeconds.observe(s);
+        metrics.posts.inc(n);
+      },
+      onQueueDepth: (d) => metrics.queueDepth.set(d),
+    },
+  );
+  const retryAfter = () => String(Math.max(1, Math.ceil((batcher.depth / batcher.o.maxBatch + 1) * lastBatchSeconds)));
+
   const info = {
     status: 'ok',
     checkpoint: run.dir,
@@ -136,53 +141,174 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     labels: run.labelNames,
     multi_label: run.multiLabel,
   };
-  let queue: Promise<unknown> = Promise.resolve();
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const handle = async (): Promise<void> => {
-      if (url.pathname === '/health' || url.pathname === '/') {
-        if (req.method !== 'GET') throw new HttpError(405, `${req.method} ${url.pathname}: use GET`);
-        return send(res, 200, info);
-      }
-      if (url.pathname !== '/predict')
-        throw new HttpError(404, `no such endpoint: ${url.pathname} (endpoints: GET /health, POST /predict)`);
-      if (req.method !== 'POST') throw new HttpError(405, `${req.method} /predict: use POST with a JSON body`);
-      const body = await readBody(req, limit);
-      // One request at a time: the engine uses every core for one batch.
-      // (a failed request must not stop the ones queued behind it)
-      const result = (queue = queue
-        .catch(() => undefined)
-        .then(async () => {
-          const dir = mkdtempSync(join(tmpdir(), 'tandem-serve-'));
-          try {
-            return await predict(run, parsePosts(body, dir, o.maxPosts ?? 256), o.batchSize ?? 32);
-          } finally {
-            rmSync(dir, { recursive: true, force: true });
-          }
-        }));
-      send(res, 200, { predictions: await result });
+  let ready = false;
+  let closing = false;
+  let inflight = 0;
+  const idle: (() => void)[] = [];
+
+  async function predict(req: IncomingMessage, arrived: number): Promise<{ predictions: Prediction[] }> {
+    const type = req.headers['content-type'] ?? '';
+    let raw: RawPost[];
+    if (/^multipart\/form-data/i.test(type)) raw = await parseMultipartPosts(req, limits);
+    else if (type === '' || /^application\/json|^text\/plain/i.test(type))
+      raw = parseJsonPosts(await readBody(req, limits), limits.maxPosts);
+    else
+      throw new HttpError(415, `content-type '${type}' is not accepted: send application/json or multipart/form-data`);
+    if (raw.length > maxQueue)
+      throw new HttpError(413, `${raw.length} posts in one request; the server queues at most ${maxQueue}`);
+    const decoded = await Promise.all(
+      raw.map(async (p) => {
+        try {
+          return await decodePost(encoder, p, { maxPixels, name: p.field });
+        } catch (e) {
+          if (e instanceof ImageDecodeError) throw imageError(e, p.field, maxPixels);
+          throw new HttpError(400, `${p.field}: the image cannot be used (${(e as Error).message})`);
+        }
+      }),
+    );
+    const left = timeoutMs - (Date.now() - arrived);
+    if (left <= 0) throw new DeadlineError(timeoutMs);
+    try {
+      return { predictions: await batcher.submit(decoded, left) };
+    } catch (e) {
+      // The batcher saw what was left of the limit; the client is told the limit itself.
+      throw e instanceof DeadlineError ? new DeadlineError(timeoutMs) : e;
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, arrived: number): Promise<number> {
+    if (keyDigest && !keyMatches(req.headers.authorization, keyDigest))
+      throw new HttpError(401, 'this server needs an API key: send the header Authorization: Bearer <key>', {
+        'www-authenticate': 'Bearer',
+      });
+    const get = (fn: () => void) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `${req.method} ${path}: use GET`);
+      fn();
     };
-    handle().catch((e: unknown) => {
-      const status = e instanceof HttpError ? e.status : 500;
-      if (!res.headersSent) send(res, status, { error: (e as Error).message });
-      else res.destroy();
-    });
+    if (path === '/health' || path === '/') {
+      get(() => send(res, 200, info));
+      return 0;
+    }
+    if (path === '/ready') {
+      get(() =>
+        ready && !closing
+          ? send(res, 200, { ready: true })
+          : send(res, 503, {
+              ready: false,
+              error: closing ? 'the server is shutting down' : 'the model is warming up',
+            }),
+      );
+      return 0;
+    }
+    if (path === '/metrics') {
+      if (req.method !== 'GET') throw new HttpError(405, `${req.method} /metrics: use GET`);
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return 0;
+    }
+    if (path !== '/predict')
+      throw new HttpError(
+        404,
+        `no such endpoint: ${path} (endpoints: GET /health, GET /ready, GET /metrics, POST /predict)`,
+      );
+    if (req.method !== 'POST')
+      throw new HttpError(405, `${req.method} /predict: use POST with a JSON or multipart/form-data body`);
+    if (closing) throw new HttpError(503, 'the server is shutting down', { 'retry-after': '1' });
+    if (inflight > maxQueue)
+      throw new HttpError(503, `the server is busy (${inflight} requests in progress); retry shortly`, {
+        'retry-after': retryAfter(),
+      });
+    inflight++;
+    try {
+      const body = await predict(req, arrived);
+      send(res, 200, body);
+      return body.predictions.length;
+    } finally {
+      if (--inflight === 0) for (const w of idle.splice(0)) w();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const arrived = Date.now();
+    const t0 = process.hrtime.bigint();
+    let path = '/';
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      path = '(bad url)';
+    }
+    const known = ['/', '/health', '/ready', '/metrics', '/predict'].includes(path) ? path : 'other';
+    const done = (status: number, posts: number) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      metrics.requests.inc({ route: known, status: String(status) });
+      metrics.latency.observe({ route: known }, seconds);
+      log?.(
+        JSON.stringify({
+          time: new Date(arrived).toISOString(),
+          method: req.method,
+          path: known === 'other' ? path.slice(0, 200) : path,
+          status,
+          ms: Math.round(seconds * 1e4) / 10,
+          ...(posts ? { posts } : {}),
+          remote: req.socket.remoteAddress,
+        }),
+      );
+    };
+    route(req, res, path, arrived)
+      .then((posts) => done(res.statusCode, posts))
+      .catch((e: unknown) => {
+        let err: HttpError;
+        if (e instanceof HttpError) err = e;
+        else if (e instanceof QueueFullError) err = new HttpError(503, e.message, { 'retry-after': retryAfter() });
+        else if (e instanceof DeadlineError) err = new HttpError(504, e.message);
+        else if (e instanceof ClosingError) err = new HttpError(503, e.message, { 'retry-after': '1' });
+        else {
+          // The detail stays in the server's log: it may name files or internals.
+          process.stderr.write(`tandem serve: internal error on ${req.method} ${path}: ${(e as Error).stack ?? e}\n`);
+          err = new HttpError(500, 'internal error while predicting (the server log has the detail)');
+        }
+        if (res.headersSent) res.destroy();
+        else {
+          // A body not read to its end would be taken for the next request on this connection.
+          const unread = !req.readableEnded;
+          send(res, err.status, { error: err.message }, { ...err.headers, ...(unread ? { connection: 'close' } : {}) });
+        }
+        done(err.status, 0);
+      });
   });
+  // Our own body timeout (408 with a JSON body) stands in for Node's, which answers without one.
+  server.requestTimeout = 0;
+  server.headersTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => resolve());
   });
+
+  // Warm-up: one batch through the whole path, so that the first client does not pay for the first call.
+  const blank = await sharp({ create: { width: 224, height: 224, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+    .png()
+    .toBuffer();
+  await batcher.submit([await decodePost(encoder, { id: 'warm-up', text: 'warm up', image: blank })]);
+  ready = true;
+
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let closed: Promise<void> | null = null;
   return {
     url: `http://${host}:${addr.port}`,
+    metrics,
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          run.model.dispose();
-          resolve();
-        });
+      (closed ??= (async () => {
+        closing = true;
+        batcher.hurry();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inflight > 0) await new Promise<void>((resolve) => idle.push(resolve));
+        await batcher.drain();
         server.closeAllConnections();
-      }),
+        await stopped;
+        run.model.dispose();
+      })()),
   };
 }

@@ -2,27 +2,13 @@
 // its published layout), the classifier recipe, the input pipeline, the trainer, evaluation, results.json.
 // The resolved settings are saved as run.json in the run folder, so `--resume` rebuilds exactly the same
 // experiment from the folder alone.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadDataset } from '../data/formats/index.js';
+import { normaliseSplit } from '../data/build.js';
 import type { Row } from '../data/rows.js';
-import {
-  BatchLoader,
-  PostEncoder,
-  validateRows,
-  FeatureCache,
-  disposeBatch,
-  type BadRowPolicy,
-} from '../data/pipeline/index.js';
-import {
-  classificationReport,
-  metricValue,
-  multilabelReport,
-  type MetricsReport,
-  type MultilabelReport,
-} from '../eval/index.js';
+import { BatchLoader, validateRows, FeatureCache, type BadRowPolicy } from '../data/pipeline/index.js';
 import {
   buildClassifier,
   classifierFromConfig,
@@ -35,8 +21,16 @@ import {
 } from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
-import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
-import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
+import { manualSeed, noGrad, type Device } from '../tensor/index.js';
+import {
+  fillMissingImages,
+  makeEncoder,
+  metricsOf,
+  predictAll,
+  readRunSettings,
+  runPaths,
+} from '../inference/index.js';
+import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
 
 /**
@@ -89,7 +83,7 @@ export function loadExperimentData(cfg: ExperimentConfig['data'], onBadRow: BadR
   });
   const rows = { train: [] as Row[], dev: [] as Row[], test: [] as Row[] };
   for (const r of res.rows) {
-    const s = r.split === 'validation' || r.split === 'val' ? 'dev' : r.split;
+    const s = r.split === undefined ? undefined : normaliseSplit(r.split);
     if (s === 'train' || s === 'dev' || s === 'test') rows[s].push(r);
   }
   if (rows.train.length === 0) throw new Error(`${cfg.path}: no training posts (split 'train')`);
@@ -152,100 +146,6 @@ export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' |
   return { text, image };
 }
 
-export function makeEncoder(
-  textDir: string,
-  imageDir: string,
-  labelNames: string[],
-  multiLabel: boolean,
-  cfg: Pick<ExperimentConfig, 'maxLength' | 'tweetNormalize'>,
-  withLabels = true,
-): PostEncoder {
-  return PostEncoder.fromModelDirs(textDir, imageDir, {
-    labelNames,
-    multiLabel,
-    maxLength: cfg.maxLength,
-    tweetNormalize: cfg.tweetNormalize,
-    withLabels,
-  });
-}
-
-/** Predicted labels, probabilities and true labels for every post a loader yields (eval mode, no gradients). */
-export async function predictAll(
-  model: MultimodalClassifier,
-  loader: BatchLoader,
-  multiLabel: boolean,
-): Promise<{ ids: string[]; probs: number[][]; truth: number[][] | number[] | null }> {
-  model.eval();
-  const ids: string[] = [];
-  const probs: number[][] = [];
-  const truth: (number | number[])[] = [];
-  let hasTruth = true;
-  for await (const batch of loader.epoch(0)) {
-    noGrad(() =>
-      tidy(() => {
-        const logits = model.classify(model.encode(batch).pair);
-        const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
-        const k = logits.size(1);
-        for (let i = 0; i < batch.size; i++) probs.push(p.slice(i * k, (i + 1) * k));
-        ids.push(...batch.ids);
-        if (!batch.labels) hasTruth = false;
-        else {
-          const t = batch.labels.toArray();
-          if (multiLabel) for (let i = 0; i < batch.size; i++) truth.push(t.slice(i * k, (i + 1) * k));
-          else truth.push(...t);
-        }
-      }),
-    );
-    disposeBatch(batch);
-  }
-  return { ids, probs, truth: hasTruth ? (truth as number[][] | number[]) : null };
-}
-
-export interface LabelledPrediction {
-  id: string;
-  /** The predicted class (multi-label: every class with p >= 0.5). */
-  label: string | string[];
-  /** The probability of the predicted class (multi-label: of the most likely one). */
-  score: number;
-  probabilities: Record<string, number>;
-}
-
-/** Predictions with class names: the arg-max (or, multi-label, every class at 0.5 or above) and all probabilities. */
-export function labelPredictions(
-  pred: { ids: string[]; probs: number[][] },
-  labelNames: string[],
-  multiLabel: boolean,
-): LabelledPrediction[] {
-  return pred.ids.map((id, i) => {
-    const probs = pred.probs[i]!;
-    const best = probs.indexOf(Math.max(...probs));
-    return {
-      id,
-      label: multiLabel ? labelNames.filter((_, k) => probs[k]! >= 0.5) : labelNames[best]!,
-      score: probs[best]!,
-      probabilities: Object.fromEntries(labelNames.map((n, k) => [n, probs[k]!])),
-    };
-  });
-}
-
-/** The metrics report of predictions against the truth. */
-export function metricsOf(
-  pred: { probs: number[][]; truth: number[][] | number[] | null },
-  labelNames: string[],
-  multiLabel: boolean,
-): MetricsReport | MultilabelReport {
-  if (!pred.truth) throw new Error('no labels to evaluate against');
-  if (multiLabel) {
-    const yPred = pred.probs.map((row) => row.map((p) => (p >= 0.5 ? 1 : 0)));
-    return multilabelReport(pred.truth as number[][], yPred, { labelNames });
-  }
-  const yPred = pred.probs.map((row) => row.indexOf(Math.max(...row)));
-  return classificationReport(pred.truth as number[], yPred, {
-    labelNames,
-    ...(labelNames.length === 2 ? { scores: pred.probs.map((r) => r[1]!) } : { scores: pred.probs }),
-  });
-}
-
 export interface ExperimentResult extends TrainResult {
   results: Record<string, unknown>;
 }
@@ -268,14 +168,16 @@ export async function runExperiment(
   const main = dp?.isMain ?? true;
   const log = main ? (opts.log ?? (() => undefined)) : () => undefined;
   mkdirSync(cfg.out, { recursive: true });
-  const runFile = join(cfg.out, 'run.json');
+  const runFile = runPaths(cfg.out).settings;
   if (main && (!opts.resume || !existsSync(runFile)))
     writeFileAtomic(runFile, JSON.stringify({ ...cfg, ...(dp ? { worldSize: dp.worldSize } : {}) }, null, 2) + '\n');
   const data = loadExperimentData(cfg.data, cfg.onBadRow);
   // rank 0 writes the blank image, the others use it once it is complete
   if (dp && !main) dp.pg.barrier();
   const blankImages =
-    cfg.missingImage === 'blank' ? await fillMissingImages(data.rows, join(cfg.out, 'blank-image.png')) : 0;
+    cfg.missingImage === 'blank'
+      ? await fillMissingImages([...data.rows.train, ...data.rows.dev, ...data.rows.test], runPaths(cfg.out).blankImage)
+      : 0;
   if (dp && main) dp.pg.barrier();
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
   const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
@@ -414,110 +316,7 @@ export async function runExperiment(
   return { ...result, results };
 }
 
-/**
- * Gives posts without an image (image null, or a file that does not exist) a blank black image written once
- * to `blankPath`, and flags them with `extra.image_missing`. Returns how many posts got it.
- */
-export async function fillMissingImages(rows: ExperimentData['rows'], blankPath: string): Promise<number> {
-  const missing = [...rows.train, ...rows.dev, ...rows.test].filter((r) => r.image === null || !existsSync(r.image));
-  if (missing.length === 0) return 0;
-  if (!existsSync(blankPath)) {
-    const png = await sharp({ create: { width: 224, height: 224, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-      .png()
-      .toBuffer();
-    writeFileAtomic(blankPath, png);
-  }
-  for (const r of missing) {
-    r.image = blankPath;
-    r.extra = { ...r.extra, image_missing: true };
-  }
-  return missing.length;
-}
-
 /** Reads a run's saved experiment config. */
 export function readRunConfig(out: string): ExperimentConfig {
-  const path = join(out, 'run.json');
-  if (!existsSync(path)) throw new Error(`${out}: not a tandem run folder (no run.json)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfig;
-}
-
-export { metricValue };
-
-/** A trained classifier ready for evaluation or prediction. */
-export interface LoadedRun {
-  /** The checkpoint folder used. */
-  dir: string;
-  model: AnyClassifier & MultimodalClassifier;
-  labelNames: string[];
-  multiLabel: boolean;
-  /** The run's settings when `run` was a run folder. */
-  config: ExperimentConfig | null;
-  /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
-  fillMissingImages(rows: Row[]): Promise<number>;
-  encoder(withLabels: boolean): PostEncoder;
-  /**
-   * Predicts posts: the run's blank image for image-less posts where it has one, the pre-flight check (a
-   * BadRowError under 'error', the default), then batches in order. Returns the predictions (with the truth
-   * when withLabels) and the bad rows left out under 'skip'.
-   */
-  predict(
-    rows: Row[],
-    o: { withLabels: boolean; onBadRow?: BadRowPolicy; batchSize?: number; workers?: number },
-  ): Promise<{ pred: Awaited<ReturnType<typeof predictAll>>; badRows: Record<string, number> }>;
-}
-
-/**
- * Opens a run folder (its `best` checkpoint, or `last` with which = 'last') or a checkpoint folder directly
- * (any folder whose config.json has a `tandem` section).
- */
-export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun {
-  const root = resolve(run);
-  if (!existsSync(root)) throw new Error(`${root}: no such run folder or checkpoint`);
-  const paths = runPaths(root);
-  const linked = which === 'best' ? paths.best : paths.last;
-  const dir = existsSync(join(root, 'config.json')) ? root : existsSync(linked) ? resolve(linked) : null;
-  if (!dir)
-    throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
-  const config = existsSync(join(root, 'run.json')) ? readRunConfig(root) : null;
-  const model = loadClassifier(dir);
-  const rc = model.recipeConfig();
-  const loaded: LoadedRun = {
-    dir,
-    model,
-    labelNames: rc.labelNames,
-    multiLabel: rc.multiLabel ?? false,
-    config,
-    fillMissingImages: async (rows) =>
-      config?.missingImage === 'blank'
-        ? fillMissingImages({ train: rows, dev: [], test: [] }, join(root, 'blank-image.png'))
-        : 0,
-    encoder: (withLabels) =>
-      makeEncoder(
-        dir,
-        dir,
-        rc.labelNames,
-        rc.multiLabel ?? false,
-        { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false },
-        withLabels,
-      ),
-    predict: async (rows, o) => {
-      await loaded.fillMissingImages(rows);
-      const encoder = loaded.encoder(o.withLabels);
-      const onBadRow = o.onBadRow ?? 'error';
-      const checked = validateRows(rows, encoder, { onBadRow });
-      const loader = new BatchLoader(checked.rows, encoder, {
-        batchSize: o.batchSize ?? 32,
-        shuffle: false,
-        onBadRow,
-        preflight: checked.log,
-        ...(o.workers !== undefined ? { workers: o.workers } : {}),
-      });
-      try {
-        return { pred: await predictAll(model, loader, loaded.multiLabel), badRows: loader.badRows };
-      } finally {
-        await loader.close();
-      }
-    },
-  };
-  return loaded;
+  return readRunSettings(out) as unknown as ExperimentConfig;
 }

@@ -23,7 +23,11 @@ import {
 } from '../objectives/index.js';
 import { cleanTemporaries, readLink, swapSymlink, writeDirAtomic } from './atomic-dir.js';
 import { formatSeconds, ProgressBar } from '../runtime/progress.js';
+import { runPaths } from '../inference/run-folder.js';
 import type { DataParallel } from './data-parallel.js';
+
+// The run folder's layout is shared with inference, which reads what the trainer writes.
+export { runPaths };
 
 /** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
 export interface BatchSource {
@@ -113,17 +117,6 @@ export interface TrainResult {
 
 const STATE_FILE = 'trainer_state.json';
 const OPTIM_FILE = 'optimizer.safetensors';
-
-/** Paths inside a run folder. */
-export function runPaths(out: string) {
-  return {
-    checkpoints: join(out, 'checkpoints'),
-    last: join(out, 'last'),
-    best: join(out, 'best'),
-    log: join(out, 'log.jsonl'),
-    results: join(out, 'results.json'),
-  };
-}
 
 export class Trainer {
   private readonly opt: AdamW;

@@ -38,6 +38,12 @@ const posts = readFileSync(join(data, 'posts.jsonl'), 'utf8')
   .map((l) => JSON.parse(l));
 
 test('POST /predict gives what tandem predict gives; GET /health describes the model', async () => {
+  const chosen = posts.slice(0, 3);
+  // The CLI runs first: spawnSync blocks the event loop, and a keep-alive socket the server times out
+  // meanwhile would fail the next fetch.
+  const wants = chosen.map((p) =>
+    JSON.parse(runCli(['predict', '--run', run, '--text', p.text, '--image', join(data, p.image), '--json']).stdout),
+  );
   const server = await startServer({ run, port: 0 });
   try {
     const health = (await (await fetch(`${server.url}/health`)).json()) as {
@@ -48,7 +54,6 @@ test('POST /predict gives what tandem predict gives; GET /health describes the m
     assert.equal(health.status, 'ok');
     assert.equal(health.recipe, 'vilt');
     assert.deepEqual(health.labels, ['match', 'mismatch']);
-    const chosen = posts.slice(0, 3);
     const body = {
       posts: chosen.map((p) => ({
         id: p.id,
@@ -70,9 +75,7 @@ test('POST /predict gives what tandem predict gives; GET /health describes the m
       predictions.map((p: { id: string }) => p.id),
       chosen.map((p) => p.id),
     );
-    for (const [i, p] of chosen.entries()) {
-      const cli = runCli(['predict', '--run', run, '--text', p.text, '--image', join(data, p.image), '--json']);
-      const want = JSON.parse(cli.stdout);
+    for (const [i, want] of wants.entries()) {
       assert.equal(predictions[i].label, want.label);
       for (const k of ['match', 'mismatch'])
         assert.ok(Math.abs(predictions[i].probabilities[k] - want.probabilities[k]) < 1e-6);

@@ -2,8 +2,9 @@
 import { resolve } from 'node:path';
 import { loadDataset, FORMAT_NAMES } from '../../data/formats/index.js';
 import { DataError } from '../../data/rows.js';
+import { normaliseSplit } from '../../data/build.js';
 import { formatReport } from '../../eval/index.js';
-import { labelPredictions, metricsOf, openRun } from '../../train/experiment.js';
+import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
@@ -65,7 +66,8 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const splits = new Set(rows.map((r) => r.split));
-  const split = v.split ?? (splits.has('test') ? 'test' : 'all');
+  const split =
+    v.split === undefined ? (splits.has('test') ? 'test' : 'all') : v.split === 'all' ? 'all' : normaliseSplit(v.split);
   if (split !== 'all') rows = rows.filter((r) => r.split === split);
   if (rows.length === 0)
     throw new CliError(`${v.data}: no posts in split '${split}' (splits present: ${[...splits].join(', ')})`);

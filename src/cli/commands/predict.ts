@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
 import { DataError, type Row } from '../../data/rows.js';
-import { labelPredictions, openRun } from '../../train/experiment.js';
+import { labelPredictions, openRun } from '../../inference/index.js';
 import { CliError, EXIT, intFlag, parse } from '../args.js';
 
 const HELP = `Usage: tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]

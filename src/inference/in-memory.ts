@@ -1,0 +1,44 @@
+// Posts whose images arrive as bytes (an HTTP request) rather than files: decoded and processed in memory
+// with the run's image processor, then batched with the run's tokenizer, as the file pipeline would.
+import type { Row } from '../data/rows.js';
+import { sha1Hex, toPostBatch, type PostEncoder } from '../data/pipeline/index.js';
+import type { PostBatch } from '../multimodal/types.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, processImage } from '../vision/index.js';
+
+/** One post ready to batch: its text and its processed image. */
+export interface DecodedPost {
+  id: string;
+  text: string;
+  pixels: { data: Float32Array; height: number; width: number };
+  /** sha1 of the image bytes (the pipeline's image key). */
+  imageKey: string;
+}
+
+/** Decodes and processes one image from its bytes (ImageDecodeError when it is not a readable image). */
+export async function decodePost(
+  encoder: PostEncoder,
+  post: { id: string; text: string; image: Uint8Array },
+  opts: { maxPixels?: number; name?: string } = {},
+): Promise<DecodedPost> {
+  const img = await decodeImage(post.image, {
+    maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS,
+    name: opts.name ?? post.id,
+  });
+  return {
+    id: post.id,
+    text: post.text,
+    pixels: processImage(encoder.imageConfig, img, encoder.backend),
+    imageKey: sha1Hex(post.image),
+  };
+}
+
+/** A batch (no labels) of decoded posts; the caller disposes it. */
+export function batchOfDecoded(encoder: PostEncoder, posts: readonly DecodedPost[]): PostBatch {
+  const rows: Row[] = posts.map((p) => ({ id: p.id, text: p.text, image: null }));
+  return toPostBatch({
+    ids: posts.map((p) => p.id),
+    ...encoder.encodeText(rows),
+    pixels: encoder.stackPixels(posts.map((p) => p.pixels)),
+    imageKeys: posts.map((p) => p.imageKey),
+  });
+}

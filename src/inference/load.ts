@@ -1,0 +1,106 @@
+// A trained classifier ready to predict: a run folder (its best or last checkpoint) or a checkpoint folder,
+// with the post encoder it was trained with and prediction over rows in ordered batches.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Row } from '../data/rows.js';
+import { BatchLoader, PostEncoder, validateRows, type BadRowPolicy } from '../data/pipeline/index.js';
+import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
+import type { MultimodalClassifier } from '../multimodal/types.js';
+import { fillMissingImages } from './blank-image.js';
+import { predictAll, type Predictions } from './predict.js';
+import { readRunSettings, runPaths, type RunSettings } from './run-folder.js';
+
+/** The post encoder of a model: its tokenizer and image processor folders, labels and text settings. */
+export function makeEncoder(
+  textDir: string,
+  imageDir: string,
+  labelNames: string[],
+  multiLabel: boolean,
+  cfg: { maxLength: number; tweetNormalize: boolean },
+  withLabels = true,
+): PostEncoder {
+  return PostEncoder.fromModelDirs(textDir, imageDir, {
+    labelNames,
+    multiLabel,
+    maxLength: cfg.maxLength,
+    tweetNormalize: cfg.tweetNormalize,
+    withLabels,
+  });
+}
+
+/** A trained classifier ready for evaluation or prediction. */
+export interface LoadedRun {
+  /** The checkpoint folder used. */
+  dir: string;
+  model: AnyClassifier & MultimodalClassifier;
+  labelNames: string[];
+  multiLabel: boolean;
+  /** The run's settings when `run` was a run folder. */
+  config: RunSettings | null;
+  /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
+  fillMissingImages(rows: Row[]): Promise<number>;
+  encoder(withLabels: boolean): PostEncoder;
+  /**
+   * Predicts posts: the run's blank image for image-less posts where it has one, the pre-flight check (a
+   * BadRowError under 'error', the default), then batches in order. Returns the predictions (with the truth
+   * when withLabels) and the bad rows left out under 'skip'.
+   */
+  predict(
+    rows: Row[],
+    o: { withLabels: boolean; onBadRow?: BadRowPolicy; batchSize?: number; workers?: number },
+  ): Promise<{ pred: Predictions; badRows: Record<string, number> }>;
+}
+
+/**
+ * Opens a run folder (its `best` checkpoint, or `last` with which = 'last') or a checkpoint folder directly
+ * (any folder whose config.json has a `tandem` section).
+ */
+export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun {
+  const root = resolve(run);
+  if (!existsSync(root)) throw new Error(`${root}: no such run folder or checkpoint`);
+  const paths = runPaths(root);
+  const linked = which === 'best' ? paths.best : paths.last;
+  const dir = existsSync(join(root, 'config.json')) ? root : existsSync(linked) ? resolve(linked) : null;
+  if (!dir)
+    throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
+  const config = existsSync(paths.settings) ? readRunSettings(root) : null;
+  const model = loadClassifier(dir);
+  const rc = model.recipeConfig();
+  const loaded: LoadedRun = {
+    dir,
+    model,
+    labelNames: rc.labelNames,
+    multiLabel: rc.multiLabel ?? false,
+    config,
+    fillMissingImages: async (rows) =>
+      config?.missingImage === 'blank' ? fillMissingImages(rows, paths.blankImage) : 0,
+    encoder: (withLabels) =>
+      makeEncoder(
+        dir,
+        dir,
+        rc.labelNames,
+        rc.multiLabel ?? false,
+        { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false },
+        withLabels,
+      ),
+    predict: async (rows, o) => {
+      await loaded.fillMissingImages(rows);
+      const encoder = loaded.encoder(o.withLabels);
+      const onBadRow = o.onBadRow ?? 'error';
+      const checked = validateRows(rows, encoder, { onBadRow });
+      const loader = new BatchLoader(checked.rows, encoder, {
+        batchSize: o.batchSize ?? 32,
+        shuffle: false,
+        onBadRow,
+        preflight: checked.log,
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+      });
+      try {
+        return { pred: await predictAll(model, loader, loaded.multiLabel), badRows: loader.badRows };
+      } finally {
+        await loader.close();
+      }
+    },
+  };
+  return loaded;
+}

@@ -1,0 +1,98 @@
+// Probabilities from a classifier: for one batch, for every batch a loader yields, and as labelled
+// predictions (class names, the arg-max or the multi-label set).
+import { disposeBatch, type BatchLoader } from '../data/pipeline/index.js';
+import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
+import { noGrad, tidy } from '../tensor/index.js';
+
+/** Predictions of a set of posts: ids, class probabilities and (when the batches carried labels) the truth. */
+export interface Predictions {
+  ids: string[];
+  probs: number[][];
+  /** Class indices (single-label) or 0/1 rows (multi-label); null when any batch had no labels. */
+  truth: number[][] | number[] | null;
+}
+
+/**
+ * Class probabilities of one batch (softmax, or sigmoid per class when multi-label), one row per post, and
+ * the batch's labels as plain numbers. No gradients; the caller sets eval mode and disposes the batch.
+ */
+export function predictBatch(
+  model: MultimodalClassifier,
+  batch: PostBatch,
+  multiLabel: boolean,
+): { probs: number[][]; truth: number[][] | number[] | null } {
+  return noGrad(() =>
+    tidy(() => {
+      const logits = model.classify(model.encode(batch).pair);
+      const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
+      const k = logits.size(1);
+      const probs: number[][] = [];
+      for (let i = 0; i < batch.size; i++) probs.push(p.slice(i * k, (i + 1) * k));
+      if (!batch.labels) return { probs, truth: null };
+      const t = batch.labels.toArray();
+      if (!multiLabel) return { probs, truth: t };
+      const rows: number[][] = [];
+      for (let i = 0; i < batch.size; i++) rows.push(t.slice(i * k, (i + 1) * k));
+      return { probs, truth: rows };
+    }),
+  );
+}
+
+/** Predicted probabilities and true labels for every post a loader yields (eval mode, no gradients). */
+export async function predictAll(
+  model: MultimodalClassifier,
+  loader: BatchLoader,
+  multiLabel: boolean,
+): Promise<Predictions> {
+  model.eval();
+  const ids: string[] = [];
+  const probs: number[][] = [];
+  const truth: (number | number[])[] = [];
+  let hasTruth = true;
+  for await (const batch of loader.epoch(0)) {
+    try {
+      const r = predictBatch(model, batch, multiLabel);
+      probs.push(...r.probs);
+      ids.push(...batch.ids);
+      if (r.truth) truth.push(...r.truth);
+      else hasTruth = false;
+    } finally {
+      disposeBatch(batch);
+    }
+  }
+  return { ids, probs, truth: hasTruth ? (truth as number[][] | number[]) : null };
+}
+
+export interface LabelledPrediction {
+  id: string;
+  /** The predicted class (multi-label: every class with p >= 0.5). */
+  label: string | string[];
+  /** The probability of the predicted class (multi-label: of the most likely one). */
+  score: number;
+  probabilities: Record<string, number>;
+}
+
+/** One post's probabilities with class names: the arg-max (or, multi-label, every class at 0.5 or above). */
+export function labelPrediction(
+  id: string,
+  probs: readonly number[],
+  labelNames: readonly string[],
+  multiLabel: boolean,
+): LabelledPrediction {
+  const best = probs.indexOf(Math.max(...probs));
+  return {
+    id,
+    label: multiLabel ? labelNames.filter((_, k) => probs[k]! >= 0.5) : labelNames[best]!,
+    score: probs[best]!,
+    probabilities: Object.fromEntries(labelNames.map((n, k) => [n, probs[k]!])),
+  };
+}
+
+/** Predictions with class names, in order. */
+export function labelPredictions(
+  pred: Pick<Predictions, 'ids' | 'probs'>,
+  labelNames: readonly string[],
+  multiLabel: boolean,
+): LabelledPrediction[] {
+  return pred.ids.map((id, i) => labelPrediction(id, pred.probs[i]!, labelNames, multiLabel));
+}
