@@ -99,4 +99,19 @@ test('data inspect reports the encodings; --text-encoding forces one on inspect 
   const bad = runCli(['data', 'inspect', '--format', 'mvsa-single', dir, '--text-encoding', 'ebcdic-x']);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--text-encoding: unknown text encoding 'ebcdic-x'/);
+  // train takes the flag too, checked before any data or model is read
+  const vilt = join(REPO_ROOT, 'test', 'fixtures', 'golden', 'models', 'vilt');
+  const train = runCli([
+    'train',
+    '--model',
+    vilt,
+    '--data',
+    join(dir, 'nowhere'),
+    '--text-encoding',
+    'ebcdic-x',
+    '--out',
+    join(dir, 'r'),
+  ]);
+  assert.equal(train.status, 2);
+  assert.match(train.stderr, /--text-encoding: unknown text encoding 'ebcdic-x'/);
 });

@@ -42,7 +42,7 @@ Data:
                             (default) or one blank image for all of them, flagged in the data
   --max-length N            token limit (default: 128, 40 for ViLT, or the model's limit when smaller)
   --text-encoding ENC       decode the dataset's text files with ENC (default: UTF-8, else detected)
-  --normalize-tweets        BERTweet-style normalisation (@USER, HTTPURL)
+  --normalize-tweets        BERTweet's normalisation as the paper's code (see tandem normalize)
 Objectives:
   --aux LIST                auxiliary tasks: itc, itm, itc,itm or none (default itc,itm)
   --itc-weight A            weight a of ITC (default 0.1)
