@@ -160,6 +160,7 @@ function isUrlToken(tok: string): boolean {
 }
 
 // Python's str.split() separators (str.isspace): \s of the regex module plus the four information separators.
+// eslint-disable-next-line no-control-regex -- Python splits on the information separators too
 const PY_SPLIT = /[\t-\r\x1c-\x1f \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/u;
 
 /** BERTweet's normalisation (VinAI TweetNormalizer.normalizeTweet) or the light in-place variant. */
