@@ -7,6 +7,10 @@ interface CommandModule {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  normalize: {
+    summary: "normalise tweets as BERTweet and the paper's code do",
+    load: () => import('./commands/normalize.js'),
+  },
   tokenize: {
     summary: 'tokenize text with a tokenizer.json (debugging inputs)',
     load: () => import('./commands/tokenize.js'),

@@ -16,6 +16,7 @@ export class LoadBuilder {
   readonly notes: string[] = [];
   encodings: Record<string, number> | undefined;
   private keptWithoutImage = 0;
+  private fileEncoding: string | undefined;
   private readonly ids = new Set<string>();
 
   constructor(
@@ -31,6 +32,14 @@ export class LoadBuilder {
   countEncoding(enc: string): void {
     this.encodings ??= {};
     count(this.encodings, enc);
+  }
+
+  /**
+   * The encoding of the file the next posts come from (key CSV, JSONL, MSD list files): each post added after
+   * this is counted under it and, when it is not UTF-8, carries it as `extra.text_encoding`.
+   */
+  fromFileEncoded(encoding: string): void {
+    this.fileEncoding = encoding;
   }
 
   /**
@@ -52,9 +61,17 @@ export class LoadBuilder {
       row.extra = { ...row.extra, image_missing: true };
       this.keptWithoutImage++;
     }
+    this.keep(row);
+    return true;
+  }
+
+  private keep(row: Row): void {
+    if (this.fileEncoding !== undefined) {
+      this.countEncoding(this.fileEncoding);
+      if (this.fileEncoding !== 'utf-8') row.extra = { ...row.extra, text_encoding: this.fileEncoding };
+    }
     this.ids.add(row.id);
     this.rows.push(row);
-    return true;
   }
 
   /** Adds a post whose image is optional by the format itself (generic files with no image): no policy applies. */
@@ -63,8 +80,7 @@ export class LoadBuilder {
       this.drop('duplicate-id');
       return false;
     }
-    this.ids.add(row.id);
-    this.rows.push(row);
+    this.keep(row);
     return true;
   }
 

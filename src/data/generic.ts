@@ -1,7 +1,7 @@
 // tandem's own dataset format, which `data convert` writes and training reads: JSONL (one object per line) or
 // CSV with a header. Fields: id, text, image (path relative to the file's folder; empty or null for a
 // text-only post), label or labels (CSV: separated by '|'), split (optional), extra (optional object; CSV: JSON).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { LoadBuilder, normaliseSplit } from './build.js';
@@ -9,6 +9,7 @@ import { readCsvTable, writeCsv } from './csv.js';
 import { quoteIntegerFields } from './json-file.js';
 import { resolveInside } from './paths.js';
 import { DataError, type LoadOptions, type LoadResult, type Row } from './rows.js';
+import { readTextFile } from './text-decode.js';
 
 const KNOWN = new Set(['id', 'text', 'image', 'label', 'labels', 'split', 'extra']);
 
@@ -164,10 +165,12 @@ function readCsvPosts(text: string, file: string): RawPost[] {
 export function loadGeneric(dirOrFile: string, opts: LoadOptions = {}): LoadResult {
   const file = findGenericFile(dirOrFile);
   const root = dirname(resolve(file));
-  const text = readFileSync(file, 'utf8');
+  const decoded = readTextFile(file, opts.textEncoding);
+  const text = decoded.text;
   const malformed: number[] | undefined = opts.onMalformedLine === 'skip' ? [] : undefined;
   const raw = extname(file).toLowerCase() === '.csv' ? readCsvPosts(text, file) : readJsonl(text, file, malformed);
   const b = new LoadBuilder('generic', file, opts);
+  b.fromFileEncoded(decoded.encoding);
   if (malformed?.length) {
     b.drop('malformed-line', malformed.length);
     b.notes.push(

@@ -1,6 +1,7 @@
 // Cheap image checks for `data inspect`: does the file exist, does it start with a known image signature, and
 // can its width and height be read from the header. No decoding (and no dependency on the vision code).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { describeNonImage } from '../vision/sniff.js';
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'tiff';
 
@@ -140,7 +141,8 @@ export function probeImage(path: string): ImageProbe {
     }
     if (h.length >= 4 && h[0] === 0x49 && h[1] === 0x49 && h[2] === 0x2a && h[3] === 0) return probeTiff(f, true);
     if (h.length >= 4 && h[0] === 0x4d && h[1] === 0x4d && h[2] === 0 && h[3] === 0x2a) return probeTiff(f, false);
-    return { ok: false, reason: 'unknown-format', detail: `starts with ${h.subarray(0, 8).toString('hex')}` };
+    const what = describeNonImage(h);
+    return { ok: false, reason: 'unknown-format', detail: what ?? `starts with ${h.subarray(0, 8).toString('hex')}` };
   } finally {
     closeSync(fd);
   }

@@ -38,6 +38,8 @@ export interface LoadOptions {
   splitFile?: string;
   /** Do not write the seeded split file (it is still computed). */
   noSaveSplit?: boolean;
+  /** Decode the dataset's text files with this encoding instead of detecting it (`--text-encoding`). */
+  textEncoding?: string;
   /** Generic JSONL: a line that is not a JSON post stops loading ('error', default) or is left out and counted ('skip'). */
   onMalformedLine?: 'error' | 'skip';
   /** A dataset-specific task/variant, e.g. TIR 'image-adds', MMHS150K 'six-way', Hateful Memes 'unseen'. */

@@ -13,12 +13,14 @@ import {
   buildClassifier,
   classifierFromConfig,
   loadClassifier,
+  readRecipeConfig,
   recipeConfigFor,
   saveClassifier,
   sourceFolderFiles,
   type RecipeSpec,
   type AnyClassifier,
 } from '../multimodal/builder.js';
+import { resolveMaxLength } from '../multimodal/max-length.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, type Device } from '../tensor/index.js';
@@ -45,11 +47,23 @@ export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'm
   init: 'pretrained' | 'random';
   /** Deep-merged into the sub-model configs for --init random (for example tiny sizes). */
   configOverrides?: Record<string, unknown>;
-  data: { path: string; format: string; variant?: string; splitSeed?: number; onMissingImage?: 'drop' | 'keep' };
+  data: {
+    path: string;
+    format: string;
+    variant?: string;
+    splitSeed?: number;
+    onMissingImage?: 'drop' | 'keep';
+    /** Decode the text files with this encoding instead of detecting it (`--text-encoding`). */
+    textEncoding?: string;
+  };
   batchSize: number;
   evalBatchSize?: number;
   classWeights: 'balanced' | 'none';
-  maxLength: number;
+  /**
+   * Tokens per text, special tokens included. Undefined: the paper's 128 (40 for ViLT) or the model's limit
+   * when smaller (resolveMaxLength); runExperiment saves the resolved number in run.json.
+   */
+  maxLength?: number;
   tweetNormalize: boolean;
   onBadRow: BadRowPolicy;
   /**
@@ -80,6 +94,7 @@ export function loadExperimentData(cfg: ExperimentConfig['data'], onBadRow: BadR
     ...(cfg.splitSeed !== undefined ? { splitSeed: cfg.splitSeed } : {}),
     // Posts whose image is missing are kept here so that the bad-row policy (error or skip) decides.
     onMissingImage: cfg.onMissingImage ?? 'keep',
+    ...(cfg.textEncoding ? { textEncoding: cfg.textEncoding } : {}),
   });
   const rows = { train: [] as Row[], dev: [] as Row[], test: [] as Row[] };
   for (const r of res.rows) {
@@ -109,6 +124,13 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
         : v;
   }
   return out;
+}
+
+/** The recipe config of an experiment (the checkpoint's, or the spec's with the config overrides), for its limits. */
+export function experimentRecipeConfig(cfg: ExperimentConfig): RecipeConfig {
+  if (cfg.fromCheckpoint) return readRecipeConfig(cfg.fromCheckpoint);
+  const rc = recipeConfigFor(cfg.spec);
+  return cfg.init === 'random' ? (deepMerge(rc, cfg.configOverrides ?? {}) as RecipeConfig) : rc;
 }
 
 /** Builds the classifier of an experiment. */
@@ -167,6 +189,10 @@ export async function runExperiment(
   const dp = opts.parallel ?? null;
   const main = dp?.isMain ?? true;
   const log = main ? (opts.log ?? (() => undefined)) : () => undefined;
+  // The text length first: a --max-length the model cannot take is refused before any data is read.
+  const length = resolveMaxLength(experimentRecipeConfig(cfg), cfg.maxLength);
+  log(length.note);
+  cfg = { ...cfg, maxLength: length.maxLength };
   mkdirSync(cfg.out, { recursive: true });
   const runFile = runPaths(cfg.out).settings;
   if (main && (!opts.resume || !existsSync(runFile)))

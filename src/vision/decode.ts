@@ -1,11 +1,16 @@
 // Image decoding through sharp (libvips): JPEG, PNG, WebP, GIF (first frame), AVIF, TIFF and what else libvips
-// reads, to 8-bit RGB as Pillow's `Image.open(f).convert('RGB')` after `ImageOps.exif_transpose` gives it
-// (what transformers' `load_image` does): EXIF orientation applied, alpha dropped (not composited) unless a
-// background is asked for, grey replicated to three channels, CMYK converted with Pillow's formula, embedded
-// ICC profiles ignored as Pillow ignores them.
+// reads, to 8-bit RGB as Pillow's `Image.open(f).convert('RGB')` gives it, which is what the paper's code
+// hands the processors: EXIF orientation NOT applied (Pillow applies it only through ImageOps.exif_transpose,
+// which transformers' load_image calls for paths and URLs but the paper's datasets.py never does; autoOrient
+// opts in), alpha dropped (not composited) unless a background is asked for, grey replicated to three channels,
+// CMYK and YCCK converted with Pillow's formula, 16-bit grey clipped to 255 as Pillow's mode 'I' -> 'RGB' does
+// (16-bit colour keeps the high byte, as sharp does), embedded ICC profiles ignored as Pillow ignores them.
+// Truncated files, non-images (HTML error pages saved as .jpg) and decompression bombs are errors naming the
+// file. test/fixtures/images-edge (test/tools/gen_image_edge_cases.py) holds Pillow's output for each case.
 import { readFileSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { RgbImage } from './image.js';
+import { describeNonImage } from './sniff.js';
 
 /** Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS). */
 export const DEFAULT_MAX_PIXELS = 89_478_485;
@@ -18,7 +23,7 @@ export interface DecodeOptions {
   background?: readonly [number, number, number];
   /** Refuse images with more pixels than this before decoding them (decompression bombs). */
   maxPixels?: number;
-  /** Apply the EXIF orientation tag (default true, as transformers' load_image). */
+  /** Apply the EXIF orientation tag (default false: Pillow's Image.open, as the paper's code, leaves it). */
   autoOrient?: boolean;
   /**
    * Convert through an embedded ICC profile to sRGB. Default false: Pillow ignores embedded profiles and so
@@ -36,6 +41,10 @@ export class ImageDecodeError extends Error {
     super(`${file}: ${message}`);
     this.name = 'ImageDecodeError';
   }
+}
+
+function truncated(e: unknown): boolean {
+  return /premature end|truncated|unexpected end|not enough data/i.test((e as Error)?.message ?? '');
 }
 
 function describe(e: unknown): string {
@@ -65,13 +74,15 @@ export async function decodeImage(
     bytes = input;
   }
   if (bytes.length === 0) throw new ImageDecodeError(name, 'empty file (0 bytes), not an image');
+  const notImage = describeNonImage(bytes.subarray(0, 512));
+  if (notImage) throw new ImageDecodeError(name, notImage);
 
   let meta: sharp.Metadata;
   try {
     // Header only: the size check below happens before any pixel is decoded.
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
-    throw new ImageDecodeError(name, `not a readable image (${describe(e)})`);
+    throw new ImageDecodeError(name, `${truncated(e) ? 'truncated' : 'not a readable'} image (${describe(e)})`);
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
@@ -91,7 +102,19 @@ export async function decodeImage(
       page: 0,
       ignoreIcc: !opts.colourManage,
     });
-    if (opts.autoOrient ?? true) p = p.rotate();
+    if (opts.autoOrient ?? false) p = p.rotate();
+    if (meta.format === 'png' && meta.depth === 'ushort' && meta.channels === 1) {
+      // Pillow opens 16-bit grey as mode 'I' and convert('RGB') clips it to 0..255 (so most of it is white).
+      const { data, info } = await p
+        .toColourspace('grey16')
+        .raw({ depth: 'ushort' })
+        .toBuffer({ resolveWithObject: true });
+      const v = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
+      const out = new Uint8Array(info.width * info.height * 3);
+      for (let i = 0; i < info.width * info.height; i++)
+        out.fill(Math.min(v[i * info.channels]!, 255), i * 3, i * 3 + 3);
+      return { width: info.width, height: info.height, data: out };
+    }
     if (meta.space === 'cmyk' && !opts.colourManage) {
       // Keep the ink values (libvips already undoes Adobe's inversion) and convert them as Pillow does.
       const { data, info } = await p
@@ -112,7 +135,8 @@ export async function decodeImage(
     if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels, expected 3`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new ImageDecodeError(name, `cannot decode ${meta.format ?? 'image'}: ${describe(e)}`);
+    const what = truncated(e) ? `truncated ${meta.format ?? 'image'} file` : `cannot decode ${meta.format ?? 'image'}`;
+    throw new ImageDecodeError(name, `${what}: ${describe(e)}`);
   }
 }
 

@@ -100,7 +100,7 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
   assert.equal(r.status, 2);
   assert.match(
     r.stderr,
-    new RegExp(`tandem preprocess: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot decode jpeg`),
+    new RegExp(`tandem preprocess: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: truncated jpeg file`),
   );
   assert.equal(existsSync(out), false);
   const empty = join(tmp, 'empty.png');

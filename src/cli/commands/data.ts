@@ -8,6 +8,7 @@ import { DEFAULT_GENERIC_NAME, writeGeneric } from '../../data/generic.js';
 import { formatReport, inspectDataset } from '../../data/inspect.js';
 import { DataError, type LoadOptions, type LoadResult, type MissingImagePolicy } from '../../data/rows.js';
 import { count } from '../../data/rows.js';
+import { resolveEncodingName } from '../../data/text-decode.js';
 
 const COMMON = `  --format <name>             one of: ${FORMAT_NAMES.join(', ')}
   --variant <v>               a dataset's task/variant (see \`tandem data formats\`)
@@ -15,6 +16,7 @@ const COMMON = `  --format <name>             one of: ${FORMAT_NAMES.join(', ')}
   --split-seed <n>            seed of the stratified split for datasets without an official one (default 42)
   --split-ratios <a:b:c>      train:dev:test ratios of that split (default 8:1:1)
   --split-file <path>         where that split is saved (default: tandem-split-<format>-seed<n>.json in the dataset folder)
+  --text-encoding <enc>       decode the text files with this encoding (default: UTF-8, else detected per file)
   --json                      print one JSON object`;
 
 const HELP = `Usage: tandem data <inspect|convert|formats|synth> [options]
@@ -43,6 +45,7 @@ const OPTIONS = {
   'split-seed': { type: 'string' },
   'split-ratios': { type: 'string' },
   'split-file': { type: 'string' },
+  'text-encoding': { type: 'string' },
   out: { type: 'string' },
   json: { type: 'boolean' },
   count: { type: 'string' },
@@ -63,6 +66,16 @@ function ratiosFlag(v: string | undefined): [number, number, number] | undefined
   }
   const sum = parts[0]! + parts[1]! + parts[2]!;
   return parts.map((p) => p / sum) as [number, number, number];
+}
+
+/** --text-encoding, checked before any file is read. */
+export function encodingFlag(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return resolveEncodingName(v);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
 }
 
 function loadFromArgs(values: Values, positionals: string[], forInspect: boolean): LoadResult {
@@ -88,6 +101,7 @@ function loadFromArgs(values: Values, positionals: string[], forInspect: boolean
     splitFile: values['split-file'] ? resolve(values['split-file']) : undefined,
     noSaveSplit: forInspect,
     variant: values.variant,
+    textEncoding: encodingFlag(values['text-encoding']),
   };
   try {
     return loadDataset(format, dir, opts);

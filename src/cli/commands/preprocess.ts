@@ -15,7 +15,7 @@ import { CliError, EXIT, intFlag, parse } from '../args.js';
 
 const HELP = `Usage: tandem preprocess --processor <preprocessor_config.json|model dir|Hub id> --out FILE.safetensors [options] IMAGE...
 
-Decodes the images (JPEG, PNG, WebP, GIF first frame, AVIF, TIFF; EXIF orientation applied) and turns them
+Decodes the images (JPEG, PNG, WebP, GIF first frame, AVIF, TIFF; EXIF orientation left as stored, as Pillow) and turns them
 into pixel_values (N x 3 x H x W, float32) as the Hugging Face image processor named by
 preprocessor_config.json does (ViT, DeiT, BEiT, CLIP, SigLIP, ViLT, BLIP). ViLT (do_pad) pads the batch to
 its largest image and also writes pixel_mask (N x H x W, int64, 1 on image pixels, 0 on padding).

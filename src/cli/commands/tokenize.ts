@@ -19,7 +19,7 @@ Options:
   --pad-token TOK      the padding token when the tokenizer does not name one
   --pair TEXT          encode every TEXT together with this second sequence
   --no-special-tokens  do not add [CLS]/[SEP], <s>/</s>, ...
-  --normalize-tweets   first replace user mentions by @USER and links by HTTPURL (BERTweet style)
+  --normalize-tweets   first normalise as BERTweet and the paper do (see tandem normalize)
   --decode             also print the ids decoded back to text (special tokens skipped)
   --json               one JSON object per text and line: ids, tokens, offsets, attention_mask, type_ids
                        (and decoded with --decode)

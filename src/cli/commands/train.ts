@@ -11,6 +11,8 @@ import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train
 import { CliError, EXIT, intFlag, numFlag, parse } from '../args.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
 import { DataParallel } from '../../train/data-parallel.js';
+import { MaxLengthError } from '../../multimodal/max-length.js';
+import { encodingFlag } from './data.js';
 
 const HELP = `Usage: tandem train --data <file|dir> --out runs/NAME (--model <dir|Hub id> | --text-model <..> --image-model <..>) [options]
        tandem train --resume --out runs/NAME
@@ -41,8 +43,9 @@ Data:
                             run before training (error, default) or is left out and counted (skip)
   --missing-image bad-row|blank  posts without an image (text-only posts, missing files): a bad row
                             (default) or one blank image for all of them, flagged in the data
-  --max-length N            token limit (default 128)
-  --normalize-tweets        BERTweet-style normalisation (@USER, HTTPURL)
+  --max-length N            token limit (default: 128, 40 for ViLT, or the model's limit when smaller)
+  --text-encoding ENC       decode the dataset's text files with ENC (default: UTF-8, else detected)
+  --normalize-tweets        BERTweet's normalisation as the paper's code (see tandem normalize)
 Objectives:
   --aux LIST                auxiliary tasks: itc, itm, itc,itm or none (default itc,itm)
   --itc-weight A            weight a of ITC (default 0.1)
@@ -89,6 +92,7 @@ const OPTIONS = {
   'on-bad-row': { type: 'string' },
   'missing-image': { type: 'string' },
   'max-length': { type: 'string' },
+  'text-encoding': { type: 'string' },
   'normalize-tweets': { type: 'boolean' },
   aux: { type: 'string' },
   'itc-weight': { type: 'string' },
@@ -214,6 +218,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
       format: v.format ?? 'generic',
       ...(v.variant ? { variant: v.variant } : {}),
       ...(v['split-seed'] ? { splitSeed: intFlag('split-seed', v['split-seed']) } : {}),
+      ...(v['text-encoding'] ? { textEncoding: encodingFlag(v['text-encoding']) } : {}),
     },
     out: resolve(v.out),
     epochs: positive('epochs', intFlag('epochs', v.epochs, 10))!,
@@ -241,7 +246,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     metric: v.metric ?? 'f1_macro',
     patience: intFlag('patience', v.patience, 3)!,
     saveEvery: intFlag('save-every', v['save-every'], 0)!,
-    maxLength: intFlag('max-length', v['max-length'], 128)!,
+    ...(v['max-length'] !== undefined ? { maxLength: intFlag('max-length', v['max-length']) } : {}),
     tweetNormalize: v['normalize-tweets'] ?? false,
     onBadRow: oneOf('on-bad-row', v['on-bad-row'], ['error', 'skip'] as const, 'error'),
     missingImage: oneOf('missing-image', v['missing-image'], ['bad-row', 'blank'] as const, 'bad-row'),
@@ -324,7 +329,7 @@ export async function run(argv: string[]): Promise<number> {
       parallel,
     });
   } catch (e) {
-    if (e instanceof DataError) throw new CliError(e.message, EXIT.usage);
+    if (e instanceof DataError || e instanceof MaxLengthError) throw new CliError(e.message, EXIT.usage);
     throw e;
   } finally {
     parallel?.pg.destroy();

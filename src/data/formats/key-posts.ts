@@ -23,12 +23,13 @@ export interface KeyPostsSpec {
 }
 
 export function loadKeyPosts(spec: KeyPostsSpec, opts: LoadOptions): LoadResult {
-  const key = readKeyFile(spec.file, [spec.idColumns, ['text'], ['label']], spec.textHint);
+  const key = readKeyFile(spec.file, [spec.idColumns, ['text'], ['label']], spec.textHint, opts.textEncoding);
   const idCol = key.col(spec.idColumns);
   const hasSplit = key.header.includes('split');
   const skip = new Set([idCol, 'text', 'label', 'split', '']);
   const extraCols = spec.extraColumns ?? key.header.filter((h) => !skip.has(h));
   const b = new LoadBuilder(spec.format, spec.root, opts);
+  b.fromFileEncoded(key.encoding);
   for (const r of key.rows) {
     const id = (r.get(idCol) ?? '').trim();
     if (id === '') throw new DataError(`${r.at}: empty '${idCol}'`);

@@ -1,6 +1,7 @@
 // Shared reading of the CSV "key files" several releases use (one row per post: id, label columns, split),
 // notably the data_key_*.csv files of Sánchez Villegas et al.'s released code.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readTextFile } from '../text-decode.js';
 import { join } from 'node:path';
 import { readCsvTable } from '../csv.js';
 import { DataError } from '../rows.js';
@@ -29,8 +30,10 @@ export function readKeyFile(
   file: string,
   required: readonly (readonly string[])[],
   hint = '',
-): { header: string[]; rows: KeyRow[]; col: (alts: readonly string[]) => string } {
-  const table = readCsvTable(readFileSync(file, 'utf8'), file);
+  textEncoding?: string,
+): { header: string[]; rows: KeyRow[]; col: (alts: readonly string[]) => string; encoding: string } {
+  const decoded = readTextFile(file, textEncoding);
+  const table = readCsvTable(decoded.text, file);
   const col = (alts: readonly string[]): string => {
     const c = alts.find((a) => table.header.includes(a));
     if (!c) {
@@ -46,6 +49,7 @@ export function readKeyFile(
     header: table.header,
     rows: table.rows.map((r) => ({ line: r.line, at: `${file}:${r.line}`, get: r.get })),
     col,
+    encoding: decoded.encoding,
   };
 }
 

@@ -9,12 +9,12 @@
 // words sarcasm, sarcastic, reposting, <url>, joke, jokes, humour, humor, irony, ironic, exgag are dropped
 // ('sarcasm-keyword'); variant 'unfiltered' keeps them. Thousands of posts have no image: the missing-image
 // policy decides.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadBuilder } from '../build.js';
 import { findWithExt, firstDir, firstFile, IMAGE_EXTS, requireDir } from '../paths.js';
 import { parsePyList } from '../pylist.js';
 import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
+import { readTextFile } from '../text-decode.js';
 
 export const SARCASM_CLASSES = ['non-sarcastic', 'sarcastic'];
 const KEYWORDS = new Set([
@@ -63,7 +63,9 @@ export function loadMsd(dir: string, opts: LoadOptions = {}): LoadResult {
   const imgDir = firstDir(dir, ['dataset_image', 'images', 'image']) ?? join(dir, 'dataset_image');
   const b = new LoadBuilder('msd', dir, opts);
   for (const [split, file] of files as [string, string][]) {
-    const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+    const decoded = readTextFile(file, opts.textEncoding);
+    b.fromFileEncoded(decoded.encoding);
+    const lines = decoded.text.split(/\r?\n/);
     lines.forEach((raw, i) => {
       if (raw.trim() === '') return;
       const at = `${file}:${i + 1}`;

@@ -8,13 +8,15 @@
 // Label rule (Xu and Mao 2017, "MultiSentiNet"; Xu, Mao and Chen 2018): for MVSA-Multiple each modality takes
 // the label a majority of the annotators gave (no majority: dropped, 'no-majority'); then the text and image
 // labels agree -> that label; one is neutral -> the other one; positive vs negative -> dropped
-// ('text-image-conflict'). The text files are in mixed encodings: strict UTF-8, else Windows-1252 (counted).
+// ('text-image-conflict'). The text files are in mixed encodings (UTF-8 and GB18030 in the published release):
+// each is decoded as text-decode.ts says, the release's dominant legacy encoding preferred for ambiguous short
+// files, and the encoding is recorded per post (`extra.text_encoding`, when not UTF-8) and counted.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadBuilder } from '../build.js';
 import { findWithExt, firstDir, firstFile, IMAGE_EXTS, isFile, requireDir } from '../paths.js';
 import { DataError, type LoadOptions, type LoadResult } from '../rows.js';
-import { decodeText } from '../text-decode.js';
+import { decodeRelease, resolveEncodingName } from '../text-decode.js';
 
 export const MVSA_CLASSES = ['neutral', 'positive', 'negative'];
 const VALID = new Set(MVSA_CLASSES);
@@ -48,6 +50,10 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
   const b = new LoadBuilder(format, dir, opts);
   const lines = readFileSync(labelFile, 'utf8').split(/\r?\n/);
   const expected = format === 'mvsa-single' ? 1 : 3;
+  const force = opts.textEncoding ? resolveEncodingName(opts.textEncoding) : undefined;
+  // Posts wait here until all their files are read (decodeRelease looks at them together); null: no text file,
+  // dropped in its turn so the drop counts keep the file's order.
+  const pending: ({ id: string; label: string; bytes: Buffer; extra: Record<string, unknown> } | null)[] = [];
   let conflicts = 0;
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
@@ -94,20 +100,39 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
     try {
       bytes = readFileSync(txtPath);
     } catch {
+      pending.push(null);
+      return;
+    }
+    const extra: Record<string, unknown> = { text_label: t, image_label: im };
+    if (expected > 1) extra.annotations = ann.map((c) => c.toLowerCase());
+    pending.push({ id, label, bytes, extra });
+  });
+  const files = pending.filter((p) => p !== null);
+  const decoded = decodeRelease(
+    files.map((p) => p.bytes),
+    { force },
+  );
+  let next = 0;
+  pending.forEach((p) => {
+    if (p === null) {
       b.drop('missing-text');
       return;
     }
-    const { text, encoding } = decodeText(bytes);
+    const { id, label, extra } = p;
+    const { text, encoding } = decoded[next++]!;
     const image = findWithExt(dataDir, id, IMAGE_EXTS) ?? join(dataDir, `${id}.jpg`);
-    const extra: Record<string, unknown> = { text_label: t, image_label: im };
-    if (expected > 1) extra.annotations = ann.map((c) => c.toLowerCase());
     if (encoding !== 'utf-8') extra.text_encoding = encoding;
     if (b.add({ id, text: text.trim(), image, label, extra })) b.countEncoding(encoding);
   });
   if (conflicts)
     b.notes.push(`${conflicts} posts dropped whose text and image labels are positive vs negative (Xu et al. 2017)`);
-  if (b.encodings?.['windows-1252'])
-    b.notes.push(`${b.encodings['windows-1252']} text files were not UTF-8 and were decoded as Windows-1252`);
+  const legacy = Object.entries(b.encodings ?? {}).filter(([e]) => e !== 'utf-8');
+  if (legacy.length > 0) {
+    const list = legacy.map(([e, n]) => `${n} as ${e}`).join(', ');
+    b.notes.push(
+      force ? `text files decoded as ${force} (--text-encoding)` : `text files not in UTF-8 decoded: ${list}`,
+    );
+  }
   return b.finishSeeded(root, MVSA_CLASSES);
 }
 

@@ -46,6 +46,7 @@ export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
     file,
     [['tweet_id'], ['text']],
     " (TIR's public textimage.csv carries no text: add the rehydrated tweet text as column 'text')",
+    opts.textEncoding,
   );
   const hasSplit = key.header.includes('split');
   const hasOneHot = TIR_CLASSES.every((c) => key.header.includes(c));
@@ -54,6 +55,7 @@ export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
     key.col(['text_is_represented']);
   }
   const b = new LoadBuilder('tir', dir, opts);
+  b.fromFileEncoded(key.encoding);
   for (const r of key.rows) {
     const id = (r.get('tweet_id') ?? '').trim();
     if (!isTweetId(id)) {
