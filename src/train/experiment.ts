@@ -206,7 +206,7 @@ export async function runExperiment(
       : 0;
   if (dp && main) dp.pg.barrier();
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
-  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, cfg);
+  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, { ...cfg, maxLength: length.maxLength });
   const checked = {
     train: validateRows(data.rows.train, encoder, { onBadRow: cfg.onBadRow }),
     dev: validateRows(data.rows.dev, encoder, { onBadRow: cfg.onBadRow }),
