@@ -42,9 +42,9 @@ import type { HeadKind, HeadOptions } from './base.js';
 import { BlipClassifier } from './blip.js';
 import { DualEncoderClassifier } from './dual-encoder.js';
 import { loadImageEncoder, loadTextEncoder } from './encoders.js';
-import { FUSIONS, type FusionKind } from './fusion.js';
+import { FUSIONS, isRepresentation, REPRESENTATIONS, type FusionKind, type Representation } from './fusion.js';
 import { LateFusionClassifier } from './late-fusion.js';
-import { LxmertClassifier } from './lxmert.js';
+import { LXMERT_ITC, LxmertClassifier, type LxmertItc } from './lxmert.js';
 import { MmbtClassifier } from './mmbt.js';
 import type { MultimodalClassifier, RecipeConfig } from './types.js';
 import { ViltClassifier } from './vilt.js';
@@ -77,6 +77,16 @@ export interface RecipeSpec {
   imageTokens?: number;
   /** LXMERT: pool the patch grid to rows x cols regions. */
   regions?: [number, number];
+  /** late-fusion, vilt: 'first-token' (the paper's) or 'pooled'. */
+  representation?: Representation;
+  /** Dropout before the ITM head too (default false, the paper's). */
+  itmDropout?: boolean;
+  /** ViLT: new projections on the ITC states (default false, the paper's). */
+  itcProjection?: boolean;
+  /** LXMERT: 'max-pool' (the paper's) or 'unimodal'. */
+  itcRepresentation?: LxmertItc;
+  /** LXMERT with 'max-pool': detach the language side (default true, the paper's). */
+  itcDetachText?: boolean;
 }
 
 export type AnyClassifier =
@@ -110,6 +120,7 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...(spec.dropout !== undefined ? { dropout: spec.dropout } : {}),
     ...(spec.itcDim !== undefined ? { itcDim: spec.itcDim } : {}),
     ...(spec.head !== undefined ? { head: spec.head } : {}),
+    ...(spec.itmDropout !== undefined ? { itmDropout: spec.itmDropout } : {}),
   };
   const opt = <K extends keyof RecipeSpec>(k: K) => (spec[k] !== undefined ? { [k]: spec[k] } : {});
   // an option the recipe would silently ignore is refused
@@ -119,6 +130,10 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     freezeImage: ['late-fusion', 'mmbt', 'lxmert'],
     imageTokens: ['mmbt'],
     regions: ['lxmert'],
+    representation: ['late-fusion', 'vilt'],
+    itcProjection: ['vilt'],
+    itcRepresentation: ['lxmert'],
+    itcDetachText: ['lxmert'],
   };
   for (const [k, recipes] of Object.entries(applies))
     if (spec[k as keyof RecipeSpec] !== undefined && !recipes.includes(spec.recipe))
@@ -130,7 +145,9 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     return {
       ...base,
       ...opt('freezeImage'),
-      ...(spec.recipe === 'late-fusion' ? { ...opt('fusion'), ...opt('fusionDim') } : opt('imageTokens')),
+      ...(spec.recipe === 'late-fusion'
+        ? { ...opt('fusion'), ...opt('fusionDim'), ...opt('representation') }
+        : opt('imageTokens')),
       text_config: readModelConfig(need(spec, 'textModel')),
       vision_config: readModelConfig(need(spec, 'imageModel')),
     };
@@ -143,11 +160,14 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     return {
       ...base,
       ...opt('regions'),
+      ...opt('itcRepresentation'),
+      ...opt('itcDetachText'),
       model_config,
       ...(spec.imageModel ? { ...opt('freezeImage'), vision_config: readModelConfig(spec.imageModel) } : {}),
     };
   if (spec.recipe === 'clip' || spec.recipe === 'siglip')
     return { ...base, ...opt('fusion'), ...opt('fusionDim'), model_config };
+  if (spec.recipe === 'vilt') return { ...base, ...opt('representation'), ...opt('itcProjection'), model_config };
   return { ...base, model_config };
 }
 
@@ -168,6 +188,15 @@ function optBool(cfg: RecipeConfig, key: string, where: string): boolean | undef
   if (v === undefined) return undefined;
   if (typeof v !== 'boolean') throw new Error(`${where}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
   return v;
+}
+function optRepresentation(cfg: RecipeConfig, where: string): { representation?: Representation } {
+  const v = cfg.representation;
+  if (v === undefined) return {};
+  if (!isRepresentation(v))
+    throw new Error(
+      `${where}: "representation": ${JSON.stringify(v)} is not supported (supported: ${REPRESENTATIONS.join(', ')})`,
+    );
+  return { representation: v };
 }
 function optFusion(cfg: RecipeConfig, where: string): FusionKind | undefined {
   const v = cfg.fusion;
@@ -193,6 +222,7 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
     ...(optNum(cfg, 'dropout', where) !== undefined ? { dropout: cfg.dropout as number } : {}),
     ...(optNum(cfg, 'itcDim', where) !== undefined ? { itcDim: cfg.itcDim as number } : {}),
     ...(cfg.head !== undefined ? { head: cfg.head as HeadKind } : {}),
+    ...(optBool(cfg, 'itmDropout', where) !== undefined ? { itmDropout: cfg.itmDropout as boolean } : {}),
   };
   const fusion = optFusion(cfg, where);
   const fusionDim = optNum(cfg, 'fusionDim', where);
@@ -205,6 +235,7 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
         ...head,
         ...f,
         ...fz,
+        ...optRepresentation(cfg, where),
         text_config: obj(cfg, 'text_config', where),
         vision_config: obj(cfg, 'vision_config', where),
       });
@@ -219,7 +250,12 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
       });
     }
     case 'vilt':
-      return new ViltClassifier({ ...head, model_config: obj(cfg, 'model_config', where) });
+      return new ViltClassifier({
+        ...head,
+        ...optRepresentation(cfg, where),
+        ...(optBool(cfg, 'itcProjection', where) !== undefined ? { itcProjection: cfg.itcProjection as boolean } : {}),
+        model_config: obj(cfg, 'model_config', where),
+      });
     case 'lxmert': {
       const r = cfg.regions;
       if (
@@ -227,9 +263,17 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
         !(Array.isArray(r) && r.length === 2 && r.every((x) => Number.isInteger(x) && (x as number) > 0))
       )
         throw new Error(`${where}: "regions" must be [rows, cols] (positive integers), got ${JSON.stringify(r)}`);
+      const itc = cfg.itcRepresentation;
+      if (itc !== undefined && !(LXMERT_ITC as readonly unknown[]).includes(itc))
+        throw new Error(
+          `${where}: "itcRepresentation": ${JSON.stringify(itc)} is not supported (supported: ${LXMERT_ITC.join(', ')})`,
+        );
+      const detach = optBool(cfg, 'itcDetachText', where);
       return new LxmertClassifier({
         ...head,
         ...fz,
+        ...(itc !== undefined ? { itcRepresentation: itc as LxmertItc } : {}),
+        ...(detach !== undefined ? { itcDetachText: detach } : {}),
         ...(r ? { regions: r as [number, number] } : {}),
         model_config: obj(cfg, 'model_config', where),
         ...(cfg.vision_config !== undefined ? { vision_config: obj(cfg, 'vision_config', where) } : {}),

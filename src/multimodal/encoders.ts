@@ -61,6 +61,20 @@ export function positionOffset(model: TextEncoder): number {
   return model.embeddings.positions === 'padding-offset' ? model.config.pad_token_id + 1 : 0;
 }
 
+/** The first-token state of the last layer and the pooled output (tanh(dense(first-token state))), [B, hidden] each. */
+export function textStates(
+  model: TextEncoder,
+  text: { input_ids: Tensor; attention_mask: Tensor; token_type_ids?: Tensor },
+): { first: Tensor; pooled: Tensor } {
+  const out = model.forward({
+    input_ids: text.input_ids,
+    attention_mask: text.attention_mask,
+    token_type_ids: text.token_type_ids ?? null,
+  });
+  if (!out.pooler_output) throw new Error('text encoder: no pooler (the pooled output is needed)');
+  return { first: out.last_hidden_state.select(1, 0), pooled: out.pooler_output };
+}
+
 /** The text representation: the pooled output (tanh(dense(first token state))) [B, hidden]. */
 export function textPooled(
   model: TextEncoder,
@@ -105,10 +119,20 @@ export function loadImageEncoder(model: ImageEncoder, source: TensorSource): voi
   });
 }
 
-/** Width of the image representation. */
+/** Width of the image encoder's pooled output. */
 export function imageWidth(model: ImageEncoder): number {
   if (model instanceof ViTModel) return model.pooler ? model.config.pooler_output_size : model.config.hidden_size;
   return model.config.hidden_size;
+}
+
+/** Width of the image encoder's token states. */
+export function imageTokenWidth(model: ImageEncoder): number {
+  return model.config.hidden_size;
+}
+
+/** Whether the image encoder's first token is a [CLS] token (ViT, DeiT, CLIP) rather than a patch (SigLIP). */
+export function imageHasClsToken(model: ImageEncoder): boolean {
+  return !(model instanceof SiglipVisionTransformer);
 }
 
 function patchSize(model: ImageEncoder): [number, number] {
