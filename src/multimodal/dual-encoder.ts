@@ -64,7 +64,12 @@ export class DualEncoderClassifier extends RecipeBase {
       this.model instanceof CLIPModel ? this.model.config.projection_dim : this.model.config.vision_config.hidden_size;
     this.fusion = this.child(
       'fusion',
-      buildFusion(kind, { first: d, pooled: d }, { first: d, pooled: d }, o.fusionDim !== undefined ? { fusionDim: o.fusionDim } : {}),
+      buildFusion(
+        kind,
+        { first: d, pooled: d },
+        { first: d, pooled: d },
+        o.fusionDim !== undefined ? { fusionDim: o.fusionDim } : {},
+      ),
     );
     this.addHeads(this.fusion.outDim, { logitScale: this.model.logit_scale });
   }
@@ -88,7 +93,12 @@ export class DualEncoderClassifier extends RecipeBase {
   encode(batch: PostBatch): Encoding {
     const e = this.embeddings(batch, batch.text);
     const cache: DualCache = { text: l2rows(e.text), image: l2rows(e.image) };
-    return { textEmbeds: e.text, imageEmbeds: e.image, pair: this.fusion.forward(oneVector(cache.text), oneVector(cache.image)), cache };
+    return {
+      textEmbeds: e.text,
+      imageEmbeds: e.image,
+      pair: this.fusion.forward(oneVector(cache.text), oneVector(cache.image)),
+      cache,
+    };
   }
 
   encodeMismatched(_batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {

@@ -123,7 +123,10 @@ export class CrossAttentionFusion extends Fusion {
     const q = this.query.forward(textFirst).unsqueeze(1); // [B, 1, d]
     const k = this.key.forward(imageTokens); // [B, L, d]
     const v = this.value.forward(imageTokens);
-    const w = q.bmm(k.transpose(1, 2)).mul(this.outDim ** -0.5).softmax(-1); // [B, 1, L]
+    const w = q
+      .bmm(k.transpose(1, 2))
+      .mul(this.outDim ** -0.5)
+      .softmax(-1); // [B, 1, L]
     return w.bmm(v).squeeze(1);
   }
   forward(text: ModalityStates, image: ModalityStates): Tensor {

@@ -59,11 +59,11 @@ function pairOnly(recipe: string, pair: Tensor): Encoding {
 abstract class UnimodalBase extends RecipeBase {
   abstract override readonly recipe: 'text-only' | 'image-only';
 
-  encodeMismatched(): Tensor {
+  encodeMismatched(_batch: PostBatch, _enc: Encoding, _textIndex: number[]): Tensor {
     throw new Error(`${this.recipe}: ITM pairs a text with an image, and this unimodal baseline has one modality`);
   }
 
-  override matchLogits(): Tensor {
+  override matchLogits(_pair: Tensor): Tensor {
     throw new Error(`${this.recipe}: ITM pairs a text with an image, and this unimodal baseline has one modality`);
   }
 }
@@ -128,7 +128,8 @@ export class ImageOnlyClassifier extends UnimodalBase {
       throw new Error(
         `image-only: the image encoder (${String(o.vision_config.model_type)}) has no [CLS] token, so its first-token state is a patch: set "representation": "pooled"`,
       );
-    const width = this.representation === 'pooled' ? imageWidth(this.image_encoder) : imageTokenWidth(this.image_encoder);
+    const width =
+      this.representation === 'pooled' ? imageWidth(this.image_encoder) : imageTokenWidth(this.image_encoder);
     this.addHeads(width, { itmHead: false, logitScale: null });
     if (this.freezeImage) {
       this.image_encoder.freeze();
