@@ -8,12 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { cat, noGrad, tidy, type Tensor } from '../../src/tensor/index.js';
+import { cat, noGrad, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { openModelWeights, readModelConfig } from '../../src/io/model-folder.js';
 import { buildClassifier } from '../../src/multimodal/builder.js';
 import { loadImageEncoder, loadTextEncoder } from '../../src/multimodal/encoders.js';
 import type { LateFusionClassifier } from '../../src/multimodal/late-fusion.js';
+import { maskedMaxPool } from '../../src/multimodal/lxmert.js';
 import { ImageOnlyClassifier, TextOnlyClassifier } from '../../src/multimodal/unimodal.js';
 import type { FusionKind } from '../../src/multimodal/fusion.js';
 import type { MultimodalClassifier, PostBatch } from '../../src/multimodal/types.js';
@@ -74,9 +75,9 @@ function loadHeads(m: MultimodalClassifier, f: Map<string, Tensor>): string[] {
 
 const labels = (f: Map<string, Tensor>, key: string): Tensor => f.get(key)!;
 
-function lateFusion(fusion: FusionKind): LateFusionClassifier {
+function lateFusion(fusion: FusionKind, freezeImage = true): LateFusionClassifier {
   return buildClassifier(
-    { recipe: 'late-fusion', textModel: dir('bert'), imageModel: dir('vit'), fusion, ...LABELS },
+    { recipe: 'late-fusion', textModel: dir('bert'), imageModel: dir('vit'), fusion, freezeImage, ...LABELS },
     { init: 'pretrained' },
   ) as LateFusionClassifier;
 }
@@ -140,6 +141,23 @@ for (const fusion of ['concat', 'attention', 'aspect-att', 'gmu'] as const) {
   });
 }
 
+test('late fusion with the image encoder trained reads the same states', () => {
+  for (const fusion of ['concat', 'attention'] as const) {
+    const f = fixture(`late-fusion-${fusion}`);
+    const m = lateFusion(fusion, false);
+    loadHeads(m, f);
+    m.eval();
+    const e = new Errors();
+    tidy(() => {
+      const enc = m.encode(goldenBatch('bert', 'vit'));
+      e.check('pair', enc.pair, f.get('out.pair'));
+      e.check('image_embeds', enc.imageEmbeds, f.get('out.image_embeds'));
+    });
+    e.report(`late fusion ${fusion}, image encoder trained`);
+    m.dispose();
+  }
+});
+
 test('late fusion: the cached-feature path gives the same outputs as pixels', () => {
   for (const fusion of ['concat', 'attention'] as const) {
     const f = fixture(`late-fusion-${fusion}`);
@@ -197,6 +215,29 @@ function lxmertBatch(): PostBatch {
   const b = goldenBatch('lxmert', 'lxmert');
   return { ...b, image: { features: cat([i.get('visual_feats')!, i.get('visual_pos')!], 2) } };
 }
+
+test('LXMERT max-pool: padding never wins, whatever its states', () => {
+  tidy(() => {
+    // post 0 has one padding position holding the largest value of every feature
+    const states = tensor([
+      [
+        [1, -2],
+        [3, 0],
+        [9, 9],
+      ],
+      [
+        [0, 5],
+        [2, 1],
+        [4, -1],
+      ],
+    ]);
+    const mask = tensor([
+      [1, 1, 0],
+      [1, 1, 1],
+    ]).to('int64');
+    assert.deepEqual(maskedMaxPool(states, mask).toArray(), [3, 0, 4, 5]);
+  });
+});
 
 test('LXMERT: ITC between the masked max-pooled language output (detached) and the max-pooled vision output', () => {
   const f = fixture('lxmert');
