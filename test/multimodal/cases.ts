@@ -21,8 +21,8 @@ export const CASES: Case[] = [
     spec: { recipe: 'late-fusion', textModel: dir('bert'), imageModel: dir('vit'), ...LABELS },
     text: 'bert',
     image: 'vit',
-    itc: 256,
-    pair: 64,
+    itc: 512,
+    pair: 32,
   },
   {
     name: 'late-fusion attention roberta+clip',
@@ -36,7 +36,7 @@ export const CASES: Case[] = [
     },
     text: 'roberta',
     image: 'clip',
-    itc: 256,
+    itc: 512,
     pair: 16,
   },
   {
@@ -46,6 +46,8 @@ export const CASES: Case[] = [
       textModel: dir('xlm-roberta'),
       imageModel: dir('siglip'),
       fusion: 'gmu',
+      // SigLIP has no [CLS] token: its pooled output (attention pooling) stands for the image
+      representation: 'pooled',
       itcDim: 8,
       ...LABELS,
     },
@@ -75,7 +77,7 @@ export const CASES: Case[] = [
     spec: { recipe: 'vilt', model: dir('vilt'), ...LABELS },
     text: 'vilt',
     image: 'vilt',
-    itc: 256,
+    itc: 32,
     pair: 32,
   },
   {
@@ -83,7 +85,7 @@ export const CASES: Case[] = [
     spec: { recipe: 'lxmert', model: dir('lxmert'), imageModel: dir('vit'), regions: [2, 2], ...LABELS },
     text: 'lxmert',
     image: 'vit',
-    itc: 256,
+    itc: 32,
     pair: 32,
   },
   {
@@ -92,7 +94,7 @@ export const CASES: Case[] = [
     text: 'clip',
     image: 'clip',
     itc: 24,
-    pair: 48,
+    pair: 24,
   },
   {
     name: 'siglip gmu',
@@ -108,6 +110,14 @@ export const CASES: Case[] = [
     text: 'blip-itm',
     image: 'blip-itm',
     itc: 256,
+    pair: 32,
+  },
+  {
+    name: 'late-fusion aspect-att bert+vit',
+    spec: { recipe: 'late-fusion', textModel: dir('bert'), imageModel: dir('vit'), fusion: 'aspect-att', ...LABELS },
+    text: 'bert',
+    image: 'vit',
+    itc: 512,
     pair: 32,
   },
 ];
