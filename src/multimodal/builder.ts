@@ -77,7 +77,7 @@ export interface RecipeSpec {
   imageTokens?: number;
   /** LXMERT: pool the patch grid to rows x cols regions. */
   regions?: [number, number];
-  /** late-fusion, vilt: 'first-token' (the paper's) or 'pooled'. */
+  /** late-fusion, vilt, lxmert: 'first-token' (the paper's) or 'pooled'. */
   representation?: Representation;
   /** Dropout before the ITM head too (default false, the paper's). */
   itmDropout?: boolean;
@@ -130,7 +130,7 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     freezeImage: ['late-fusion', 'mmbt', 'lxmert'],
     imageTokens: ['mmbt'],
     regions: ['lxmert'],
-    representation: ['late-fusion', 'vilt'],
+    representation: ['late-fusion', 'vilt', 'lxmert'],
     itcProjection: ['vilt'],
     itcRepresentation: ['lxmert'],
     itcDetachText: ['lxmert'],
@@ -160,6 +160,7 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     return {
       ...base,
       ...opt('regions'),
+      ...opt('representation'),
       ...opt('itcRepresentation'),
       ...opt('itcDetachText'),
       model_config,
@@ -272,6 +273,7 @@ export function classifierFromConfig(cfg: RecipeConfig, where = 'tandem config')
       return new LxmertClassifier({
         ...head,
         ...fz,
+        ...optRepresentation(cfg, where),
         ...(itc !== undefined ? { itcRepresentation: itc as LxmertItc } : {}),
         ...(detach !== undefined ? { itcDetachText: detach } : {}),
         ...(r ? { regions: r as [number, number] } : {}),

@@ -11,7 +11,11 @@
  * Frozen features (what frozenImageFeatures returns and a feature cache stores) use that same layout.
  *
  * Representations:
- * - pair = pooled_output (tanh(dense(language [CLS] state after the cross-modality layers)));
+ * - pair (`representation: 'first-token'`, the paper's) = the language output's first-token state (after the
+ *   cross-modality layers); the classifier is dropout(ReLU(`fusion_layer`(pair))) then Linear, as the paper's
+ *   code, and the ITM head reads the pair of the swapped texts directly (Linear, no dropout);
+ * - pair (`representation: 'pooled'`, tandem's earlier choice) = pooled_output (LXMERT's pooler,
+ *   tanh(dense(that state))), read by both heads;
  * - ITC (`itcRepresentation: 'max-pool'`, the paper's): textEmbeds = the language output (after the
  *   cross-modality layers) max-pooled over the real tokens (padding masked), imageEmbeds = the vision output
  *   max-pooled over the regions; no projections (the objective's cosine similarity times exp(logit_scale)).
@@ -30,6 +34,7 @@ import type { Config } from '../models/common.js';
 import { LxmertModel, patchRegions, readLxmertConfig } from '../models/lxmert.js';
 import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
 import { buildImageEncoder, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
+import { isRepresentation, REPRESENTATIONS, type Representation } from './fusion.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
 export interface LxmertOptions extends HeadOptions {
@@ -40,6 +45,8 @@ export interface LxmertOptions extends HeadOptions {
   regions?: [number, number];
   /** Default true (only with an image model). */
   freezeImage?: boolean;
+  /** The pair: 'first-token' (default, the paper's, with a ReLU layer before the classifier) or 'pooled'. */
+  representation?: Representation;
   /** What ITC contrasts: 'max-pool' (default, the paper's) or 'unimodal' (projected unimodal states). */
   itcRepresentation?: LxmertItc;
   /** With 'max-pool': detach the language side (default true, as the paper's code). */
@@ -72,6 +79,9 @@ export class LxmertClassifier extends RecipeBase {
   readonly itc_text_proj: Linear | null;
   readonly itc_image_proj: Linear | null;
   readonly itcRepresentation: LxmertItc;
+  readonly representation: Representation;
+  /** The paper's ReLU layer between the first-token state and the classifier (first-token only). */
+  readonly fusion_layer: Linear | null;
   readonly itcDetachText: boolean;
   readonly regions: [number, number] | null;
   readonly freezeImage: boolean;
@@ -108,6 +118,13 @@ export class LxmertClassifier extends RecipeBase {
     const proj = itc === 'unimodal';
     this.itc_text_proj = proj ? this.child('itc_text_proj', new Linear(h, this.itcDim)) : null;
     this.itc_image_proj = proj ? this.child('itc_image_proj', new Linear(h, this.itcDim)) : null;
+    const r = o.representation ?? 'first-token';
+    if (!isRepresentation(r))
+      throw new Error(
+        `lxmert: "representation": ${JSON.stringify(r)} is not supported (supported: ${REPRESENTATIONS.join(', ')})`,
+      );
+    this.representation = r;
+    this.fusion_layer = r === 'first-token' ? this.child('fusion_layer', new Linear(h, h)) : null;
     this.addHeads(h);
     if (this.freezeImage) {
       this.image_encoder!.freeze();
@@ -115,6 +132,15 @@ export class LxmertClassifier extends RecipeBase {
         inEvalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values));
     }
     this.train(true);
+  }
+
+  /** The paper's classifier: dropout(ReLU(fusion_layer(first-token state))) then Linear. */
+  override classify(pair: Tensor): Tensor {
+    return super.classify(this.fusion_layer ? this.fusion_layer.forward(pair).relu() : pair);
+  }
+
+  private pairOf(out: { language_output: Tensor; pooled_output: Tensor }): Tensor {
+    return this.representation === 'pooled' ? out.pooled_output : out.language_output.select(1, 0);
   }
 
   override train(mode = true): this {
@@ -177,7 +203,7 @@ export class LxmertClassifier extends RecipeBase {
       return {
         textEmbeds: maskedMaxPool(lang, batch.text.attention_mask),
         imageEmbeds: out.vision_output.maxDim(1).values,
-        pair: out.pooled_output,
+        pair: this.pairOf(out),
         cache,
       };
     }
@@ -187,7 +213,7 @@ export class LxmertClassifier extends RecipeBase {
     return {
       textEmbeds: this.itc_text_proj!.forward(lang.select(1, 0)),
       imageEmbeds: this.itc_image_proj!.forward(visn.mean(1)),
-      pair: out.pooled_output,
+      pair: this.pairOf(out),
       cache,
     };
   }
@@ -204,12 +230,13 @@ export class LxmertClassifier extends RecipeBase {
       attention_mask: pickRows(t.attention_mask, textIndex),
       ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, textIndex) } : {}),
     };
-    return this.run(swapped, regions, false).pooled_output;
+    return this.pairOf(this.run(swapped, regions, false));
   }
 
   recipeConfig(): RecipeConfig {
     return {
       ...this.baseConfig(),
+      representation: this.representation,
       itcRepresentation: this.itcRepresentation,
       ...(this.itcRepresentation === 'max-pool' ? { itcDetachText: this.itcDetachText } : {}),
       ...(this.regions ? { regions: this.regions } : {}),

@@ -97,14 +97,14 @@ test('vilt: pair is the first-token state of the last layer, or the pooler outpu
   }
 });
 
-test('lxmert: detector region features in the batch; pair is the pooled output', () => {
+test('lxmert: detector region features in the batch; pair is the first language token, or the pooled output', () => {
   const m = buildClassifier({ recipe: 'lxmert', model: dir('lxmert'), ...LABELS }, { init: 'pretrained' }).eval();
   const inp = goldenInputs('lxmert');
   const b = goldenBatch('lxmert', 'vit');
   const features = cat([inp.get('visual_feats')!, inp.get('visual_pos')!], 2);
   tidy(() => {
     const e = m.encode({ ...b, image: { features } });
-    close(e.pair, golden('lxmert').get('pooled_output')!, 1e-4, 'pooled');
+    close(e.pair, golden('lxmert').get('language_output')!.select(1, 0), 1e-4, 'first language token');
     assert.deepEqual(e.imageEmbeds.shape, [4, 32], 'max-pooled vision output, no projection');
   });
   assert.throws(() => tidy(() => m.encode(b)), /no image model: the batch must carry region features/);
@@ -113,6 +113,19 @@ test('lxmert: detector region features in the batch; pair is the pooled output',
     /image\.features must be \[B, regions, 20\] \(visual_feat_dim \+ visual_pos_dim\), got \[4,6,16\]/,
   );
   m.dispose();
+  const pooled = buildClassifier(
+    { recipe: 'lxmert', model: dir('lxmert'), representation: 'pooled', ...LABELS },
+    { init: 'pretrained' },
+  ).eval();
+  tidy(() =>
+    close(pooled.encode({ ...b, image: { features } }).pair, golden('lxmert').get('pooled_output')!, 1e-4, 'pooled'),
+  );
+  assert.equal(
+    pooled.namedParameters().some(([n]) => n.startsWith('fusion_layer.')),
+    false,
+    'no ReLU layer with the pooled output',
+  );
+  pooled.dispose();
 });
 
 test('blip: the ITM head on pair gives itm_score; its own projections give cosine_sim', () => {

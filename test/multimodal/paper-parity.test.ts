@@ -239,7 +239,7 @@ test('LXMERT max-pool: padding never wins, whatever its states', () => {
   });
 });
 
-test('LXMERT: ITC between the masked max-pooled language output (detached) and the max-pooled vision output', () => {
+test('LXMERT: classifier over a ReLU layer on the first language token, ITM on that token, ITC between the masked max-pooled language output (detached) and the max-pooled vision output', () => {
   const f = fixture('lxmert');
   for (const detach of [true, false]) {
     const m = buildClassifier(
@@ -256,6 +256,8 @@ test('LXMERT: ITC between the masked max-pooled language output (detached) and t
       const itc = itcLoss(enc.textEmbeds, enc.imageEmbeds, m.logitScale);
       e.check('itc_logits', itc.logitsPerText, f.get('out.itc_logits'));
       e.check('itc', itc.loss, f.get('out.itc'));
+      e.check('logits', m.classify(enc.pair), f.get('out.logits'));
+      e.check('itm_logits_matched', m.matchLogits(enc.pair), f.get('out.itm_logits_matched'));
       // detached: no ITC gradient path through the language side
       assert.equal(enc.textEmbeds.requiresGrad, !detach, `textEmbeds.requiresGrad with itcDetachText ${detach}`);
       assert.equal(enc.imageEmbeds.requiresGrad, true);

@@ -235,7 +235,7 @@ def vilt(seed):
     }
 
 
-def lxmert():
+def lxmert(seed):
     i = read_safetensors(os.path.join(GOLDEN, 'lxmert', 'inputs.safetensors'))
     o = read_safetensors(os.path.join(GOLDEN, 'lxmert', 'outputs.safetensors'))
     lang = o['language_output']
@@ -249,7 +249,21 @@ def lxmert():
     logit_scale = torch.tensor(LOGIT_SCALE_INIT - 0.25)  # away from the initial value
     itc_logits = cosine_logits(text_embeds, image_embeds, logit_scale)
     itc = clip_loss(itc_logits)
+    # the classifier reads a new ReLU layer over the language output's first token; ITM reads that token
+    torch.manual_seed(seed)
+    d = lang.size(-1)
+    linear_fusion, linear, linear_tim = nn.Linear(d, d), nn.Linear(d, NUM_LABELS), nn.Linear(d, 2)
+    first = lang[:, 0, :]
+    logits = linear(F.relu(linear_fusion(first)))  # dropout is the identity in eval mode
     return {
+        'fusion_layer.weight': linear_fusion.weight,
+        'fusion_layer.bias': linear_fusion.bias,
+        'classifier.weight': linear.weight,
+        'classifier.bias': linear.bias,
+        'itm_head.weight': linear_tim.weight,
+        'itm_head.bias': linear_tim.bias,
+        'out.logits': logits,
+        'out.itm_logits_matched': linear_tim(first),
         'logit_scale': logit_scale,
         'out.text_embeds': text_embeds,
         'out.image_embeds': image_embeds,
@@ -280,7 +294,7 @@ def main():
         t = late_fusion(fusion, seed=10 + k, with_grads=fusion == 'attention')
         write_safetensors(os.path.join(OUT, f'late-fusion-{fusion}.safetensors'), t, {**meta, 'fusion': fusion})
     write_safetensors(os.path.join(OUT, 'vilt.safetensors'), vilt(20), meta)
-    write_safetensors(os.path.join(OUT, 'lxmert.safetensors'), lxmert(), meta)
+    write_safetensors(os.path.join(OUT, 'lxmert.safetensors'), lxmert(21), meta)
     write_safetensors(os.path.join(OUT, 'text-only.safetensors'), unimodal('bert', 'hidden_states.2', 30), meta)
     write_safetensors(os.path.join(OUT, 'image-only.safetensors'), unimodal('vit', 'last_hidden_state', 31), meta)
     print(f'wrote {sorted(os.listdir(OUT))}')
