@@ -108,7 +108,7 @@ test('spec errors name the field', () => {
   );
   assert.throws(
     () => buildClassifier({ ...CASES[3]!.spec, representation: 'pooled' }, { init: 'random' }),
-    /recipe "mmbt": option "representation" does not apply \(it is for: late-fusion, vilt\)/,
+    /recipe "mmbt": option "representation" does not apply \(it is for: late-fusion, vilt, lxmert\)/,
   );
   assert.throws(
     () =>
