@@ -1,9 +1,8 @@
 /**
  * What every recipe shares: the classifier head (dropout, then Linear(pair → numLabels); dropout 0.05 by
- * default, the paper's), the ITM head (dropout, then Linear(pair → 2), index 1 = matched), the ITC
- * temperature `logit_scale` (initialised to ln(1/0.07) = 2.6592, as CLIP), new ITC projections where a
- * recipe has none of its own (Linear to `itcDim`, 256 by default), and the recipe options every
- * config.json records.
+ * default, the paper's), the ITM head (Linear(pair → 2), index 1 = matched; no dropout, as the paper's code,
+ * unless `itmDropout`), the ITC temperature `logit_scale` (initialised to ln(1/0.07) = 2.6592, as CLIP), new
+ * ITC projections where a recipe has them (width `itcDim`), and the recipe options every config.json records.
  */
 import { F, tensor, type Tensor } from '../tensor/index.js';
 import { Dropout, Linear, Module } from '../nn/index.js';
@@ -20,8 +19,13 @@ export interface HeadOptions {
   multiLabel?: boolean;
   /** Dropout before the classifier and ITM heads (default 0.05). */
   dropout?: number;
-  /** Width of the new ITC projections (default 256). */
+  /** Width of the new ITC projections (default 256; late fusion: 512, the paper's). */
   itcDim?: number;
+  /**
+   * Dropout before the ITM head too (tandem's earlier choice). Default false: the paper's code feeds the
+   * fused vector of the swapped pair to its ITM head without dropout.
+   */
+  itmDropout?: boolean;
   /**
    * Classifier and ITM heads: 'linear' (default, the paper's) or 'mlp' (Linear → tanh → dropout → Linear, as
    * RoBERTa's classification head), which can read interactions between the modalities out of an additive
@@ -62,6 +66,8 @@ export function checkHeadOptions(o: HeadOptions, where: string): void {
     throw new Error(
       `${where}: "head": ${JSON.stringify(o.head)} is not supported (supported: ${HEAD_KINDS.join(', ')})`,
     );
+  if (o.itmDropout !== undefined && typeof o.itmDropout !== 'boolean')
+    throw new Error(`${where}: "itmDropout" must be true or false, got ${JSON.stringify(o.itmDropout)}`);
   if (o.itcDim !== undefined && (!Number.isInteger(o.itcDim) || o.itcDim < 1))
     throw new Error(`${where}: "itcDim" must be a positive integer, got ${o.itcDim}`);
 }
@@ -74,6 +80,7 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   readonly dropoutP: number;
   readonly itcDim: number;
   readonly head: HeadKind;
+  readonly itmDropout: boolean;
   #headDropout!: Dropout;
   #classifier!: Linear | MlpHead;
   #itm: Linear | MlpHead | null = null;
@@ -87,20 +94,27 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
     this.dropoutP = o.dropout ?? DEFAULT_DROPOUT;
     this.itcDim = o.itcDim ?? DEFAULT_ITC_DIM;
     this.head = o.head ?? 'linear';
+    this.itmDropout = o.itmDropout ?? false;
   }
 
-  /** Registers the heads once the pair width is known; `itmHead` false when the recipe brings its own. */
-  protected addHeads(pairDim: number, opts: { itmHead?: boolean; logitScale?: Tensor } = {}): void {
+  /**
+   * Registers the heads once the pair width is known; `itmHead` false when the recipe brings its own (or has
+   * no ITM), `logitScale` null when the recipe has no ITC.
+   */
+  protected addHeads(pairDim: number, opts: { itmHead?: boolean; logitScale?: Tensor | null } = {}): void {
     this.#headDropout = this.child('head_dropout', new Dropout(this.dropoutP));
     const make = (out: number) =>
       this.head === 'mlp' ? new MlpHead(pairDim, out, this.dropoutP) : new Linear(pairDim, out);
     this.#classifier = this.child('classifier', make(this.numLabels));
     if (opts.itmHead !== false) this.#itm = this.child('itm_head', make(2));
-    this.#logitScale = opts.logitScale ?? this.param('logit_scale', tensor(LOGIT_SCALE_INIT));
+    this.#logitScale =
+      opts.logitScale === null ? null : (opts.logitScale ?? this.param('logit_scale', tensor(LOGIT_SCALE_INIT)));
   }
 
   get logitScale(): Tensor {
-    return this.#logitScale!;
+    if (!this.#logitScale)
+      throw new Error(`${this.recipe}: no ITC temperature: this recipe has no image-text pair to contrast`);
+    return this.#logitScale;
   }
 
   classify(pair: Tensor): Tensor {
@@ -109,7 +123,7 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
 
   matchLogits(pair: Tensor): Tensor {
     if (!this.#itm) throw new Error(`${this.recipe}: no ITM head registered`);
-    return this.#itm.forward(this.#headDropout.forward(pair));
+    return this.#itm.forward(this.itmDropout ? this.#headDropout.forward(pair) : pair);
   }
 
   /** Options every recipe config records. */
@@ -121,6 +135,7 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
       multiLabel: this.multiLabel,
       dropout: this.dropoutP,
       itcDim: this.itcDim,
+      itmDropout: this.itmDropout,
       ...(this.head !== 'linear' ? { head: this.head } : {}),
     };
   }

@@ -54,6 +54,7 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...(spec.dropout !== undefined ? { dropout: spec.dropout } : {}),
     ...(spec.itcDim !== undefined ? { itcDim: spec.itcDim } : {}),
     ...(spec.head !== undefined ? { head: spec.head } : {}),
+    ...(spec.itmDropout !== undefined ? { itmDropout: spec.itmDropout } : {}),
   };
   return {
     ...common,
@@ -79,6 +80,7 @@ function headOptions(cfg: RecipeConfig, where: string): HeadOptions {
     ...optional('dropout', 'number'),
     ...optional('itcDim', 'number'),
     ...(optional('head', 'string') as { head?: HeadKind }),
+    ...optional('itmDropout', 'boolean'),
   };
   checkHeadOptions(head, where);
   return head;

@@ -8,7 +8,8 @@
  *   head), with the model's own logit_scale as the temperature (SigLIP's logit_bias is not used: the ITC
  *   objective is the softmax contrastive loss);
  * - pair = fusion(text_embeds, image_embeds) of the L2-normalised embeddings (transformers' text_embeds /
- *   image_embeds), `concat` by default (`attention`, `gmu` as in late fusion);
+ *   image_embeds), `concat` by default (ReLU fusion layer over the two, as late fusion's); every fusion of
+ *   late fusion except `attention`, which needs image token states (the towers' embeddings are single vectors);
  * - ITM negatives: encodeMismatched reuses the cached embeddings and runs only the fusion.
  * SigLIP's text tower runs without attention_mask, as SigLIP was trained (texts padded to a fixed length)
  * and as the reference pipeline calls it; it pools the last position.
@@ -19,7 +20,7 @@ import { CLIPModel, readCLIPConfig } from '../models/clip.js';
 import { readSiglipConfig, SiglipModel } from '../models/siglip.js';
 import { checkHeadOptions, l2rows, pixelsOf, RecipeBase, type HeadOptions } from './base.js';
 import { pickRows } from './encoders.js';
-import { buildFusion, FUSIONS, type Fusion, type FusionKind } from './fusion.js';
+import { buildFusion, FUSIONS, isFusionKind, oneVector, type Fusion, type FusionKind } from './fusion.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
 export interface DualEncoderOptions extends HeadOptions {
@@ -45,8 +46,11 @@ export class DualEncoderClassifier extends RecipeBase {
     checkHeadOptions(o, recipe);
     this.recipe = recipe;
     const kind = o.fusion ?? 'concat';
-    if (!(FUSIONS as readonly string[]).includes(kind))
-      throw new Error(`${recipe}: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
+    const supported = FUSIONS.filter((f) => f !== 'attention');
+    if (!isFusionKind(kind) || kind === 'attention')
+      throw new Error(
+        `${recipe}: "fusion": "${kind}" is not supported (supported: ${supported.join(', ')}; \`attention\` reads image token states, which this recipe's single embeddings do not have)`,
+      );
     this.modelConfig = o.model_config;
     this.fusionDim = o.fusionDim;
     const where = `${recipe} › model_config`;
@@ -58,7 +62,15 @@ export class DualEncoderClassifier extends RecipeBase {
     );
     const d =
       this.model instanceof CLIPModel ? this.model.config.projection_dim : this.model.config.vision_config.hidden_size;
-    this.fusion = this.child('fusion', buildFusion(kind, d, d, o.fusionDim));
+    this.fusion = this.child(
+      'fusion',
+      buildFusion(
+        kind,
+        { first: d, pooled: d },
+        { first: d, pooled: d },
+        o.fusionDim !== undefined ? { fusionDim: o.fusionDim } : {},
+      ),
+    );
     this.addHeads(this.fusion.outDim, { logitScale: this.model.logit_scale });
   }
 
@@ -81,7 +93,12 @@ export class DualEncoderClassifier extends RecipeBase {
   encode(batch: PostBatch): Encoding {
     const e = this.embeddings(batch, batch.text);
     const cache: DualCache = { text: l2rows(e.text), image: l2rows(e.image) };
-    return { textEmbeds: e.text, imageEmbeds: e.image, pair: this.fusion.forward(cache.text, cache.image), cache };
+    return {
+      textEmbeds: e.text,
+      imageEmbeds: e.image,
+      pair: this.fusion.forward(oneVector(cache.text), oneVector(cache.image)),
+      cache,
+    };
   }
 
   encodeMismatched(_batch: PostBatch, enc: Encoding, textIndex: number[]): Tensor {
@@ -94,7 +111,7 @@ export class DualEncoderClassifier extends RecipeBase {
       throw new Error(
         `${this.recipe}.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`,
       );
-    return this.fusion.forward(pickRows(c.text, textIndex), c.image);
+    return this.fusion.forward(oneVector(pickRows(c.text, textIndex)), oneVector(c.image));
   }
 
   recipeConfig(): RecipeConfig {

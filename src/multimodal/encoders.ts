@@ -92,13 +92,19 @@ export function positionOffset(model: TextEncoder): number {
 }
 
 /** The text tower's last-layer states and pooled output (tanh(dense(first token state))). */
-export function textStates(model: TextEncoder, text: TextTowerInputs): TowerStates {
+export function textTowerStates(model: TextEncoder, text: TextTowerInputs): TowerStates {
   return adapterOf(textTowers, model, 'Text').forward(model, text);
 }
 
 /** The text representation: the pooled output [B, hidden]. */
 export function textPooled(model: TextEncoder, text: TextTowerInputs): Tensor {
-  return textStates(model, text).pooler_output;
+  return textTowerStates(model, text).pooler_output;
+}
+
+/** The first-token state of the last layer and the pooled output (tanh(dense(first-token state))), [B, hidden] each. */
+export function textStates(model: TextEncoder, text: TextTowerInputs): { first: Tensor; pooled: Tensor } {
+  const out = textTowerStates(model, text);
+  return { first: out.last_hidden_state.select(1, 0), pooled: out.pooler_output };
 }
 
 /** An image encoder from a config (ViT/DeiT, or the vision tower of CLIP/SigLIP), HF-initialised. */
@@ -114,9 +120,19 @@ export function loadImageEncoder(model: ImageEncoder, source: TensorSource): voi
   adapterOf(visionTowers, model, 'Image').load(model, source);
 }
 
-/** Width of the image representation (the pooled output). */
+/** Width of the image encoder's pooled output. */
 export function imageWidth(model: ImageEncoder): number {
   return adapterOf(visionTowers, model, 'Image').pooledWidth(model);
+}
+
+/** Width of the image encoder's token states. */
+export function imageTokenWidth(model: ImageEncoder): number {
+  return adapterOf(visionTowers, model, 'Image').hiddenSize(model);
+}
+
+/** Whether the image encoder's first token is a [CLS] token (ViT, DeiT, CLIP) rather than a patch (SigLIP). */
+export function imageHasClsToken(model: ImageEncoder): boolean {
+  return adapterOf(visionTowers, model, 'Image').prefixTokens(model) > 0;
 }
 
 export interface ImageStates {

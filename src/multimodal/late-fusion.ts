@@ -1,20 +1,26 @@
 /**
  * Late fusion (the paper's main family): a text encoder (BERT, RoBERTa / BERTweet, XLM-RoBERTa) and an image
- * encoder (ViT / DeiT, or the vision tower of CLIP or SigLIP) run separately; their vectors are fused.
+ * encoder (ViT / DeiT, or the vision tower of CLIP or SigLIP) run separately; their states are fused.
  *
- * Representations:
- * - text vector t = the text encoder's pooled output (tanh(dense(first-token state)), BERT's pooler);
- * - image vector v = the image encoder's pooled output (ViT: pooler_output, or the final-LayerNorm [CLS] state
- *   when the checkpoint has no pooler; CLIP: post-LayerNorm [CLS]; SigLIP: attention-pooling head);
- * - ITC: textEmbeds = itc_text_proj(t), imageEmbeds = itc_image_proj(v) (new linear projections to itcDim,
- *   256 by default), temperature = this recipe's logit_scale (init ln(1/0.07));
- * - pair = fusion(t, v) (`concat`, `attention` or `gmu`, see fusion.ts); it feeds the classifier head and the
- *   ITM head, each dropout (0.05) + Linear;
- * - ITM negatives: encodeMismatched reuses the cached t and v and runs only the fusion on (t[textIndex], v).
+ * As the paper's code (a VisionTextDualEncoder with fusion heads):
+ * - t = first-token state of the text encoder's last layer, v = first-token ([CLS]) state of the image
+ *   encoder's last layer (`representation: 'first-token'`; `'pooled'` reads the pooler outputs instead, the
+ *   default of `aspect-att`, which the paper computes over the pooled outputs);
+ * - pair f = fusion(t, v) (fusion.ts: `concat`, `attention`, `aspect-att`, `gmu` as the paper; `concat-plain`,
+ *   `modality-attention`, `gmu-arevalo` as tandem had them); the classifier is dropout (0.05) + Linear(f), the
+ *   ITM head Linear(f) of the swapped pair, no dropout (base.ts);
+ * - ITC: textEmbeds = itc_text_proj(text pooled output), imageEmbeds = itc_image_proj(image pooled output):
+ *   the dual encoder's bias-free projections to itcDim (512, the paper's), temperature logit_scale (init
+ *   2.6592). They sit outside the image encoder, so they train while it is frozen;
+ * - ITM negatives: encodeMismatched reuses the cached unimodal states and runs only the fusion on
+ *   (text[textIndex], image) (the paper's code runs both encoders again; with a frozen image encoder and the
+ *   text encoder in eval mode the outputs are the same, in training mode only the text dropout differs).
  * The image encoder is frozen by default (the paper's setting): no gradients, kept in eval mode, run without
- * autograd; its pooled output is what frozenImageFeatures returns and the data pipeline may cache.
+ * autograd. Its cached features (frozenImageFeatures, what the feature cache stores) are one row per image:
+ * [pooled output (Dp) ; token states (n × D) flattened], n = 1 (the [CLS] state) or, when the fusion reads
+ * the image tokens (`attention`), every token of the last layer. The layout is part of frozenImageKey.
  */
-import { type Tensor } from '../tensor/index.js';
+import { cat, type Tensor } from '../tensor/index.js';
 import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
@@ -22,21 +28,41 @@ import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
+  imageHasClsToken,
   imageStates,
+  imageTokenWidth,
   imageWidth,
   pickRows,
-  textPooled,
+  textStates,
   weightsKey,
   type ImageEncoder,
   type TextEncoder,
 } from './encoders.js';
-import { buildFusion, FUSIONS, type Fusion, type FusionKind } from './fusion.js';
+import {
+  buildFusion,
+  defaultRepresentation,
+  FUSIONS,
+  isFusionKind,
+  isRepresentation,
+  mapStates,
+  REPRESENTATIONS,
+  type Fusion,
+  type FusionKind,
+  type ModalityStates,
+  type Representation,
+} from './fusion.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
+/** The paper's ITC projection width (VisionTextDualEncoder's projection_dim). */
+export const LATE_FUSION_ITC_DIM = 512;
+
 export interface LateFusionOptions extends HeadOptions {
+  /** Default `concat` (the paper's: ReLU fusion layer over [t; v]). */
   fusion?: FusionKind;
-  /** Width of the attention / GMU fusion output (default: the text width). */
+  /** Output width of the fusion layer (default: the text width, 768 in the paper). */
   fusionDim?: number;
+  /** t and v: 'first-token' (default; `aspect-att`: 'pooled') or 'pooled'. */
+  representation?: Representation;
   /** Default true (the paper's setting). */
   freezeImage?: boolean;
   /** The text model's Hugging Face config.json. */
@@ -46,8 +72,8 @@ export interface LateFusionOptions extends HeadOptions {
 }
 
 interface LateFusionCache {
-  text: Tensor;
-  image: Tensor;
+  text: ModalityStates;
+  image: ModalityStates;
 }
 
 export class LateFusionClassifier extends RecipeBase {
@@ -61,32 +87,57 @@ export class LateFusionClassifier extends RecipeBase {
   readonly fusionDim: number | undefined;
   readonly textConfig: Config;
   readonly visionConfig: Config;
+  /** Widths of the image pooled output and token states (the cached-feature layout). */
+  readonly #imagePooledDim: number;
+  readonly #imageTokenDim: number;
   /** Present only when the image encoder is frozen. */
   readonly frozenImageFeatures?: (pixels: { pixel_values: Tensor; pixel_mask?: Tensor }) => Tensor;
 
   constructor(o: LateFusionOptions) {
-    super(o);
+    super({ ...o, itcDim: o.itcDim ?? LATE_FUSION_ITC_DIM });
     checkHeadOptions(o, 'late-fusion');
     const kind = o.fusion ?? 'concat';
-    if (!(FUSIONS as readonly string[]).includes(kind))
+    if (!isFusionKind(kind))
       throw new Error(`late-fusion: "fusion": "${kind}" is not supported (supported: ${FUSIONS.join(', ')})`);
+    const representation = o.representation ?? defaultRepresentation(kind);
+    if (!isRepresentation(representation))
+      throw new Error(
+        `late-fusion: "representation": ${JSON.stringify(representation)} is not supported (supported: ${REPRESENTATIONS.join(', ')})`,
+      );
     this.freezeImage = o.freezeImage ?? true;
     this.fusionDim = o.fusionDim;
     this.textConfig = o.text_config;
     this.visionConfig = o.vision_config;
     this.text_encoder = this.child('text_encoder', buildTextEncoder(o.text_config, 'late-fusion › text_config'));
     this.image_encoder = this.child('image_encoder', buildImageEncoder(o.vision_config, 'late-fusion › vision_config'));
+    if (representation === 'first-token' && kind !== 'attention' && !imageHasClsToken(this.image_encoder))
+      throw new Error(
+        `late-fusion: the image encoder (${String(o.vision_config.model_type)}) has no [CLS] token, so its first-token state is a patch: set "representation": "pooled"`,
+      );
     const dt = this.text_encoder.config.hidden_size;
-    const dv = imageWidth(this.image_encoder);
-    this.fusion = this.child('fusion', buildFusion(kind, dt, dv, o.fusionDim));
-    this.itc_text_proj = this.child('itc_text_proj', new Linear(dt, this.itcDim));
-    this.itc_image_proj = this.child('itc_image_proj', new Linear(dv, this.itcDim));
+    this.#imagePooledDim = imageWidth(this.image_encoder);
+    this.#imageTokenDim = imageTokenWidth(this.image_encoder);
+    this.fusion = this.child(
+      'fusion',
+      buildFusion(
+        kind,
+        { first: dt, pooled: dt },
+        { first: this.#imageTokenDim, pooled: this.#imagePooledDim },
+        { representation, ...(o.fusionDim !== undefined ? { fusionDim: o.fusionDim } : {}) },
+      ),
+    );
+    this.itc_text_proj = this.child('itc_text_proj', new Linear(dt, this.itcDim, { bias: false }));
+    this.itc_image_proj = this.child('itc_image_proj', new Linear(this.#imagePooledDim, this.itcDim, { bias: false }));
     this.addHeads(this.fusion.outDim);
     if (this.freezeImage) {
       this.image_encoder.freeze();
       this.frozenImageFeatures = (pixels) => this.runFrozenImage(pixels.pixel_values);
     }
     this.train(true);
+  }
+
+  get representation(): Representation {
+    return this.fusion.representation;
   }
 
   /** Keeps a frozen image encoder in eval mode whatever the rest does. */
@@ -96,36 +147,74 @@ export class LateFusionClassifier extends RecipeBase {
     return this;
   }
 
+  /** What a cached feature row holds: the pooled output and the [CLS] state, or every token state. */
+  get featureLayout(): 'pooled+cls' | 'pooled+tokens' {
+    return this.fusion.needsImageTokens ? 'pooled+tokens' : 'pooled+cls';
+  }
+
   get frozenImageKey(): string | undefined {
     if (!this.freezeImage) return undefined;
-    return `late-fusion/image:${weightsKey(this.image_encoder, this.visionConfig)}`;
+    return `late-fusion/image:${this.featureLayout}:${weightsKey(this.image_encoder, this.visionConfig)}`;
   }
 
+  /** The image states the fusion and ITC read, from pixels. */
+  private imageSide(pixelValues: Tensor): ModalityStates {
+    const s = imageStates(this.image_encoder, pixelValues);
+    return {
+      first: s.states.select(1, 0),
+      pooled: s.pooled,
+      ...(this.fusion.needsImageTokens ? { tokens: s.states } : {}),
+    };
+  }
+
+  /** [B, Dp + n·D]: pooled output, then the token states (n = 1 or all), flattened. */
   private runFrozenImage(pixelValues: Tensor): Tensor {
-    return inEvalMode(this.image_encoder, () => imageStates(this.image_encoder, pixelValues).pooled);
+    return inEvalMode(this.image_encoder, () => {
+      const s = imageStates(this.image_encoder, pixelValues);
+      const tokens = this.fusion.needsImageTokens ? s.states : s.states.narrow(1, 0, 1);
+      return cat([s.pooled, tokens.flatten(1)], 1);
+    });
   }
 
-  /** The image vector v for a batch: cached features, the frozen encoder, or the trained encoder. */
-  imageVector(batch: PostBatch): Tensor {
+  /** Reads a cached feature row back into states. */
+  private featureSide(f: Tensor): ModalityStates {
+    const dp = this.#imagePooledDim;
+    const d = this.#imageTokenDim;
+    const n = f.ndim === 2 ? (f.size(1) - dp) / d : NaN;
+    const ok = Number.isInteger(n) && n >= 1 && (this.fusion.needsImageTokens || n === 1);
+    if (!ok)
+      throw new Error(
+        `late-fusion: cached image features must be [B, ${dp} + n·${d}] (pooled output, then ${this.fusion.needsImageTokens ? 'every token state' : 'the [CLS] state, n = 1'}; layout ${this.featureLayout}), got [${f.shape}]`,
+      );
+    const tokens = f.narrow(1, dp, n * d).reshape(f.size(0), n, d);
+    return {
+      first: tokens.select(1, 0),
+      pooled: f.narrow(1, 0, dp),
+      ...(this.fusion.needsImageTokens ? { tokens } : {}),
+    };
+  }
+
+  /** The image states for a batch: cached features, the frozen encoder, or the trained encoder. */
+  imageSideOf(batch: PostBatch): ModalityStates {
     if ('features' in batch.image) {
       if (!this.freezeImage)
         throw new Error(
           'late-fusion: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
         );
-      return batch.image.features;
+      return this.featureSide(batch.image.features);
     }
-    if (this.freezeImage) return this.runFrozenImage(batch.image.pixel_values);
-    return imageStates(this.image_encoder, batch.image.pixel_values).pooled;
+    if (this.freezeImage) return this.featureSide(this.runFrozenImage(batch.image.pixel_values));
+    return this.imageSide(batch.image.pixel_values);
   }
 
   encode(batch: PostBatch): Encoding {
-    const t = textPooled(this.text_encoder, batch.text);
-    const v = this.imageVector(batch);
-    const cache: LateFusionCache = { text: t, image: v };
+    const text = textStates(this.text_encoder, batch.text);
+    const image = this.imageSideOf(batch);
+    const cache: LateFusionCache = { text, image };
     return {
-      textEmbeds: this.itc_text_proj.forward(t),
-      imageEmbeds: this.itc_image_proj.forward(v),
-      pair: this.fusion.forward(t, v),
+      textEmbeds: this.itc_text_proj.forward(text.pooled),
+      imageEmbeds: this.itc_image_proj.forward(image.pooled),
+      pair: this.fusion.forward(text, image),
       cache,
     };
   }
@@ -136,17 +225,21 @@ export class LateFusionClassifier extends RecipeBase {
       throw new Error(
         'late-fusion.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)',
       );
-    if (textIndex.length !== c.text.size(0))
+    if (textIndex.length !== c.text.first.size(0))
       throw new Error(
-        `late-fusion.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.size(0)}`,
+        `late-fusion.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${c.text.first.size(0)}`,
       );
-    return this.fusion.forward(pickRows(c.text, textIndex), c.image);
+    return this.fusion.forward(
+      mapStates(c.text, (t) => pickRows(t, textIndex)),
+      c.image,
+    );
   }
 
   recipeConfig(): RecipeConfig {
     return {
       ...this.baseConfig(),
       fusion: this.fusion.kind,
+      representation: this.representation,
       ...(this.fusionDim !== undefined ? { fusionDim: this.fusionDim } : {}),
       freezeImage: this.freezeImage,
       text_config: this.textConfig,

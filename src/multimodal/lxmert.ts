@@ -11,10 +11,20 @@
  * Frozen features (what frozenImageFeatures returns and a feature cache stores) use that same layout.
  *
  * Representations:
- * - pair = pooled_output (tanh(dense(language [CLS] state after the cross-modality layers)));
- * - ITC: textEmbeds = itc_text_proj([CLS] state after the language-only layers), imageEmbeds =
- *   itc_image_proj(mean of the region states after the relational (vision-only) layers): the unimodal states
- *   before any cross-attention (when a stream has no unimodal layers, its cross-modal output is used);
+ * - pair (`representation: 'first-token'`, the paper's) = the language output's first-token state (after the
+ *   cross-modality layers); the classifier is dropout(ReLU(`fusion_layer`(pair))) then Linear, as the paper's
+ *   code, and the ITM head reads the pair of the swapped texts directly (Linear, no dropout);
+ * - pair (`representation: 'pooled'`, tandem's earlier choice) = pooled_output (LXMERT's pooler,
+ *   tanh(dense(that state))), read by both heads;
+ * - ITC (`itcRepresentation: 'max-pool'`, the paper's): textEmbeds = the language output (after the
+ *   cross-modality layers) max-pooled over the real tokens (padding masked), imageEmbeds = the vision output
+ *   max-pooled over the regions; no projections (the objective's cosine similarity times exp(logit_scale)).
+ *   The language side is detached as in the paper's code (no ITC gradient reaches the language stream through
+ *   it; `itcDetachText: false` keeps it attached);
+ * - ITC (`itcRepresentation: 'unimodal'`, tandem's earlier choice): textEmbeds = itc_text_proj([CLS] state after
+ *   the language-only layers), imageEmbeds = itc_image_proj(mean of the region states after the relational
+ *   (vision-only) layers): the unimodal states before any cross-attention (when a stream has no unimodal
+ *   layers, its cross-modal output is used);
  * - ITM negatives: a full pass with the texts swapped, reusing the region features.
  */
 import { cat, type Tensor } from '../tensor/index.js';
@@ -24,6 +34,7 @@ import type { Config } from '../models/common.js';
 import { LxmertModel, patchRegions, readLxmertConfig } from '../models/lxmert.js';
 import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
 import { buildImageEncoder, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
+import { isRepresentation, REPRESENTATIONS, type Representation } from './fusion.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
 export interface LxmertOptions extends HeadOptions {
@@ -34,11 +45,26 @@ export interface LxmertOptions extends HeadOptions {
   regions?: [number, number];
   /** Default true (only with an image model). */
   freezeImage?: boolean;
+  /** The pair: 'first-token' (default, the paper's, with a ReLU layer before the classifier) or 'pooled'. */
+  representation?: Representation;
+  /** What ITC contrasts: 'max-pool' (default, the paper's) or 'unimodal' (projected unimodal states). */
+  itcRepresentation?: LxmertItc;
+  /** With 'max-pool': detach the language side (default true, as the paper's code). */
+  itcDetachText?: boolean;
 }
+
+export const LXMERT_ITC = ['max-pool', 'unimodal'] as const;
+export type LxmertItc = (typeof LXMERT_ITC)[number];
 
 interface LxmertCache {
   /** [B, R, feat_dim + pos_dim] */
   regions: Tensor;
+}
+
+/** [B, D]: the maximum over the real tokens of [B, L, D] states (padding set to -1e9 first, as the paper's code). */
+export function maskedMaxPool(states: Tensor, attentionMask: Tensor): Tensor {
+  const pad = attentionMask.eq(0).unsqueeze(2).expandAs(states);
+  return states.maskedFill(pad, -1e9).maxDim(1).values;
 }
 
 /** The LXMERT config with visual_feat_dim set to the image encoder's width. */
@@ -50,8 +76,13 @@ export class LxmertClassifier extends RecipeBase {
   readonly recipe = 'lxmert';
   readonly lxmert: LxmertModel;
   readonly image_encoder: ImageEncoder | null;
-  readonly itc_text_proj: Linear;
-  readonly itc_image_proj: Linear;
+  readonly itc_text_proj: Linear | null;
+  readonly itc_image_proj: Linear | null;
+  readonly itcRepresentation: LxmertItc;
+  readonly representation: Representation;
+  /** The paper's ReLU layer between the first-token state and the classifier (first-token only). */
+  readonly fusion_layer: Linear | null;
+  readonly itcDetachText: boolean;
   readonly regions: [number, number] | null;
   readonly freezeImage: boolean;
   readonly modelConfig: Config;
@@ -73,8 +104,27 @@ export class LxmertClassifier extends RecipeBase {
     );
     this.lxmert = this.child('lxmert', new LxmertModel(readLxmertConfig(this.modelConfig, 'lxmert › model_config')));
     const h = this.lxmert.config.hidden_size;
-    this.itc_text_proj = this.child('itc_text_proj', new Linear(h, this.itcDim));
-    this.itc_image_proj = this.child('itc_image_proj', new Linear(h, this.itcDim));
+    const itc = o.itcRepresentation ?? 'max-pool';
+    if (!(LXMERT_ITC as readonly string[]).includes(itc))
+      throw new Error(
+        `lxmert: "itcRepresentation": ${JSON.stringify(itc)} is not supported (supported: ${LXMERT_ITC.join(', ')})`,
+      );
+    if (o.itcDetachText !== undefined && typeof o.itcDetachText !== 'boolean')
+      throw new Error(`lxmert: "itcDetachText" must be true or false, got ${JSON.stringify(o.itcDetachText)}`);
+    if (o.itcDetachText !== undefined && itc !== 'max-pool')
+      throw new Error('lxmert: "itcDetachText" applies to itcRepresentation "max-pool" only');
+    this.itcRepresentation = itc;
+    this.itcDetachText = o.itcDetachText ?? true;
+    const proj = itc === 'unimodal';
+    this.itc_text_proj = proj ? this.child('itc_text_proj', new Linear(h, this.itcDim)) : null;
+    this.itc_image_proj = proj ? this.child('itc_image_proj', new Linear(h, this.itcDim)) : null;
+    const r = o.representation ?? 'first-token';
+    if (!isRepresentation(r))
+      throw new Error(
+        `lxmert: "representation": ${JSON.stringify(r)} is not supported (supported: ${REPRESENTATIONS.join(', ')})`,
+      );
+    this.representation = r;
+    this.fusion_layer = r === 'first-token' ? this.child('fusion_layer', new Linear(h, h)) : null;
     this.addHeads(h);
     if (this.freezeImage) {
       this.image_encoder!.freeze();
@@ -82,6 +132,15 @@ export class LxmertClassifier extends RecipeBase {
         inEvalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values));
     }
     this.train(true);
+  }
+
+  /** The paper's classifier: dropout(ReLU(fusion_layer(first-token state))) then Linear. */
+  override classify(pair: Tensor): Tensor {
+    return super.classify(this.fusion_layer ? this.fusion_layer.forward(pair).relu() : pair);
+  }
+
+  private pairOf(out: { language_output: Tensor; pooled_output: Tensor }): Tensor {
+    return this.representation === 'pooled' ? out.pooled_output : out.language_output.select(1, 0);
   }
 
   override train(mode = true): this {
@@ -136,15 +195,25 @@ export class LxmertClassifier extends RecipeBase {
 
   encode(batch: PostBatch): Encoding {
     const regions = this.regionsOf(batch);
-    const out = this.run(batch.text, regions, true);
+    const unimodal = this.itcRepresentation === 'unimodal';
+    const out = this.run(batch.text, regions, unimodal);
+    const cache: LxmertCache = { regions };
+    if (!unimodal) {
+      const lang = this.itcDetachText ? out.language_output.detach() : out.language_output;
+      return {
+        textEmbeds: maskedMaxPool(lang, batch.text.attention_mask),
+        imageEmbeds: out.vision_output.maxDim(1).values,
+        pair: this.pairOf(out),
+        cache,
+      };
+    }
     const c = this.lxmert.config;
     const lang = c.l_layers > 0 ? out.language_hidden_states![c.l_layers - 1]! : out.language_output;
     const visn = c.r_layers > 0 ? out.vision_hidden_states![c.r_layers - 1]! : out.vision_output;
-    const cache: LxmertCache = { regions };
     return {
-      textEmbeds: this.itc_text_proj.forward(lang.select(1, 0)),
-      imageEmbeds: this.itc_image_proj.forward(visn.mean(1)),
-      pair: out.pooled_output,
+      textEmbeds: this.itc_text_proj!.forward(lang.select(1, 0)),
+      imageEmbeds: this.itc_image_proj!.forward(visn.mean(1)),
+      pair: this.pairOf(out),
       cache,
     };
   }
@@ -161,12 +230,15 @@ export class LxmertClassifier extends RecipeBase {
       attention_mask: pickRows(t.attention_mask, textIndex),
       ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, textIndex) } : {}),
     };
-    return this.run(swapped, regions, false).pooled_output;
+    return this.pairOf(this.run(swapped, regions, false));
   }
 
   recipeConfig(): RecipeConfig {
     return {
       ...this.baseConfig(),
+      representation: this.representation,
+      itcRepresentation: this.itcRepresentation,
+      ...(this.itcRepresentation === 'max-pool' ? { itcDetachText: this.itcDetachText } : {}),
       ...(this.regions ? { regions: this.regions } : {}),
       ...(this.visionConfig ? { freezeImage: this.freezeImage, vision_config: this.visionConfig } : {}),
       model_config: this.modelConfig,

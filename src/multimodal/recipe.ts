@@ -58,12 +58,23 @@ export interface RecipeSpec {
   itcDim?: number;
   /** Classifier and ITM heads: linear (default) or mlp. */
   head?: string;
+  /** Dropout before the ITM head too (default false, the paper's). */
+  itmDropout?: boolean;
   /** Recipe options (see each recipe's `options`): validated against the recipe, unknown ones refused. */
   [option: string]: unknown;
 }
 
 /** Options every recipe takes (they configure the shared heads in base.ts). */
-export const COMMON_KEYS = ['recipe', 'numLabels', 'labelNames', 'multiLabel', 'dropout', 'itcDim', 'head'] as const;
+export const COMMON_KEYS = [
+  'recipe',
+  'numLabels',
+  'labelNames',
+  'multiLabel',
+  'dropout',
+  'itcDim',
+  'head',
+  'itmDropout',
+] as const;
 
 export interface Recipe<M extends MultimodalClassifier = MultimodalClassifier> {
   readonly name: string;
@@ -73,6 +84,8 @@ export interface Recipe<M extends MultimodalClassifier = MultimodalClassifier> {
   /** model_type values of a single checkpoint (`--model`) that select this recipe when none is named. */
   readonly modelTypes?: readonly string[];
   readonly options: readonly RecipeOption[];
+  /** A one-modality baseline: the posts need only this input, and ITC / ITM do not apply. */
+  readonly unimodal?: 'text' | 'image';
   /**
    * The Hugging Face configs the saved config must hold to rebuild the recipe without its folders
    * (`text_config`, `vision_config`, `model_config`), read from the spec's folders with `read`.

@@ -73,6 +73,8 @@ test('config.json holds the recipe, labels and the sub-models full configs', () 
     const t = cfg.tandem;
     assert.equal(t.recipe, 'late-fusion');
     assert.equal(t.fusion, 'gmu');
+    assert.equal(t.representation, 'pooled');
+    assert.equal(t.itmDropout, false);
     assert.equal(t.freezeImage, true);
     assert.equal(t.itcDim, 8);
     assert.equal(t.dropout, 0.05);
@@ -84,7 +86,8 @@ test('config.json holds the recipe, labels and the sub-models full configs', () 
     assert.deepEqual(names.sort(), [...m.stateDict().keys()].sort());
     assert.ok(
       names.includes('logit_scale') &&
-        names.includes('fusion.gate.weight') &&
+        names.includes('fusion.fusion_layer.weight') &&
+        names.includes('fusion.text_proj.bias') &&
         names.includes('image_encoder.head.probe'),
     );
     m.dispose();
@@ -102,11 +105,12 @@ test('loading a checkpoint with a missing or an unexpected tensor names it', () 
     const weights = join(dir, 'model.safetensors');
     const all = loadSafetensorsFile(weights).tensors;
     const missing = new Map(all);
-    missing.delete('itc_image_proj.bias');
+    missing.delete('fusion.fusion_layer.bias');
     saveTensors(weights, missing);
     assert.throws(
       () => loadClassifier(dir),
-      (e: Error) => /missing from the checkpoint: itc_image_proj\.bias/.test(e.message) && e.message.includes(weights),
+      (e: Error) =>
+        /missing from the checkpoint: fusion\.fusion_layer\.bias/.test(e.message) && e.message.includes(weights),
     );
     const extra = new Map(all);
     extra.set('classifier.extra', all.get('classifier.bias')!);

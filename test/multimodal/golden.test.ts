@@ -8,6 +8,7 @@ import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { buildClassifier } from '../../src/multimodal/builder.js';
 import { LateFusionClassifier } from '../../src/multimodal/late-fusion.js';
 import { MmbtClassifier } from '../../src/multimodal/mmbt.js';
+import type { ModalityStates } from '../../src/multimodal/fusion.js';
 import { dir, goldenBatch, goldenInputs, MODELS } from './batch.js';
 import { CASES, LABELS } from './cases.js';
 
@@ -19,7 +20,7 @@ const close = (a: Tensor, b: Tensor, tol = 1e-4, what = ''): void => {
   assert.ok(d <= tol, `${what}: max abs diff ${d}`);
 };
 
-test('late fusion: t and v are the pretrained pooled outputs (BERT, RoBERTa, ViT)', () => {
+test('late fusion: t and v are the first-token states of the last layers, ITC reads the pooled outputs (BERT, RoBERTa, ViT)', () => {
   for (const [text, image] of [
     ['bert', 'vit'],
     ['roberta', 'vit'],
@@ -28,17 +29,41 @@ test('late fusion: t and v are the pretrained pooled outputs (BERT, RoBERTa, ViT
       { recipe: 'late-fusion', textModel: dir(text), imageModel: dir(image), ...LABELS },
       { init: 'pretrained' },
     ).eval() as LateFusionClassifier;
+    const lastText = text === 'bert' ? 'hidden_states.2' : 'last_hidden_state';
     tidy(() => {
-      const c = m.encode(goldenBatch(text, image)).cache as { text: Tensor; image: Tensor };
-      close(c.text, golden(text).get('pooler_output')!, 1e-4, `${text} pooled`);
-      close(c.image, golden(image).get('pooler_output')!, 1e-4, `${image} pooled`);
+      const c = m.encode(goldenBatch(text, image)).cache as { text: ModalityStates; image: ModalityStates };
+      close(c.text.first, golden(text).get(lastText)!.select(1, 0), 1e-4, `${text} first token`);
+      close(c.image.first, golden(image).get('last_hidden_state')!.select(1, 0), 1e-4, `${image} [CLS]`);
+      close(c.text.pooled, golden(text).get('pooler_output')!, 1e-4, `${text} pooled`);
+      close(c.image.pooled, golden(image).get('pooler_output')!, 1e-4, `${image} pooled`);
     });
     m.dispose();
   }
+  // tandem's earlier late fusion: the pooled outputs, concatenated
+  const plain = buildClassifier(
+    {
+      recipe: 'late-fusion',
+      textModel: dir('bert'),
+      imageModel: dir('vit'),
+      fusion: 'concat-plain',
+      representation: 'pooled',
+      ...LABELS,
+    },
+    { init: 'pretrained' },
+  ).eval();
+  tidy(() =>
+    close(
+      plain.encode(goldenBatch('bert', 'vit')).pair,
+      cat([golden('bert').get('pooler_output')!, golden('vit').get('pooler_output')!], 1),
+      1e-4,
+      'concat-plain of the pooled outputs',
+    ),
+  );
+  plain.dispose();
 });
 
 test('clip and siglip: ITC embeddings and temperature are the model’s own', () => {
-  const clip = buildClassifier(CASES[7]!.spec, { init: 'pretrained' }).eval();
+  const clip = buildClassifier({ ...CASES[7]!.spec, fusion: 'concat-plain' }, { init: 'pretrained' }).eval();
   tidy(() => {
     const g = golden('clip');
     const e = clip.encode(goldenBatch('clip', 'clip'));
@@ -48,7 +73,7 @@ test('clip and siglip: ITC embeddings and temperature are the model’s own', ()
       .matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T)
       .mul(clip.logitScale.exp());
     close(logits, g.get('logits_per_text')!, 1e-4, 'logits');
-    // pair = concat of the normalised embeddings
+    // pair (concat-plain) = concat of the normalised embeddings
     close(e.pair, cat([g.get('text_embeds')!, g.get('image_embeds')!], 1), 1e-4, 'pair');
   });
   const siglip = buildClassifier(CASES[8]!.spec, { init: 'pretrained' }).eval();
@@ -62,28 +87,25 @@ test('clip and siglip: ITC embeddings and temperature are the model’s own', ()
   siglip.dispose();
 });
 
-test('vilt: pair is the pooler output', () => {
-  const m = buildClassifier(CASES[5]!.spec, { init: 'pretrained' }).eval();
-  tidy(() =>
-    close(
-      m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair,
-      golden('vilt').get('pooler_output')!,
-      1e-4,
-      'pooler',
-    ),
-  );
-  m.dispose();
+test('vilt: pair is the first-token state of the last layer, or the pooler output', () => {
+  for (const representation of ['first-token', 'pooled'] as const) {
+    const m = buildClassifier({ ...CASES[5]!.spec, representation }, { init: 'pretrained' }).eval();
+    const g = golden('vilt');
+    const want = representation === 'pooled' ? g.get('pooler_output')! : g.get('text_last_hidden_state')!.select(1, 0);
+    tidy(() => close(m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair, want, 1e-4, representation));
+    m.dispose();
+  }
 });
 
-test('lxmert: detector region features in the batch; pair is the pooled output', () => {
+test('lxmert: detector region features in the batch; pair is the first language token, or the pooled output', () => {
   const m = buildClassifier({ recipe: 'lxmert', model: dir('lxmert'), ...LABELS }, { init: 'pretrained' }).eval();
   const inp = goldenInputs('lxmert');
   const b = goldenBatch('lxmert', 'vit');
   const features = cat([inp.get('visual_feats')!, inp.get('visual_pos')!], 2);
   tidy(() => {
     const e = m.encode({ ...b, image: { features } });
-    close(e.pair, golden('lxmert').get('pooled_output')!, 1e-4, 'pooled');
-    assert.deepEqual(e.imageEmbeds.shape, [4, 256]);
+    close(e.pair, golden('lxmert').get('language_output')!.select(1, 0), 1e-4, 'first language token');
+    assert.deepEqual(e.imageEmbeds.shape, [4, 32], 'max-pooled vision output, no projection');
   });
   assert.throws(() => tidy(() => m.encode(b)), /no image model: the batch must carry region features/);
   assert.throws(
@@ -91,6 +113,19 @@ test('lxmert: detector region features in the batch; pair is the pooled output',
     /image\.features must be \[B, regions, 20\] \(visual_feat_dim \+ visual_pos_dim\), got \[4,6,16\]/,
   );
   m.dispose();
+  const pooled = buildClassifier(
+    { recipe: 'lxmert', model: dir('lxmert'), representation: 'pooled', ...LABELS },
+    { init: 'pretrained' },
+  ).eval();
+  tidy(() =>
+    close(pooled.encode({ ...b, image: { features } }).pair, golden('lxmert').get('pooled_output')!, 1e-4, 'pooled'),
+  );
+  assert.equal(
+    pooled.namedParameters().some(([n]) => n.startsWith('fusion_layer.')),
+    false,
+    'no ReLU layer with the pooled output',
+  );
+  pooled.dispose();
 });
 
 test('blip: the ITM head on pair gives itm_score; its own projections give cosine_sim', () => {

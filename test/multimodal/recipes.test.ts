@@ -92,7 +92,28 @@ test('spec errors name the field', () => {
   );
   assert.throws(
     () => buildClassifier({ ...CASES[0]!.spec, fusion: 'sum' }, { init: 'random' }),
-    /"fusion": "sum" is not supported \(supported: concat, attention, gmu\)/,
+    /"fusion": "sum" is not supported \(supported: concat, attention, aspect-att, gmu, concat-plain, modality-attention, gmu-arevalo\)/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[0]!.spec, representation: 'mean' }, { init: 'random' }),
+    /recipe "late-fusion": "representation": "mean" is not supported \(supported: first-token, pooled\)/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[2]!.spec, representation: undefined }, { init: 'random' }),
+    /late-fusion: the image encoder \(siglip\) has no \[CLS\] token.*set "representation": "pooled"/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[7]!.spec, fusion: 'attention' }, { init: 'random' }),
+    /clip: "fusion": "attention" is not supported .*reads image token states/,
+  );
+  assert.throws(
+    () => buildClassifier({ ...CASES[3]!.spec, representation: 'pooled' }, { init: 'random' }),
+    /recipe "mmbt": option "representation" does not apply \(it is for: late-fusion, lxmert, vilt\)/,
+  );
+  assert.throws(
+    () =>
+      buildClassifier({ ...CASES[6]!.spec, itcRepresentation: 'unimodal', itcDetachText: false }, { init: 'random' }),
+    /lxmert: "itcDetachText" applies to itcRepresentation "max-pool" only/,
   );
   assert.throws(
     () => buildClassifier({ ...CASES[0]!.spec, numLabels: 2 }, { init: 'random' }),

@@ -3,13 +3,13 @@ import { noGrad } from '../../tensor/index.js';
 import { loadImageEncoder, loadTextEncoder, withWeights } from '../encoders.js';
 import { LateFusionClassifier } from '../late-fusion.js';
 import { folderOf, subConfig, type Recipe } from '../recipe.js';
-import { FREEZE_IMAGE_OPTION, FUSION_DIM_OPTION, FUSION_OPTION } from './shared-options.js';
+import { FREEZE_IMAGE_OPTION, FUSION_DIM_OPTION, FUSION_OPTION, REPRESENTATION_OPTION } from './shared-options.js';
 
 export const recipe: Recipe<LateFusionClassifier> = {
   name: 'late-fusion',
   summary: 'text encoder (BERT, RoBERTa, BERTweet, XLM-R) + image encoder (ViT, DeiT, CLIP/SigLIP vision), fused',
   checkpoints: { textModel: 'required', imageModel: 'required' },
-  options: [FUSION_OPTION, FUSION_DIM_OPTION, FREEZE_IMAGE_OPTION],
+  options: [FUSION_OPTION, FUSION_DIM_OPTION, REPRESENTATION_OPTION, FREEZE_IMAGE_OPTION],
   configs: (spec, read) => ({
     text_config: read(folderOf(spec, 'textModel')),
     vision_config: read(folderOf(spec, 'imageModel')),

@@ -3,9 +3,9 @@ import { noGrad } from '../../tensor/index.js';
 import { readModelConfig } from '../../io/model-folder.js';
 import { loadLxmertCheckpoint } from '../../models/lxmert.js';
 import { loadImageEncoder, withWeights } from '../encoders.js';
-import { LxmertClassifier } from '../lxmert.js';
+import { LXMERT_ITC, LxmertClassifier, type LxmertItc } from '../lxmert.js';
 import { folderOf, subConfig, type Recipe } from '../recipe.js';
-import { FREEZE_IMAGE_OPTION } from './shared-options.js';
+import { FREEZE_IMAGE_OPTION, REPRESENTATION_OPTION } from './shared-options.js';
 
 export const recipe: Recipe<LxmertClassifier> = {
   name: 'lxmert',
@@ -19,6 +19,20 @@ export const recipe: Recipe<LxmertClassifier> = {
       help: 'pool the patch grid to [rows, cols] regions (default: every patch is a region)',
     },
     FREEZE_IMAGE_OPTION,
+    REPRESENTATION_OPTION,
+    {
+      key: 'itcRepresentation',
+      type: 'enum',
+      choices: LXMERT_ITC,
+      default: 'max-pool',
+      help: "ITC between the max-pooled language and vision outputs (the paper's) or the unimodal encodings",
+    },
+    {
+      key: 'itcDetachText',
+      type: 'boolean',
+      default: true,
+      help: "with max-pool ITC, no ITC gradient into the language side (the paper's)",
+    },
   ],
   configs: (spec, read) => ({
     model_config: read(folderOf(spec, 'model')),
@@ -31,7 +45,13 @@ export const recipe: Recipe<LxmertClassifier> = {
   build: ({ head, options, cfg, where }) =>
     new LxmertClassifier({
       ...head,
-      ...(options as { regions?: [number, number]; freezeImage?: boolean }),
+      ...(options as {
+        regions?: [number, number];
+        freezeImage?: boolean;
+        representation?: 'first-token' | 'pooled';
+        itcRepresentation?: LxmertItc;
+        itcDetachText?: boolean;
+      }),
       model_config: subConfig(cfg, 'model_config', where),
       ...(cfg.vision_config !== undefined ? { vision_config: subConfig(cfg, 'vision_config', where) } : {}),
     }),

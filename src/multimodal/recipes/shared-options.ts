@@ -1,5 +1,5 @@
 // Option declarations that several recipes share (the same key, type and help wherever they apply).
-import { FUSIONS } from '../fusion.js';
+import { FUSIONS, REPRESENTATIONS } from '../fusion.js';
 import type { RecipeOption } from '../recipe.js';
 
 export const FUSION_OPTION: RecipeOption = {
@@ -24,4 +24,13 @@ export const FREEZE_IMAGE_OPTION: RecipeOption = {
   default: true,
   help: "train the image encoder too (default: frozen, the paper's setting)",
   cli: { flag: 'train-image-encoder', negate: true },
+};
+
+export const REPRESENTATION_OPTION: RecipeOption = {
+  key: 'representation',
+  type: 'enum',
+  choices: REPRESENTATIONS,
+  default: 'first-token',
+  help: "what the heads read: the first-token state of the last layer (the paper's) or the pooled output",
+  cli: { flag: 'representation' },
 };
