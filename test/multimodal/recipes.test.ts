@@ -108,7 +108,7 @@ test('spec errors name the field', () => {
   );
   assert.throws(
     () => buildClassifier({ ...CASES[3]!.spec, representation: 'pooled' }, { init: 'random' }),
-    /recipe "mmbt": option "representation" does not apply \(it is for: late-fusion, lxmert, vilt\)/,
+    /recipe "mmbt": option "representation" does not apply \(it is for: image-only, late-fusion, lxmert, text-only, vilt\)/,
   );
   assert.throws(
     () =>
