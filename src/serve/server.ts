@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataError, type Row } from '../data/rows.js';
 import { labelPredictions, openRun, type LoadedRun } from '../train/experiment.js';
+import { PREDICT_BATCH_SIZE } from '../train/defaults.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -24,6 +25,15 @@ export interface ServeOptions {
   /** Most posts in one request (default 256). */
   maxPosts?: number;
 }
+
+/** The defaults of ServeOptions (the `tandem serve` option table reads them too). */
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyMiB: 20,
+  batchSize: PREDICT_BATCH_SIZE,
+  maxPosts: 256,
+} as const;
 
 export interface RunningServer {
   url: string;
@@ -128,7 +138,7 @@ async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const run = openRun(o.run, o.checkpoint ?? 'best');
   run.model.eval();
-  const limit = o.maxBodyBytes ?? 20 * 2 ** 20;
+  const limit = o.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyMiB * 2 ** 20;
   const info = {
     status: 'ok',
     checkpoint: run.dir,
@@ -155,7 +165,11 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         .then(async () => {
           const dir = mkdtempSync(join(tmpdir(), 'tandem-serve-'));
           try {
-            return await predict(run, parsePosts(body, dir, o.maxPosts ?? 256), o.batchSize ?? 32);
+            return await predict(
+              run,
+              parsePosts(body, dir, o.maxPosts ?? SERVE_DEFAULTS.maxPosts),
+              o.batchSize ?? SERVE_DEFAULTS.batchSize,
+            );
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
@@ -170,7 +184,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => resolve());
+    server.listen(o.port ?? SERVE_DEFAULTS.port, o.host ?? SERVE_DEFAULTS.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;

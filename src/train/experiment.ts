@@ -30,6 +30,7 @@ import {
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
 import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
+import { PREDICT_BATCH_SIZE, PRESETS, type PresetName } from './defaults.js';
 import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 
 /**
@@ -37,6 +38,11 @@ import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResul
  * rule rather than numbers) plus the model, the data and the input pipeline.
  */
 export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'multiLabel' | 'progress'> {
+  /**
+   * The optimisation preset the schedule, warm-up, clipping, decay exemptions and patience started from
+   * (src/train/defaults.ts); the resolved values are the fields themselves. Absent in runs made before presets.
+   */
+  preset?: PresetName;
   spec: RecipeSpec;
   /** Continue fine-tuning a tandem run checkpoint (its recipe, weights, tokenizer and processor). */
   fromCheckpoint?: string;
@@ -412,7 +418,9 @@ export async function fillMissingImages(rows: ExperimentData['rows'], blankPath:
 export function readRunConfig(out: string): ExperimentConfig {
   const path = join(out, 'run.json');
   if (!existsSync(path)) throw new Error(`${out}: not a tandem run folder (no run.json)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfig;
+  const cfg = JSON.parse(readFileSync(path, 'utf8')) as ExperimentConfig;
+  // Runs from before presets exempted biases and LayerNorm from decay (tandem's preset); resume them as they were.
+  return cfg.decayExempt === undefined ? { ...cfg, decayExempt: PRESETS.tandem.decayExempt } : cfg;
 }
 
 export { metricValue };
@@ -480,7 +488,7 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
       const onBadRow = o.onBadRow ?? 'error';
       const checked = validateRows(rows, encoder, { onBadRow });
       const loader = new BatchLoader(checked.rows, encoder, {
-        batchSize: o.batchSize ?? 32,
+        batchSize: o.batchSize ?? PREDICT_BATCH_SIZE,
         shuffle: false,
         onBadRow,
         preflight: checked.log,

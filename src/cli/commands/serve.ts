@@ -1,55 +1,42 @@
 // `tandem serve`: an HTTP API that predicts with a trained run.
-import { startServer } from '../../serve/server.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { SERVE_DEFAULTS, startServer } from '../../serve/server.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem serve --run runs/NAME [--host 127.0.0.1] [--port 8080]
-
-Serves predictions of a trained run (its best checkpoint) over HTTP:
+export const SERVE = defineCommand({
+  name: 'serve',
+  usage: ['tandem serve --run runs/NAME [--host 127.0.0.1] [--port 8080]'],
+  description: `Serves predictions of a trained run (its best checkpoint) over HTTP:
   GET  /health    {"status": "ok", "recipe", "labels", "checkpoint"}
   POST /predict   {"text": "...", "image": "<base64 image file>"} or {"posts": [{"id", "text", "image"}, ...]}
                   -> {"predictions": [{"id", "label", "probabilities": {label: p}}]}
-Errors are JSON {"error": "..."} with status 400 (bad input), 404, 405, 413 (too large) or 500.
+Errors are JSON {"error": "..."} with status 400 (bad input), 404, 405, 413 (too large) or 500.`,
+  options: {
+    run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
+    checkpoint: { type: 'enum', choices: ['best', 'last'], default: 'best', help: 'which checkpoint of a run folder' },
+    host: { type: 'string', default: SERVE_DEFAULTS.host, placeholder: 'H', help: 'interface to listen on' },
+    port: { type: 'int', default: SERVE_DEFAULTS.port, min: 0, max: 65535, help: 'port (0 picks a free one)' },
+    'max-body-mb': { type: 'number', default: SERVE_DEFAULTS.maxBodyMiB, min: 0, help: 'largest request body in MiB' },
+    'batch-size': { type: 'int', default: SERVE_DEFAULTS.batchSize, min: 1, help: 'posts per forward pass' },
+  },
+  footer: 'Stops on Ctrl-C or SIGTERM.',
+});
 
-Options:
-  --run R                 run folder (uses R/best) or a checkpoint folder
-  --checkpoint best|last  (default best)
-  --host H                interface to listen on (default 127.0.0.1)
-  --port N                port (default 8080; 0 picks a free one)
-  --max-body-mb N         largest request body in MiB (default 20)
-  --batch-size N          posts per forward pass (default 32)
-Stops on Ctrl-C or SIGTERM.`;
+export const specs = [SERVE];
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      run: { type: 'string' },
-      checkpoint: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'max-body-mb': { type: 'string' },
-      'batch-size': { type: 'string' },
-    },
-    HELP,
-    false,
-  );
+  const a = parseCommand(SERVE, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
-  if (!v.run) throw new CliError(`--run is required\n\n${HELP}`);
-  const checkpoint = v.checkpoint ?? 'best';
-  if (checkpoint !== 'best' && checkpoint !== 'last')
-    throw new CliError(`--checkpoint expects best or last, got '${checkpoint}'`);
-  const port = intFlag('port', v.port, 8080)!;
-  if (port < 0 || port > 65535) throw new CliError(`--port expects 0-65535, got ${port}`);
   let server;
   try {
     server = await startServer({
       run: v.run,
-      checkpoint,
-      host: v.host ?? '127.0.0.1',
-      port,
-      maxBodyBytes: intFlag('max-body-mb', v['max-body-mb'], 20)! * 2 ** 20,
-      batchSize: intFlag('batch-size', v['batch-size'], 32)!,
+      checkpoint: v.checkpoint,
+      host: v.host,
+      port: v.port,
+      maxBodyBytes: Math.round(v['max-body-mb'] * 2 ** 20),
+      batchSize: v['batch-size'],
     });
   } catch (e) {
     throw new CliError(
