@@ -320,7 +320,12 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
   if (!p && positionals.length > 0) throw usageError(spec, `unexpected argument '${positionals[0]}'`);
   if (p) {
     if (p.min !== undefined && positionals.length < p.min)
-      throw usageError(spec, `expected ${p.min === 1 ? 'a' : `at least ${p.min}`} ${p.name}, got none`);
+      throw usageError(
+        spec,
+        positionals.length === 0
+          ? `no ${p.name} given`
+          : `expected at least ${p.min} ${p.name}, got ${positionals.length}`,
+      );
     if (p.max !== undefined && positionals.length > p.max)
       throw usageError(
         spec,

@@ -240,7 +240,7 @@ test('mistakes exit 2 naming the flag, with "did you mean" for flags, choices, c
     [['serve', '--run', 'r', '--port', '70000'], /--port 70000: must be at most 65535/],
     [['evaluate', '--data', 'd'], /--run is required/],
     [['data', 'synth', '--out', 'x', '--colours', '5'], /--colours 5: must be at most 4/],
-    [['data', 'convert', '--format', 'msd', 'a', 'b', '--out', 'o'], /expected at most 1 DIR/],
+    [['data', 'convert', '--format', 'msd', 'a', 'b', '--out', 'o'], /expected at most 1 dataset folder, got 2/],
     [['data', 'inspect', '--format', 'mvsa-singel', 'd'], /did you mean mvsa-single\?/],
     [['trian'], /unknown command 'trian'; did you mean train\?/],
     [['data', 'synh'], /unknown subcommand 'synh'; did you mean synth\?/],

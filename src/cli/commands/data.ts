@@ -44,7 +44,7 @@ const LOAD_OPTIONS = {
   json: { type: 'boolean', help: 'print one JSON object' },
 } as const satisfies OptionTable;
 
-const DATASET = { name: 'DIR (the dataset folder)', min: 1, max: 1 };
+const DATASET = { name: 'dataset folder', min: 1, max: 1 };
 
 export const INSPECT = defineCommand({
   name: 'data inspect',
