@@ -10,6 +10,7 @@ export * as evaluation from './eval/index.js';
 export { tandemEnvironmentCommand, processSetupEnv } from './runtime/setup-env.js';
 export { runExperiment, openRun, type ExperimentConfig } from './train/experiment.js';
 export { Trainer } from './train/trainer.js';
+export { PAPER, PRESETS, DEFAULT_PRESET, resolvePreset, type PresetName } from './train/defaults.js';
 export { loadDataset, FORMAT_NAMES } from './data/formats/index.js';
 export { resolveModelFolder } from './io/hub.js';
 export { openCheckpoint, readSafetensors, writeSafetensors } from './io/safetensors.js';
