@@ -4,10 +4,11 @@
 // run did what run.json says.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { readRunConfig } from '../../src/train/experiment.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-presets-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -122,4 +123,17 @@ test('flags override the preset and run.json records the resolved values', () =>
   assert.equal(run.patience, 3);
   assert.equal(groups.length, 1);
   assert.ok(log.every((x) => x.grad_norm === undefined));
+});
+
+test('a run.json from before presets reads back with the decay exemptions it trained with', () => {
+  const run = JSON.parse(readFileSync(join(tmp, 'tandem', 'run.json'), 'utf8'));
+  delete run.preset;
+  delete run.decayExempt;
+  const old = join(tmp, 'before-presets');
+  mkdirSync(old);
+  writeFileSync(join(old, 'run.json'), JSON.stringify(run));
+  const cfg = readRunConfig(old);
+  assert.equal(cfg.decayExempt, 'bias-norm');
+  assert.equal(cfg.preset, undefined);
+  assert.equal(readRunConfig(join(tmp, 'paper')).decayExempt, 'none');
 });
