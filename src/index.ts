@@ -12,6 +12,7 @@ export { runExperiment, type ExperimentConfig } from './train/experiment.js';
 export { openRun, type LoadedRun } from './inference/index.js';
 export * as inference from './inference/index.js';
 export { Trainer } from './train/trainer.js';
+export { PAPER, PRESETS, DEFAULT_PRESET, resolvePreset, type PresetName } from './train/defaults.js';
 export { loadDataset, FORMAT_NAMES } from './data/formats/index.js';
 export { resolveModelFolder } from './io/hub.js';
 export { openCheckpoint, readSafetensors, writeSafetensors } from './io/safetensors.js';

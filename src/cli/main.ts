@@ -1,12 +1,16 @@
 // The `tandem` command: a thin dispatcher; each subcommand lives in ./commands/<name>.ts and is loaded lazily
 // so that `tandem tokenize` does not pay for loading libtorch.
 import { CliError, EXIT } from './args.js';
+import type { CommandSpec } from './options.js';
+import { didYouMean } from './suggest.js';
 
-interface CommandModule {
+export interface CommandModule {
   run(argv: string[]): Promise<number>;
+  /** The option tables of the command (one per subcommand for `data`). */
+  specs: readonly CommandSpec[];
 }
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   normalize: {
     summary: "normalise tweets as BERTweet and the paper's code do",
     load: () => import('./commands/normalize.js'),
@@ -31,7 +35,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   predict: { summary: 'predict labels for posts with a trained run', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve predictions of a trained run over HTTP', load: () => import('./commands/serve.js') },
   data: {
-    summary: 'inspect and convert social-media datasets (data inspect | data convert)',
+    summary: 'datasets: data formats | data synth | data inspect | data convert',
     load: () => import('./commands/data.js'),
   },
 };
@@ -66,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    console.error(`tandem: unknown command '${name}'\n\n${usage()}`);
+    console.error(`tandem: unknown command '${name}'${didYouMean(name, Object.keys(COMMANDS))}\n\n${usage()}`);
     return EXIT.usage;
   }
   try {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { SeededRandom } from '../runtime/random.js';
+import { DEFAULT_RATIOS } from './splits.js';
 import { writeGeneric } from './generic.js';
 import type { Row } from './rows.js';
 
@@ -28,6 +29,16 @@ const TEMPLATES = [
   'Monday mood = {c} {s}',
   'my kid drew a {c} {s} and I’m so proud HTTPURL',
 ];
+
+/** The defaults of SynthOptions (`tandem data synth` reads them too). */
+export const SYNTH_DEFAULTS = {
+  count: 400,
+  seed: 0,
+  size: 64,
+  matchRate: 0.5,
+  colours: 4,
+  style: 'social',
+} as const;
 
 export interface SynthOptions {
   count: number;
@@ -65,12 +76,12 @@ function shapeSvg(shape: string, rgb: [number, number, number], size: number, ra
 
 /** Writes `count` posts (images under images/, posts.jsonl) into dir and returns the rows. */
 export async function writeSyntheticDataset(dir: string, opts: SynthOptions): Promise<Row[]> {
-  const rng = new SeededRandom(opts.seed ?? 0, 'mulberry32');
+  const rng = new SeededRandom(opts.seed ?? SYNTH_DEFAULTS.seed, 'mulberry32');
   const rand = (): number => rng.next();
-  const size = opts.size ?? 64;
-  const matchRate = opts.matchRate ?? 0.5;
-  const [fTrain, fDev] = opts.splits ?? [0.8, 0.1, 0.1];
-  const n = opts.colours ?? 4;
+  const size = opts.size ?? SYNTH_DEFAULTS.size;
+  const matchRate = opts.matchRate ?? SYNTH_DEFAULTS.matchRate;
+  const [fTrain, fDev] = opts.splits ?? DEFAULT_RATIOS;
+  const n = opts.colours ?? SYNTH_DEFAULTS.colours;
   if (!Number.isInteger(n) || n < 2 || n > 4) throw new RangeError(`colours must be 2, 3 or 4, got ${n}`);
   const colours = Object.keys(SYNTH_COLOURS)
     .slice(0, n)

@@ -252,6 +252,24 @@ export const REPORT_METRICS = [
   'auroc_ovr_macro',
 ] as const;
 
+/** Names of the scalar metrics of a multi-label report where higher is better (hamming_loss is not). */
+export const MULTILABEL_REPORT_METRICS = [
+  'subset_accuracy',
+  'f1_samples',
+  'f1_macro',
+  'f1_micro',
+  'f1_weighted',
+  'precision_samples',
+  'recall_samples',
+  'precision_macro',
+  'recall_macro',
+  'precision_micro',
+  'recall_micro',
+  'precision_weighted',
+  'recall_weighted',
+  'auroc_macro',
+] as const;
+
 /**
  * A scalar metric of a report by name (e.g. "f1_macro"); throws naming the available metrics when the name is
  * unknown or the report does not hold it (AUROC without scores, or undefined for this data).

@@ -153,6 +153,9 @@ function safeRepoPath(p: string): boolean {
   );
 }
 
+/** The Hub revision used when none is named. */
+export const DEFAULT_REVISION = 'main';
+
 function readRef(storage: string, revision: string): string | null {
   if (COMMIT_RE.test(revision)) return revision;
   try {
@@ -170,8 +173,12 @@ function checkRevision(revision: string): string {
   return revision;
 }
 
-/** The cached snapshot folder of a revision, or null when it has not been downloaded. */
-export function cachedSnapshot(repoId: string, revision = 'main', env: NodeJS.ProcessEnv = process.env): string | null {
+/** The cached snapshot folder of a revision, or null when it was never downloaded. */
+export function cachedSnapshot(
+  repoId: string,
+  revision = DEFAULT_REVISION,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
   const commit = readRef(storage, revision);
   if (commit === null) return null;
@@ -585,7 +592,7 @@ export async function resolveModelFolder(idOrPath: string, opts: HubOptions = {}
     );
   }
   const env = opts.env ?? process.env;
-  const revision = checkRevision(opts.revision ?? 'main');
+  const revision = checkRevision(opts.revision ?? DEFAULT_REVISION);
   const repoId = idOrPath;
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
 
@@ -631,7 +638,7 @@ export async function downloadHubFile(
   if (!isRepoId(repoId)) throw new Error(`${repoId}: not a valid Hub repo id (expected org/name)`);
   if (!safeRepoPath(file)) throw new Error(`${file}: not a valid path inside a repo`);
   const env = opts.env ?? process.env;
-  const revision = checkRevision(opts.revision ?? 'main');
+  const revision = checkRevision(opts.revision ?? DEFAULT_REVISION);
   const storage = join(hubCacheDir(env), repoFolderName(repoId));
   const cached = (): string | null => {
     const snap = cachedSnapshot(repoId, revision, env);
@@ -686,7 +693,7 @@ export async function resolveModelFile(
   if (!existsSync(path)) {
     if (local) throw new Error(`${dir}: no ${fileName}`);
     throw new Error(
-      `${fileOrFolderOrId}@${opts.revision ?? 'main'}: the repository has no ${fileName} (snapshot ${dir})`,
+      `${fileOrFolderOrId}@${opts.revision ?? DEFAULT_REVISION}: the repository has no ${fileName} (snapshot ${dir})`,
     );
   }
   return path;

@@ -52,6 +52,19 @@ export interface ServeOptions {
   accessLog?: ((line: string) => void) | false;
 }
 
+/** The defaults of ServeOptions (the `tandem serve` option table reads them too). */
+export const SERVE_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  maxBodyMiB: 20,
+  maxBatch: 32,
+  maxWaitMs: 5,
+  maxQueue: 1024,
+  maxPosts: 256,
+  timeoutMs: 30_000,
+  bodyTimeoutMs: 10_000,
+} as const;
+
 export interface RunningServer {
   url: string;
   metrics: ServeMetrics;
@@ -94,13 +107,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   run.model.eval();
   const encoder = run.encoder(false);
   const limits: InputLimits = {
-    maxBodyBytes: o.maxBodyBytes ?? 20 * 2 ** 20,
-    maxPosts: o.maxPosts ?? 256,
-    bodyTimeoutMs: o.bodyTimeoutMs ?? 10_000,
+    maxBodyBytes: o.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyMiB * 2 ** 20,
+    maxPosts: o.maxPosts ?? SERVE_DEFAULTS.maxPosts,
+    bodyTimeoutMs: o.bodyTimeoutMs ?? SERVE_DEFAULTS.bodyTimeoutMs,
   };
   const maxPixels = o.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const timeoutMs = o.timeoutMs ?? 30_000;
-  const maxQueue = o.maxQueue ?? 1024;
+  const timeoutMs = o.timeoutMs ?? SERVE_DEFAULTS.timeoutMs;
+  const maxQueue = o.maxQueue ?? SERVE_DEFAULTS.maxQueue;
   const metrics = new ServeMetrics();
   const log = o.accessLog === false ? null : (o.accessLog ?? ((l: string) => process.stderr.write(l + '\n')));
   const keyDigest = o.apiKey ? createHash('sha256').update(o.apiKey).digest() : null;
@@ -120,8 +133,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       }
     },
     {
-      maxBatch: o.maxBatch ?? 32,
-      maxWaitMs: o.maxWaitMs ?? 5,
+      maxBatch: o.maxBatch ?? SERVE_DEFAULTS.maxBatch,
+      maxWaitMs: o.maxWaitMs ?? SERVE_DEFAULTS.maxWaitMs,
       maxQueue,
       onBatch: (n, s) => {
         lastBatchSeconds = s;
@@ -282,7 +295,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   server.headersTimeout = 20_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port ?? 8080, o.host ?? '127.0.0.1', () => resolve());
+    server.listen(o.port ?? SERVE_DEFAULTS.port, o.host ?? SERVE_DEFAULTS.host, () => resolve());
   });
 
   // Warm-up: one batch through the whole path, so that the first client does not pay for the first call.

@@ -34,12 +34,18 @@ import {
 } from '../inference/index.js';
 import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
+import { PRESETS, type PresetName } from './defaults.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
  * rule rather than numbers) plus the model, the data and the input pipeline.
  */
 export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'multiLabel' | 'progress'> {
+  /**
+   * The optimisation preset the schedule, warm-up, clipping, decay exemptions and patience started from
+   * (src/train/defaults.ts); the resolved values are the fields themselves. Absent in runs made before presets.
+   */
+  preset?: PresetName;
   spec: RecipeSpec;
   /** Continue fine-tuning a tandem run checkpoint (its recipe, weights, tokenizer and processor). */
   fromCheckpoint?: string;
@@ -344,5 +350,7 @@ export async function runExperiment(
 
 /** Reads a run's saved experiment config. */
 export function readRunConfig(out: string): ExperimentConfig {
-  return readRunSettings(out) as unknown as ExperimentConfig;
+  const cfg = readRunSettings(out) as unknown as ExperimentConfig;
+  // Runs from before presets exempted biases and LayerNorm from decay (tandem's preset); resume them as they were.
+  return cfg.decayExempt === undefined ? { ...cfg, decayExempt: PRESETS.tandem.decayExempt } : cfg;
 }

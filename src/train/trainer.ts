@@ -1,5 +1,5 @@
-// The training loop: cross-entropy plus the auxiliary ITC and ITM objectives, AdamW with warm-up and decay,
-// gradient clipping and accumulation, dev evaluation each epoch with early stopping and a best checkpoint,
+// The training loop: cross-entropy plus the auxiliary ITC and ITM objectives, AdamW with an optional warm-up and
+// decay, optional gradient clipping, accumulation, dev evaluation each epoch with optional early stopping and a best checkpoint,
 // checkpoints that hold everything a resumed run needs (optimiser, scheduler, random generator, data
 // position, ITC queue), a JSONL log of every step, and Ctrl-C saving a resumable checkpoint.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ import type { DataParallel } from './data-parallel.js';
 
 // The run folder's layout is shared with inference, which reads what the trainer writes.
 export { runPaths };
+import type { DecayExempt } from './defaults.js';
 
 /** Where batches come from: deterministic given (epoch, start), so that a resumed run sees the same data. */
 export interface BatchSource {
@@ -49,6 +50,8 @@ export interface TrainOptions {
   warmupRatio: number;
   schedule: ScheduleKind;
   maxGradNorm: number | null;
+  /** Parameters weight decay skips ('none': every parameter decays, the paper's code). */
+  decayExempt: DecayExempt;
   gradAccumulation: number;
   seed: number;
   aux: { itc: boolean; itm: boolean };
@@ -134,7 +137,10 @@ export class Trainer {
     readonly parallel: DataParallel | null = null,
   ) {
     if (o.gradAccumulation < 1) throw new RangeError('gradAccumulation must be at least 1');
-    this.opt = new AdamW(decayGroups(model, { weightDecay: o.weightDecay }), { lr: o.lr });
+    this.opt = new AdamW(
+      decayGroups(model, { weightDecay: o.weightDecay, exemptBiasAndNorm: o.decayExempt === 'bias-norm' }),
+      { lr: o.lr },
+    );
     const totalSteps = this.totalSteps();
     this.sched = new LRScheduler(this.opt, {
       kind: o.schedule,

@@ -203,5 +203,5 @@ test('convert: --split-seed names the saved split; output outside the dataset is
     'x',
   ]);
   assert.equal(badSeed.status, 2);
-  assert.match(badSeed.stderr, /--split-seed expects an integer, got 'x'/);
+  assert.match(badSeed.stderr, /--split-seed x: expected an integer/);
 });

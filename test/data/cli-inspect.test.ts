@@ -219,7 +219,7 @@ test('bad input exits 2 naming the problem: path traversal, truncated label file
   );
   r = runCli(['data', 'inspect', '--format', 'nope', mv]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /unknown --format 'nope'/);
+  assert.match(r.stderr, /--format nope: expected one of mvsa-single, /);
   r = runCli(['data', 'inspect', mv]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--format is required/);

@@ -101,7 +101,7 @@ test('AdamW state saved mid-run and loaded into a fresh optimiser continues the 
   assert.throws(() => new SGD([a.weight]).loadStateDict(saved), /state is for AdamW, not SGD/);
 });
 
-test('decayGroups exempts biases and LayerNorm weights', () => {
+test('decayGroups exempts biases and LayerNorm weights, or nothing with exemptBiasAndNorm: false', () => {
   class Net extends Module {
     fc = this.child('fc', new Linear(2, 2));
     ln = this.child('ln', new LayerNorm(2));
@@ -111,6 +111,11 @@ test('decayGroups exempts biases and LayerNorm weights', () => {
   assert.equal(decay!.weightDecay, 0.05);
   assert.deepEqual(noDecay!.names, ['fc.bias', 'ln.weight', 'ln.bias']);
   assert.equal(noDecay!.weightDecay, 0);
+  // The paper's code: one group, every parameter decays.
+  const all = decayGroups(new Net(), { weightDecay: 0.05, exemptBiasAndNorm: false });
+  assert.equal(all.length, 1);
+  assert.deepEqual(all[0]!.names, ['fc.weight', 'fc.bias', 'ln.weight', 'ln.bias']);
+  assert.equal(all[0]!.weightDecay, 0.05);
 });
 
 test('clipGradNorm scales gradients to the global norm as PyTorch', () => {

@@ -76,6 +76,7 @@ export function options(out: string, over: Partial<TrainOptions> = {}): TrainOpt
     multiLabel: false,
     metric: 'f1',
     patience: 0,
+    decayExempt: 'none',
     saveEvery: 0,
     progress: false,
     ...over,

@@ -65,6 +65,10 @@ test('learns text-image agreement to dev macro F1 >= 0.9 within 280 steps, and I
       '16',
       '--lr',
       '4e-3',
+      // Tuned with tandem's preset (10% warm-up, clipping at 1.0, no decay on biases/LayerNorm); the schedule
+      // after the warm-up constant and no early stopping, as before presets existed.
+      '--preset',
+      'tandem',
       '--schedule',
       'constant',
       '--patience',
@@ -198,6 +202,9 @@ const SMALL = [
   '3',
   '--seed',
   '5',
+  // Warm-up, decay and clipping, so that resuming has a schedule position to restore.
+  '--preset',
+  'tandem',
 ];
 
 function startTrain(args: string[]) {
@@ -423,6 +430,9 @@ test('gradient accumulation: 2 x 4 posts per step equals 8 posts per step', () =
     '0',
     '--lr',
     '1e-3',
+    // Clipping on (tandem's preset): it must act on the accumulated gradient, not on each micro-batch.
+    '--preset',
+    'tandem',
   ];
   const whole = join(tmp, 'accum-whole');
   const parts = join(tmp, 'accum-parts');

@@ -129,7 +129,7 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
   assert.match(runCli(['preprocess', '--out', out, join(IMAGES, 'a.jpg')]).stderr, /--processor is required/);
   assert.match(
     runCli(['preprocess', '--processor', join(GOLDEN, 'models', 'vit'), '--out', out]).stderr,
-    /no images given/,
+    /no IMAGE given/,
   );
   assert.match(
     runCli([
@@ -142,7 +142,7 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
       out,
       join(IMAGES, 'a.jpg'),
     ]).stderr,
-    /--backend expects torchvision or pil/,
+    /--backend cv2: expected one of torchvision, pil/,
   );
   assert.equal(existsSync(out), false);
   const h = runCli(['preprocess', '--help']);

@@ -1,8 +1,12 @@
-// `tandem data inspect` and `tandem data convert`: read a social-media benchmark in its published layout, report
-// on it, or write it in tandem's generic format.
+// `tandem data inspect|convert|formats|synth`: read a social-media benchmark in its published layout, report on
+// it, or write it in tandem's generic format; list the formats; generate a synthetic dataset.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand, type OptionTable, type Values as ParsedValues } from '../options.js';
+import { didYouMean } from '../suggest.js';
+import { DEFAULT_RATIOS, DEFAULT_SEED } from '../../data/splits.js';
+import { SYNTH_DEFAULTS, writeSyntheticDataset } from '../../data/synthetic.js';
 import { FORMAT_NAMES, FORMATS, loadDataset } from '../../data/formats/index.js';
 import { DEFAULT_GENERIC_NAME, writeGeneric } from '../../data/generic.js';
 import { formatReport, inspectDataset } from '../../data/inspect.js';
@@ -10,62 +14,138 @@ import { DataError, type LoadOptions, type LoadResult, type MissingImagePolicy }
 import { count } from '../../data/rows.js';
 import { resolveEncodingName } from '../../data/text-decode.js';
 
-const COMMON = `  --format <name>             one of: ${FORMAT_NAMES.join(', ')}
-  --variant <v>               a dataset's task/variant (see \`tandem data formats\`)
-  --on-missing-image drop|keep  drop posts whose image is missing (default) or keep them text-only
-  --split-seed <n>            seed of the stratified split for datasets without an official one (default 42)
-  --split-ratios <a:b:c>      train:dev:test ratios of that split (default 8:1:1)
-  --split-file <path>         where that split is saved (default: tandem-split-<format>-seed<n>.json in the dataset folder)
-  --text-encoding <enc>       decode the text files with this encoding (default: UTF-8, else detected per file)
-  --json                      print one JSON object`;
+/** The options inspect and convert share: which dataset, and how to split it when it has no official split. */
+const LOAD_OPTIONS = {
+  format: { type: 'enum', choices: FORMAT_NAMES, required: true, help: 'the dataset layout' },
+  variant: { type: 'string', placeholder: 'V', help: "a dataset's task/variant (see `tandem data formats`)" },
+  'on-missing-image': {
+    type: 'enum',
+    choices: ['drop', 'keep'],
+    default: 'drop',
+    help: 'drop posts whose image is missing, or keep them text-only',
+  },
+  'split-seed': {
+    type: 'int',
+    default: DEFAULT_SEED,
+    help: 'seed of the stratified split for datasets without an official one',
+  },
+  'split-ratios': {
+    type: 'string',
+    placeholder: 'A:B:C',
+    help: 'train:dev:test ratios of that split',
+    defaultText: DEFAULT_RATIOS.map((r) => r * 10).join(':'),
+    check: (v) => (parseRatios(v) ? undefined : 'expected three non-negative numbers like 8:1:1'),
+  },
+  'split-file': {
+    type: 'string',
+    placeholder: 'PATH',
+    help: 'where that split is saved',
+    defaultText: 'tandem-split-<format>-seed<n>.json in the dataset folder',
+  },
+  'text-encoding': {
+    type: 'string',
+    placeholder: 'ENC',
+    help: 'decode the text files with this encoding',
+    defaultText: 'UTF-8, else detected per file',
+  },
+  json: { type: 'boolean', help: 'print one JSON object' },
+} as const satisfies OptionTable;
 
-const HELP = `Usage: tandem data <inspect|convert|formats|synth> [options]
+const DATASET = { name: 'dataset folder', min: 1, max: 1 };
 
-  tandem data inspect --format <name> <dir> [--json]
-      posts per split and label, missing/unreadable images, duplicate texts and images across splits,
-      text lengths, dropped posts by reason
-  tandem data convert --format <name> <dir> --out posts.jsonl
-      write the generic format (JSONL, or CSV when --out ends in .csv); image paths relative to the output,
-      which must lie in the dataset folder or a folder above it
-  tandem data formats
-      list the formats and their variants
-  tandem data synth --out <dir> [--count 400] [--seed 0] [--size 64] [--colours 2|3|4]
-                    [--style social|plain] [--match-rate 0.5]
-      generate a synthetic dataset (coloured shapes with texts that name a colour and a shape; the label
-      says whether text and image agree) in the generic format, for trying tandem offline
+export const INSPECT = defineCommand({
+  name: 'data inspect',
+  usage: ['tandem data inspect --format <name> <dir> [--json]'],
+  description: `Reports on a dataset in its published layout: posts per split and label, missing/unreadable images,
+duplicate texts and images across splits, text lengths, dropped posts by reason.`,
+  options: LOAD_OPTIONS,
+  positionals: DATASET,
+});
 
-Options:
-${COMMON}
-  --out <file>                (convert) the output file`;
+export const CONVERT = defineCommand({
+  name: 'data convert',
+  usage: ['tandem data convert --format <name> <dir> --out posts.jsonl'],
+  description: `Writes a dataset in tandem's generic format (JSONL, or CSV when --out ends in .csv); image paths are
+relative to the output, which must lie in the dataset folder or a folder above it.`,
+  options: {
+    ...LOAD_OPTIONS,
+    out: {
+      type: 'string',
+      required: true,
+      placeholder: 'FILE',
+      help: `the output file (a folder gets ${DEFAULT_GENERIC_NAME})`,
+    },
+  },
+  positionals: DATASET,
+});
 
-const OPTIONS = {
-  format: { type: 'string' },
-  variant: { type: 'string' },
-  'on-missing-image': { type: 'string' },
-  'split-seed': { type: 'string' },
-  'split-ratios': { type: 'string' },
-  'split-file': { type: 'string' },
-  'text-encoding': { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  count: { type: 'string' },
-  seed: { type: 'string' },
-  size: { type: 'string' },
-  colours: { type: 'string' },
-  style: { type: 'string' },
-  'match-rate': { type: 'string' },
-} as const;
+export const FORMATS_COMMAND = defineCommand({
+  name: 'data formats',
+  usage: ['tandem data formats [--json]'],
+  description: 'Lists the dataset formats tandem reads and their task variants.',
+  options: { json: { type: 'boolean', help: 'print one JSON object' } },
+});
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export const SYNTH = defineCommand({
+  name: 'data synth',
+  usage: ['tandem data synth --out <dir> [options]'],
+  description: `Generates a synthetic dataset in the generic format for trying tandem offline: coloured shapes with texts
+that name a colour and a shape; the label says whether text and image agree.`,
+  options: {
+    out: {
+      type: 'string',
+      required: true,
+      placeholder: 'DIR',
+      help: `the folder to write (${DEFAULT_GENERIC_NAME}, images/)`,
+    },
+    count: { type: 'int', default: SYNTH_DEFAULTS.count, min: 1, help: 'posts' },
+    seed: { type: 'int', default: SYNTH_DEFAULTS.seed, help: 'random seed' },
+    size: { type: 'int', default: SYNTH_DEFAULTS.size, min: 8, help: 'image side in pixels' },
+    colours: {
+      type: 'int',
+      default: SYNTH_DEFAULTS.colours,
+      min: 2,
+      max: 4,
+      help: 'colours to draw from (two make the easiest task)',
+    },
+    style: {
+      type: 'enum',
+      choices: ['social', 'plain'],
+      default: SYNTH_DEFAULTS.style,
+      help: 'tweet-like sentences, or just "<colour> <shape>" (easier for tiny models)',
+    },
+    'match-rate': {
+      type: 'number',
+      default: SYNTH_DEFAULTS.matchRate,
+      min: 0,
+      max: 1,
+      help: 'fraction of posts whose text and image agree',
+    },
+    json: { type: 'boolean', help: 'print one JSON object' },
+  },
+});
 
-function ratiosFlag(v: string | undefined): [number, number, number] | undefined {
-  if (v === undefined) return undefined;
-  const parts = v.split(/[:,]/).map(Number);
-  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0) || parts[0]! + parts[1]! + parts[2]! <= 0) {
-    throw new CliError(`--split-ratios expects three non-negative numbers like 8:1:1, got '${v}'`);
-  }
+export const specs = [INSPECT, CONVERT, FORMATS_COMMAND, SYNTH];
+
+const SUBCOMMANDS = { inspect: INSPECT, convert: CONVERT, formats: FORMATS_COMMAND, synth: SYNTH } as const;
+
+const OVERVIEW = `Usage: tandem data <inspect|convert|formats|synth> [options]
+
+  tandem data inspect --format <name> <dir> [--json]    report on a dataset in its published layout
+  tandem data convert --format <name> <dir> --out FILE  write it in the generic format
+  tandem data formats [--json]                          list the formats and their variants
+  tandem data synth --out <dir> [options]               generate a synthetic dataset for trying tandem
+
+Run \`tandem data <subcommand> --help\` for the options of each.`;
+
+type LoadValues = ParsedValues<typeof LOAD_OPTIONS>;
+
+/** "8:1:1" -> [0.8, 0.1, 0.1]; undefined when it is not three non-negative numbers with a positive sum. */
+function parseRatios(v: string): [number, number, number] | undefined {
+  const parts = v.split(/[:,]/).map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p) || p < 0)) return undefined;
   const sum = parts[0]! + parts[1]! + parts[2]!;
-  return parts.map((p) => p / sum) as [number, number, number];
+  return sum > 0 ? (parts.map((p) => p / sum) as [number, number, number]) : undefined;
 }
 
 /** --text-encoding, checked before any file is read. */
@@ -78,26 +158,21 @@ export function encodingFlag(v: string | undefined): string | undefined {
   }
 }
 
-function loadFromArgs(values: Values, positionals: string[], forInspect: boolean): LoadResult {
+function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boolean): LoadResult {
   const format = values.format;
-  if (!format) throw new CliError(`--format is required (one of ${FORMAT_NAMES.join(', ')})\n\n${HELP}`);
-  const info = FORMATS[format];
-  if (!info) throw new CliError(`unknown --format '${format}' (expected one of ${FORMAT_NAMES.join(', ')})`);
-  if (positionals.length !== 1) throw new CliError(`expected one dataset folder, got ${positionals.length}\n\n${HELP}`);
+  const info = FORMATS[format]!;
   const dir = resolve(positionals[0]!);
   if (!existsSync(dir)) throw new CliError(`${dir}: not found (expected the ${format} dataset folder)`);
-  const policy = values['on-missing-image'] ?? 'drop';
-  if (policy !== 'drop' && policy !== 'keep')
-    throw new CliError(`--on-missing-image expects drop or keep, got '${policy}'`);
+  const policy: MissingImagePolicy = values['on-missing-image'];
   if (values.variant !== undefined && !info.variants?.includes(values.variant)) {
     throw new CliError(
       `--variant '${values.variant}' is not one of ${format}'s: ${info.variants?.join(', ') ?? '(none)'}`,
     );
   }
   const opts: LoadOptions = {
-    onMissingImage: policy as MissingImagePolicy,
-    splitSeed: intFlag('split-seed', values['split-seed']),
-    splitRatios: ratiosFlag(values['split-ratios']),
+    onMissingImage: policy,
+    splitSeed: values['split-seed'],
+    splitRatios: values['split-ratios'] === undefined ? undefined : parseRatios(values['split-ratios']),
     splitFile: values['split-file'] ? resolve(values['split-file']) : undefined,
     noSaveSplit: forInspect,
     variant: values.variant,
@@ -118,15 +193,14 @@ function progress(): ((done: number, total: number) => void) | undefined {
   };
 }
 
-async function inspect(values: Values, positionals: string[]): Promise<number> {
+async function inspect(values: LoadValues, positionals: string[]): Promise<number> {
   const result = loadFromArgs(values, positionals, true);
   const report = inspectDataset(result, result.rows.length > 2000 ? progress() : undefined);
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return EXIT.ok;
 }
 
-async function convert(values: Values, positionals: string[]): Promise<number> {
-  if (!values.out) throw new CliError(`--out is required for convert\n\n${HELP}`);
+async function convert(values: ParsedValues<typeof CONVERT.options>, positionals: string[]): Promise<number> {
   let out = resolve(values.out);
   if (existsSync(out) && statSync(out).isDirectory()) out = join(out, DEFAULT_GENERIC_NAME);
   const result = loadFromArgs(values, positionals, false);
@@ -168,24 +242,15 @@ async function convert(values: Values, positionals: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-async function synth(values: Values): Promise<number> {
-  if (!values.out) throw new CliError(`--out is required for synth\n\n${HELP}`);
-  const n = intFlag('count', values.count, 400)!;
-  if (n < 1) throw new CliError(`--count must be positive, got ${n}`);
+async function synth(values: ParsedValues<typeof SYNTH.options>): Promise<number> {
   const out = resolve(values.out);
-  const style = values.style ?? 'social';
-  if (style !== 'social' && style !== 'plain') throw new CliError(`--style expects social or plain, got '${style}'`);
-  const matchRate = values['match-rate'] === undefined ? 0.5 : Number(values['match-rate']);
-  if (!(matchRate >= 0 && matchRate <= 1))
-    throw new CliError(`--match-rate expects a number in [0, 1], got '${values['match-rate']}'`);
-  const { writeSyntheticDataset } = await import('../../data/synthetic.js');
   const rows = await writeSyntheticDataset(out, {
-    count: n,
-    seed: intFlag('seed', values.seed, 0),
-    size: intFlag('size', values.size, 64),
-    colours: intFlag('colours', values.colours, 4),
-    style,
-    matchRate,
+    count: values.count,
+    seed: values.seed,
+    size: values.size,
+    colours: values.colours,
+    style: values.style,
+    matchRate: values['match-rate'],
   });
   const splits: Record<string, number> = {};
   for (const r of rows) count(splits, r.split ?? '');
@@ -225,22 +290,29 @@ function listFormats(json: boolean): number {
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h') {
-    console.log(HELP);
+    console.log(OVERVIEW);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
-  const a = parse(rest, OPTIONS, HELP);
-  if (!a) return EXIT.ok;
-  const values = a.values as Values;
   switch (sub) {
-    case 'inspect':
-      return inspect(values, a.positionals);
-    case 'convert':
-      return convert(values, a.positionals);
-    case 'formats':
-      return listFormats(values.json ?? false);
-    case 'synth':
-      return synth(values);
+    case 'inspect': {
+      const a = parseCommand(INSPECT, rest);
+      return a ? inspect(a.values, a.positionals) : EXIT.ok;
+    }
+    case 'convert': {
+      const a = parseCommand(CONVERT, rest);
+      return a ? convert(a.values, a.positionals) : EXIT.ok;
+    }
+    case 'formats': {
+      const a = parseCommand(FORMATS_COMMAND, rest);
+      return a ? listFormats(a.values.json) : EXIT.ok;
+    }
+    case 'synth': {
+      const a = parseCommand(SYNTH, rest);
+      return a ? synth(a.values) : EXIT.ok;
+    }
     default:
-      throw new CliError(`unknown subcommand '${sub}' (expected inspect, convert, formats or synth)\n\n${HELP}`);
+      throw new CliError(
+        `unknown subcommand '${sub}'${didYouMean(sub, Object.keys(SUBCOMMANDS))} (expected ${Object.keys(SUBCOMMANDS).join(', ')})\n\n${OVERVIEW}`,
+      );
   }
 }

@@ -6,56 +6,62 @@ import { normaliseSplit } from '../../data/build.js';
 import { formatReport } from '../../eval/index.js';
 import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem evaluate --run runs/NAME --data <file|dir> [options]
+const CHECKPOINTS = ['best', 'last'] as const;
 
-Evaluates a trained run (its best checkpoint) on labelled posts and prints accuracy, macro/weighted F1,
-precision, recall, per-class scores, the confusion matrix and, for binary tasks, AUROC.
+export const EVALUATE = defineCommand({
+  name: 'evaluate',
+  usage: ['tandem evaluate --run runs/NAME --data <file|dir> [options]'],
+  description: `Evaluates a trained run (its best checkpoint) on labelled posts and prints accuracy, macro/weighted F1,
+precision, recall, per-class scores, the confusion matrix and, for binary tasks, AUROC.`,
+  options: {
+    run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
+    checkpoint: { type: 'enum', choices: CHECKPOINTS, default: 'best', help: 'which checkpoint of a run folder' },
+    data: {
+      type: 'string',
+      required: true,
+      placeholder: 'P',
+      help: 'generic JSONL/CSV file, or a dataset folder with --format',
+    },
+    format: { type: 'enum', choices: FORMAT_NAMES, default: 'generic', help: 'the dataset layout' },
+    variant: { type: 'string', placeholder: 'V', help: "the dataset's task variant" },
+    split: {
+      type: 'enum',
+      choices: ['test', 'dev', 'train', 'all'],
+      help: 'which posts to evaluate',
+      defaultText: 'test when the data has splits, else all',
+    },
+    'on-bad-row': {
+      type: 'enum',
+      choices: ['error', 'skip'],
+      default: 'error',
+      help: 'a post that cannot be read stops the evaluation (error) or is left out and counted (skip)',
+    },
+    'batch-size': { type: 'int', default: PREDICT_BATCH_SIZE, min: 1, help: 'posts per forward pass' },
+    predictions: {
+      type: 'string',
+      placeholder: 'FILE',
+      help: 'also write one JSON line per post: id, label, gold, probabilities',
+    },
+    json: { type: 'boolean', help: 'print the metrics as JSON' },
+  },
+  footer: 'Exit codes: 0 done, 1 failure, 2 bad input.',
+});
 
-Options:
-  --run R                   run folder (uses R/best) or a checkpoint folder
-  --checkpoint best|last    which checkpoint of a run folder (default best)
-  --data P                  generic JSONL/CSV file, or a dataset folder with --format
-  --format F                ${FORMAT_NAMES.join(', ')} (default generic)
-  --variant V               the dataset's task variant
-  --split S                 test (default when the data has splits), dev, train or all
-  --on-bad-row error|skip   (default error)
-  --batch-size N            (default 32)
-  --predictions FILE        also write one JSON line per post: id, label, gold, probabilities
-  --json                    print the metrics as JSON
-Exit codes: 0 done, 1 failure, 2 bad input.`;
+export const specs = [EVALUATE];
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      run: { type: 'string' },
-      checkpoint: { type: 'string' },
-      data: { type: 'string' },
-      format: { type: 'string' },
-      variant: { type: 'string' },
-      split: { type: 'string' },
-      'on-bad-row': { type: 'string' },
-      'batch-size': { type: 'string' },
-      predictions: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-    false,
-  );
+  const a = parseCommand(EVALUATE, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
-  if (!v.run) throw new CliError(`--run is required\n\n${HELP}`);
-  if (!v.data) throw new CliError(`--data is required\n\n${HELP}`);
-  const which = v.checkpoint ?? 'best';
-  if (which !== 'best' && which !== 'last') throw new CliError(`--checkpoint expects best or last, got '${which}'`);
-  const policy = v['on-bad-row'] ?? 'error';
-  if (policy !== 'error' && policy !== 'skip')
-    throw new CliError(`--on-bad-row expects error or skip, got '${policy}'`);
+  const which = v.checkpoint;
+  const policy = v['on-bad-row'];
   let rows;
   try {
-    rows = loadDataset(v.format ?? 'generic', resolve(v.data), {
+    rows = loadDataset(v.format, resolve(v.data), {
       ...(v.variant ? { variant: v.variant } : {}),
       noSaveSplit: true,
       // Posts without an image reach the bad-row policy (or the run's blank image) instead of being dropped.
@@ -77,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const batchSize = intFlag('batch-size', v['batch-size'], 32)!;
+  const batchSize = v['batch-size'];
   try {
     let result;
     try {

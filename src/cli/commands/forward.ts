@@ -1,35 +1,58 @@
 // `tandem forward`: runs a model's forward pass on saved inputs and writes every output under the names
 // transformers uses, so a checkpoint can be checked against another framework tensor by tensor.
 import { existsSync } from 'node:fs';
-import { resolveModelFolder, isRepoId } from '../../io/hub.js';
+import { DEFAULT_REVISION, resolveModelFolder, isRepoId } from '../../io/hub.js';
 import { openModelWeights, readModelConfig } from '../../io/model-folder.js';
 import { loadSafetensorsFile, saveTensors } from '../../io/tensors.js';
 import { familyFor, SUPPORTED_MODEL_TYPES, type ModelFamily } from '../../models/family.js';
 import type { Module } from '../../nn/index.js';
-import { dispose, isDevice, tidy, type Tensor } from '../../tensor/index.js';
-import { CliError, EXIT, parse } from '../args.js';
+import { dispose, tidy, type Device, type Tensor } from '../../tensor/index.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem forward --model <dir|Hub id> --inputs INPUTS.safetensors --out OUTPUTS.safetensors [options]
-
-Loads a Hugging Face model folder (config.json + model.safetensors, or a sharded index) or a Hub model id
+export const FORWARD = defineCommand({
+  name: 'forward',
+  usage: ['tandem forward --model <dir|Hub id> --inputs INPUTS.safetensors --out OUTPUTS.safetensors [options]'],
+  description: `Loads a Hugging Face model folder (config.json + model.safetensors, or a sharded index) or a Hub model id
 (downloaded into the Hub cache; HF_HUB_OFFLINE=1 uses the cache only), runs the forward pass in eval mode
 without gradients on the named tensors of INPUTS (input_ids, attention_mask, token_type_ids, pixel_values,
 pixel_mask, visual_feats, visual_pos, labels, ... as the model takes them) and writes every output under the
-reference's names (last_hidden_state, pooler_output, hidden_states.<i>, logits, text_embeds, ...).
+reference's names (last_hidden_state, pooler_output, hidden_states.<i>, logits, text_embeds, ...).`,
+  options: {
+    model: { type: 'string', required: true, placeholder: 'M', help: 'model folder or Hub model id (org/name)' },
+    inputs: {
+      type: 'string',
+      required: true,
+      placeholder: 'FILE',
+      help: 'safetensors file with the named input tensors',
+    },
+    out: {
+      type: 'string',
+      required: true,
+      placeholder: 'FILE',
+      help: 'safetensors file to write (written atomically)',
+    },
+    family: {
+      type: 'string',
+      placeholder: 'NAME',
+      help: `model family to use instead of config.json's model_type (model types: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+    },
+    revision: { type: 'string', default: DEFAULT_REVISION, placeholder: 'REV', help: 'Hub branch, tag or commit' },
+    device: {
+      type: 'string',
+      default: 'cpu',
+      pattern: /^(cpu|cuda(:\d+)?)$/,
+      expected: 'cpu, cuda or cuda:N',
+      placeholder: 'D',
+      help: 'cpu, cuda or cuda:N',
+    },
+    json: { type: 'boolean', help: 'print a JSON summary instead of text' },
+  },
+  footer: `Exit codes: 0 written, 1 failure (download, engine), 2 bad usage or bad input (config, checkpoint or
+inputs that do not fit the model).`,
+});
 
-Options:
-  --model M        model folder or Hub model id (org/name)
-  --inputs FILE    safetensors file with the named input tensors
-  --out FILE       safetensors file to write (written atomically)
-  --family NAME    model family to use instead of config.json's model_type
-                   (model types: ${SUPPORTED_MODEL_TYPES.join(', ')})
-  --revision REV   Hub branch, tag or commit (default main)
-  --device D       cpu (default), cuda or cuda:N
-  --json           print a JSON summary instead of text
-  -h, --help       this text
-
-Exit codes: 0 written, 1 failure (download, engine), 2 bad usage or bad input (config, checkpoint or
-inputs that do not fit the model).`;
+export const specs = [FORWARD];
 
 /** Runs a step whose errors are the user's input, turning them into exit code 2 with the message kept. */
 function badInput<T>(fn: () => T): T {
@@ -46,30 +69,10 @@ function describe(t: Tensor): { dtype: string; shape: number[] } {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      model: { type: 'string' },
-      inputs: { type: 'string' },
-      out: { type: 'string' },
-      family: { type: 'string' },
-      revision: { type: 'string' },
-      device: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-    false,
-  );
+  const a = parseCommand(FORWARD, argv);
   if (!a) return EXIT.ok;
   const { model: modelArg, inputs: inputsPath, out: outPath } = a.values;
-  for (const [flag, v] of [
-    ['model', modelArg],
-    ['inputs', inputsPath],
-    ['out', outPath],
-  ] as const)
-    if (!v) throw new CliError(`--${flag} is required\n\n${HELP}`);
-  const device = a.values.device ?? 'cpu';
-  if (!isDevice(device)) throw new CliError(`--device expects cpu, cuda or cuda:N, got '${device}'`);
+  const device = a.values.device as Device;
   if (!existsSync(inputsPath!)) throw new CliError(`--inputs: ${inputsPath} does not exist`);
 
   let folder: string;

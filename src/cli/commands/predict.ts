@@ -4,41 +4,38 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
 import { DataError, type Row } from '../../data/rows.js';
 import { labelPredictions, openRun } from '../../inference/index.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]
+export const PREDICT = defineCommand({
+  name: 'predict',
+  usage: ['tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]'],
+  description: 'Predicts the label of each post with a trained run (its best checkpoint).',
+  options: {
+    run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
+    checkpoint: { type: 'enum', choices: ['best', 'last'], default: 'best', help: 'which checkpoint of a run folder' },
+    text: { type: 'string', placeholder: 'T', help: 'the text of one post (with --image)' },
+    image: { type: 'string', placeholder: 'I', help: 'the image file of one post (with --text)' },
+    input: {
+      type: 'string',
+      placeholder: 'FILE',
+      help: 'posts in the generic format (JSONL or CSV: id, text, image; labels ignored)',
+    },
+    'batch-size': { type: 'int', default: PREDICT_BATCH_SIZE, min: 1, help: 'posts per forward pass' },
+    json: { type: 'boolean', help: 'one JSON object per post: id, label, probabilities' },
+  },
+  footer: 'Exit codes: 0 done, 1 failure, 2 bad input.',
+});
 
-Predicts the label of each post with a trained run (its best checkpoint).
-
-Options:
-  --run R                   run folder (uses R/best) or a checkpoint folder
-  --checkpoint best|last    which checkpoint of a run folder (default best)
-  --text T --image I        one post
-  --input FILE              posts in the generic format (JSONL or CSV: id, text, image; labels ignored)
-  --batch-size N            (default 32)
-  --json                    one JSON object per post: id, label, probabilities
-Exit codes: 0 done, 1 failure, 2 bad input.`;
+export const specs = [PREDICT];
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      run: { type: 'string' },
-      checkpoint: { type: 'string' },
-      text: { type: 'string' },
-      image: { type: 'string' },
-      input: { type: 'string' },
-      'batch-size': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-    false,
-  );
+  const a = parseCommand(PREDICT, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
-  if (!v.run) throw new CliError(`--run is required\n\n${HELP}`);
   const single = v.text !== undefined || v.image !== undefined;
-  if (single === (v.input !== undefined)) throw new CliError(`give either --text and --image, or --input\n\n${HELP}`);
+  if (single === (v.input !== undefined)) throw new CliError('give either --text and --image, or --input');
   let rows: Row[];
   if (single) {
     if (v.text === undefined || v.image === undefined) throw new CliError('--text and --image go together');
@@ -52,8 +49,7 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
   }
-  const which = v.checkpoint ?? 'best';
-  if (which !== 'best' && which !== 'last') throw new CliError(`--checkpoint expects best or last, got '${which}'`);
+  const which = v.checkpoint;
   let loaded;
   try {
     loaded = openRun(v.run, which);
@@ -63,8 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let pred;
     try {
-      pred = (await loaded.predict(rows, { withLabels: false, batchSize: intFlag('batch-size', v['batch-size'], 32)! }))
-        .pred;
+      pred = (await loaded.predict(rows, { withLabels: false, batchSize: v['batch-size'] })).pred;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;

@@ -11,27 +11,56 @@ import {
   type ImageProcessorConfig,
 } from '../../vision/processor.js';
 import type { RgbImage } from '../../vision/image.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem preprocess --processor <preprocessor_config.json|model dir|Hub id> --out FILE.safetensors [options] IMAGE...
-
-Decodes the images (JPEG, PNG, WebP, GIF first frame, AVIF, TIFF; EXIF orientation left as stored, as Pillow) and turns them
+export const PREPROCESS = defineCommand({
+  name: 'preprocess',
+  usage: [
+    'tandem preprocess --processor <preprocessor_config.json|model dir|Hub id> --out FILE.safetensors [options] IMAGE...',
+  ],
+  description: `Decodes the images (JPEG, PNG, WebP, GIF first frame, AVIF, TIFF; EXIF orientation left as stored, as Pillow) and turns them
 into pixel_values (N x 3 x H x W, float32) as the Hugging Face image processor named by
 preprocessor_config.json does (ViT, DeiT, BEiT, CLIP, SigLIP, ViLT, BLIP). ViLT (do_pad) pads the batch to
-its largest image and also writes pixel_mask (N x H x W, int64, 1 on image pixels, 0 on padding).
+its largest image and also writes pixel_mask (N x H x W, int64, 1 on image pixels, 0 on padding).`,
+  options: {
+    processor: {
+      type: 'string',
+      required: true,
+      placeholder: 'P',
+      help: 'preprocessor_config.json, a model folder holding one, or a Hub model id',
+    },
+    out: {
+      type: 'string',
+      required: true,
+      short: 'o',
+      placeholder: 'FILE',
+      help: 'the safetensors file to write (written atomically)',
+    },
+    backend: {
+      type: 'enum',
+      choices: ['torchvision', 'pil'],
+      default: 'torchvision',
+      help: 'whose arithmetic to reproduce: torchvision (transformers >= 5 default) or pil (the NumPy/PIL processors of transformers 4)',
+    },
+    background: {
+      type: 'string',
+      placeholder: 'RGB',
+      help: "composite transparent images over this colour (white, black or R,G,B); by default the alpha channel is dropped, as PIL's convert('RGB') does",
+    },
+    'max-pixels': {
+      type: 'int',
+      default: DEFAULT_MAX_PIXELS,
+      min: 1,
+      help: 'refuse larger images (decompression bombs)',
+    },
+    json: { type: 'boolean', help: 'print a JSON summary instead of a line of text' },
+  },
+  positionals: { name: 'IMAGE', min: 1 },
+  footer: 'Exit codes: 0 written, 1 failure, 2 bad usage or an image/config that cannot be used.',
+});
 
-Options:
-  --processor P      preprocessor_config.json, a model folder holding one, or a Hub model id
-  --out FILE         the safetensors file to write (written atomically)
-  --backend B        whose arithmetic to reproduce: torchvision (transformers >= 5 default) or pil
-                     (the NumPy/PIL processors of transformers 4); default torchvision
-  --background RGB   composite transparent images over this colour (white, black or R,G,B);
-                     by default the alpha channel is dropped, as PIL's convert('RGB') does
-  --max-pixels N     refuse larger images (decompression bombs); default ${DEFAULT_MAX_PIXELS}
-  --json             print a JSON summary instead of a line of text
-  -h, --help         this text
-
-Exit codes: 0 written, 1 failure, 2 bad usage or an image/config that cannot be used.`;
+export const specs = [PREPROCESS];
 
 function parseBackground(v: string | undefined): [number, number, number] | undefined {
   if (v === undefined) return undefined;
@@ -65,29 +94,12 @@ async function resolveProcessor(spec: string): Promise<ImageProcessorConfig> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      processor: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      backend: { type: 'string' },
-      background: { type: 'string' },
-      'max-pixels': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-  );
+  const a = parseCommand(PREPROCESS, argv);
   if (!a) return EXIT.ok;
   const { values, positionals } = a;
-  if (!values.processor) throw new CliError(`--processor is required\n\n${HELP}`);
-  if (!values.out) throw new CliError(`--out is required\n\n${HELP}`);
-  if (positionals.length === 0) throw new CliError(`no images given\n\n${HELP}`);
-  const backend = (values.backend ?? 'torchvision') as Backend;
-  if (backend !== 'torchvision' && backend !== 'pil')
-    throw new CliError(`--backend expects torchvision or pil, got '${values.backend}'`);
+  const backend: Backend = values.backend;
   const background = parseBackground(values.background);
-  const maxPixels = intFlag('max-pixels', values['max-pixels'], DEFAULT_MAX_PIXELS)!;
-  if (maxPixels <= 0) throw new CliError(`--max-pixels expects a positive integer, got ${maxPixels}`);
+  const maxPixels = values['max-pixels'];
 
   const cfg = await resolveProcessor(values.processor);
   const images: RgbImage[] = [];

@@ -3,29 +3,47 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Tokenizer, type EncodeOptions } from '../../text/tokenizer.js';
 import { normalizeTweet } from '../../text/tweet-normalize.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT } from '../args.js';
+import { defineCommand, parseCommand } from '../options.js';
 
-const HELP = `Usage: tandem tokenize --tokenizer <tokenizer.json|model dir|Hub id> [options] TEXT...
-
-Tokenizes each TEXT as the Hugging Face \`tokenizers\` library does (WordPiece, BPE, Unigram; normalizers,
+export const TOKENIZE = defineCommand({
+  name: 'tokenize',
+  usage: ['tandem tokenize --tokenizer <tokenizer.json|model dir|Hub id> [options] TEXT...'],
+  description: `Tokenizes each TEXT as the Hugging Face \`tokenizers\` library does (WordPiece, BPE, Unigram; normalizers,
 pre-tokenizers, special tokens, truncation, padding). Offsets are in characters (code points) of the text.
-A TEXT of '-' reads one text per line from stdin.
+A TEXT of '-' reads one text per line from stdin.`,
+  options: {
+    tokenizer: {
+      type: 'string',
+      required: true,
+      placeholder: 'T',
+      help: 'tokenizer.json, a model folder holding one (tokenizer_config.json and special_tokens_map.json are read too), or a Hub model id (downloaded to the HF cache)',
+    },
+    'max-length': { type: 'int', min: 0, help: 'truncate to N tokens in total, special tokens included' },
+    padding: {
+      type: 'enum',
+      choices: ['max_length', 'longest', 'none'],
+      default: 'none',
+      help: 'max_length (pad to --max-length), longest (pad to the longest text) or none',
+    },
+    'pad-token': { type: 'string', placeholder: 'TOK', help: 'the padding token when the tokenizer does not name one' },
+    pair: { type: 'string', placeholder: 'TEXT', help: 'encode every TEXT together with this second sequence' },
+    'no-special-tokens': { type: 'boolean', help: 'do not add [CLS]/[SEP], <s>/</s>, ...' },
+    'normalize-tweets': {
+      type: 'boolean',
+      help: "first normalise as BERTweet and the paper's code do (see tandem normalize)",
+    },
+    decode: { type: 'boolean', help: 'also print the ids decoded back to text (special tokens skipped)' },
+    json: {
+      type: 'boolean',
+      help: 'one JSON object per text and line: ids, tokens, offsets, attention_mask, type_ids (and decoded with --decode)',
+    },
+  },
+  positionals: { name: 'TEXT', min: 1 },
+  footer: 'Exit codes: 0 ok, 1 failure, 2 bad usage or a tokenizer that cannot be used.',
+});
 
-Options:
-  --tokenizer T        tokenizer.json, a model folder holding one (tokenizer_config.json and
-                       special_tokens_map.json are read too), or a Hub model id (downloaded to the HF cache)
-  --max-length N       truncate to N tokens in total, special tokens included
-  --padding P          max_length (pad to --max-length), longest (pad to the longest text) or none
-  --pad-token TOK      the padding token when the tokenizer does not name one
-  --pair TEXT          encode every TEXT together with this second sequence
-  --no-special-tokens  do not add [CLS]/[SEP], <s>/</s>, ...
-  --normalize-tweets   first normalise as BERTweet and the paper do (see tandem normalize)
-  --decode             also print the ids decoded back to text (special tokens skipped)
-  --json               one JSON object per text and line: ids, tokens, offsets, attention_mask, type_ids
-                       (and decoded with --decode)
-  -h, --help           this text
-
-Exit codes: 0 ok, 1 failure, 2 bad usage or a tokenizer that cannot be used.`;
+export const specs = [TOKENIZE];
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'config.json'];
 
@@ -71,34 +89,15 @@ function readStdinLines(): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(
-    argv,
-    {
-      tokenizer: { type: 'string' },
-      'max-length': { type: 'string' },
-      padding: { type: 'string' },
-      'pad-token': { type: 'string' },
-      pair: { type: 'string' },
-      'no-special-tokens': { type: 'boolean' },
-      'normalize-tweets': { type: 'boolean' },
-      decode: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    HELP,
-  );
+  const a = parseCommand(TOKENIZE, argv);
   if (!a) return EXIT.ok;
   const spec = a.values.tokenizer;
-  if (!spec) throw new CliError(`--tokenizer is required\n\n${HELP}`);
-  const maxLength = intFlag('max-length', a.values['max-length']);
-  if (maxLength !== undefined && maxLength < 0)
-    throw new CliError(`--max-length expects a non-negative integer, got ${maxLength}`);
-  const paddingFlag = a.values.padding ?? 'none';
-  if (!['max_length', 'longest', 'none'].includes(paddingFlag))
-    throw new CliError(`--padding expects max_length, longest or none, got '${paddingFlag}'`);
+  const maxLength = a.values['max-length'];
+  const paddingFlag = a.values.padding;
   if (paddingFlag === 'max_length' && maxLength === undefined)
     throw new CliError('--padding max_length needs --max-length N');
   let texts = a.positionals.flatMap((t) => (t === '-' ? readStdinLines() : [t]));
-  if (texts.length === 0) throw new CliError(`no TEXT given\n\n${HELP}`);
+  if (texts.length === 0) throw new CliError('no TEXT given (stdin was empty)');
   const tweets = a.values['normalize-tweets'] === true;
   if (tweets) texts = texts.map((t) => normalizeTweet(t));
   const pair = a.values.pair === undefined ? undefined : tweets ? normalizeTweet(a.values.pair) : a.values.pair;
@@ -107,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   const opts: EncodeOptions = {
     addSpecialTokens: a.values['no-special-tokens'] !== true,
     maxLength,
-    padding: paddingFlag === 'none' ? false : (paddingFlag as 'max_length' | 'longest'),
+    padding: paddingFlag === 'none' ? false : paddingFlag,
     padToken: a.values['pad-token'],
   };
   let encs;

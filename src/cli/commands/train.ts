@@ -4,137 +4,401 @@ import { resolve } from 'node:path';
 import { isRepoId, resolveModelFolder } from '../../io/hub.js';
 import { readModelConfig } from '../../io/model-folder.js';
 import { RECIPES, type RecipeName } from '../../multimodal/builder.js';
-import { recipeForModelType, singleCheckpointModelTypes } from '../../multimodal/registry.js';
-import { FORMAT_NAMES } from '../../data/formats/index.js';
-import { DataError } from '../../data/rows.js';
-import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
-import { CliError, EXIT, intFlag, numFlag, parse } from '../args.js';
+import { HEAD_KINDS } from '../../multimodal/base.js';
+import { allRecipes, recipeForModelType, singleCheckpointModelTypes } from '../../multimodal/registry.js';
+import type { RecipeOption } from '../../multimodal/recipe.js';
+import { MaxLengthError } from '../../multimodal/max-length.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
 import { DataParallel } from '../../train/data-parallel.js';
-import { MaxLengthError } from '../../multimodal/max-length.js';
 import { encodingFlag } from './data.js';
+import { FORMAT_NAMES } from '../../data/formats/index.js';
+import { DataError } from '../../data/rows.js';
+import { MULTILABEL_REPORT_METRICS, REPORT_METRICS } from '../../eval/index.js';
+import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
+import {
+  DECAY_EXEMPT,
+  DEFAULT_PRESET,
+  PAPER,
+  PRESET_NAMES,
+  PRESETS,
+  TRAIN_DEFAULTS,
+  resolvePreset,
+  type OptimisationPreset,
+} from '../../train/defaults.js';
+import { CliError, EXIT } from '../args.js';
+import {
+  defineCommand,
+  parseCommand,
+  type OptionSpec,
+  type OptionTable,
+  type Values as ParsedValues,
+} from '../options.js';
 
-const HELP = `Usage: tandem train --data <file|dir> --out runs/NAME (--model <dir|Hub id> | --text-model <..> --image-model <..>) [options]
-       tandem train --resume --out runs/NAME
+/** The recipe options: which recipe and its heads; each recipe's own options come from the registry below. */
+const RECIPE_OPTIONS = {
+  recipe: {
+    type: 'enum',
+    choices: RECIPES,
+    group: 'Recipe',
+    help: `the classifier recipe: ${allRecipes()
+      .map((r) => `${r.name} (${r.summary})`)
+      .join('; ')}`,
+    defaultText: 'late-fusion with --text-model, else from --model',
+  },
+  head: {
+    type: 'enum',
+    choices: HEAD_KINDS,
+    group: 'Recipe',
+    help: "classifier and ITM heads: linear (the paper's) or a small MLP (reads text-image interactions out of concat fusion)",
+    defaultText: 'linear',
+  },
+} as const satisfies OptionTable;
 
-Fine-tunes a multimodal classifier on posts (text, image, label) with cross-entropy plus the auxiliary
-image-text contrastive (ITC) and image-text matching (ITM) objectives, as Sánchez Villegas et al. (2024).
-Defaults are the paper's: AdamW lr 1e-5, weight decay 2.5e-4, dropout 0.05, a = b = 0.1, balanced class weights.
-
-Model:
-  --model M                 one checkpoint: ViLT, LXMERT, CLIP, SigLIP or BLIP (recipe from config.json), or a
-                            tandem run checkpoint (runs/NAME/best) to continue fine-tuning
-  --text-model M            late fusion / MMBT: the text encoder (BERT, RoBERTa, BERTweet, XLM-R)
-  --image-model M           late fusion / MMBT: the image encoder (ViT, DeiT, CLIP or SigLIP vision)
-  --recipe R                ${RECIPES.join(', ')} (default: late-fusion with --text-model, else from --model)
-  --fusion F                concat, attention or gmu (late fusion; default concat)
-  --train-image-encoder     train the image encoder too (default: frozen, the paper's setting)
-  --head linear|mlp         classifier and ITM heads: linear (default, the paper's) or a small MLP (reads
-                            text-image interactions out of concat fusion)
-  --init pretrained|random  random: build from the configs only (tiny trial runs; says so in results.json)
-  --config FILE.json        with --init random: JSON merged into the recipe config (e.g. tiny sizes:
-                            {"text_config": {"num_hidden_layers": 2}})
-Data:
-  --data P                  generic JSONL/CSV file (or folder), or a dataset folder with --format
-  --format F                ${FORMAT_NAMES.join(', ')} (default generic)
-  --variant V               the dataset's task variant (see \`tandem data formats\`)
-  --split-seed N            seed of the 8:1:1 stratified split when the data has none (default 42)
-  --on-bad-row error|skip   a post with a missing/unreadable image, unknown label or empty text stops the
-                            run before training (error, default) or is left out and counted (skip)
-  --missing-image bad-row|blank  posts without an image (text-only posts, missing files): a bad row
-                            (default) or one blank image for all of them, flagged in the data
-  --max-length N            token limit (default: 128, 40 for ViLT, or the model's limit when smaller)
-  --text-encoding ENC       decode the dataset's text files with ENC (default: UTF-8, else detected)
-  --normalize-tweets        BERTweet's normalisation as the paper's code (see tandem normalize)
-Objectives:
-  --aux LIST                auxiliary tasks: itc, itm, itc,itm or none (default itc,itm)
-  --itc-weight A            weight a of ITC (default 0.1)
-  --itm-weight B            weight b of ITM (default 0.1)
-  --loss-weights convex|free  (1-a-b)·CE + a·ITC + b·ITM (default, the paper) or CE + a·ITC + b·ITM
-  --itm-negatives random|hard  random in-batch texts (paper) or hard ones from ITC similarity (ALBEF)
-  --itc-queue N             keep N recent embeddings as extra ITC negatives (default 0: off)
-  --class-weights balanced|none  (default balanced)
-Optimisation:
-  --epochs N (10)  --steps N  --batch-size N (16)  --eval-batch-size N  --grad-accum N (1)
-  --lr X (1e-5)  --weight-decay X (2.5e-4)  --warmup-ratio X (0.1)  --schedule linear|cosine|constant
-  --max-grad-norm X (1.0; 0 = off)  --dropout X (0.05)  --seed N (42)
-Run:
-  --out DIR                 run folder: run.json, log.jsonl, checkpoints/, best, last, results.json
-  --metric NAME             dev metric for the best checkpoint and early stopping (default f1_macro)
-  --patience N              epochs without improvement before stopping (default 3; 0 = never)
-  --save-every N            also save a resumable checkpoint every N steps (default 0: epoch ends only)
-  --resume                  continue the run in --out from its last checkpoint (settings from run.json)
-  --device D                cpu (default) or cuda[:N] (under a launcher: cuda takes cuda:LOCAL_RANK)
-  --nproc-per-node N        data parallelism: start N processes here (as torchrun does); under torchrun or
-                            SLURM (RANK/WORLD_SIZE or SLURM_PROCID/SLURM_NTASKS set) each process is a rank
-  --dist-timeout S          seconds a rendezvous or collective may wait for a lost peer (default 300)
-  --workers N               image decoding threads (default min(2, cores))
-  --feature-cache DIR       cache frozen image-encoder outputs on disk
-  --json                    print results as JSON
-  --no-progress             no progress bar
-
-Ctrl-C saves a resumable checkpoint and exits with code 130. Exit codes: 0 done, 1 failure, 2 bad input.`;
-
-const OPTIONS = {
-  model: { type: 'string' },
-  'text-model': { type: 'string' },
-  'image-model': { type: 'string' },
-  recipe: { type: 'string' },
-  fusion: { type: 'string' },
-  'train-image-encoder': { type: 'boolean' },
-  head: { type: 'string' },
-  init: { type: 'string' },
-  config: { type: 'string' },
-  data: { type: 'string' },
-  format: { type: 'string' },
-  variant: { type: 'string' },
-  'split-seed': { type: 'string' },
-  'on-bad-row': { type: 'string' },
-  'missing-image': { type: 'string' },
-  'max-length': { type: 'string' },
-  'text-encoding': { type: 'string' },
-  'normalize-tweets': { type: 'boolean' },
-  aux: { type: 'string' },
-  'itc-weight': { type: 'string' },
-  'itm-weight': { type: 'string' },
-  'loss-weights': { type: 'string' },
-  'itm-negatives': { type: 'string' },
-  'itc-queue': { type: 'string' },
-  'class-weights': { type: 'string' },
-  epochs: { type: 'string' },
-  steps: { type: 'string' },
-  'batch-size': { type: 'string' },
-  'eval-batch-size': { type: 'string' },
-  'grad-accum': { type: 'string' },
-  lr: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'warmup-ratio': { type: 'string' },
-  schedule: { type: 'string' },
-  'max-grad-norm': { type: 'string' },
-  dropout: { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  metric: { type: 'string' },
-  patience: { type: 'string' },
-  'save-every': { type: 'string' },
-  resume: { type: 'boolean' },
-  device: { type: 'string' },
-  workers: { type: 'string' },
-  'feature-cache': { type: 'string' },
-  'nproc-per-node': { type: 'string' },
-  'dist-timeout': { type: 'string' },
-  json: { type: 'boolean' },
-  'no-progress': { type: 'boolean' },
-} as const;
-
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(v))
-    throw new CliError(`--${flag} expects one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
+/**
+ * The flags of the recipes' own options (each recipe file declares them with a `cli` flag): one flag per
+ * option, its help naming the recipes it applies to. A flag a recipe does not declare is refused for it.
+ */
+function recipeFlags(): Record<string, { spec: OptionSpec; key: string; negate: boolean; recipes: string[] }> {
+  const out: Record<string, { spec: OptionSpec; key: string; negate: boolean; recipes: string[] }> = {};
+  const specOf = (o: RecipeOption, recipes: string[]): OptionSpec => {
+    const help = `${o.help} (${recipes.join(', ')})`;
+    const base = { group: 'Recipe', help };
+    if (o.cli?.negate || o.type === 'boolean') return { ...base, type: 'boolean' };
+    if (o.type === 'enum') return { ...base, type: 'enum', choices: o.choices!, defaultText: String(o.default) };
+    if (o.type === 'int') return { ...base, type: 'int', ...(o.min !== undefined ? { min: o.min } : {}) };
+    if (o.type === 'number') return { ...base, type: 'number', ...(o.min !== undefined ? { min: o.min } : {}) };
+    throw new Error(`recipe option ${o.key}: type ${o.type} has no command-line form`);
+  };
+  for (const r of allRecipes())
+    for (const o of r.options) {
+      if (!o.cli) continue;
+      const known = out[o.cli.flag];
+      if (known) {
+        if (known.key !== o.key)
+          throw new Error(`recipe flag --${o.cli.flag} names two options (${known.key}, ${o.key})`);
+        known.recipes.push(r.name);
+      } else out[o.cli.flag] = { spec: specOf(o, [r.name]), key: o.key, negate: !!o.cli.negate, recipes: [r.name] };
+    }
+  for (const [, f] of Object.entries(out))
+    f.spec = { ...f.spec, help: f.spec.help.replace(/\([^()]*\)$/, `(${f.recipes.join(', ')})`) };
+  return out;
 }
+const RECIPE_FLAGS = recipeFlags();
+
+/** The option's value in each preset, for the help page: "paper constant, tandem linear". */
+function byPreset(key: keyof OptimisationPreset, show: (v: unknown) => string = String): string {
+  return PRESET_NAMES.map((p) => `${p} ${show(PRESETS[p][key])}`).join(', ');
+}
+
+const METRICS = [...new Set<string>([...REPORT_METRICS, ...MULTILABEL_REPORT_METRICS])];
+
+export const TRAIN = defineCommand({
+  name: 'train',
+  usage: [
+    'tandem train --data <file|dir> --out runs/NAME (--model <dir|Hub id> | --text-model <..> --image-model <..>) [options]',
+    'tandem train --resume --out runs/NAME',
+  ],
+  description: `Fine-tunes a multimodal classifier on posts (text, image, label) with cross-entropy plus the auxiliary
+image-text contrastive (ITC) and image-text matching (ITM) objectives, as Sánchez Villegas et al. (2024).
+Defaults are the paper's: AdamW lr 1e-5, weight decay 2.5e-4 on every parameter, a constant learning rate,
+no gradient clipping, no early stopping, dropout 0.05, a = b = 0.1, balanced class weights.
+--preset tandem switches to tandem's optimisation choices (warm-up and linear decay, clipping at 1.0, no decay
+on biases and LayerNorm, early stopping); options given explicitly override the preset.`,
+  options: {
+    model: {
+      type: 'string',
+      group: 'Model',
+      placeholder: 'M',
+      help: 'one checkpoint: ViLT, LXMERT, CLIP, SigLIP or BLIP (recipe from config.json), or a tandem run checkpoint (runs/NAME/best) to continue fine-tuning',
+    },
+    'text-model': {
+      type: 'string',
+      group: 'Model',
+      placeholder: 'M',
+      help: 'late fusion / MMBT: the text encoder (BERT, RoBERTa, BERTweet, XLM-R)',
+    },
+    'image-model': {
+      type: 'string',
+      group: 'Model',
+      placeholder: 'M',
+      help: 'late fusion / MMBT: the image encoder (ViT, DeiT, CLIP or SigLIP vision)',
+    },
+    init: {
+      type: 'enum',
+      choices: ['pretrained', 'random'],
+      default: 'pretrained',
+      group: 'Model',
+      help: 'random: build from the configs only (tiny trial runs; results.json says so)',
+    },
+    config: {
+      type: 'string',
+      group: 'Model',
+      placeholder: 'FILE.json',
+      help: 'with --init random: JSON merged into the recipe config (e.g. tiny sizes: {"text_config": {"num_hidden_layers": 2}})',
+    },
+    ...RECIPE_OPTIONS,
+    ...(Object.fromEntries(Object.entries(RECIPE_FLAGS).map(([flag, f]) => [flag, f.spec])) as {}),
+    data: {
+      type: 'string',
+      group: 'Data',
+      placeholder: 'P',
+      help: 'generic JSONL/CSV file (or folder), or a dataset folder with --format',
+    },
+    format: { type: 'enum', choices: FORMAT_NAMES, default: 'generic', group: 'Data', help: 'the dataset layout' },
+    variant: {
+      type: 'string',
+      group: 'Data',
+      placeholder: 'V',
+      help: "the dataset's task variant (see `tandem data formats`)",
+    },
+    'split-seed': {
+      type: 'int',
+      default: TRAIN_DEFAULTS.splitSeed,
+      group: 'Data',
+      help: 'seed of the 8:1:1 stratified split when the data has none',
+    },
+    'on-bad-row': {
+      type: 'enum',
+      choices: ['error', 'skip'],
+      default: 'error',
+      group: 'Data',
+      help: 'a post with a missing/unreadable image, unknown label or empty text stops the run before training (error) or is left out and counted (skip)',
+    },
+    'missing-image': {
+      type: 'enum',
+      choices: ['bad-row', 'blank'],
+      default: 'bad-row',
+      group: 'Data',
+      help: 'posts without an image (text-only posts, missing files): a bad row, or one blank image for all of them, flagged in the data',
+    },
+    'max-length': {
+      type: 'int',
+      min: 1,
+      group: 'Data',
+      help: 'token limit',
+      defaultText: `${PAPER.maxLength} (40 for ViLT), or the model's limit when smaller`,
+    },
+    'text-encoding': {
+      type: 'string',
+      group: 'Data',
+      placeholder: 'ENC',
+      help: "decode the dataset's text files with ENC",
+      defaultText: 'UTF-8, else detected',
+    },
+    'normalize-tweets': {
+      type: 'boolean',
+      group: 'Data',
+      help: "BERTweet's normalisation as the paper's code (see tandem normalize)",
+    },
+    aux: {
+      type: 'list',
+      choices: ['itc', 'itm', 'none'],
+      default: ['itc', 'itm'],
+      group: 'Objectives',
+      help: 'auxiliary tasks: itc, itm, itc,itm or none',
+    },
+    'itc-weight': { type: 'number', default: PAPER.itcWeight, min: 0, group: 'Objectives', help: 'weight a of ITC' },
+    'itm-weight': { type: 'number', default: PAPER.itmWeight, min: 0, group: 'Objectives', help: 'weight b of ITM' },
+    'loss-weights': {
+      type: 'enum',
+      choices: ['convex', 'free'],
+      default: PAPER.lossWeights,
+      group: 'Objectives',
+      help: "(1-a-b)·CE + a·ITC + b·ITM (convex, the paper's) or CE + a·ITC + b·ITM (free)",
+    },
+    'itm-negatives': {
+      type: 'enum',
+      choices: ['random', 'hard'],
+      default: 'random',
+      group: 'Objectives',
+      help: "random in-batch texts (the paper's) or hard ones drawn by ITC similarity (ALBEF)",
+    },
+    'itc-queue': {
+      type: 'int',
+      default: TRAIN_DEFAULTS.itcQueueSize,
+      min: 0,
+      group: 'Objectives',
+      help: 'keep N recent embeddings as extra ITC negatives (0: off)',
+    },
+    'class-weights': {
+      type: 'enum',
+      choices: ['balanced', 'none'],
+      default: PAPER.classWeights,
+      group: 'Objectives',
+      help: 'cross-entropy class weights: n / (k·count) or none',
+    },
+    preset: {
+      type: 'enum',
+      choices: PRESET_NAMES,
+      default: DEFAULT_PRESET,
+      group: 'Optimisation',
+      help: "paper: the paper's code (constant lr, no clipping, decay on every parameter, no early stopping); tandem: linear warm-up 10% and decay, clipping at 1.0, no decay on biases/LayerNorm, patience 3",
+    },
+    epochs: {
+      type: 'int',
+      default: TRAIN_DEFAULTS.epochs,
+      min: 1,
+      group: 'Optimisation',
+      help: 'passes over the training split',
+    },
+    steps: {
+      type: 'int',
+      min: 1,
+      group: 'Optimisation',
+      help: 'stop after N optimiser steps (when fewer than --epochs take)',
+    },
+    'batch-size': {
+      type: 'int',
+      default: PAPER.batchSize,
+      min: 1,
+      group: 'Optimisation',
+      help: 'posts per optimiser step',
+    },
+    'eval-batch-size': {
+      type: 'int',
+      min: 1,
+      group: 'Optimisation',
+      help: 'posts per evaluation batch',
+      defaultText: 'twice --batch-size',
+    },
+    'grad-accum': {
+      type: 'int',
+      default: TRAIN_DEFAULTS.gradAccumulation,
+      min: 1,
+      group: 'Optimisation',
+      help: 'micro-batches of --batch-size accumulated per optimiser step',
+    },
+    lr: { type: 'number', default: PAPER.lr, min: 0, group: 'Optimisation', help: 'AdamW learning rate' },
+    'weight-decay': {
+      type: 'number',
+      default: PAPER.weightDecay,
+      min: 0,
+      group: 'Optimisation',
+      help: 'AdamW weight decay',
+    },
+    schedule: {
+      type: 'enum',
+      choices: ['constant', 'linear', 'cosine'],
+      group: 'Optimisation',
+      help: 'learning-rate schedule after the warm-up',
+      defaultText: byPreset('schedule'),
+    },
+    'warmup-ratio': {
+      type: 'number',
+      min: 0,
+      max: 1,
+      group: 'Optimisation',
+      help: 'fraction of the steps warming the learning rate up from 0',
+      defaultText: byPreset('warmupRatio'),
+    },
+    'max-grad-norm': {
+      type: 'number',
+      min: 0,
+      group: 'Optimisation',
+      help: 'clip the gradient norm to X (0: off)',
+      defaultText: byPreset('maxGradNorm', (v) => (v === null ? 'off' : String(v))),
+    },
+    'decay-exempt': {
+      type: 'enum',
+      choices: DECAY_EXEMPT,
+      group: 'Optimisation',
+      help: 'parameters without weight decay: none (every parameter decays) or bias-norm (biases and LayerNorm weights)',
+      defaultText: byPreset('decayExempt'),
+    },
+    dropout: {
+      type: 'number',
+      min: 0,
+      max: 1,
+      group: 'Optimisation',
+      help: 'dropout before the heads',
+      defaultText: String(PAPER.dropout),
+    },
+    seed: {
+      type: 'int',
+      default: TRAIN_DEFAULTS.seed,
+      group: 'Optimisation',
+      help: 'random seed (initialisation, shuffling, ITM negatives)',
+    },
+    out: {
+      type: 'string',
+      group: 'Run',
+      placeholder: 'DIR',
+      help: 'run folder: run.json, log.jsonl, checkpoints/, best, last, results.json',
+    },
+    metric: {
+      type: 'enum',
+      choices: METRICS,
+      default: TRAIN_DEFAULTS.metric,
+      group: 'Run',
+      help: 'dev metric that picks the best checkpoint (and early stopping)',
+    },
+    patience: {
+      type: 'int',
+      min: 0,
+      group: 'Run',
+      help: 'epochs without dev improvement before stopping (0: never)',
+      defaultText: byPreset('patience'),
+    },
+    'save-every': {
+      type: 'int',
+      default: TRAIN_DEFAULTS.saveEvery,
+      min: 0,
+      group: 'Run',
+      help: 'also save a resumable checkpoint every N steps (0: at epoch ends only)',
+    },
+    resume: {
+      type: 'boolean',
+      group: 'Run',
+      help: 'continue the run in --out from its last checkpoint (settings from run.json)',
+    },
+    device: {
+      type: 'string',
+      default: 'cpu',
+      pattern: /^(cpu|cuda(:\d+)?)$/,
+      expected: 'cpu, cuda or cuda:N',
+      group: 'Run',
+      placeholder: 'D',
+      help: 'cpu or cuda[:N] (under a launcher, cuda takes cuda:LOCAL_RANK)',
+    },
+    'nproc-per-node': {
+      type: 'int',
+      default: 1,
+      min: 1,
+      group: 'Run',
+      help: 'data parallelism: start N processes here (as torchrun does); under torchrun or SLURM (RANK/WORLD_SIZE or SLURM_PROCID/SLURM_NTASKS set) each process is a rank',
+    },
+    'dist-timeout': {
+      type: 'number',
+      default: 300,
+      min: 1,
+      group: 'Run',
+      help: 'seconds a rendezvous or collective may wait for a lost peer',
+    },
+    workers: {
+      type: 'int',
+      min: 0,
+      group: 'Run',
+      help: 'image decoding threads (0: decode inline)',
+      defaultText: 'min(2, cores)',
+    },
+    'feature-cache': {
+      type: 'string',
+      group: 'Run',
+      placeholder: 'DIR',
+      help: 'cache frozen image-encoder outputs on disk',
+    },
+    json: { type: 'boolean', group: 'Run', help: 'print results as JSON' },
+    'no-progress': { type: 'boolean', group: 'Run', help: 'no progress bar' },
+  },
+  footer: 'Ctrl-C saves a resumable checkpoint and exits with code 130. Exit codes: 0 done, 1 failure, 2 bad input.',
+});
+
+export const specs = [TRAIN];
+
+/** What may accompany --resume: the run folder and how to show progress, nothing that changes the run. */
+const RESUME_FLAGS = new Set(['resume', 'out', 'json', 'no-progress', 'nproc-per-node', 'dist-timeout']);
+
+type Values = ParsedValues<typeof TRAIN.options>;
 
 async function folder(flag: string, v: string | undefined): Promise<string | undefined> {
   if (v === undefined) return undefined;
@@ -147,16 +411,27 @@ async function folder(flag: string, v: string | undefined): Promise<string | und
   }
 }
 
-/** Turns flags into an experiment config (validating every value). */
+/** The spec options the recipe flags give; a flag the recipe does not declare is a usage error naming it. */
+function recipeOptionsFromFlags(recipe: string, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, f] of Object.entries(RECIPE_FLAGS)) {
+    const v = values[flag];
+    if (v === undefined || v === false) continue;
+    if (!f.recipes.includes(recipe))
+      throw new CliError(`--${flag} does not apply to recipe ${recipe} (it is for: ${f.recipes.join(', ')})`);
+    out[f.key] = f.negate ? !v : v;
+  }
+  return out;
+}
+
+/** Turns parsed flags into an experiment config: the optimisation preset, with options given explicitly on top. */
 export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
-  if (!v.data) throw new CliError(`--data is required\n\n${HELP}`);
-  if (!v.out) throw new CliError(`--out is required\n\n${HELP}`);
+  if (!v.data) throw new CliError('--data is required');
+  if (!v.out) throw new CliError('--out is required');
   const model = await folder('model', v.model);
   const textModel = await folder('text-model', v['text-model']);
   const imageModel = await folder('image-model', v['image-model']);
-  let recipe = v.recipe as RecipeName | undefined;
-  if (recipe !== undefined && !(RECIPES as readonly string[]).includes(recipe))
-    throw new CliError(`--recipe expects one of ${RECIPES.join(', ')}, got '${recipe}'`);
+  let recipe: RecipeName | undefined = v.recipe;
   let fromCheckpoint: string | undefined;
   if (!recipe) {
     if (textModel || imageModel) recipe = 'late-fusion';
@@ -171,87 +446,71 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
             `--model ${model}: model_type '${mt}' is not a single-checkpoint recipe (${singleCheckpointModelTypes().join(', ')}); give --text-model and --image-model for late fusion`,
           );
       }
-    } else throw new CliError(`give --model, or --text-model and --image-model\n\n${HELP}`);
+    } else throw new CliError('give --model, or --text-model and --image-model');
   }
-  const aux = (v.aux ?? 'itc,itm')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const a of aux)
-    if (!['itc', 'itm', 'none'].includes(a))
-      throw new CliError(`--aux expects itc, itm, itc,itm or none, got '${v.aux}'`);
-  const init = oneOf('init', v.init, ['pretrained', 'random'] as const, 'pretrained');
   let configOverrides: Record<string, unknown> | undefined;
   if (v.config) {
-    if (init !== 'random') throw new CliError('--config applies with --init random');
+    if (v.init !== 'random') throw new CliError('--config applies with --init random');
     try {
       configOverrides = JSON.parse(readFileSync(v.config, 'utf8')) as Record<string, unknown>;
     } catch (e) {
       throw new CliError(`--config ${v.config}: ${(e as Error).message}`);
     }
   }
-  const maxGrad = numFlag('max-grad-norm', v['max-grad-norm'], 1.0)!;
-  const device = v.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new CliError(`--device expects cpu, cuda or cuda:N, got '${device}'`);
-  const positive = (name: string, n: number | undefined) => {
-    if (n !== undefined && n < 1) throw new CliError(`--${name} must be at least 1, got ${n}`);
-    return n;
-  };
+  const optimisation = resolvePreset(v.preset, {
+    schedule: v.schedule,
+    warmupRatio: v['warmup-ratio'],
+    // 0 turns clipping off, also against a preset that clips.
+    maxGradNorm: v['max-grad-norm'] === undefined ? undefined : v['max-grad-norm'] > 0 ? v['max-grad-norm'] : null,
+    decayExempt: v['decay-exempt'],
+    patience: v.patience,
+  });
   return {
+    preset: v.preset,
     spec: {
       recipe: recipe ?? 'late-fusion',
       ...(model && !fromCheckpoint ? { model } : {}),
       ...(textModel ? { textModel } : {}),
       ...(imageModel ? { imageModel } : {}),
-      ...(v.fusion ? { fusion: oneOf('fusion', v.fusion, ['concat', 'attention', 'gmu'] as const, 'concat') } : {}),
-      ...(v['train-image-encoder'] ? { freezeImage: false } : {}),
-      ...(v.dropout ? { dropout: numFlag('dropout', v.dropout) } : {}),
-      ...(v.head ? { head: oneOf('head', v.head, ['linear', 'mlp'] as const, 'linear') } : {}),
+      ...recipeOptionsFromFlags(recipe ?? 'late-fusion', v as Record<string, unknown>),
+      ...(v.dropout !== undefined ? { dropout: v.dropout } : {}),
+      ...(v.head ? { head: v.head } : {}),
       numLabels: 0,
       labelNames: [],
     },
     ...(fromCheckpoint ? { fromCheckpoint } : {}),
-    init,
+    init: v.init,
     ...(configOverrides ? { configOverrides } : {}),
     data: {
       path: resolve(v.data),
-      format: v.format ?? 'generic',
+      format: v.format,
       ...(v.variant ? { variant: v.variant } : {}),
-      ...(v['split-seed'] ? { splitSeed: intFlag('split-seed', v['split-seed']) } : {}),
+      splitSeed: v['split-seed'],
       ...(v['text-encoding'] ? { textEncoding: encodingFlag(v['text-encoding']) } : {}),
     },
     out: resolve(v.out),
-    epochs: positive('epochs', intFlag('epochs', v.epochs, 10))!,
-    ...(v.steps ? { maxSteps: positive('steps', intFlag('steps', v.steps)) } : {}),
-    batchSize: positive('batch-size', intFlag('batch-size', v['batch-size'], 16))!,
-    ...(v['eval-batch-size']
-      ? { evalBatchSize: positive('eval-batch-size', intFlag('eval-batch-size', v['eval-batch-size'])) }
-      : {}),
-    lr: numFlag('lr', v.lr, 1e-5)!,
-    weightDecay: numFlag('weight-decay', v['weight-decay'], 2.5e-4)!,
-    warmupRatio: numFlag('warmup-ratio', v['warmup-ratio'], 0.1)!,
-    schedule: oneOf('schedule', v.schedule, ['linear', 'cosine', 'constant'] as const, 'linear'),
-    maxGradNorm: maxGrad > 0 ? maxGrad : null,
-    gradAccumulation: positive('grad-accum', intFlag('grad-accum', v['grad-accum'], 1))!,
-    seed: intFlag('seed', v.seed, 42)!,
-    aux: { itc: aux.includes('itc'), itm: aux.includes('itm') },
-    weights: {
-      itc: numFlag('itc-weight', v['itc-weight'], 0.1)!,
-      itm: numFlag('itm-weight', v['itm-weight'], 0.1)!,
-      mode: oneOf('loss-weights', v['loss-weights'], ['convex', 'free'] as const, 'convex'),
-    },
-    itmNegatives: oneOf('itm-negatives', v['itm-negatives'], ['random', 'hard'] as const, 'random'),
-    itcQueueSize: intFlag('itc-queue', v['itc-queue'], 0)!,
-    classWeights: oneOf('class-weights', v['class-weights'], ['balanced', 'none'] as const, 'balanced'),
-    metric: v.metric ?? 'f1_macro',
-    patience: intFlag('patience', v.patience, 3)!,
-    saveEvery: intFlag('save-every', v['save-every'], 0)!,
-    ...(v['max-length'] !== undefined ? { maxLength: intFlag('max-length', v['max-length']) } : {}),
-    tweetNormalize: v['normalize-tweets'] ?? false,
-    onBadRow: oneOf('on-bad-row', v['on-bad-row'], ['error', 'skip'] as const, 'error'),
-    missingImage: oneOf('missing-image', v['missing-image'], ['bad-row', 'blank'] as const, 'bad-row'),
-    ...(v.workers !== undefined ? { workers: intFlag('workers', v.workers) } : {}),
-    device: device as ExperimentConfig['device'],
+    epochs: v.epochs,
+    ...(v.steps !== undefined ? { maxSteps: v.steps } : {}),
+    batchSize: v['batch-size'],
+    ...(v['eval-batch-size'] !== undefined ? { evalBatchSize: v['eval-batch-size'] } : {}),
+    lr: v.lr,
+    weightDecay: v['weight-decay'],
+    ...optimisation,
+    gradAccumulation: v['grad-accum'],
+    seed: v.seed,
+    aux: { itc: v.aux.includes('itc'), itm: v.aux.includes('itm') },
+    weights: { itc: v['itc-weight'], itm: v['itm-weight'], mode: v['loss-weights'] },
+    itmNegatives: v['itm-negatives'],
+    itcQueueSize: v['itc-queue'],
+    classWeights: v['class-weights'],
+    metric: v.metric,
+    saveEvery: v['save-every'],
+    maxLength: v['max-length'],
+    tweetNormalize: v['normalize-tweets'],
+    onBadRow: v['on-bad-row'],
+    missingImage: v['missing-image'],
+    ...(v.workers !== undefined ? { workers: v.workers } : {}),
+    device: v.device as ExperimentConfig['device'],
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
   };
 }
@@ -280,27 +539,28 @@ function withoutFlag(argv: string[], flag: string): string[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parse(argv, OPTIONS, HELP, false);
+  const a = parseCommand(TRAIN, argv);
   if (!a) return EXIT.ok;
-  const v = a.values as Values;
-  const nproc = intFlag('nproc-per-node', v['nproc-per-node'], 1)!;
-  const distTimeout = numFlag('dist-timeout', v['dist-timeout'], 300)!;
-  if (nproc < 1) throw new CliError(`--nproc-per-node must be at least 1, got ${nproc}`);
-  if (!(distTimeout > 0)) throw new CliError(`--dist-timeout must be positive, got ${distTimeout}`);
-  if (process.env.TANDEM_DIST_TIMEOUT === undefined && v['dist-timeout'] !== undefined)
-    process.env.TANDEM_DIST_TIMEOUT = String(distTimeout);
+  const v = a.values;
+  if (process.env.TANDEM_DIST_TIMEOUT === undefined && a.given.has('dist-timeout'))
+    process.env.TANDEM_DIST_TIMEOUT = String(v['dist-timeout']);
   const group = processGroupFromEnv();
-  if (nproc > 1) {
+  if (v['nproc-per-node'] > 1) {
     if (group) throw new CliError('--nproc-per-node: this process already runs under a launcher (RANK/WORLD_SIZE set)');
     const { launchLocal } = await import('../launch.js');
-    return launchLocal(nproc, ['train', ...withoutFlag(argv, 'nproc-per-node')], {
-      timeoutSeconds: distTimeout,
+    return launchLocal(v['nproc-per-node'], ['train', ...withoutFlag(argv, 'nproc-per-node')], {
+      timeoutSeconds: v['dist-timeout'],
       log: (m) => process.stderr.write(`tandem train: ${m}\n`),
     });
   }
   let cfg: ExperimentConfig;
   if (v.resume) {
     if (!v.out) throw new CliError('--resume needs --out (the run folder)');
+    const changed = [...a.given].filter((f) => !RESUME_FLAGS.has(f));
+    if (changed.length)
+      throw new CliError(
+        `--resume continues with the settings in ${v.out}/run.json; it does not take ${changed.map((f) => `--${f}`).join(', ')}`,
+      );
     try {
       cfg = readRunConfig(resolve(v.out));
     } catch (e) {
