@@ -1,6 +1,7 @@
 // Every command's options come from one table: each option its --help page documents parses (typed), each
 // option of the table is documented, --help counts only as a flag, mistakes exit 2 naming the flag with a
 // "did you mean", and train's optimisation preset resolves with explicit flags on top.
+import { allRecipes } from '../../src/multimodal/registry.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ function sample(name: string, o: OptionSpec): string | undefined {
     case 'int':
       return String(o.min ?? 3);
     case 'number':
-      return String(o.max ?? 0.5);
+      return String(o.max ?? Math.max(o.min ?? 0, 0.5));
     case 'string':
       return name === 'device' ? 'cuda:1' : o.check ? '6:2:2' : 'some-value';
   }
@@ -56,6 +57,7 @@ test('every command: the --help it prints is the table rendered, and documents e
   assert.deepEqual(
     specs.map((s) => s.name),
     [
+      'normalize',
       'tokenize',
       'preprocess',
       'forward',
@@ -136,9 +138,11 @@ test('the help page aligns its columns and shows every default', () => {
     const entry = help.slice(at, help.indexOf('\n  -', at + 3));
     assert.ok(entry.replace(/\s+/g, ' ').includes(text), `--${flag}: ${entry}`);
   }
-  // The recipe options stay one group, apart from the rest (to be generated from the recipe registry).
+  // The recipe options are one group: --recipe and --head, then every recipe's own flags from the registry.
   const recipe = help.slice(help.indexOf('\nRecipe:\n'), help.indexOf('\n\n', help.indexOf('\nRecipe:\n') + 1));
-  assert.deepEqual(documented(recipe), ['recipe', 'fusion', 'head', 'train-image-encoder']);
+  const fromRegistry = [...new Set(allRecipes().flatMap((r) => r.options.flatMap((o) => (o.cli ? [o.cli.flag] : []))))];
+  assert.deepEqual(documented(recipe), ['recipe', 'head', ...fromRegistry]);
+  for (const flag of ['fusion', 'representation', 'train-image-encoder']) assert.ok(fromRegistry.includes(flag), flag);
 });
 
 test('values come back typed, with the defaults of src/train/defaults.ts', () => {
@@ -224,7 +228,10 @@ test('mistakes exit 2 naming the flag, with "did you mean" for flags, choices, c
     [['train', '--lrr', '1'], /unknown option --lrr; did you mean --lr\?/],
     [['train', '--epcohs', '2'], /unknown option --epcohs; did you mean --epochs\?/],
     [['train', '--metric', 'f1'], /--metric f1: expected one of accuracy, f1_macro, .*; did you mean f1_macro\?/],
-    [['train', '--fusion', 'gmo'], /--fusion gmo: expected one of concat, attention, gmu; did you mean gmu\?/],
+    [
+      ['train', '--fusion', 'gmo'],
+      /--fusion gmo: expected one of concat, attention, aspect-att, gmu, .*; did you mean gmu\?/,
+    ],
     [['train', '--aux', 'itc,imt'], /--aux itc,imt: 'imt' is not one of itc, itm, none; did you mean itm\?/],
     [['train', '--epochs', '0'], /--epochs 0: must be at least 1/],
     [['train', '--epochs', '2.5'], /--epochs 2\.5: expected an integer/],

@@ -136,5 +136,5 @@ test('tandem normalize prints the references line by line (stdin), for both rule
   assert.equal(one.stdout, "I can't :face_with_tears_of_joy:\n@USER hi\n");
   const bad = runCli(['normalize', '--tweet-tokenizer', 'nltk-3.9', 'x']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--tweet-tokenizer: expected nltk-2020 or nltk-3.8, got 'nltk-3.9'/);
+  assert.match(bad.stderr, /--tweet-tokenizer nltk-3.9: expected one of nltk-2020, nltk-3.8; did you mean nltk-3.8\?/);
 });
