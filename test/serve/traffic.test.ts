@@ -74,7 +74,15 @@ test('48 concurrent clients each get the prediction of their own post, from batc
 
 test('a full queue answers 503 with Retry-After; a timed-out request 504 and its posts never run', async () => {
   // A long batch wait keeps the first request's posts queued while the second arrives.
-  const server = await startServer({ run, port: 0, maxBatch: 64, maxWaitMs: 1500, maxQueue: 4, ...quiet });
+  const server = await startServer({
+    run,
+    port: 0,
+    maxBatch: 64,
+    maxWaitMs: 1500,
+    maxQueue: 4,
+    eager: false,
+    ...quiet,
+  });
   try {
     const first = predictJson(server.url, posts.slice(0, 3));
     await new Promise((r) => setTimeout(r, 300));
@@ -88,7 +96,15 @@ test('a full queue answers 503 with Retry-After; a timed-out request 504 and its
   } finally {
     await server.close();
   }
-  const slow = await startServer({ run, port: 0, maxBatch: 64, maxWaitMs: 3000, timeoutMs: 400, ...quiet });
+  const slow = await startServer({
+    run,
+    port: 0,
+    maxBatch: 64,
+    maxWaitMs: 3000,
+    timeoutMs: 400,
+    eager: false,
+    ...quiet,
+  });
   try {
     const before = metric(await (await fetch(`${slow.url}/metrics`)).text(), 'tandem_posts_predicted_total');
     const t0 = Date.now();
@@ -163,6 +179,7 @@ test('SIGTERM during load: the accepted requests are answered, then the process 
       '64',
       '--max-wait-ms',
       '2000',
+      '--always-wait',
       '--no-access-log',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

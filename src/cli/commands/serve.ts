@@ -21,7 +21,9 @@ Options:
   --host H                interface to listen on (default 127.0.0.1, this machine only)
   --port N                port (default 8080; 0 picks a free one)
   --max-batch N           most posts per forward pass (default 32; 1 = one post at a time)
-  --max-wait-ms N         longest wait for a batch to fill (default 5)
+  --max-wait-ms N         longest wait for a batch to fill (default 5), only while other requests are
+                          arriving: a lone request runs at once
+  --always-wait           wait --max-wait-ms even when no other request is arriving
   --max-queue N           most posts waiting; beyond it 503 + Retry-After (default 1024)
   --max-posts N           most posts in one request (default 256)
   --timeout-ms N          per-request limit, 504 beyond it (default 30000)
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
       'max-pixels': { type: 'string' },
       'api-key': { type: 'string' },
       'no-access-log': { type: 'boolean' },
+      'always-wait': { type: 'boolean' },
     },
     HELP,
     false,
@@ -89,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(v['max-pixels'] !== undefined ? { maxPixels: positive('max-pixels', v['max-pixels'], 0) } : {}),
       ...(apiKey ? { apiKey } : {}),
       ...(v['no-access-log'] ? { accessLog: false as const } : {}),
+      ...(v['always-wait'] ? { eager: false } : {}),
     });
   } catch (e) {
     if (e instanceof CliError) throw e;
