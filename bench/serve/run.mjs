@@ -17,8 +17,11 @@ const flag = (name, dflt) => {
   return a ? Number(a.split('=')[1]) : dflt;
 };
 const perSetting = flag('requests', 400);
-const hidden = flag('hidden', 384);
-const layers = flag('layers', 6);
+const hidden = flag('hidden', 0);
+const layers = flag('layers', 4);
+// --previous=path/to/dist/src/cli/run.js: also load a build of the previous server (one request at a time,
+// temporary files), the baseline the issue measured.
+const previous = process.argv.find((x) => x.startsWith('--previous='))?.split('=')[1];
 const soakCount = flag('soak', 5000);
 const cli = join(root, 'dist', 'src', 'cli', 'run.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-bench-serve-'));
@@ -31,28 +34,28 @@ function tandem(args) {
 const data = join(tmp, 'synth');
 tandem(['data', 'synth', '--out', data, '--count', '64', '--size', '32', '--style', 'plain']);
 const run = join(tmp, 'run');
-// The golden ViLT's architecture at a small but not trivial width, so that the forward pass, not HTTP, is
-// what batching amortises (the 32-wide golden model answers in well under a millisecond).
+// --hidden=N --layers=N: the golden ViLT's architecture at that width and depth (default: the golden tiny
+// model itself, whose forward pass is cheap next to HTTP, JSON and image decoding).
 const config = join(tmp, 'vilt-size.json');
-writeFileSync(
-  config,
-  JSON.stringify({
-    model_config: {
-      hidden_size: hidden,
-      num_hidden_layers: layers,
-      intermediate_size: 4 * hidden,
-      num_attention_heads: hidden / 64,
-    },
-  }),
-);
+if (hidden)
+  writeFileSync(
+    config,
+    JSON.stringify({
+      model_config: {
+        hidden_size: hidden,
+        num_hidden_layers: layers,
+        intermediate_size: 4 * hidden,
+        num_attention_heads: hidden / 64,
+      },
+    }),
+  );
 tandem([
   'train',
   '--model',
   join(root, 'test', 'fixtures', 'golden', 'models', 'vilt'),
   '--init',
   'random',
-  '--config',
-  config,
+  ...(hidden ? ['--config', config] : []),
   '--data',
   join(data, 'posts.jsonl'),
   '--out',
@@ -71,24 +74,15 @@ const bodies = readFileSync(join(data, 'posts.jsonl'), 'utf8')
   .map((l) => JSON.parse(l))
   .map((p) => JSON.stringify({ id: p.id, text: p.text, image: readFileSync(join(data, p.image)).toString('base64') }));
 
-async function startServe(maxBatch) {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'serve',
-      '--run',
-      run,
-      '--port',
-      '0',
-      '--max-batch',
-      String(maxBatch),
-      '--max-wait-ms',
-      '5',
-      '--no-access-log',
-    ],
-    { env, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+async function startServe(maxBatch, entry = cli) {
+  const args =
+    entry === cli
+      ? ['--max-batch', String(maxBatch), '--max-wait-ms', '5', '--no-access-log']
+      : ['--batch-size', String(maxBatch)];
+  const child = spawn(process.execPath, [entry, 'serve', '--run', run, '--port', '0', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -99,7 +93,7 @@ async function startServe(maxBatch) {
     child.on('exit', (code) => reject(new Error(`tandem serve exited with ${code}`)));
   });
   for (;;) {
-    const r = await fetch(`${url}/ready`).catch(() => null);
+    const r = await fetch(`${url}/${entry === cli ? 'ready' : 'health'}`).catch(() => null);
     if (r?.status === 200) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -143,22 +137,26 @@ async function load(url, clients, total) {
 }
 
 const results = {};
-for (const [mode, maxBatch] of [
-  ['one-at-a-time', 1],
-  ['batched', 32],
+for (const [mode, maxBatch, entry] of [
+  ...(previous ? [['previous', 32, previous]] : []),
+  ['one-at-a-time', 1, cli],
+  ['batched', 32, cli],
 ]) {
-  const server = await startServe(maxBatch);
+  const server = await startServe(maxBatch, entry);
   await load(server.url, 4, 40); // warm the connections and the allocator
   let prev = [0, 0, 0];
   for (const clients of [1, 16, 64]) {
     const r = await load(server.url, clients, clients === 1 ? Math.ceil(perSetting / 2) : perSetting);
     results[`${mode}/${clients}`] = r;
-    const m = await (await fetch(`${server.url}/metrics`)).text();
-    const v = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)[1]);
-    const now = [v('tandem_batch_size_count'), v('tandem_batch_size_sum'), v('tandem_batch_duration_seconds_sum')];
-    const [n, posts, secs] = now.map((x, k) => x - prev[k]);
-    prev = now;
-    r.batch = `mean batch ${(posts / n).toFixed(1)} posts, ${((secs / n) * 1000).toFixed(1)} ms`;
+    if (entry !== cli) r.batch = 'no metrics';
+    const m = entry === cli ? await (await fetch(`${server.url}/metrics`)).text() : '';
+    if (m) {
+      const v = (name) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(m)[1]);
+      const now = [v('tandem_batch_size_count'), v('tandem_batch_size_sum'), v('tandem_batch_duration_seconds_sum')];
+      const [n, posts, secs] = now.map((x, k) => x - prev[k]);
+      prev = now;
+      r.batch = `mean batch ${(posts / n).toFixed(1)} posts, ${((secs / n) * 1000).toFixed(1)} ms`;
+    }
     console.log(
       `${mode.padEnd(14)} --max-batch ${String(maxBatch).padStart(2)}  ${String(clients).padStart(2)} clients  ${r.rate.toFixed(1).padStart(7)} posts/s  p50 ${r.p50.toFixed(1).padStart(7)} ms  p99 ${r.p99.toFixed(1).padStart(7)} ms  (${r.batch})${r.errors ? `  ${r.errors} errors` : ''}`,
     );
@@ -177,4 +175,8 @@ await server.stop();
 console.log(
   `serve_batching_throughput_ratio_c16: ${(results['batched/16'].rate / results['one-at-a-time/16'].rate).toFixed(2)}`,
 );
+if (previous)
+  console.log(
+    `serve_batching_vs_previous_server_ratio_c16: ${(results['batched/16'].rate / results['previous/16'].rate).toFixed(2)}`,
+  );
 console.log(`serve_rss_growth_mib: ${(afterRss - before).toFixed(1)}`);
