@@ -35,6 +35,10 @@ test('48 concurrent clients each get the prediction of their own post, from batc
 
   const server = await startServer({ run, port: 0, maxBatch: 16, maxWaitMs: 20, ...quiet });
   try {
+    // startServer resolves after the warm-up batch: ready at once.
+    const ready = await fetch(`${server.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true });
     // 48 clients, 3 rounds each, each request one post (some requests carry three, split across batches).
     const clients = Array.from({ length: 48 }, async (_, c) => {
       for (let round = 0; round < 3; round++) {
