@@ -35,6 +35,11 @@ export interface BatcherOptions {
   maxWaitMs: number;
   /** Most posts waiting (not yet running); beyond it submit() rejects with QueueFullError. */
   maxQueue: number;
+  /**
+   * Requests on their way to the queue (being read or decoded). When it says 0 the batch runs at once: no
+   * one else is known to be coming, so waiting would only add latency (a lone client is not slowed down).
+   */
+  upstream?: () => number;
   /** Called with each batch's size and run time (metrics). */
   onBatch?: (size: number, seconds: number) => void;
   /** Called whenever the number of queued posts changes (metrics). */
@@ -129,7 +134,12 @@ export class MicroBatcher<T, R> {
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
     const waited = Date.now() - this.queue[0]!.enqueuedAt;
-    if (this.queue.length >= this.o.maxBatch || waited >= this.o.maxWaitMs || this.hurrying) {
+    if (
+      this.queue.length >= this.o.maxBatch ||
+      waited >= this.o.maxWaitMs ||
+      this.hurrying ||
+      this.o.upstream?.() === 0
+    ) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
       void this.runBatch();

@@ -44,6 +44,11 @@ export interface ServeOptions {
   timeoutMs?: number;
   /** Longest time to receive a request body, 408 beyond it (default 10 s). */
   bodyTimeoutMs?: number;
+  /**
+   * Wait for a batch to fill only while other requests are being read or decoded (default true); false
+   * always waits up to maxWaitMs.
+   */
+  eager?: boolean;
   /** Largest image in pixels (default: the training pipeline's limit, Pillow's). */
   maxPixels?: number;
   /** When set, every request needs `Authorization: Bearer <key>`. */
@@ -118,8 +123,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const log = o.accessLog === false ? null : (o.accessLog ?? ((l: string) => process.stderr.write(l + '\n')));
   const keyDigest = o.apiKey ? createHash('sha256').update(o.apiKey).digest() : null;
   let lastBatchSeconds = 0.05;
+  let ready = false;
+  let closing = false;
+  let inflight = 0;
+  const idle: (() => void)[] = [];
 
-  const batcher = new MicroBatcher<DecodedPost, Prediction>(
+  const batcher: MicroBatcher<DecodedPost, Prediction> = new MicroBatcher<DecodedPost, Prediction>(
     (posts) => {
       const batch = batchOfDecoded(encoder, posts);
       try {
@@ -136,6 +145,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       maxBatch: o.maxBatch ?? SERVE_DEFAULTS.maxBatch,
       maxWaitMs: o.maxWaitMs ?? SERVE_DEFAULTS.maxWaitMs,
       maxQueue,
+      ...(o.eager === false ? {} : { upstream: (): number => inflight - batcher.pending }),
       onBatch: (n, s) => {
         lastBatchSeconds = s;
         metrics.batchSize.observe(n);
@@ -154,10 +164,6 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     labels: run.labelNames,
     multi_label: run.multiLabel,
   };
-  let ready = false;
-  let closing = false;
-  let inflight = 0;
-  const idle: (() => void)[] = [];
 
   async function predict(req: IncomingMessage, arrived: number): Promise<{ predictions: Prediction[] }> {
     const type = req.headers['content-type'] ?? '';

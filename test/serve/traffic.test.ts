@@ -35,6 +35,10 @@ test('48 concurrent clients each get the prediction of their own post, from batc
 
   const server = await startServer({ run, port: 0, maxBatch: 16, maxWaitMs: 20, ...quiet });
   try {
+    // startServer resolves after the warm-up batch: ready at once.
+    const ready = await fetch(`${server.url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true });
     // 48 clients, 3 rounds each, each request one post (some requests carry three, split across batches).
     const clients = Array.from({ length: 48 }, async (_, c) => {
       for (let round = 0; round < 3; round++) {
@@ -74,7 +78,15 @@ test('48 concurrent clients each get the prediction of their own post, from batc
 
 test('a full queue answers 503 with Retry-After; a timed-out request 504 and its posts never run', async () => {
   // A long batch wait keeps the first request's posts queued while the second arrives.
-  const server = await startServer({ run, port: 0, maxBatch: 64, maxWaitMs: 1500, maxQueue: 4, ...quiet });
+  const server = await startServer({
+    run,
+    port: 0,
+    maxBatch: 64,
+    maxWaitMs: 1500,
+    maxQueue: 4,
+    eager: false,
+    ...quiet,
+  });
   try {
     const first = predictJson(server.url, posts.slice(0, 3));
     await new Promise((r) => setTimeout(r, 300));
@@ -88,7 +100,15 @@ test('a full queue answers 503 with Retry-After; a timed-out request 504 and its
   } finally {
     await server.close();
   }
-  const slow = await startServer({ run, port: 0, maxBatch: 64, maxWaitMs: 3000, timeoutMs: 400, ...quiet });
+  const slow = await startServer({
+    run,
+    port: 0,
+    maxBatch: 64,
+    maxWaitMs: 3000,
+    timeoutMs: 400,
+    eager: false,
+    ...quiet,
+  });
   try {
     const before = metric(await (await fetch(`${slow.url}/metrics`)).text(), 'tandem_posts_predicted_total');
     const t0 = Date.now();
@@ -163,6 +183,7 @@ test('SIGTERM during load: the accepted requests are answered, then the process 
       '64',
       '--max-wait-ms',
       '2000',
+      '--always-wait',
       '--no-access-log',
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

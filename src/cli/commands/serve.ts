@@ -33,7 +33,13 @@ post has waited --max-wait-ms. Errors are JSON {"error": "..."}: 400 bad input, 
       help: 'most posts per forward pass (1 = one post at a time)',
     },
     'batch-size': { type: 'int', min: 1, help: 'the earlier name of --max-batch' },
-    'max-wait-ms': { type: 'int', default: SERVE_DEFAULTS.maxWaitMs, min: 0, help: 'longest wait for a batch to fill' },
+    'max-wait-ms': {
+      type: 'int',
+      default: SERVE_DEFAULTS.maxWaitMs,
+      min: 0,
+      help: 'longest wait for a batch to fill, only while other requests are arriving: a lone request runs at once',
+    },
+    'always-wait': { type: 'boolean', help: 'wait --max-wait-ms even when no other request is arriving' },
     'max-queue': {
       type: 'int',
       default: SERVE_DEFAULTS.maxQueue,
@@ -74,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(v['max-pixels'] !== undefined ? { maxPixels: v['max-pixels'] } : {}),
       ...(apiKey ? { apiKey } : {}),
       ...(v['no-access-log'] ? { accessLog: false as const } : {}),
+      ...(v['always-wait'] ? { eager: false } : {}),
     });
   } catch (e) {
     if (e instanceof CliError) throw e;
