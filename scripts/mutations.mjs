@@ -13,20 +13,20 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * file: compiled file under dist/; find: its exact text (once); replace: the bug; tests: compiled test files
- * under dist/test/ expected to fail; pattern: optional --test-name-pattern to run only the relevant tests.
+ * file: a file of the copy (dist/... or bin/tandem.js); find: its exact text (once); replace: the bug; tests:
+ * compiled test files under dist/test/ expected to fail.
  */
 const MUTATIONS = [
   {
     name: 'exact GELU replaced by the tanh approximation',
-    file: 'src/models/common.js',
+    file: 'dist/src/models/common.js',
     find: "case 'gelu':\n            return 'gelu';",
     replace: "case 'gelu':\n            return 'gelu_tanh';",
     tests: ['models/vit.test.js', 'models/scaled.test.js'],
   },
   {
     name: 'BERT attention scale 1/d instead of 1/sqrt(d)',
-    file: 'src/models/bert.js',
+    file: 'dist/src/models/bert.js',
     find: 'mask,\n            dropout: this.config.attention_probs_dropout_prob,',
     replace:
       'mask,\n            scale: 1 / q.shape[3],\n            dropout: this.config.attention_probs_dropout_prob,',
@@ -34,105 +34,126 @@ const MUTATIONS = [
   },
   {
     name: 'ViT attention scale 1/d instead of 1/sqrt(d)',
-    file: 'src/models/vit.js',
+    file: 'dist/src/models/vit.js',
     find: 'F.attention(q, k, v, { dropout: this.config.attention_probs_dropout_prob,',
     replace: 'F.attention(q, k, v, { scale: 1 / q.shape[3], dropout: this.config.attention_probs_dropout_prob,',
     tests: ['models/scaled.test.js'],
   },
   {
     name: 'BERT LayerNorm eps: the nn default 1e-5 instead of the config',
-    file: 'src/models/bert.js',
+    file: 'dist/src/models/bert.js',
     find: 'new LayerNorm(config.hidden_size, config.layer_norm_eps)',
     replace: 'new LayerNorm(config.hidden_size)',
     tests: ['models/bert.test.js'],
   },
   {
     name: "ViT LayerNorm eps: a fixed 1e-12, the config's ignored",
-    file: 'src/models/vit.js',
+    file: 'dist/src/models/vit.js',
     find: 'new LayerNorm(h, config.layer_norm_eps));\n        this.layernormAfter',
     replace: 'new LayerNorm(h, 1e-12));\n        this.layernormAfter',
     tests: ['models/scaled.test.js'],
   },
   {
     name: 'first-token pooler without tanh',
-    file: 'src/models/common.js',
+    file: 'dist/src/models/common.js',
     find: 'return F.tanh(this.dense.forward(sequence.select(1, 0)));',
     replace: 'return this.dense.forward(sequence.select(1, 0));',
     tests: ['models/scaled.test.js'],
   },
   {
     name: 'ITC logits transposed (text rows over image rows swapped)',
-    file: 'src/objectives/itc.js',
+    file: 'dist/src/objectives/itc.js',
     find: 'let perText = t.matmul((opts.queue ? cat([v, opts.queue.image]) : v).transpose(0, 1)).mul(scale);',
     replace: 'let perText = v.matmul((opts.queue ? cat([t, opts.queue.text]) : t).transpose(0, 1)).mul(scale);',
     tests: ['objectives/losses-golden.test.js'],
   },
   {
     name: 'ITC axis: the image-to-text loss taken over the text-to-image logits',
-    file: 'src/objectives/itc.js',
+    file: 'dist/src/objectives/itc.js',
     find: '.add(F.crossEntropy(perImage, targets))',
     replace: '.add(F.crossEntropy(perText, targets))',
     tests: ['objectives/losses-golden.test.js'],
   },
   {
     name: 'ITC masking of duplicate images removed',
-    file: 'src/objectives/itc.js',
+    file: 'dist/src/objectives/itc.js',
     find: 'if (opts.imageKeys)\n        masks.push(duplicateMask(opts.imageKeys));',
     replace: '',
     tests: ['objectives/objectives.test.js'],
   },
   {
     name: 'ITC logit scale not clamped at ln 100',
-    file: 'src/objectives/itc.js',
+    file: 'dist/src/objectives/itc.js',
     find: 'logitScale.clamp(null, ITC_MAX_LOGIT_SCALE)',
     replace: 'logitScale',
     tests: ['objectives/objectives.test.js'],
   },
   {
     name: 'loss weights: CE weighted 1 - a instead of 1 - a - b',
-    file: 'src/objectives/combine.js',
+    file: 'dist/src/objectives/combine.js',
     find: "w.mode === 'convex' ? 1 - a - b : 1",
     replace: "w.mode === 'convex' ? 1 - a : 1",
     tests: ['objectives/losses-golden.test.js', 'objectives/objectives.test.js'],
   },
   {
     name: 'resume does not restore the optimiser',
-    file: 'src/train/trainer.js',
+    file: 'dist/src/train/trainer.js',
     find: 'this.opt.loadStateDict({ tensors: optTensors, meta: st.optimizer });',
     replace: 'void optTensors;',
     tests: ['train/resume.test.js'],
   },
   {
     name: 'resume does not restore the learning-rate schedule',
-    file: 'src/train/trainer.js',
+    file: 'dist/src/train/trainer.js',
     find: 'this.sched.loadStateDict(st.scheduler);',
     replace: '',
     tests: ['train/resume.test.js'],
   },
   {
     name: 'resume does not restore the random generator',
-    file: 'src/train/trainer.js',
+    file: 'dist/src/train/trainer.js',
     find: "setRngState(tensors.get('rng_state'));",
     replace: '',
     tests: ['train/resume.test.js'],
   },
   {
     name: 'resume restarts the epoch (data position lost)',
-    file: 'src/train/trainer.js',
+    file: 'dist/src/train/trainer.js',
     find: 'this.train.batches(epoch, this.state.position)',
     replace: 'this.train.batches(epoch, 0)',
     tests: ['train/resume.test.js'],
   },
   {
     name: 'resume does not restore the ITC queue',
-    file: 'src/train/trainer.js',
+    file: 'dist/src/train/trainer.js',
     find: "this.queue.push(tensors.get('itc_queue.text'), tensors.get('itc_queue.image'));",
     replace: 'void 0;',
     tests: ['train/resume.test.js'],
   },
   {
+    name: 'bin/tandem.js does not forward signals to the child',
+    file: 'bin/tandem.js',
+    find: 'child.kill(sig);',
+    replace: 'void sig;',
+    tests: ['cli/bin.test.js'],
+  },
+  {
+    name: 'bin/tandem.js exits 1 whatever the child exited with',
+    file: 'bin/tandem.js',
+    find: 'process.exit(code ?? 1);',
+    replace: 'process.exit(code ? 1 : 0);',
+    tests: ['cli/bin.test.js'],
+  },
+  {
+    name: 'TANDEM_NO_JEMALLOC ignored',
+    file: 'dist/src/runtime/setup-env.js',
+    find: 'env.TANDEM_NO_JEMALLOC ? null : findJemalloc()',
+    replace: 'findJemalloc()',
+    tests: ['cli/bin.test.js'],
+  },
+  {
     name: 'F1 as 2PR/(P+R) instead of 2tp/(true+pred)',
-    file: 'src/eval/classification.js',
+    file: 'dist/src/eval/classification.js',
     find: 'f1: divide(twoTp, f1Den, zeroDivision),',
     replace:
       'f1: c.tp.map((tp, i) => { const p = c.predSum[i] ? tp / c.predSum[i] : 0; const r = c.trueSum[i] ? tp / c.trueSum[i] : 0; return p + r ? (2 * p * r) / (p + r) : zeroDivision; }),',
@@ -140,7 +161,7 @@ const MUTATIONS = [
   },
   {
     name: 'BPE merges: rightmost pair on equal ranks instead of leftmost',
-    file: 'src/text/models.js',
+    file: 'dist/src/text/models.js',
     find: 'if (m && m[0] < bestRank) {',
     replace: 'if (m && m[0] <= bestRank) {',
     tests: ['text/tokenizer-golden.test.js', 'text/tokenizer-components.test.js'],
@@ -154,12 +175,11 @@ if (!existsSync(join(root, 'dist', 'test'))) {
   process.exit(2);
 }
 
-// The copy: dist/ copied; package.json copied (it marks the package root); the rest linked read-only.
+// The copy: dist/, bin/ and package.json (it marks the package root) copied; the rest linked read-only.
 const work = mkdtempSync(join(tmpdir(), 'tandem-mutations-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-cpSync(join(root, 'dist'), join(work, 'dist'), { recursive: true });
-cpSync(join(root, 'package.json'), join(work, 'package.json'));
-for (const name of ['build', 'node_modules', 'test', 'bin', 'scripts'])
+for (const name of ['dist', 'bin', 'package.json']) cpSync(join(root, name), join(work, name), { recursive: true });
+for (const name of ['build', 'node_modules', 'test', 'scripts'])
   if (existsSync(join(root, name))) symlinkSync(join(root, name), join(work, name));
 
 const { processSetupEnv } = await import(join(root, 'dist', 'src', 'runtime', 'setup-env.js'));
@@ -190,11 +210,11 @@ if (base.failed) {
   process.exit(1);
 }
 for (const m of selected) {
-  const path = join(work, 'dist', m.file);
+  const path = join(work, m.file);
   const original = readFileSync(path, 'utf8');
   const count = original.split(m.find).length - 1;
   if (count !== 1) {
-    console.log(`DOES NOT APPLY  ${m.name}: text found ${count} times in dist/${m.file}`);
+    console.log(`DOES NOT APPLY  ${m.name}: text found ${count} times in ${m.file}`);
     bad++;
     continue;
   }
