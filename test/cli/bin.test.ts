@@ -146,6 +146,7 @@ test(
     const e = env({});
     const out = join(tmp, 'sigint');
     const run = startTraining(out, e.env);
+    after(() => cleanup(run.child.pid, e.out));
     await waitFor(() => logSteps(out) >= 2, 'two training steps');
     run.child.kill('SIGINT');
     const { code } = await run.done;
