@@ -1,5 +1,6 @@
-// A few AdamW steps on CE + ITC + ITM lower all three losses through the recipe interface, and leave a frozen
-// image encoder bit-for-bit unchanged.
+// A few AdamW steps on CE + ITC + ITM lower all three losses through the recipe interface (by margins set
+// below the observed falls), move the trainable parameters, and leave a frozen image encoder bit-for-bit
+// unchanged (late fusion and MMBT freeze all of ViT; ViLT, single-stream, trains everything).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arange, F, manualSeed, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
@@ -27,13 +28,28 @@ function losses(m: MultimodalClassifier, b: ReturnType<typeof goldenBatch>): { c
 // Late fusion with gmu: with concat, a linear ITM head scores t and v additively and cannot tell a swapped
 // pair from a matched one (see docs/recipes.md), so ITM is trained through a multiplicative fusion here.
 const gmu = { ...CASES[0]!, name: 'late-fusion gmu bert+vit', spec: { ...CASES[0]!.spec, fusion: 'gmu' as const } };
+// Minimum relative falls over 20 steps (observed: CE -69..-93%, ITC -50..-70%, ITM -0.3% (gmu on the golden
+// checkpoints' tiny activations), -7.8% (MMBT), -8.3% (ViLT)).
+const FALLS: Record<string, { itm: number; frozen: number }> = {
+  [gmu.name]: { itm: 0.001, frozen: 40 },
+  [CASES[3]!.name]: { itm: 0.04, frozen: 40 },
+  [CASES[5]!.name]: { itm: 0.04, frozen: 0 },
+};
 for (const c of [gmu, CASES[3]!, CASES[5]!] as Case[]) {
   test(`${c.name}: 20 AdamW steps lower CE, ITC and ITM`, () => {
     manualSeed(0);
     const m = buildClassifier({ ...c.spec, dropout: 0 }, { init: 'pretrained' });
     const b = goldenBatch(c.text, c.image);
     const frozen = m.namedParameters().filter(([n, p]) => n.startsWith('image_encoder.') && !p.requiresGrad);
+    assert.equal(frozen.length, FALLS[c.name]!.frozen, 'frozen image-encoder tensors');
+    assert.equal(
+      m.namedParameters().filter(([, p]) => !p.requiresGrad).length,
+      frozen.length,
+      'only the image encoder is frozen',
+    );
     const before = frozen.map(([, p]) => p.clone());
+    const trainable = m.trainableParameters();
+    const start = trainable.map(([, p]) => p.clone());
     const opt = new AdamW(
       m.trainableParameters().map(([, p]) => p),
       { lr: 5e-3, weightDecay: 0 },
@@ -55,9 +71,16 @@ for (const c of [gmu, CASES[3]!, CASES[5]!] as Case[]) {
       const l = losses(m.eval(), b);
       return { ce: l.ce.item(), itc: l.itc.item(), itm: l.itm.item() };
     });
+    console.log(
+      `${c.name}: CE ${first.ce.toFixed(4)} -> ${last.ce.toFixed(4)}, ITC ${first.itc.toFixed(4)} -> ${last.itc.toFixed(4)}, ITM ${first.itm.toFixed(4)} -> ${last.itm.toFixed(4)}, frozen tensors ${frozen.length}`,
+    );
     assert.ok(last.ce < first.ce * 0.5, `CE ${first.ce} -> ${last.ce}`);
-    assert.ok(last.itc < first.itc, `ITC ${first.itc} -> ${last.itc}`);
-    assert.ok(last.itm < first.itm, `ITM ${first.itm} -> ${last.itm}`);
+    assert.ok(last.itc < first.itc * 0.7, `ITC ${first.itc} -> ${last.itc}`);
+    assert.ok(last.itm < first.itm * (1 - FALLS[c.name]!.itm), `ITM ${first.itm} -> ${last.itm}`);
+    // The optimiser moved the trainable parameters (all but those without a gradient on this batch).
+    const moved = trainable.filter(([, p], k) => tidy(() => p.sub(start[k]!).abs().max().item()) > 0).length;
+    assert.ok(moved >= 0.9 * trainable.length, `only ${moved} of ${trainable.length} trainable tensors moved`);
+    for (const t of start) t.dispose();
     frozen.forEach(([n, p], k) =>
       assert.equal(
         tidy(() => p.sub(before[k]!).abs().max().item()),
