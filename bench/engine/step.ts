@@ -1,7 +1,8 @@
-// tandem's side of bench/engine: fp32 matmul throughput and the training step of the engine table in
-// docs/design.md: a model of 4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64,
-// batch 32, cross-entropy, AdamW. Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
-import { readFileSync } from 'node:fs';
+// tandem's side of bench/engine: fp32 matmul throughput and the training step of the engine table in docs/design.md
+// model (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy,
+// AdamW). Alone it prints one JSON line; with --serve, bench/engine/run.mjs drives it command by command,
+// alternating with PyTorch's process.
+import { readFileSync, readSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import {
@@ -15,8 +16,11 @@ import {
   type Tensor,
 } from '../../src/tensor/index.js';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v ?? ''];
+  }),
 );
 const steps = Number(args.steps ?? 20);
 const warmup = Number(args.warmup ?? 5);
@@ -47,10 +51,9 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function matmulGflops(n = 1024, reps = 10): number {
-  const a = randn([n, n]);
-  const b = randn([n, n]);
-  tidy(() => a.matmul(b).sum().item());
+/** One timed product of two n x n matrices (the result's sum read back, as PyTorch's side does); GFLOP/s. */
+function matmulGflops(a: Tensor, b: Tensor, reps = 5): number {
+  const n = a.size(0);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) tidy(() => a.matmul(b).sum().item());
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -58,12 +61,16 @@ function matmulGflops(n = 1024, reps = 10): number {
 }
 
 manualSeed(0);
-const gflops = matmulGflops();
+const a = randn([1024, 1024]);
+const b = randn([1024, 1024]);
+tidy(() => a.matmul(b).sum().item());
 const net = new Net();
 const opt = new AdamW(net.parameters(), { lr: 1e-4 });
 const ids = randint(0, 1000, [32, 64]);
 const labels = randint(0, 4, [32]);
-const step = () =>
+/** One training step; its wall time in ms. */
+const step = (): number => {
+  const t0 = process.hrtime.bigint();
   tidy(() => {
     opt.zeroGrad();
     const loss = F.crossEntropy(net.forward(ids), labels);
@@ -71,21 +78,47 @@ const step = () =>
     opt.step();
     return loss.item();
   });
-for (let i = 0; i < warmup; i++) step();
-const times: number[] = [];
-for (let i = 0; i < steps; i++) {
-  const t0 = process.hrtime.bigint();
-  step();
-  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+const summary = () => ({
+  engine: `tandem (libtorch ${torchVersion()})`,
+  threads: getNumThreads(),
+  peak_rss_mib: peakRssMiB(),
+});
+
+if (args.serve !== undefined) {
+  // Driven by run.mjs, which alternates with PyTorch's process command by command so that both see the same
+  // machine load: "matmul" answers {"gflops"}, "step" answers {"ms"}, "done" answers the summary and ends.
+  console.log(JSON.stringify({ ready: true }));
+  const buf = Buffer.alloc(64);
+  let pending = '';
+  for (;;) {
+    const nl = pending.indexOf('\n');
+    if (nl < 0) {
+      const n = readSync(0, buf, 0, buf.length, null);
+      if (n === 0) break;
+      pending += buf.toString('utf8', 0, n);
+      continue;
+    }
+    const cmd = pending.slice(0, nl).trim();
+    pending = pending.slice(nl + 1);
+    if (cmd === 'matmul') console.log(JSON.stringify({ gflops: matmulGflops(a, b) }));
+    else if (cmd === 'step') console.log(JSON.stringify({ ms: step() }));
+    else if (cmd === 'done') {
+      console.log(JSON.stringify(summary()));
+      break;
+    } else throw new Error(`bench/engine/step: unknown command ${JSON.stringify(cmd)} (expected matmul, step or done)`);
+  }
+} else {
+  const gflops = matmulGflops(a, b, 10);
+  for (let i = 0; i < warmup; i++) step();
+  const times = Array.from({ length: steps }, () => step()).sort((x, y) => x - y);
+  console.log(
+    JSON.stringify({
+      ...summary(),
+      matmul_gflops: gflops,
+      step_ms_median: times[Math.floor(times.length / 2)],
+      step_ms_min: times[0],
+    }),
+  );
 }
-times.sort((x, y) => x - y);
-console.log(
-  JSON.stringify({
-    engine: `tandem (libtorch ${torchVersion()})`,
-    threads: getNumThreads(),
-    matmul_gflops: gflops,
-    step_ms_median: times[Math.floor(times.length / 2)],
-    step_ms_min: times[0],
-    peak_rss_mib: peakRssMiB(),
-  }),
-);

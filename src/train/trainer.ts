@@ -174,7 +174,11 @@ export class Trainer {
     const paths = runPaths(this.o.out);
     if (this.isMain) cleanTemporaries(paths.checkpoints);
     const dir = readLink(paths.last);
-    if (!dir) return false;
+    if (!dir) {
+      // Killed before its first checkpoint: the run starts over, so the steps it logged will be logged again.
+      this.truncateLog(0);
+      return false;
+    }
     const st = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as TrainerState;
     const { tensors } = loadSafetensorsFile(join(dir, OPTIM_FILE));
     const model = loadSafetensorsFile(join(dir, 'model.safetensors')).tensors;
@@ -193,14 +197,18 @@ export class Trainer {
       this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
     for (const t of [...tensors.values(), ...model.values()]) t.dispose();
     this.state = st;
-    // Log lines past the checkpoint belong to steps that will be taken again.
-    if (this.isMain && existsSync(paths.log)) {
-      const kept = readFileSync(paths.log, 'utf8')
-        .split('\n')
-        .filter((l) => l && (JSON.parse(l) as { step: number }).step <= st.step);
-      writeFileAtomic(paths.log, kept.map((l) => l + '\n').join(''));
-    }
+    this.truncateLog(st.step);
     return true;
+  }
+
+  /** Drops log lines past `step`: they belong to steps that will be taken again. */
+  private truncateLog(step: number): void {
+    const log = runPaths(this.o.out).log;
+    if (!this.isMain || !existsSync(log)) return;
+    const kept = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l && (JSON.parse(l) as { step: number }).step <= step);
+    writeFileAtomic(log, kept.map((l) => l + '\n').join(''));
   }
 
   /** Saves a resumable checkpoint as checkpoints/step-N and points `last` at it. */

@@ -11,6 +11,11 @@ import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { familyFor } from '../../src/models/family.js';
 import { BlipForImageTextRetrieval, family, itmLoss, parseBlipConfig } from '../../src/models/blip.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose, expectCloseNumber } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'blip-itm');
 const CONFIG = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -48,14 +53,12 @@ test('the registry maps model_type "blip" to this family', async () => {
   assert.deepEqual([...f.modelTypes], ['blip']);
 });
 
-test('forwardNamed reproduces cosine_sim and itm_score within 1e-4', () => {
+test('forwardNamed reproduces cosine_sim and itm_score (2e-6 of the scale)', () => {
   tidy(() => {
     const out = family.forwardNamed(model, new Map([...INPUTS].filter(([k]) => k !== 'itm_labels')));
     assert.deepEqual([...out.keys()].sort(), ['cosine_sim', 'itm_score']);
     for (const name of ['cosine_sim', 'itm_score']) {
-      const d = maxAbsDiff(out.get(name)!, OUTPUTS.get(name)!);
-      console.log(`blip-itm ${name}: max abs diff ${d.toExponential(3)}`);
-      assert.ok(d <= 1e-4, `${name}: max abs diff ${d}`);
+      expectClose(out.get(name)!, OUTPUTS.get(name)!, { rel: FORWARD, name: `blip-itm ${name}` });
     }
     // Cosine similarities of unit vectors.
     assert.ok(out.get('cosine_sim')!.abs().max().item() <= 1 + 1e-6, 'cosine_sim beyond [-1, 1]');
@@ -69,9 +72,7 @@ test('itm_loss and its gradients for every parameter match the reference (1e-4 r
   tidy(() => {
     const image = model.imageEmbeds(pixels);
     const loss = itmLoss(model.itmHead(model.fusedPair(ids, mask, image)), INPUTS.get('itm_labels')!);
-    const d = Math.abs(loss.item() - OUTPUTS.get('itm_loss')!.item());
-    console.log(`blip-itm itm_loss: ${loss.item()} (abs diff ${d.toExponential(3)})`);
-    assert.ok(d <= 1e-4);
+    expectCloseNumber(loss.item(), OUTPUTS.get('itm_loss')!.item(), { rel: FORWARD, name: 'blip-itm itm_loss' });
     loss.backward();
   });
   let checked = 0;
@@ -122,7 +123,7 @@ test('itm_loss and its gradients for every parameter match the reference (1e-4 r
     `blip-itm gradients: worst max|diff|/max|reference| ${worstScaled.err.toExponential(3)} (${worstScaled.name})`,
   );
   assert.ok(worst.excess <= 0, `${worst.name}: gradient off by ${worst.absDiff}`);
-  assert.ok(worstScaled.err <= 1e-4, `${worstScaled.name}: scaled gradient error ${worstScaled.err}`);
+  assert.ok(worstScaled.err <= 1e-5, `${worstScaled.name}: scaled gradient error ${worstScaled.err}`);
   model.zeroGrad();
   model.eval();
 });
@@ -134,12 +135,15 @@ test('representations for the multimodal layer: image embeddings, fused pair, IT
       assert.deepEqual(image.shape, [4, 17, 32]); // [CLS] + (32/8)^2 patches
       const pair = model.fusedPair(ids, mask, image);
       assert.deepEqual(pair.shape, [4, 32]);
-      assert.ok(maxAbsDiff(model.itmHead(pair), OUTPUTS.get('itm_score')!) <= 1e-4);
+      expectClose(model.itmHead(pair), OUTPUTS.get('itm_score')!, { rel: FORWARD, name: 'blip itmHead(pair)' });
       const imgProj = model.imageProjection(image);
       const txtProj = model.textProjection(ids, mask);
       assert.deepEqual(imgProj.shape, [4, 256]);
       assert.deepEqual(txtProj.shape, [4, 256]);
-      assert.ok(maxAbsDiff(model.cosineSim(imgProj, txtProj), OUTPUTS.get('cosine_sim')!) <= 1e-4);
+      expectClose(model.cosineSim(imgProj, txtProj), OUTPUTS.get('cosine_sim')!, {
+        rel: FORWARD,
+        name: 'blip cosineSim',
+      });
       // The fused pair depends on the image embeddings (the golden vision weights are ~1e-10, so its image
       // embeddings hardly differ between images: use other embeddings to see the cross-attention at work).
       const otherImage = randn(image.shape);
@@ -155,11 +159,8 @@ test("a float64 copy of the model matches too (inputs are cast to the weights' d
     noGrad(() => {
       const out = m64.forward(ids, pixels, mask);
       assert.equal(out.itm_score.dtype, 'float64');
-      const d = Math.max(
-        maxAbsDiff(out.itm_score.float(), OUTPUTS.get('itm_score')!),
-        maxAbsDiff(out.cosine_sim.float(), OUTPUTS.get('cosine_sim')!),
-      );
-      assert.ok(d <= 1e-4, `float64: max abs diff ${d}`);
+      expectClose(out.itm_score, OUTPUTS.get('itm_score')!, { rel: FORWARD, name: 'blip float64 itm_score' });
+      expectClose(out.cosine_sim, OUTPUTS.get('cosine_sim')!, { rel: FORWARD, name: 'blip float64 cosine_sim' });
     }),
   );
   m64.dispose();

@@ -9,6 +9,11 @@ import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { AdamW } from '../../src/optim/index.js';
 import { CLIPModel, clipLoss, family, readCLIPConfig } from '../../src/models/clip.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { diffStats, expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'clip');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -31,7 +36,7 @@ function loaded(): CLIPModel {
   return m;
 }
 
-test('CLIPModel reproduces every golden forward output within 1e-4', () => {
+test('CLIPModel reproduces every golden forward output (2e-6 of the scale)', () => {
   const model = loaded();
   tidy(() => {
     const out = family.forwardNamed(model, inputs);
@@ -40,9 +45,7 @@ test('CLIPModel reproduces every golden forward output within 1e-4', () => {
     for (const name of names) {
       const got = out.get(name);
       assert.ok(got, `missing output ${name}`);
-      const d = maxAbsDiff(got, golden.get(name)!);
-      console.log(`clip ${name}: max abs diff ${d.toExponential(2)}`);
-      assert.ok(d < 1e-4, `${name}: max abs diff ${d}`);
+      expectClose(got, golden.get(name)!, { rel: FORWARD, name: `clip ${name}` });
     }
   });
 });
@@ -54,12 +57,10 @@ function worstElementwise(a: Tensor, b: Tensor): number {
     a.to('float64').sub(b.to('float64')).abs().div(b.to('float64').abs().mul(1e-4).add(1e-6)).max().item(),
   );
 }
-/** max |a - b| over max(1e-6, 1e-4 max|b|): the tolerance relative to the tensor's scale (passes at <= 1). */
+/** max |a - b| over max(1e-7, 1e-5 max|b|): the tolerance relative to the tensor's scale (passes at <= 1). */
 function worstPerTensor(a: Tensor, b: Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  return tidy(
-    () => a.to('float64').sub(b.to('float64')).abs().max().item() / Math.max(1e-6, 1e-4 * b.abs().max().item()),
-  );
+  const { maxDiff, maxRef } = diffStats(a, b);
+  return maxDiff / Math.max(1e-7, 1e-5 * maxRef);
 }
 
 /**
@@ -130,7 +131,7 @@ test('CLIP training parity (float32): contrastive-loss gradients and one AdamW s
   const r = trainingParity('float32');
   assert.equal(r.count, 78);
   console.log(
-    `clip float32 grad.*: worst max|diff| / max(1e-6, 1e-4 max|ref|) = ${r.grad[0].toFixed(3)} (${r.grad[1]})`,
+    `clip float32 grad.*: worst max|diff| / max(1e-7, 1e-5 max|ref|) = ${r.grad[0].toFixed(3)} (${r.grad[1]})`,
   );
   console.log(`clip float32 param_after_step.*: worst = ${r.step[0].toFixed(3)} (${r.step[1]})`);
   assert.ok(r.grad[0] <= 1, `gradient of ${r.grad[1]} off by ${r.grad[0]}x the tolerance`);

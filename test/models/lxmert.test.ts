@@ -10,6 +10,11 @@ import { openCheckpoint, readSafetensors, writeSafetensors, type RawTensor } fro
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { family, loadLxmertCheckpoint, LxmertModel, patchRegions, readLxmertConfig } from '../../src/models/lxmert.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'lxmert');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -44,16 +49,14 @@ function withCheckpoint(
   }
 }
 
-test('LxmertModel reproduces the golden outputs within 1e-4', () => {
+test('LxmertModel reproduces the golden outputs (2e-6 of the scale)', () => {
   const model = loadGolden();
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   const expected = loadSafetensorsFile(join(DIR, 'outputs.safetensors')).tensors;
   tidy(() => {
     const out = family.forwardNamed(model, inputs);
     assert.deepEqual([...out.keys()].sort(), [...expected.keys()].sort());
-    const diffs = [...expected].map(([n, t]) => [n, maxAbsDiff(out.get(n)!, t)] as const);
-    console.log(`lxmert max abs diff: ${diffs.map(([n, d]) => `${n} ${d.toExponential(2)}`).join(', ')}`);
-    for (const [n, d] of diffs) assert.ok(d < 1e-4, `${n} differs by ${d}`);
+    for (const [n, t] of expected) expectClose(out.get(n)!, t, { rel: FORWARD, name: `lxmert ${n}` });
   });
   model.dispose();
 });

@@ -18,6 +18,11 @@ import {
   type RobertaFamilyModel,
 } from '../../src/models/roberta.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'roberta');
 const config = readModelConfig(DIR);
@@ -54,15 +59,13 @@ test('the registry maps roberta and bertweet to this family', async () => {
   assert.equal(await familyFor('bertweet'), family);
 });
 
-test('RobertaModel reproduces the golden last_hidden_state and pooler_output within 1e-4', () => {
+test('RobertaModel reproduces the golden last_hidden_state and pooler_output (2e-6 of the scale)', () => {
   const m = loadFrom(config, DIR);
   assert.ok(m instanceof RobertaModel);
   tidy(() => {
     const out = family.forwardNamed(m, inputs);
     for (const name of golden.keys()) {
-      const d = maxAbs(out.get(name)!, golden.get(name)!);
-      console.log(`roberta ${name}: max abs diff ${d.toExponential(2)}`);
-      assert.ok(d < 1e-4, `${name}: ${d}`);
+      expectClose(out.get(name)!, golden.get(name)!, { rel: FORWARD, name: `roberta ${name}` });
     }
   });
   m.dispose();
@@ -118,7 +121,10 @@ test('BERTweet configs (model_type bertweet, RobertaForMaskedLM checkpoints) bui
     tidy(() => {
       const out = family.forwardNamed(m, inputs);
       assert.equal(out.has('pooler_output'), false);
-      assert.ok(maxAbs(out.get('last_hidden_state')!, golden.get('last_hidden_state')!) < 1e-4);
+      expectClose(out.get('last_hidden_state')!, golden.get('last_hidden_state')!, {
+        rel: FORWARD,
+        name: 'bertweet mlm states',
+      });
     });
     m.dispose();
   });
@@ -148,13 +154,13 @@ test('RobertaForSequenceClassification: classifier.dense/out_proj on <s>, loss f
       named.set('labels', tensor([0, 1, 1, 0], { dtype: 'int64' }));
       const out = family.forwardNamed(m, named);
       const expected = golden.get('pooler_output')!.matmul(outW.T).add(outB);
-      assert.ok(maxAbs(out.get('logits')!, expected) < 1e-4);
+      expectClose(out.get('logits')!, expected, { rel: FORWARD, name: 'roberta classifier logits' });
       const ce = expected
         .logSoftmax(-1)
         .gather(1, tensor([0, 1, 1, 0], { dtype: 'int64', shape: [4, 1] }))
         .mean()
         .neg();
-      assert.ok(maxAbs(out.get('loss')!, ce.view(1)) < 1e-5);
+      expectClose(out.get('loss')!, ce.view(1), { rel: FORWARD, name: 'roberta classifier loss' });
     });
     m.dispose();
   });

@@ -8,6 +8,11 @@ import { openCheckpoint } from '../../src/io/safetensors.js';
 import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { family, readSiglipConfig, siglipLoss, SiglipModel } from '../../src/models/siglip.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'siglip');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -30,15 +35,13 @@ function loaded(): SiglipModel {
   return m;
 }
 
-test('SiglipModel reproduces every golden output within 1e-4', () => {
+test('SiglipModel reproduces every golden output (2e-6 of the scale)', () => {
   const model = loaded();
   tidy(() => {
     const out = family.forwardNamed(model, inputs);
     assert.deepEqual([...golden.keys()].sort(), ['image_embeds', 'logits_per_image', 'loss', 'text_embeds']);
     for (const [name, want] of golden) {
-      const d = maxAbsDiff(out.get(name)!, want);
-      console.log(`siglip ${name}: max abs diff ${d.toExponential(2)}`);
-      assert.ok(d < 1e-4, `${name}: max abs diff ${d}`);
+      expectClose(out.get(name)!, want, { rel: FORWARD, name: `siglip ${name}` });
     }
     // logits_per_text is the transpose; logits use exp(logit_scale) and logit_bias.
     assert.equal(maxAbsDiff(out.get('logits_per_text')!, out.get('logits_per_image')!.transpose(0, 1)), 0);

@@ -10,6 +10,11 @@ import { openCheckpoint, readSafetensors, writeSafetensors, type RawTensor } fro
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { family, readViltConfig, selectPatches, viltCheckpointName, ViltModel } from '../../src/models/vilt.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'vilt');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -30,13 +35,13 @@ function maxAbsDiff(a: Tensor, b: Tensor): number {
   return a.sub(b).abs().max().item();
 }
 
-/** For each reference row (per batch item) the closest row of ours; returns the worst of those distances. */
-function setOfRowsDiff(ours: Tensor, ref: Tensor): number {
+/** Our rows reordered to match the reference's (per batch item, each reference row takes the closest unused row). */
+function matchRows(ours: Tensor, ref: Tensor): Tensor {
   assert.deepEqual(ours.shape, ref.shape);
   const [B, L, H] = ref.shape as [number, number, number];
   const a = ours.toArray();
   const r = ref.toArray();
-  let worst = 0;
+  const out = new Float32Array(B * L * H);
   for (let b = 0; b < B; b++) {
     const used = new Set<number>();
     for (let i = 0; i < L; i++) {
@@ -49,31 +54,24 @@ function setOfRowsDiff(ours: Tensor, ref: Tensor): number {
         if (d < best) [best, bestJ] = [d, j];
       }
       used.add(bestJ); // one-to-one: a row of ours matches one reference row
-      worst = Math.max(worst, best);
+      for (let k = 0; k < H; k++) out[(b * L + i) * H + k] = a[(b * L + bestJ) * H + k]!;
     }
   }
-  return worst;
+  return tensor(out, { shape: [B, L, H] });
 }
 
-test('ViltModel reproduces the golden outputs within 1e-4 (image tokens as a set of rows)', () => {
+test('ViltModel reproduces the golden outputs, 2e-6 of the scale (image tokens as a set of rows)', () => {
   const model = loadGolden();
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   const expected = loadSafetensorsFile(join(DIR, 'outputs.safetensors')).tensors;
   tidy(() => {
     const out = family.forwardNamed(model, inputs);
     assert.deepEqual([...out.keys()].sort(), [...expected.keys()].sort());
-    const text = maxAbsDiff(out.get('text_last_hidden_state')!, expected.get('text_last_hidden_state')!);
-    const pooled = maxAbsDiff(out.get('pooler_output')!, expected.get('pooler_output')!);
-    const image = setOfRowsDiff(
-      out.get('image_last_hidden_state_unordered')!,
-      expected.get('image_last_hidden_state_unordered')!,
-    );
-    console.log(
-      `vilt max abs diff: text_last_hidden_state ${text.toExponential(2)}, pooler_output ${pooled.toExponential(2)}, image_last_hidden_state_unordered (set of rows) ${image.toExponential(2)}`,
-    );
-    assert.ok(text < 1e-4, `text_last_hidden_state differs by ${text}`);
-    assert.ok(pooled < 1e-4, `pooler_output differs by ${pooled}`);
-    assert.ok(image < 1e-4, `image_last_hidden_state_unordered differs by ${image}`);
+    for (const n of ['text_last_hidden_state', 'pooler_output'])
+      expectClose(out.get(n)!, expected.get(n)!, { rel: FORWARD, name: `vilt ${n}` });
+    const refImage = expected.get('image_last_hidden_state_unordered')!;
+    const image = matchRows(out.get('image_last_hidden_state_unordered')!, refImage);
+    expectClose(image, refImage, { rel: FORWARD, name: 'vilt image_last_hidden_state_unordered (set of rows)' });
     // the image tokens are the whole patch grid in raster order, [CLS] first
     const o = model.forward({
       input_ids: inputs.get('input_ids')!,

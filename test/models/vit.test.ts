@@ -8,6 +8,11 @@ import { openCheckpoint } from '../../src/io/safetensors.js';
 import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { family, interpolateGrid, readViTConfig, vitCheckpointName, ViTModel } from '../../src/models/vit.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'vit');
 const config = JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -28,7 +33,7 @@ function loaded(): ViTModel {
   return m;
 }
 
-test('ViTModel reproduces the golden last_hidden_state and pooler_output within 1e-4', () => {
+test('ViTModel reproduces the golden last_hidden_state and pooler_output (2e-6 of the scale)', () => {
   const model = loaded();
   const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
   const golden = loadSafetensorsFile(join(DIR, 'outputs.safetensors')).tensors;
@@ -36,9 +41,7 @@ test('ViTModel reproduces the golden last_hidden_state and pooler_output within 
     const out = family.forwardNamed(model, inputs);
     assert.deepEqual([...out.keys()].sort(), ['last_hidden_state', 'pooler_output']);
     for (const [name, want] of golden) {
-      const d = maxAbsDiff(out.get(name)!, want);
-      console.log(`vit ${name}: max abs diff ${d.toExponential(2)}`);
-      assert.ok(d < 1e-4, `${name}: max abs diff ${d}`);
+      expectClose(out.get(name)!, want, { rel: FORWARD, name: `vit ${name}` });
     }
   });
 });

@@ -5,30 +5,30 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tidy, type Tensor } from '../../src/tensor/index.js';
+import { tidy } from '../../src/tensor/index.js';
 import { openCheckpoint } from '../../src/io/safetensors.js';
 import { readModelConfig } from '../../src/io/model-folder.js';
 import { loadSafetensorsFile, saveTensors } from '../../src/io/tensors.js';
 import { familyFor } from '../../src/models/family.js';
 import { family, XLMRobertaForSequenceClassification, XLMRobertaModel } from '../../src/models/xlm-roberta.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { expectClose } from '../helpers/parity.js';
+
+// Observed on this CPU: within 2.5e-7 of max(1, max|ref|); the exact-GELU/tanh and 1/sqrt(d)/1/d mutations
+// move these outputs by 3e-5 to 1e-4.
+const FORWARD = 2e-6;
 
 const DIR = join(GOLDEN, 'models', 'xlm-roberta');
 const config = readModelConfig(DIR);
 const inputs = loadSafetensorsFile(join(DIR, 'inputs.safetensors')).tensors;
 const golden = loadSafetensorsFile(join(DIR, 'outputs.safetensors')).tensors;
 
-function maxAbs(a: Tensor, b: Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  return tidy(() => a.sub(b).abs().max().item());
-}
-
 test('the registry maps xlm-roberta to this family', async () => {
   assert.equal(await familyFor('xlm-roberta'), family);
   assert.deepEqual(family.modelTypes, ['xlm-roberta']);
 });
 
-test('XLMRobertaModel reproduces the golden last_hidden_state and pooler_output within 1e-4', () => {
+test('XLMRobertaModel reproduces the golden last_hidden_state and pooler_output (2e-6 of the scale)', () => {
   const m = family.build(config);
   assert.ok(m instanceof XLMRobertaModel);
   const src = openCheckpoint(DIR);
@@ -40,9 +40,7 @@ test('XLMRobertaModel reproduces the golden last_hidden_state and pooler_output 
   tidy(() => {
     const out = family.forwardNamed(m, inputs);
     for (const name of golden.keys()) {
-      const d = maxAbs(out.get(name)!, golden.get(name)!);
-      console.log(`xlm-roberta ${name}: max abs diff ${d.toExponential(2)}`);
-      assert.ok(d < 1e-4, `${name}: ${d}`);
+      expectClose(out.get(name)!, golden.get(name)!, { rel: FORWARD, name: `xlm-roberta ${name}` });
     }
   });
   m.dispose();

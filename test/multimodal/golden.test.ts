@@ -11,13 +11,13 @@ import { MmbtClassifier } from '../../src/multimodal/mmbt.js';
 import type { ModalityStates } from '../../src/multimodal/fusion.js';
 import { dir, goldenBatch, goldenInputs, MODELS } from './batch.js';
 import { CASES, LABELS } from './cases.js';
+import { expectClose } from '../helpers/parity.js';
 
 const golden = (name: string): Map<string, Tensor> =>
   loadSafetensorsFile(join(MODELS, name, 'outputs.safetensors')).tensors;
-const close = (a: Tensor, b: Tensor, tol = 1e-4, what = ''): void => {
-  assert.deepEqual(a.shape, b.shape, what);
-  const d = tidy(() => a.sub(b).abs().max().item());
-  assert.ok(d <= tol, `${what}: max abs diff ${d}`);
+// The recipes run the families' own forward passes: the same tolerance as the model tests (2e-6 of the scale).
+const close = (a: Tensor, b: Tensor, rel: number, what: string): void => {
+  expectClose(a, b, { rel, name: what });
 };
 
 test('late fusion: t and v are the first-token states of the last layers, ITC reads the pooled outputs (BERT, RoBERTa, ViT)', () => {
@@ -32,10 +32,10 @@ test('late fusion: t and v are the first-token states of the last layers, ITC re
     const lastText = text === 'bert' ? 'hidden_states.2' : 'last_hidden_state';
     tidy(() => {
       const c = m.encode(goldenBatch(text, image)).cache as { text: ModalityStates; image: ModalityStates };
-      close(c.text.first, golden(text).get(lastText)!.select(1, 0), 1e-4, `${text} first token`);
-      close(c.image.first, golden(image).get('last_hidden_state')!.select(1, 0), 1e-4, `${image} [CLS]`);
-      close(c.text.pooled, golden(text).get('pooler_output')!, 1e-4, `${text} pooled`);
-      close(c.image.pooled, golden(image).get('pooler_output')!, 1e-4, `${image} pooled`);
+      close(c.text.first, golden(text).get(lastText)!.select(1, 0), 2e-6, `${text} first token`);
+      close(c.image.first, golden(image).get('last_hidden_state')!.select(1, 0), 2e-6, `${image} [CLS]`);
+      close(c.text.pooled, golden(text).get('pooler_output')!, 2e-6, `${text} pooled`);
+      close(c.image.pooled, golden(image).get('pooler_output')!, 2e-6, `${image} pooled`);
     });
     m.dispose();
   }
@@ -67,21 +67,21 @@ test('clip and siglip: ITC embeddings and temperature are the model’s own', ()
   tidy(() => {
     const g = golden('clip');
     const e = clip.encode(goldenBatch('clip', 'clip'));
-    close(e.textEmbeds, g.get('text_pooler_output')!, 1e-4, 'text');
-    close(e.imageEmbeds, g.get('vision_pooler_output')!, 1e-4, 'image');
+    close(e.textEmbeds, g.get('text_pooler_output')!, 2e-6, 'text');
+    close(e.imageEmbeds, g.get('vision_pooler_output')!, 2e-6, 'image');
     const logits = F.normalize(e.textEmbeds, { dim: -1 })
       .matmul(F.normalize(e.imageEmbeds, { dim: -1 }).T)
       .mul(clip.logitScale.exp());
-    close(logits, g.get('logits_per_text')!, 1e-4, 'logits');
+    close(logits, g.get('logits_per_text')!, 2e-6, 'logits');
     // pair (concat-plain) = concat of the normalised embeddings
-    close(e.pair, cat([g.get('text_embeds')!, g.get('image_embeds')!], 1), 1e-4, 'pair');
+    close(e.pair, cat([g.get('text_embeds')!, g.get('image_embeds')!], 1), 2e-6, 'pair');
   });
   const siglip = buildClassifier(CASES[8]!.spec, { init: 'pretrained' }).eval();
   tidy(() => {
     const g = golden('siglip');
     const e = siglip.encode(goldenBatch('siglip', 'siglip'));
-    close(F.normalize(e.textEmbeds, { dim: -1 }), g.get('text_embeds')!, 1e-4, 'siglip text');
-    close(F.normalize(e.imageEmbeds, { dim: -1 }), g.get('image_embeds')!, 1e-4, 'siglip image');
+    close(F.normalize(e.textEmbeds, { dim: -1 }), g.get('text_embeds')!, 2e-6, 'siglip text');
+    close(F.normalize(e.imageEmbeds, { dim: -1 }), g.get('image_embeds')!, 2e-6, 'siglip image');
   });
   clip.dispose();
   siglip.dispose();
@@ -92,7 +92,7 @@ test('vilt: pair is the first-token state of the last layer, or the pooler outpu
     const m = buildClassifier({ ...CASES[5]!.spec, representation }, { init: 'pretrained' }).eval();
     const g = golden('vilt');
     const want = representation === 'pooled' ? g.get('pooler_output')! : g.get('text_last_hidden_state')!.select(1, 0);
-    tidy(() => close(m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair, want, 1e-4, representation));
+    tidy(() => close(m.encode(goldenBatch('vilt', 'vilt', { pixelMask: true })).pair, want, 2e-6, representation));
     m.dispose();
   }
 });
@@ -104,7 +104,7 @@ test('lxmert: detector region features in the batch; pair is the first language 
   const features = cat([inp.get('visual_feats')!, inp.get('visual_pos')!], 2);
   tidy(() => {
     const e = m.encode({ ...b, image: { features } });
-    close(e.pair, golden('lxmert').get('language_output')!.select(1, 0), 1e-4, 'first language token');
+    close(e.pair, golden('lxmert').get('language_output')!.select(1, 0), 2e-6, 'first language token');
     assert.deepEqual(e.imageEmbeds.shape, [4, 32], 'max-pooled vision output, no projection');
   });
   assert.throws(() => tidy(() => m.encode(b)), /no image model: the batch must carry region features/);
@@ -133,11 +133,11 @@ test('blip: the ITM head on pair gives itm_score; its own projections give cosin
   tidy(() => {
     const g = golden('blip-itm');
     const e = m.encode(goldenBatch('blip-itm', 'blip-itm'));
-    close(m.matchLogits(e.pair), g.get('itm_score')!, 1e-4, 'itm_score');
+    close(m.matchLogits(e.pair), g.get('itm_score')!, 2e-6, 'itm_score');
     close(
       F.normalize(e.imageEmbeds, { dim: -1 }).matmul(F.normalize(e.textEmbeds, { dim: -1 }).T),
       g.get('cosine_sim')!,
-      1e-4,
+      2e-6,
       'cosine_sim',
     );
   });
@@ -186,7 +186,7 @@ test('mmbt: the sequence is [CLS] image tokens [SEP] | text [SEP] with own posit
       token_type_ids: types,
       position_ids: pos,
     }).pooler_output!;
-    close(m.encode(b).pair, expected, 1e-5, 'mmbt pair');
+    close(m.encode(b).pair, expected, 1e-6, 'mmbt pair');
   });
   m.dispose();
 });

@@ -1,5 +1,6 @@
-// A few AdamW steps on CE + ITC + ITM lower all three losses through the recipe interface, and leave a frozen
-// image encoder bit-for-bit unchanged.
+// A few AdamW steps on CE + ITC + ITM lower all three losses through the recipe interface (by margins set
+// below the observed falls), move the trainable parameters, and leave a frozen image encoder bit-for-bit
+// unchanged (late fusion and MMBT freeze all of ViT; ViLT, single-stream, trains everything).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { arange, F, manualSeed, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
@@ -27,13 +28,28 @@ function losses(m: MultimodalClassifier, b: ReturnType<typeof goldenBatch>): { c
 // Late fusion with the paper's concat: the ReLU fusion layer makes the fused vector a non-additive function
 // of t and v, so the linear ITM head can tell a swapped pair from a matched one (with `concat-plain` it
 // cannot: see docs/recipes.md).
+// Minimum relative falls over 20 steps (observed: CE -69..-93%, ITC -50..-70%, ITM -1.7% (concat on the golden
+// checkpoints' tiny activations), -7.8% (MMBT), -8.3% (ViLT)).
+const FALLS: Record<string, { itm: number; frozen: number }> = {
+  [CASES[0]!.name]: { itm: 0.001, frozen: 40 },
+  [CASES[3]!.name]: { itm: 0.04, frozen: 40 },
+  [CASES[5]!.name]: { itm: 0.04, frozen: 0 },
+};
 for (const c of [CASES[0]!, CASES[3]!, CASES[5]!] as Case[]) {
   test(`${c.name}: 20 AdamW steps lower CE, ITC and ITM`, () => {
     manualSeed(0);
     const m = buildClassifier({ ...c.spec, dropout: 0 }, { init: 'pretrained' });
     const b = goldenBatch(c.text, c.image);
     const frozen = m.namedParameters().filter(([n, p]) => n.startsWith('image_encoder.') && !p.requiresGrad);
+    assert.equal(frozen.length, FALLS[c.name]!.frozen, 'frozen image-encoder tensors');
+    assert.equal(
+      m.namedParameters().filter(([, p]) => !p.requiresGrad).length,
+      frozen.length,
+      'only the image encoder is frozen',
+    );
     const before = frozen.map(([, p]) => p.clone());
+    const trainable = m.trainableParameters();
+    const start = trainable.map(([, p]) => p.clone());
     const opt = new AdamW(
       m.trainableParameters().map(([, p]) => p),
       { lr: 5e-3, weightDecay: 0 },
@@ -56,11 +72,15 @@ for (const c of [CASES[0]!, CASES[3]!, CASES[5]!] as Case[]) {
       return { ce: l.ce.item(), itc: l.itc.item(), itm: l.itm.item() };
     });
     console.log(
-      `${c.name}: CE ${first.ce.toFixed(3)} -> ${last.ce.toFixed(3)}, ITC ${first.itc.toFixed(3)} -> ${last.itc.toFixed(3)}, ITM ${first.itm.toFixed(3)} -> ${last.itm.toFixed(3)}`,
+      `${c.name}: CE ${first.ce.toFixed(4)} -> ${last.ce.toFixed(4)}, ITC ${first.itc.toFixed(4)} -> ${last.itc.toFixed(4)}, ITM ${first.itm.toFixed(4)} -> ${last.itm.toFixed(4)}, frozen tensors ${frozen.length}`,
     );
     assert.ok(last.ce < first.ce * 0.5, `CE ${first.ce} -> ${last.ce}`);
-    assert.ok(last.itc < first.itc, `ITC ${first.itc} -> ${last.itc}`);
-    assert.ok(last.itm < first.itm, `ITM ${first.itm} -> ${last.itm}`);
+    assert.ok(last.itc < first.itc * 0.7, `ITC ${first.itc} -> ${last.itc}`);
+    assert.ok(last.itm < first.itm * (1 - FALLS[c.name]!.itm), `ITM ${first.itm} -> ${last.itm}`);
+    // The optimiser moved the trainable parameters (all but those without a gradient on this batch).
+    const moved = trainable.filter(([, p], k) => tidy(() => p.sub(start[k]!).abs().max().item()) > 0).length;
+    assert.ok(moved >= 0.9 * trainable.length, `only ${moved} of ${trainable.length} trainable tensors moved`);
+    for (const t of start) t.dispose();
     frozen.forEach(([n, p], k) =>
       assert.equal(
         tidy(() => p.sub(before[k]!).abs().max().item()),

@@ -8,8 +8,9 @@ import {
   combineLosses,
   balancedClassWeights,
   ITC_INIT_LOGIT_SCALE,
+  ITC_MAX_LOGIT_SCALE,
 } from '../../src/objectives/index.js';
-import { manualSeed, randn, tensor, tidy } from '../../src/tensor/index.js';
+import { F, manualSeed, randn, tensor, tidy } from '../../src/tensor/index.js';
 
 test('ITM random negatives: about half, never the own text nor an identical text', () => {
   manualSeed(0);
@@ -79,6 +80,81 @@ test('ITC masks duplicate texts and images as false negatives', () => {
     assert.equal(lp[2 * 4 + 0], -1e4);
     assert.notEqual(lp[0 * 4 + 1], -1e4);
     assert.ok(masked.loss.item() < plain.loss.item());
+  });
+});
+
+test('ITC masks duplicate images: the rows and columns of both logit matrices, and the loss is the masked one', () => {
+  tidy(() => {
+    manualSeed(3);
+    const t = randn([4, 6]);
+    const v = randn([4, 6]);
+    const s = tensor(0.7);
+    const keys = ['x', 'y', 'z', 'x']; // posts 0 and 3 share their image
+    const r = itcLoss(t, v, s, { imageKeys: keys });
+    const plain = itcLoss(t, v, s);
+    const lt = r.logitsPerText.toArray();
+    const li = r.logitsPerImage.toArray();
+    for (const [i, j] of [
+      [0, 3],
+      [3, 0],
+    ]) {
+      assert.equal(lt[i! * 4 + j!], -1e4, `logitsPerText[${i}][${j}]`);
+      assert.equal(li[i! * 4 + j!], -1e4, `logitsPerImage[${i}][${j}]`);
+    }
+    const pt = plain.logitsPerText.toArray();
+    const pi = plain.logitsPerImage.toArray();
+    for (let k = 0; k < 16; k++)
+      if (k !== 3 && k !== 12) {
+        assert.equal(lt[k], pt[k]);
+        assert.equal(li[k], pi[k]);
+      }
+    // The loss by hand: each row's cross-entropy over the entries left after masking, both directions averaged.
+    const ce = (l: number[], row: number, skip: number | null) => {
+      const xs = [0, 1, 2, 3].filter((j) => j !== skip).map((j) => l[row * 4 + j]!);
+      const m = Math.max(...xs);
+      return m + Math.log(xs.reduce((a, x) => a + Math.exp(x - m), 0)) - l[row * 5]!;
+    };
+    const skipOf = (row: number) => (row === 0 ? 3 : row === 3 ? 0 : null);
+    let want = 0;
+    for (let row = 0; row < 4; row++) want += (ce(pt, row, skipOf(row)) + ce(pi, row, skipOf(row))) / 8;
+    assert.ok(Math.abs(r.loss.item() - want) < 1e-5, `masked loss ${r.loss.item()} vs ${want}`);
+    assert.ok(Math.abs(plain.loss.item() - want) > 1e-3, 'the duplicate changes the loss');
+  });
+});
+
+test('ITC clamps the logit scale at ln 100 (CLIP): logits are 100 · cosine and the scale gets no gradient', () => {
+  tidy(() => {
+    manualSeed(4);
+    const t = randn([3, 5]);
+    const v = randn([3, 5]);
+    const cos = F.normalize(t, { dim: -1 }).matmul(F.normalize(v, { dim: -1 }).transpose(0, 1));
+    const high = tensor(6).requiresGrad_();
+    const r = itcLoss(t, v, high);
+    const d = r.logitsPerText.sub(cos.mul(100)).abs().max().item();
+    assert.ok(d < 1e-4, `logits are not 100 · cos (max diff ${d})`);
+    r.loss.backward();
+    assert.equal(high.grad!.item(), 0);
+    assert.ok(Math.abs(ITC_MAX_LOGIT_SCALE - Math.log(100)) < 1e-15);
+    // Below the bound, exp(t) itself, with a gradient; clampScale: false lifts the bound.
+    const low = tensor(4).requiresGrad_();
+    const r2 = itcLoss(t, v, low);
+    assert.ok(
+      r2.logitsPerText
+        .sub(cos.mul(Math.exp(4)))
+        .abs()
+        .max()
+        .item() < 1e-4,
+    );
+    r2.loss.backward();
+    assert.notEqual(low.grad!.item(), 0);
+    const free = itcLoss(t, v, tensor(6), { clampScale: false });
+    assert.ok(
+      free.logitsPerText
+        .sub(cos.mul(Math.exp(6)))
+        .abs()
+        .max()
+        .item() < 1e-3,
+    );
   });
 });
 

@@ -1,6 +1,11 @@
 // Tensor basics: every dtype in and out, views and indexing, broadcasting, reductions, autograd plumbing,
 // random seeding, and errors that name the op and shapes without crashing the process.
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from '../helpers/cli.js';
 import assert from 'node:assert/strict';
 import {
   DTYPES,
@@ -27,7 +32,6 @@ import {
   tidy,
   cudaAvailable,
   F,
-  getNumThreads,
   physicalCores,
 } from '../../src/tensor/index.js';
 
@@ -221,8 +225,30 @@ test('bad input throws errors naming the op and shapes; the process survives', (
   assert.deepEqual(a.add(1).toArray(), [1, 1, 1, 1, 1, 1]);
 });
 
-test('threads default to the physical core count', () => {
-  if (!process.env.TANDEM_NUM_THREADS) assert.equal(getNumThreads(), physicalCores());
+test('threads default to the physical core count (lscpu); TANDEM_NUM_THREADS overrides; bad values are ignored', () => {
+  // Fresh processes (the setting is made when the engine loads), each with its own environment.
+  const threads = (value: string | undefined): number => {
+    const env = { ...process.env };
+    delete env.TANDEM_NUM_THREADS;
+    if (value !== undefined) env.TANDEM_NUM_THREADS = value;
+    const entry = pathToFileURL(join(REPO_ROOT, 'dist', 'src', 'tensor', 'index.js')).href;
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { getNumThreads } from '${entry}'; console.log(getNumThreads());`],
+      { env, encoding: 'utf8' },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    return Number(r.stdout.trim());
+  };
+  // The expected count from lscpu (unique core, socket pairs), independent of physicalCores()'s own parsing.
+  const l = spawnSync('lscpu', ['-p=CORE,SOCKET'], { encoding: 'utf8' });
+  const cores =
+    l.status === 0 ? new Set(l.stdout.split('\n').filter((x) => x && !x.startsWith('#'))).size : availableParallelism();
+  assert.equal(physicalCores(), cores);
+  assert.equal(threads(undefined), cores);
+  assert.equal(threads('3'), 3);
+  assert.equal(threads('0'), cores);
+  assert.equal(threads('many'), cores);
 });
 
 test('numbers promote as Python scalars: int64 + 1 stays int64, + 0.5 becomes float', () => {

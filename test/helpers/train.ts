@@ -1,0 +1,92 @@
+// Helpers of the training tests that run `tandem train` in child processes: synthetic data, a tiny run's
+// flags, starting and killing runs, waiting for log lines, comparing checkpoints exactly.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GOLDEN, REPO_ROOT, runCli } from './cli.js';
+import { loadSafetensorsFile } from '../../src/io/tensors.js';
+import { tidy } from '../../src/tensor/index.js';
+
+export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js');
+
+/** Synthetic posts (label: do text and image agree) in dir/posts.jsonl. */
+export function synthData(dir: string, count: number): string {
+  const s = runCli([
+    'data',
+    'synth',
+    '--out',
+    dir,
+    '--size',
+    '32',
+    '--colours',
+    '2',
+    '--style',
+    'plain',
+    '--seed',
+    '3',
+    '--count',
+    String(count),
+  ]);
+  assert.equal(s.status, 0, s.stderr);
+  return join(dir, 'posts.jsonl');
+}
+
+/** Tiny ViLT with random weights, the ITC queue on, ITM sampling from the RNG, a linear warm-up schedule. */
+export function trainArgs(data: string): string[] {
+  return [
+    '--model',
+    join(GOLDEN, 'models', 'vilt'),
+    '--init',
+    'random',
+    '--max-length',
+    '16',
+    '--head',
+    'mlp',
+    '--no-progress',
+    '--data',
+    data,
+    '--epochs',
+    '2',
+    '--batch-size',
+    '8',
+    '--lr',
+    '3e-3',
+    '--itc-queue',
+    '12',
+    '--save-every',
+    '2',
+    '--seed',
+    '7',
+  ];
+}
+
+export function startTrain(args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? null : code)));
+  return { child, done, stderr: () => stderr };
+}
+
+export function logSteps(run: string): number {
+  const path = join(run, 'log.jsonl');
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Max |difference| over every tensor of two files (names must agree). */
+export function maxDiff(a: string, b: string): number {
+  const ta = loadSafetensorsFile(a).tensors;
+  const tb = loadSafetensorsFile(b).tensors;
+  assert.deepEqual([...ta.keys()].sort(), [...tb.keys()].sort(), `${a} and ${b} hold different tensors`);
+  return tidy(() => Math.max(0, ...[...ta].map(([k, t]) => t.sub(tb.get(k)!).abs().max().item())));
+}
