@@ -1,5 +1,6 @@
 // Shared helpers for subcommands: argument parsing with --help, and exit codes that mean something.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PRECISIONS, type Precision } from '../tensor/autocast.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -57,4 +58,12 @@ export function numFlag(name: string, v: string | undefined, dflt?: number): num
   const n = Number(v);
   if (!Number.isFinite(n)) throw new CliError(`--${name} expects a number, got '${v}'`);
   return n;
+}
+
+/** Parses --precision (fp32, bf16 or fp16); undefined when not given. */
+export function precisionFlag(v: string | undefined): Precision | undefined {
+  if (v === undefined) return undefined;
+  if (!(PRECISIONS as readonly string[]).includes(v))
+    throw new CliError(`--precision expects one of ${PRECISIONS.join(', ')}, got '${v}'`);
+  return v as Precision;
 }

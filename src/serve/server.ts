@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { DataError, type Row } from '../data/rows.js';
 import { labelPredictions, openRun, type LoadedRun } from '../train/experiment.js';
+import { checkPrecision, type Precision } from '../tensor/index.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -23,6 +24,8 @@ export interface ServeOptions {
   batchSize?: number;
   /** Most posts in one request (default 256). */
   maxPosts?: number;
+  /** Forward-pass precision (default fp32). */
+  precision?: Precision;
 }
 
 export interface RunningServer {
@@ -108,9 +111,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
-async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
+async function predict(run: LoadedRun, rows: Row[], batchSize: number, precision: Precision) {
   try {
-    const { pred } = await run.predict(rows, { withLabels: false, batchSize, workers: 0 });
+    const { pred } = await run.predict(rows, { withLabels: false, batchSize, workers: 0, precision });
     return labelPredictions(pred, run.labelNames, run.multiLabel).map(({ id, label, probabilities }) => ({
       id,
       label,
@@ -126,6 +129,7 @@ async function predict(run: LoadedRun, rows: Row[], batchSize: number) {
 
 /** Starts the API; resolves once it listens. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  checkPrecision(o.precision ?? 'fp32', 'cpu');
   const run = openRun(o.run, o.checkpoint ?? 'best');
   run.model.eval();
   const limit = o.maxBodyBytes ?? 20 * 2 ** 20;
@@ -155,7 +159,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         .then(async () => {
           const dir = mkdtempSync(join(tmpdir(), 'tandem-serve-'));
           try {
-            return await predict(run, parsePosts(body, dir, o.maxPosts ?? 256), o.batchSize ?? 32);
+            return await predict(
+              run,
+              parsePosts(body, dir, o.maxPosts ?? 256),
+              o.batchSize ?? 32,
+              o.precision ?? 'fp32',
+            );
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }

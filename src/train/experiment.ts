@@ -2,7 +2,7 @@
 // its published layout), the classifier recipe, the input pipeline, the trainer, evaluation, results.json.
 // The resolved settings are saved as run.json in the run folder, so `--resume` rebuilds exactly the same
 // experiment from the folder alone.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -29,14 +29,28 @@ import {
 } from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
-import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
+import {
+  checkPrecision,
+  fastBf16Reason,
+  manualSeed,
+  noGrad,
+  tidy,
+  withPrecision,
+  type Device,
+  type Precision,
+} from '../tensor/index.js';
 import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
  * rule rather than numbers) plus the model, the data and the input pipeline.
  */
-export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'multiLabel' | 'progress'> {
+export interface ExperimentConfig extends Omit<
+  TrainOptions,
+  'classWeights' | 'multiLabel' | 'progress' | 'precision' | 'device'
+> {
+  /** fp32 (default), bf16 or fp16 (CUDA) autocast; recorded in run.json and results.json. */
+  precision?: Precision;
   spec: RecipeSpec;
   /** Continue fine-tuning a tandem run checkpoint (its recipe, weights, tokenizer and processor). */
   fromCheckpoint?: string;
@@ -167,6 +181,7 @@ export async function predictAll(
   model: MultimodalClassifier,
   loader: BatchLoader,
   multiLabel: boolean,
+  precision: { precision: Precision; device: Device } = { precision: 'fp32', device: 'cpu' },
 ): Promise<{ ids: string[]; probs: number[][]; truth: number[][] | number[] | null }> {
   model.eval();
   const ids: string[] = [];
@@ -176,7 +191,10 @@ export async function predictAll(
   for await (const batch of loader.epoch(0)) {
     noGrad(() =>
       tidy(() => {
-        const logits = model.classify(model.encode(batch).pair);
+        // Probabilities in fp32 whatever precision the forward pass ran in.
+        const logits = withPrecision(precision.precision, precision.device, () =>
+          model.classify(model.encode(batch).pair),
+        ).to('float32');
         const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
         const k = logits.size(1);
         for (let i = 0; i < batch.size; i++) probs.push(p.slice(i * k, (i + 1) * k));
@@ -252,6 +270,9 @@ export async function runExperiment(
   opts: { resume?: boolean; progress?: boolean; log?: (msg: string) => void } = {},
 ): Promise<ExperimentResult> {
   const log = opts.log ?? (() => undefined);
+  const precision = cfg.precision ?? 'fp32';
+  checkPrecision(precision, cfg.device);
+  noteFastBf16(precision, cfg.device, log);
   mkdirSync(cfg.out, { recursive: true });
   const runFile = join(cfg.out, 'run.json');
   if (!opts.resume || !existsSync(runFile)) writeFileAtomic(runFile, JSON.stringify(cfg, null, 2) + '\n');
@@ -280,6 +301,23 @@ export async function runExperiment(
             noGrad(() => model.frozenImageFeatures!(px)),
         }
       : undefined;
+  // Without a feature cache, the frozen image encoder's dev and test features are still computed only once
+  // per run (not at every epoch's evaluation): in a cache inside the run folder, removed when the run ends.
+  // They are computed in the run's precision and stored in fp32.
+  const evalFeatureDir = join(cfg.out, 'eval-features');
+  const evalFeatures =
+    features ??
+    (model.frozenImageFeatures && model.frozenImageKey
+      ? {
+          cache: new FeatureCache(evalFeatureDir, {
+            frozenImageKey: model.frozenImageKey,
+            processorHash: encoder.processorHash,
+          }),
+          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
+            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px)).to('float32')),
+        }
+      : undefined);
+  const splitFeatures = (split: 'train' | 'dev' | 'test') => (split === 'train' ? features : evalFeatures);
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
     new BatchLoader(rows, encoder, {
       batchSize: split === 'train' ? cfg.batchSize : (cfg.evalBatchSize ?? cfg.batchSize * 2),
@@ -289,7 +327,7 @@ export async function runExperiment(
       preflight: checked[split].log,
       device: cfg.device,
       ...(cfg.workers !== undefined ? { workers: cfg.workers } : {}),
-      ...(features ? { features } : {}),
+      ...(splitFeatures(split) ? { features: splitFeatures(split) } : {}),
     });
   const trainLoader = loader(checked.train.rows, 'train');
   const source: BatchSource = {
@@ -325,7 +363,8 @@ export async function runExperiment(
         if (checked[split].rows.length === 0) return null;
         const l = loader(checked[split].rows, split);
         try {
-          return { metrics: metricsOf(await predictAll(model, l, data.multiLabel), data.labelNames, data.multiLabel) };
+          const pred = await predictAll(model, l, data.multiLabel, { precision, device: cfg.device });
+          return { metrics: metricsOf(pred, data.labelNames, data.multiLabel) };
         } finally {
           await l.close();
         }
@@ -366,6 +405,7 @@ export async function runExperiment(
         }
       : {}),
     recipe: cfg.spec.recipe,
+    precision,
     labels: data.labelNames,
     data: {
       ...(cfg.missingImage === 'blank' ? { blank_images: blankImages } : {}),
@@ -382,8 +422,10 @@ export async function runExperiment(
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
-  if (result.status !== 'interrupted')
+  if (result.status !== 'interrupted') {
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
+    if (!features) rmSync(evalFeatureDir, { recursive: true, force: true });
+  }
   model.dispose();
   return { ...result, results };
 }
@@ -436,7 +478,14 @@ export interface LoadedRun {
    */
   predict(
     rows: Row[],
-    o: { withLabels: boolean; onBadRow?: BadRowPolicy; batchSize?: number; workers?: number },
+    o: {
+      withLabels: boolean;
+      onBadRow?: BadRowPolicy;
+      batchSize?: number;
+      workers?: number;
+      /** Forward-pass precision (default fp32), on the device the model is on. */
+      precision?: Precision;
+    },
   ): Promise<{ pred: Awaited<ReturnType<typeof predictAll>>; badRows: Record<string, number> }>;
 }
 
@@ -487,11 +536,24 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
       });
       try {
-        return { pred: await predictAll(model, loader, loaded.multiLabel), badRows: loader.badRows };
+        const device = (model.parameters()[0]?.device ?? 'cpu') as Device;
+        const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
+        checkPrecision(precision.precision, precision.device);
+        return { pred: await predictAll(model, loader, loaded.multiLabel, precision), badRows: loader.badRows };
       } finally {
         await loader.close();
       }
     },
   };
   return loaded;
+}
+
+let bf16Noted = false;
+/** Says once per process that bf16 would be faster here, when a run uses fp32 on hardware with fast bf16. */
+export function noteFastBf16(precision: Precision, device: Device | string, log: (msg: string) => void): void {
+  if (precision !== 'fp32' || bf16Noted) return;
+  const why = fastBf16Reason(device);
+  if (!why) return;
+  bf16Noted = true;
+  log(`note: ${why}: --precision bf16 trains and predicts faster (fp32, the default, reproduces the paper exactly)`);
 }

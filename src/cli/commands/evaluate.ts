@@ -5,7 +5,7 @@ import { DataError } from '../../data/rows.js';
 import { formatReport } from '../../eval/index.js';
 import { labelPredictions, metricsOf, openRun } from '../../train/experiment.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT, intFlag, parse, precisionFlag } from '../args.js';
 
 const HELP = `Usage: tandem evaluate --run runs/NAME --data <file|dir> [options]
 
@@ -21,6 +21,7 @@ Options:
   --split S                 test (default when the data has splits), dev, train or all
   --on-bad-row error|skip   (default error)
   --batch-size N            (default 32)
+  --precision fp32|bf16|fp16  forward passes in fp32 or bf16/fp16 (CUDA) autocast (default: the run's)
   --predictions FILE        also write one JSON line per post: id, label, gold, probabilities
   --json                    print the metrics as JSON
 Exit codes: 0 done, 1 failure, 2 bad input.`;
@@ -37,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       split: { type: 'string' },
       'on-bad-row': { type: 'string' },
       'batch-size': { type: 'string' },
+      precision: { type: 'string' },
       predictions: { type: 'string' },
       json: { type: 'boolean' },
     },
@@ -79,7 +81,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let result;
     try {
-      result = await loaded.predict(rows, { withLabels: true, onBadRow: policy, batchSize });
+      result = await loaded.predict(rows, {
+        withLabels: true,
+        onBadRow: policy,
+        batchSize,
+        precision: precisionFlag(v.precision),
+      });
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
 import { DataError, type Row } from '../../data/rows.js';
 import { labelPredictions, openRun } from '../../train/experiment.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT, intFlag, parse, precisionFlag } from '../args.js';
 
 const HELP = `Usage: tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]
 
@@ -16,6 +16,7 @@ Options:
   --text T --image I        one post
   --input FILE              posts in the generic format (JSONL or CSV: id, text, image; labels ignored)
   --batch-size N            (default 32)
+  --precision fp32|bf16|fp16  forward passes in fp32 or bf16/fp16 (CUDA) autocast (default: the run's)
   --json                    one JSON object per post: id, label, probabilities
 Exit codes: 0 done, 1 failure, 2 bad input.`;
 
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       image: { type: 'string' },
       input: { type: 'string' },
       'batch-size': { type: 'string' },
+      precision: { type: 'string' },
       json: { type: 'boolean' },
     },
     HELP,
@@ -63,8 +65,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let pred;
     try {
-      pred = (await loaded.predict(rows, { withLabels: false, batchSize: intFlag('batch-size', v['batch-size'], 32)! }))
-        .pred;
+      pred = (
+        await loaded.predict(rows, {
+          withLabels: false,
+          batchSize: intFlag('batch-size', v['batch-size'], 32)!,
+          precision: precisionFlag(v.precision),
+        })
+      ).pred;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;

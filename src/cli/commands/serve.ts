@@ -1,6 +1,6 @@
 // `tandem serve`: an HTTP API that predicts with a trained run.
 import { startServer } from '../../serve/server.js';
-import { CliError, EXIT, intFlag, parse } from '../args.js';
+import { CliError, EXIT, intFlag, parse, precisionFlag } from '../args.js';
 
 const HELP = `Usage: tandem serve --run runs/NAME [--host 127.0.0.1] [--port 8080]
 
@@ -17,6 +17,7 @@ Options:
   --port N                port (default 8080; 0 picks a free one)
   --max-body-mb N         largest request body in MiB (default 20)
   --batch-size N          posts per forward pass (default 32)
+  --precision fp32|bf16|fp16  forward passes in fp32 (default) or under bf16/fp16 (CUDA) autocast
 Stops on Ctrl-C or SIGTERM.`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       port: { type: 'string' },
       'max-body-mb': { type: 'string' },
       'batch-size': { type: 'string' },
+      precision: { type: 'string' },
     },
     HELP,
     false,
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
       port,
       maxBodyBytes: intFlag('max-body-mb', v['max-body-mb'], 20)! * 2 ** 20,
       batchSize: intFlag('batch-size', v['batch-size'], 32)!,
+      precision: precisionFlag(v.precision),
     });
   } catch (e) {
     throw new CliError(

@@ -7,7 +7,7 @@ import { RECIPES, type RecipeName } from '../../multimodal/builder.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
 import { DataError } from '../../data/rows.js';
 import { runExperiment, readRunConfig, type ExperimentConfig } from '../../train/experiment.js';
-import { CliError, EXIT, intFlag, numFlag, parse } from '../args.js';
+import { CliError, EXIT, intFlag, numFlag, parse, precisionFlag } from '../args.js';
 
 const HELP = `Usage: tandem train --data <file|dir> --out runs/NAME (--model <dir|Hub id> | --text-model <..> --image-model <..>) [options]
        tandem train --resume --out runs/NAME
@@ -59,6 +59,7 @@ Run:
   --save-every N            also save a resumable checkpoint every N steps (default 0: epoch ends only)
   --resume                  continue the run in --out from its last checkpoint (settings from run.json)
   --device D                cpu (default) or cuda[:N]
+  --precision P             fp32 (default), bf16 (autocast; fast on AVX512-BF16/AMX CPUs and recent GPUs) or fp16 (CUDA)
   --workers N               image decoding threads (default min(2, cores))
   --feature-cache DIR       cache frozen image-encoder outputs on disk
   --json                    print results as JSON
@@ -109,6 +110,7 @@ const OPTIONS = {
   'save-every': { type: 'string' },
   resume: { type: 'boolean' },
   device: { type: 'string' },
+  precision: { type: 'string' },
   workers: { type: 'string' },
   'feature-cache': { type: 'string' },
   json: { type: 'boolean' },
@@ -247,6 +249,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     missingImage: oneOf('missing-image', v['missing-image'], ['bad-row', 'blank'] as const, 'bad-row'),
     ...(v.workers !== undefined ? { workers: intFlag('workers', v.workers) } : {}),
     device: device as ExperimentConfig['device'],
+    ...(v.precision ? { precision: precisionFlag(v.precision) } : {}),
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
   };
 }
