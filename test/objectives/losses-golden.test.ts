@@ -13,11 +13,15 @@ import {
 } from '../../src/objectives/index.js';
 import { tidy, type Tensor } from '../../src/tensor/index.js';
 import { GOLDEN } from '../helpers/cli.js';
+import { onTestDevice, TEST_DEVICE } from '../helpers/device.js';
 
-const g = loadSafetensorsFile(join(GOLDEN, 'losses.safetensors')).tensors;
-const maxDiff = (a: Tensor, b: Tensor) => tidy(() => a.sub(b.view(a.shape)).abs().max().item());
+// On TANDEM_TEST_DEVICE (default cpu); differences are taken on the CPU.
+const g = new Map(
+  [...loadSafetensorsFile(join(GOLDEN, 'losses.safetensors')).tensors].map(([k, t]) => [k, onTestDevice(t)]),
+);
+const maxDiff = (a: Tensor, b: Tensor) => tidy(() => a.to('cpu').sub(b.to('cpu').view(a.shape)).abs().max().item());
 
-test('losses and gradients match the reference within 1e-5', () => {
+test(`losses and gradients match the reference within 1e-5 (on ${TEST_DEVICE})`, () => {
   const text = g.get('text_embeds')!.clone().requiresGrad_();
   const image = g.get('image_embeds')!.clone().requiresGrad_();
   const scale = g.get('logit_scale')!.clone().view([]).requiresGrad_();
