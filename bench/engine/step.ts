@@ -1,6 +1,7 @@
 // tandem's side of bench/engine: fp32 matmul throughput and the training step of DESIGN.md's benchmark
 // model (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy,
 // AdamW). Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
+// --precision=bf16 runs the matmul in bf16 and the forward pass and loss under autocast; --device=cuda on a GPU.
 import { readFileSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
@@ -10,8 +11,12 @@ import {
   manualSeed,
   randint,
   randn,
+  synchronize,
   tidy,
   torchVersion,
+  withPrecision,
+  type Device,
+  type Precision,
   type Tensor,
 } from '../../src/tensor/index.js';
 
@@ -20,6 +25,8 @@ const args = Object.fromEntries(
 );
 const steps = Number(args.steps ?? 20);
 const warmup = Number(args.warmup ?? 5);
+const precision = (args.precision ?? 'fp32') as Precision;
+const device = (args.device ?? 'cpu') as Device;
 
 class Layer extends Module {
   attn = this.child('attn', new MultiheadAttention(256, 4));
@@ -48,8 +55,9 @@ function peakRssMiB(): number {
 }
 
 function matmulGflops(n = 1024, reps = 10): number {
-  const a = randn([n, n]);
-  const b = randn([n, n]);
+  const dtype = precision === 'bf16' ? 'bfloat16' : precision === 'fp16' ? 'float16' : 'float32';
+  const a = randn([n, n], { device }).to(dtype);
+  const b = randn([n, n], { device }).to(dtype);
   tidy(() => a.matmul(b).sum().item());
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) tidy(() => a.matmul(b).sum().item());
@@ -60,13 +68,14 @@ function matmulGflops(n = 1024, reps = 10): number {
 manualSeed(0);
 const gflops = matmulGflops();
 const net = new Net();
+if (device !== 'cpu') net.to(device);
 const opt = new AdamW(net.parameters(), { lr: 1e-4 });
-const ids = randint(0, 1000, [32, 64]);
-const labels = randint(0, 4, [32]);
+const ids = randint(0, 1000, [32, 64]).to(device);
+const labels = randint(0, 4, [32]).to(device);
 const step = () =>
   tidy(() => {
     opt.zeroGrad();
-    const loss = F.crossEntropy(net.forward(ids), labels);
+    const loss = withPrecision(precision, device, () => F.crossEntropy(net.forward(ids), labels));
     loss.backward();
     opt.step();
     return loss.item();
@@ -76,12 +85,15 @@ const times: number[] = [];
 for (let i = 0; i < steps; i++) {
   const t0 = process.hrtime.bigint();
   step();
+  synchronize();
   times.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
 times.sort((x, y) => x - y);
 console.log(
   JSON.stringify({
-    engine: `tandem (libtorch ${torchVersion()})`,
+    engine: `tandem (libtorch ${torchVersion()}) ${precision}`,
+    precision,
+    device,
     threads: getNumThreads(),
     matmul_gflops: gflops,
     step_ms_median: times[Math.floor(times.length / 2)],

@@ -1,4 +1,5 @@
 # PyTorch's side of bench/engine: the same model, data sizes and optimiser as step.ts, written in torch.nn.
+# --precision=bf16: the matmul in bf16, forward and loss under torch.autocast; --device=cuda on a GPU.
 import json, sys, time
 import torch
 import torch.nn as nn
@@ -7,6 +8,10 @@ import torch.nn.functional as F
 args = dict(a.lstrip('-').split('=') for a in sys.argv[1:])
 steps, warmup = int(args.get('steps', 20)), int(args.get('warmup', 5))
 threads = int(args.get('threads', torch.get_num_threads()))
+precision, device = args.get('precision', 'fp32'), args.get('device', 'cpu')
+low = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+dev_type = 'cuda' if device.startswith('cuda') else 'cpu'
+sync = torch.cuda.synchronize if dev_type == 'cuda' else (lambda: None)
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -41,20 +46,21 @@ def peak_rss_mib():
     return float('nan')
 
 n = 1024
-a, b = torch.randn(n, n), torch.randn(n, n)
+a, b = torch.randn(n, n, device=device).to(low or torch.float32), torch.randn(n, n, device=device).to(low or torch.float32)
 (a @ b).sum().item()
 t0 = time.perf_counter()
 for _ in range(10):
     (a @ b).sum().item()
 gflops = 2 * n ** 3 * 10 / (time.perf_counter() - t0) / 1e9
 
-net = Net()
+net = Net().to(device)
 opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
-ids = torch.randint(0, 1000, (32, 64))
-labels = torch.randint(0, 4, (32,))
+ids = torch.randint(0, 1000, (32, 64), device=device)
+labels = torch.randint(0, 4, (32,), device=device)
 def step():
     opt.zero_grad()
-    loss = F.cross_entropy(net(ids), labels)
+    with torch.autocast(dev_type, dtype=low or torch.bfloat16, enabled=low is not None):
+        loss = F.cross_entropy(net(ids), labels)
     loss.backward()
     opt.step()
     return loss.item()
@@ -64,7 +70,8 @@ times = []
 for _ in range(steps):
     t0 = time.perf_counter()
     step()
+    sync()
     times.append((time.perf_counter() - t0) * 1000)
 times.sort()
-print(json.dumps({'engine': f'PyTorch {torch.__version__}', 'threads': torch.get_num_threads(), 'matmul_gflops': gflops,
+print(json.dumps({'engine': f'PyTorch {torch.__version__} {precision}', 'precision': precision, 'device': device, 'threads': torch.get_num_threads(), 'matmul_gflops': gflops,
                   'step_ms_median': times[len(times) // 2], 'step_ms_min': times[0], 'peak_rss_mib': peak_rss_mib()}))
