@@ -156,7 +156,8 @@ if [ "$BUILD_NEW" = 1 ]; then
 fi
 
 # ---- benchmarks next to PyTorch on the same device ----
-export TANDEM_BENCH_PYTHON=$(command -v "$PYTHON" || echo "$PYTHON")
+# The peer: the Python whose torch the addon was built against (else bench/env.mjs's default, Debian's).
+if [ -n "$WHEEL" ]; then export TANDEM_BENCH_PYTHON=$(command -v "$PYTHON"); fi
 if [[ $DEVICE == cuda* ]]; then
   ENGINE_ARGS=(--device="$DEVICE" --steps=20 --warmup=5)
   MODELS_ARGS=(--device "$DEVICE" --steps 10 --warmup 3 --batch 16)
@@ -165,12 +166,12 @@ else
   # CI-sized on a CPU: two layers, a few steps.
   ENGINE_ARGS=(--steps=3 --warmup=1)
   MODELS_ARGS=(--steps 2 --warmup 1 --layers 2)
-  PAPER_ARGS=(--paper-steps=2 --paper-warmup=1 --paper-layers=2 --paper-eval-posts=64)
+  PAPER_ARGS=(--paper-steps=2 --paper-warmup=1 --paper-layers=1 --paper-batch=4 --paper-seq=32 --paper-eval-batch=8 --paper-eval-posts=16)
 fi
 run_phase bench-engine 120 "$NODE" bench/engine/run.mjs "${ENGINE_ARGS[@]}"
 run_phase bench-models 150 "$NODE" bench/models/run.mjs "${MODELS_ARGS[@]}"
-run_phase bench-train 150 "$NODE" bench/train/run.mjs --paper-scale-only "${PAPER_ARGS[@]}"
+run_phase bench-train 240 "$NODE" bench/train/run.mjs --paper-scale-only "${PAPER_ARGS[@]}"
 for b in bench-engine bench-models bench-train; do
-  [ -f "$LOGDIR/$b.log" ] && grep -E '^[a-z0-9_]+: [0-9.]+' "$LOGDIR/$b.log" | sed "s/^/$b /" >>"$SUMMARY" || true
+  [ -f "$LOGDIR/$b.log" ] && grep -E '^[a-z0-9]+_[a-z0-9_]+: [0-9.]+' "$LOGDIR/$b.log" | sed "s/^/$b /" >>"$SUMMARY" || true
 done
 exit "$STATUS"
