@@ -82,19 +82,26 @@ if [ "$BUILD_NEW" = 1 ]; then
   TORCH_VERSION=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo unknown)
   CXX11_ABI=$("$PYTHON" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null || echo 1)
   note "libtorch: $LIBTORCH (PyTorch $TORCH_VERSION, _GLIBCXX_USE_CXX11_ABI=$CXX11_ABI)"
-  NODE_INCLUDE=${NODE_INCLUDE:-$(dirname "$(command -v "$NODE")")/../include/node}
-  [ -f "$NODE_INCLUDE/node_api.h" ] || [ ! -f "$NODE_INCLUDE/include/node/node_api.h" ] || NODE_INCLUDE=$NODE_INCLUDE/include/node
-  [ -f "$NODE_INCLUDE/node_api.h" ] || NODE_INCLUDE=/usr/include/node
-  [ -f "$NODE_INCLUDE/node_api.h" ] || {
+  # The first folder that holds the header: NODE_INCLUDE itself, its node/ or include/node/, then the defaults.
+  find_header() {
+    local header=$1 d
+    shift
+    for d in "$@"; do
+      [ -n "$d" ] && [ -f "$d/$header" ] && { echo "$d"; return 0; }
+    done
+    return 1
+  }
+  NODE_BIN_DIR=$(dirname "$(command -v "$NODE")")
+  NI=${NODE_INCLUDE:-}
+  NODE_INCLUDE=$(find_header node_api.h "$NI" "$NI/node" "$NI/include/node" "$NODE_BIN_DIR/../include/node" /usr/include/node /usr/local/include/node) || {
     echo "device-check: node headers (node_api.h) not found; set NODE_INCLUDE" >&2
     exit 2
   }
-  NAPI=${NODE_ADDON_API:-$ROOT/node_modules/node-addon-api}
-  [ -f "$NAPI/napi.h" ] || [ ! -f "$NODE_INCLUDE/napi.h" ] || NAPI=$NODE_INCLUDE
-  [ -f "$NAPI/napi.h" ] || {
+  NAPI=$(find_header napi.h "${NODE_ADDON_API:-}" "$ROOT/node_modules/node-addon-api" "$NI" "$NI/node-addon-api" "$NODE_INCLUDE") || {
     echo "device-check: napi.h not found (node_modules/node-addon-api; set NODE_ADDON_API)" >&2
     exit 2
   }
+  note "node headers: $NODE_INCLUDE; napi.h: $NAPI"
   LIBS=(-L"$LIBTORCH/lib" -Wl,-rpath,"$LIBTORCH/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10)
   CUDA_DEF=0
   if [ -f "$LIBTORCH/lib/libtorch_cuda.so" ]; then
@@ -154,6 +161,23 @@ if [ "$BUILD_NEW" = 1 ]; then
   run_phase family-tests-cpu 150 "$NODE" scripts/run-tests.mjs models/
   grep -E '^# (pass|fail) ' "$LOGDIR/family-tests-cpu.log" | sed 's/^# /family tests (cpu) /' >>"$SUMMARY" || true
 fi
+
+# ---- training end to end on the device: tiny ViLT on synthetic posts, in bf16 and (CUDA) fp16 ----
+train_smoke() {
+  local tmp precisions=(bf16) p
+  tmp=$(mktemp -d)
+  [[ $DEVICE == cuda* ]] && precisions+=(fp16 fp32)
+  "$NODE" dist/src/cli/run.js data synth --out "$tmp/data" --count 64 --size 32 --colours 2 --style plain --seed 1
+  for p in "${precisions[@]}"; do
+    "$NODE" dist/src/cli/run.js train --model test/fixtures/golden/models/vilt --init random --max-length 16 \
+      --data "$tmp/data/posts.jsonl" --out "$tmp/run-$p" --epochs 1 --batch-size 8 --steps 6 --lr 3e-3 \
+      --device "$DEVICE" --precision "$p" --no-progress --json >"$tmp/$p.json"
+    "$NODE" -e "const r=require('$tmp/run-$p/results.json'); const log=require('fs').readFileSync('$tmp/run-$p/log.jsonl','utf8').trim().split('\n').map(JSON.parse); if (r.precision !== '$p' || r.status !== 'finished') throw new Error('unexpected results: ' + JSON.stringify(r)); console.log('train $p on $DEVICE:', r.steps, 'steps, dev f1_macro', r.dev && r.dev.f1_macro, '| last loss', log.at(-1).loss.toFixed(4), log.at(-1).loss_scale !== undefined ? '| loss scale ' + log.at(-1).loss_scale + ', skipped ' + log.filter((x) => x.skipped).length : '')"
+  done
+  rm -rf "$tmp"
+}
+run_phase train-smoke 120 bash -c "$(declare -f train_smoke); $(declare -p DEVICE NODE); train_smoke"
+grep -E '^train ' "$LOGDIR/train-smoke.log" >>"$SUMMARY" || true
 
 # ---- benchmarks next to PyTorch on the same device ----
 # The peer: the Python whose torch the addon was built against (else bench/env.mjs's default, Debian's).

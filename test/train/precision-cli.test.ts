@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
-import { tidy } from '../../src/tensor/index.js';
+import { cpuBf16Features, tidy } from '../../src/tensor/index.js';
 
 const VILT = join(GOLDEN, 'models', 'vilt');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-precision-'));
@@ -166,6 +166,12 @@ test(
     const fp32 = join(tmp, 'fp32');
     const f = runCli(['train', ...small.filter((a) => a !== '--precision' && a !== 'bf16'), '--out', fp32]);
     assert.equal(f.status, 0, f.stderr);
+    // A fp32 run on a CPU with bf16 instructions says once that bf16 is available; a bf16 run does not.
+    if (cpuBf16Features().length > 0) {
+      assert.equal(f.stderr.match(/--precision bf16 trains and predicts faster/g)?.length, 1, f.stderr);
+      assert.match(f.stderr, /this CPU has (avx512_bf16|amx_bf16)/);
+    }
+    assert.doesNotMatch(r.stderr, /--precision bf16 trains/);
     const dfp = maxParamDiff(straight, fp32);
     console.log(`bf16 vs fp32 run: max parameter difference ${dfp}`);
     assert.ok(dfp > 1e-5, 'bf16 training changed the arithmetic');
