@@ -127,7 +127,9 @@ if [ "$BUILD_NEW" = 1 ]; then
   }
   say "build the addon against PyTorch $TORCH_VERSION (major $MAJOR, CUDA=$CUDA_DEF) into $OUTDIR"
   B0=$(date +%s)
-  if ! timeout 240 bash -c "$(declare -f build_addon); $(declare -p OUTDIR CXX11_ABI CUDA_DEF NODE_INCLUDE NAPI LIBTORCH LIBS); build_addon" 2>&1 | tee "$LOGDIR/build.log"; then
+  # 4 files in parallel: about 2 minutes against libtorch 2.x on a many-core machine; a 2-core CPU needs more.
+  BUILD_LIMIT=${BUILD_LIMIT:-$([ "$(nproc)" -ge 8 ] && echo 240 || echo 1500)}
+  if ! timeout "$BUILD_LIMIT" bash -c "$(declare -f build_addon); $(declare -p OUTDIR CXX11_ABI CUDA_DEF NODE_INCLUDE NAPI LIBTORCH LIBS); build_addon" 2>&1 | tee "$LOGDIR/build.log"; then
     note "build: FAILED (see build.log)"
     STATUS=1
     exit 1

@@ -24,7 +24,7 @@ export interface ServeOptions {
   batchSize?: number;
   /** Most posts in one request (default 256). */
   maxPosts?: number;
-  /** Forward-pass precision (default fp32). */
+  /** Forward-pass precision (default: the run's, else fp32). */
   precision?: Precision;
 }
 
@@ -111,9 +111,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
-async function predict(run: LoadedRun, rows: Row[], batchSize: number, precision: Precision) {
+async function predict(run: LoadedRun, rows: Row[], batchSize: number, precision: Precision | undefined) {
   try {
-    const { pred } = await run.predict(rows, { withLabels: false, batchSize, workers: 0, precision });
+    const { pred } = await run.predict(rows, {
+      withLabels: false,
+      batchSize,
+      workers: 0,
+      ...(precision ? { precision } : {}),
+    });
     return labelPredictions(pred, run.labelNames, run.multiLabel).map(({ id, label, probabilities }) => ({
       id,
       label,
@@ -129,7 +134,7 @@ async function predict(run: LoadedRun, rows: Row[], batchSize: number, precision
 
 /** Starts the API; resolves once it listens. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  checkPrecision(o.precision ?? 'fp32', 'cpu');
+  if (o.precision) checkPrecision(o.precision, 'cpu');
   const run = openRun(o.run, o.checkpoint ?? 'best');
   run.model.eval();
   const limit = o.maxBodyBytes ?? 20 * 2 ** 20;
@@ -159,12 +164,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         .then(async () => {
           const dir = mkdtempSync(join(tmpdir(), 'tandem-serve-'));
           try {
-            return await predict(
-              run,
-              parsePosts(body, dir, o.maxPosts ?? 256),
-              o.batchSize ?? 32,
-              o.precision ?? 'fp32',
-            );
+            return await predict(run, parsePosts(body, dir, o.maxPosts ?? 256), o.batchSize ?? 32, o.precision);
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
