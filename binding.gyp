@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tandem",
-      "sources": ["native/addon.cc", "native/ops.cc", "native/nn_ops.cc", "native/distributed.cc"],
+      "sources": ["native/addon.cc", "native/ops.cc", "native/nn_ops.cc", "native/distributed.cc", "native/autocast.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!@(node scripts/torch-config.mjs include)"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "<!@(node scripts/torch-config.mjs defines)"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

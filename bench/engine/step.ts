@@ -1,8 +1,8 @@
-// tandem's side of bench/engine: fp32 matmul throughput and the training step of the engine table in docs/design.md
+// tandem's side of bench/engine: fp32 matmul throughput and the training step of DESIGN.md's benchmark
 // model (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy,
-// AdamW). Alone it prints one JSON line; with --serve, bench/engine/run.mjs drives it command by command,
-// alternating with PyTorch's process.
-import { readFileSync, readSync } from 'node:fs';
+// AdamW). Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
+// --precision=bf16 runs the matmul in bf16 and the forward pass and loss under autocast; --device=cuda on a GPU.
+import { readFileSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import {
@@ -11,19 +11,22 @@ import {
   manualSeed,
   randint,
   randn,
+  synchronize,
   tidy,
   torchVersion,
+  withPrecision,
+  type Device,
+  type Precision,
   type Tensor,
 } from '../../src/tensor/index.js';
 
-const args: Record<string, string> = Object.fromEntries(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v ?? ''];
-  }),
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],
 );
 const steps = Number(args.steps ?? 20);
 const warmup = Number(args.warmup ?? 5);
+const precision = (args.precision ?? 'fp32') as Precision;
+const device = (args.device ?? 'cpu') as Device;
 
 class Layer extends Module {
   attn = this.child('attn', new MultiheadAttention(256, 4));
@@ -51,9 +54,11 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** One timed product of two n x n matrices (the result's sum read back, as PyTorch's side does); GFLOP/s. */
-function matmulGflops(a: Tensor, b: Tensor, reps = 5): number {
-  const n = a.size(0);
+function matmulGflops(n = 1024, reps = 10): number {
+  const dtype = precision === 'bf16' ? 'bfloat16' : precision === 'fp16' ? 'float16' : 'float32';
+  const a = randn([n, n], { device }).to(dtype);
+  const b = randn([n, n], { device }).to(dtype);
+  tidy(() => a.matmul(b).sum().item());
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) tidy(() => a.matmul(b).sum().item());
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -61,64 +66,38 @@ function matmulGflops(a: Tensor, b: Tensor, reps = 5): number {
 }
 
 manualSeed(0);
-const a = randn([1024, 1024]);
-const b = randn([1024, 1024]);
-tidy(() => a.matmul(b).sum().item());
+const gflops = matmulGflops();
 const net = new Net();
+if (device !== 'cpu') net.to(device);
 const opt = new AdamW(net.parameters(), { lr: 1e-4 });
-const ids = randint(0, 1000, [32, 64]);
-const labels = randint(0, 4, [32]);
-/** One training step; its wall time in ms. */
-const step = (): number => {
-  const t0 = process.hrtime.bigint();
+const ids = randint(0, 1000, [32, 64]).to(device);
+const labels = randint(0, 4, [32]).to(device);
+const step = () =>
   tidy(() => {
     opt.zeroGrad();
-    const loss = F.crossEntropy(net.forward(ids), labels);
+    const loss = withPrecision(precision, device, () => F.crossEntropy(net.forward(ids), labels));
     loss.backward();
     opt.step();
     return loss.item();
   });
-  return Number(process.hrtime.bigint() - t0) / 1e6;
-};
-const summary = () => ({
-  engine: `tandem (libtorch ${torchVersion()})`,
-  threads: getNumThreads(),
-  peak_rss_mib: peakRssMiB(),
-});
-
-if (args.serve !== undefined) {
-  // Driven by run.mjs, which alternates with PyTorch's process command by command so that both see the same
-  // machine load: "matmul" answers {"gflops"}, "step" answers {"ms"}, "done" answers the summary and ends.
-  console.log(JSON.stringify({ ready: true }));
-  const buf = Buffer.alloc(64);
-  let pending = '';
-  for (;;) {
-    const nl = pending.indexOf('\n');
-    if (nl < 0) {
-      const n = readSync(0, buf, 0, buf.length, null);
-      if (n === 0) break;
-      pending += buf.toString('utf8', 0, n);
-      continue;
-    }
-    const cmd = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
-    if (cmd === 'matmul') console.log(JSON.stringify({ gflops: matmulGflops(a, b) }));
-    else if (cmd === 'step') console.log(JSON.stringify({ ms: step() }));
-    else if (cmd === 'done') {
-      console.log(JSON.stringify(summary()));
-      break;
-    } else throw new Error(`bench/engine/step: unknown command ${JSON.stringify(cmd)} (expected matmul, step or done)`);
-  }
-} else {
-  const gflops = matmulGflops(a, b, 10);
-  for (let i = 0; i < warmup; i++) step();
-  const times = Array.from({ length: steps }, () => step()).sort((x, y) => x - y);
-  console.log(
-    JSON.stringify({
-      ...summary(),
-      matmul_gflops: gflops,
-      step_ms_median: times[Math.floor(times.length / 2)],
-      step_ms_min: times[0],
-    }),
-  );
+for (let i = 0; i < warmup; i++) step();
+const times: number[] = [];
+for (let i = 0; i < steps; i++) {
+  const t0 = process.hrtime.bigint();
+  step();
+  synchronize();
+  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
+times.sort((x, y) => x - y);
+console.log(
+  JSON.stringify({
+    engine: `tandem (libtorch ${torchVersion()}) ${precision}`,
+    precision,
+    device,
+    threads: getNumThreads(),
+    matmul_gflops: gflops,
+    step_ms_median: times[Math.floor(times.length / 2)],
+    step_ms_min: times[0],
+    peak_rss_mib: peakRssMiB(),
+  }),
+);

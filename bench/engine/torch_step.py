@@ -1,12 +1,17 @@
 # PyTorch's side of bench/engine: the same model, data sizes and optimiser as step.ts, written in torch.nn.
+# --precision=bf16: the matmul in bf16, forward and loss under torch.autocast; --device=cuda on a GPU.
 import json, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-args = dict((a.lstrip('-').split('=') + [''])[:2] for a in sys.argv[1:])
+args = dict(a.lstrip('-').split('=') for a in sys.argv[1:])
 steps, warmup = int(args.get('steps', 20)), int(args.get('warmup', 5))
 threads = int(args.get('threads', torch.get_num_threads()))
+precision, device = args.get('precision', 'fp32'), args.get('device', 'cpu')
+low = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+dev_type = 'cuda' if device.startswith('cuda') else 'cpu'
+sync = torch.cuda.synchronize if dev_type == 'cuda' else (lambda: None)
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
@@ -41,56 +46,32 @@ def peak_rss_mib():
     return float('nan')
 
 n = 1024
-a, b = torch.randn(n, n), torch.randn(n, n)
+a, b = torch.randn(n, n, device=device).to(low or torch.float32), torch.randn(n, n, device=device).to(low or torch.float32)
 (a @ b).sum().item()
+t0 = time.perf_counter()
+for _ in range(10):
+    (a @ b).sum().item()
+gflops = 2 * n ** 3 * 10 / (time.perf_counter() - t0) / 1e9
 
-
-def matmul_gflops(reps=5):
-    # The result's sum read back, as tandem's side does.
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        (a @ b).sum().item()
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
-
-
-net = Net()
+net = Net().to(device)
 opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
-ids = torch.randint(0, 1000, (32, 64))
-labels = torch.randint(0, 4, (32,))
-
-
+ids = torch.randint(0, 1000, (32, 64), device=device)
+labels = torch.randint(0, 4, (32,), device=device)
 def step():
-    t0 = time.perf_counter()
     opt.zero_grad()
-    loss = F.cross_entropy(net(ids), labels)
+    with torch.autocast(dev_type, dtype=low or torch.bfloat16, enabled=low is not None):
+        loss = F.cross_entropy(net(ids), labels)
     loss.backward()
     opt.step()
-    loss.item()
-    return (time.perf_counter() - t0) * 1000
-
-
-def summary():
-    return {'engine': f'PyTorch {torch.__version__}', 'threads': torch.get_num_threads(), 'peak_rss_mib': peak_rss_mib()}
-
-
-if 'serve' in args:
-    # Driven by run.mjs (see step.ts): "matmul", "step", "done".
-    print(json.dumps({'ready': True}), flush=True)
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == 'matmul':
-            print(json.dumps({'gflops': matmul_gflops()}), flush=True)
-        elif cmd == 'step':
-            print(json.dumps({'ms': step()}), flush=True)
-        elif cmd == 'done':
-            print(json.dumps(summary()), flush=True)
-            break
-        else:
-            sys.exit(f'bench/engine/torch_step.py: unknown command {cmd!r} (expected matmul, step or done)')
-else:
-    gflops = matmul_gflops(10)
-    for _ in range(warmup):
-        step()
-    times = sorted(step() for _ in range(steps))
-    print(json.dumps({**summary(), 'matmul_gflops': gflops, 'step_ms_median': times[len(times) // 2],
-                      'step_ms_min': times[0]}))
+    return loss.item()
+for _ in range(warmup):
+    step()
+times = []
+for _ in range(steps):
+    t0 = time.perf_counter()
+    step()
+    sync()
+    times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(json.dumps({'engine': f'PyTorch {torch.__version__} {precision}', 'precision': precision, 'device': device, 'threads': torch.get_num_threads(), 'matmul_gflops': gflops,
+                  'step_ms_median': times[len(times) // 2], 'step_ms_min': times[0], 'peak_rss_mib': peak_rss_mib()}))

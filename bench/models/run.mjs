@@ -3,15 +3,18 @@
 // ViT-B/16-sized ViT classifier, tandem (step.ts, the real src/models code) next to the same architectures
 // written in torch.nn (torch_models.py, Debian's python3-torch), with the same thread count and allocator
 // settings. Prints one line per model and engine, the ratios, and last `worst_ratio_vs_pytorch: <x>`
-// (the largest tandem/PyTorch median step time; goal at most 1.10).
+// (the largest tandem/PyTorch median step time; goal at most 1.10). The bf16 rows run both under autocast
+// (tandem's withAutocast, torch.autocast) and print `<model>_bf16_step_time_ratio_vs_pytorch`,
+// `<model>_bf16_speedup_vs_fp32`, then the worst of each as `bf16_step_time_ratio_vs_pytorch` (goal at most
+// 1.05) and `bf16_speedup_vs_fp32`.
 // Flags (both `--k=v` and `--k v`): --batch (8) --seq (128, BERT) --image (224, ViT) --steps (5) --warmup (1)
-// --layers (12) --models (bert,vit).
+// --layers (12) --models (bert,vit) --precisions (fp32,bf16) --device (cpu; cuda on a GPU).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { root, threads, env, python } from '../env.mjs';
 
-const FLAGS = ['batch', 'seq', 'image', 'steps', 'warmup', 'layers', 'models'];
+const FLAGS = ['batch', 'seq', 'image', 'steps', 'warmup', 'layers', 'models', 'precisions', 'device'];
 const flags = {};
 const argv = process.argv.slice(2);
 if (argv.includes('--help') || argv.includes('-h')) {
@@ -29,7 +32,8 @@ for (let i = 0; i < argv.length; i++) {
   }
   const value = m[2] ?? argv[++i];
   const integer = m[1] === 'warmup' ? /^\d+$/ : /^[1-9]\d*$/;
-  if (value === undefined || (m[1] !== 'models' && !integer.test(value))) {
+  const free = ['models', 'precisions', 'device'].includes(m[1]);
+  if (value === undefined || (!free && !integer.test(value))) {
     console.error(
       `bench/models: --${m[1]} needs a ${m[1] === 'warmup' ? 'non-negative' : 'positive'} integer, got ${value}`,
     );
@@ -44,6 +48,13 @@ for (const m of models)
     process.exit(2);
   }
 delete flags.models;
+const precisions = (flags.precisions ?? 'fp32,bf16').split(',');
+for (const p of precisions)
+  if (!['fp32', 'bf16', 'fp16'].includes(p)) {
+    console.error(`bench/models: --precisions takes fp32, bf16 and/or fp16, got ${p}`);
+    process.exit(2);
+  }
+delete flags.precisions;
 
 const extra = Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
 
@@ -91,14 +102,15 @@ console.log(
   `threads: ${threads}; LD_PRELOAD=${env.LD_PRELOAD ?? ''}; OMP_WAIT_POLICY=${env.OMP_WAIT_POLICY}; forward+backward per batch, training mode; ${warmup} warm-up + ${steps} timed steps, alternating between the engines`,
 );
 const ratios = [];
-for (const model of models) {
-  console.log(describe[model]());
+const bf16 = { ratios: [], speedups: [] };
+async function measure(model, precision) {
   // Both processes stay up and take turns (tandem, PyTorch, PyTorch, tandem, ...), so load from other
   // processes on the machine falls on both alike.
   const engines = [
     serve(process.execPath, [
       join(root, 'dist', 'bench', 'models', 'step.js'),
       `--model=${model}`,
+      `--precision=${precision}`,
       '--serve',
       ...extra,
     ]),
@@ -106,6 +118,7 @@ for (const model of models) {
       join(root, 'bench', 'models', 'torch_models.py'),
       `--model=${model}`,
       `--threads=${threads}`,
+      `--precision=${precision}`,
       '--serve',
       ...extra,
     ]),
@@ -135,9 +148,26 @@ for (const model of models) {
     ),
   );
   const ratio = stats[0].step / stats[1].step;
-  ratios.push(ratio);
+  const prefix = precision === 'fp32' ? model : `${model}_${precision}`;
   console.log(
-    `${model}_step_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(stats[0].forward / stats[1].forward).toFixed(3)}, backward ${(stats[0].backward / stats[1].backward).toFixed(3)}, CPU time ${(stats[0].cpu / stats[1].cpu).toFixed(3)})`,
+    `${prefix}_step${precision === 'fp32' ? '' : '_time'}_ratio_vs_pytorch: ${ratio.toFixed(3)} (forward ${(stats[0].forward / stats[1].forward).toFixed(3)}, backward ${(stats[0].backward / stats[1].backward).toFixed(3)}, CPU time ${(stats[0].cpu / stats[1].cpu).toFixed(3)})`,
   );
+  return { ratio, step: stats[0].step };
 }
-console.log(`worst_ratio_vs_pytorch: ${Math.max(...ratios).toFixed(3)}`);
+for (const model of models) {
+  console.log(describe[model]());
+  const byPrecision = {};
+  for (const precision of precisions) byPrecision[precision] = await measure(model, precision);
+  if (byPrecision.fp32) ratios.push(byPrecision.fp32.ratio);
+  if (byPrecision.bf16) {
+    bf16.ratios.push(byPrecision.bf16.ratio);
+    if (byPrecision.fp32) {
+      const speedup = byPrecision.fp32.step / byPrecision.bf16.step;
+      bf16.speedups.push(speedup);
+      console.log(`${model}_bf16_speedup_vs_fp32: ${speedup.toFixed(3)}`);
+    }
+  }
+}
+if (bf16.ratios.length) console.log(`bf16_step_time_ratio_vs_pytorch: ${Math.max(...bf16.ratios).toFixed(3)}`);
+if (bf16.speedups.length) console.log(`bf16_speedup_vs_fp32: ${Math.min(...bf16.speedups).toFixed(3)}`);
+if (ratios.length) console.log(`worst_ratio_vs_pytorch: ${Math.max(...ratios).toFixed(3)}`);

@@ -2,6 +2,7 @@
 // BertForSequenceClassification (src/models/bert.ts) or a ViT-B/16-sized ViT with an image-classification
 // head (src/models/vit.ts), randomly initialised, in training mode. Prints one JSON line. Run through
 // bench/models/run.mjs, which runs the same architecture written in torch.nn (torch_models.py) beside it.
+// --precision=bf16 runs the forward pass and loss under autocast (fp32 weights); --device=cuda on a GPU.
 import { readFileSync, readSync } from 'node:fs';
 import { BertForSequenceClassification, family as bertFamily } from '../../src/models/bert.js';
 import { family as vitFamily } from '../../src/models/vit.js';
@@ -13,8 +14,12 @@ import {
   ones,
   randint,
   randn,
+  synchronize,
   tidy,
   torchVersion,
+  withPrecision,
+  type Device,
+  type Precision,
   type Tensor,
 } from '../../src/tensor/index.js';
 
@@ -42,6 +47,8 @@ const seq = num('seq', 128);
 const image = num('image', 224);
 const patch = num('patch', 16);
 const numLabels = 2;
+const precision = (args.precision ?? 'fp32') as Precision;
+const device = (args.device ?? 'cpu') as Device;
 
 function peakRssMiB(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -68,10 +75,11 @@ if (model === 'bert') {
   if (!(net instanceof BertForSequenceClassification))
     throw new Error('bench/models/step: expected a BertForSequenceClassification');
   net.train();
-  const inputIds = randint(0, 30522, [batch, seq]);
-  const attentionMask = ones([batch, seq], { dtype: 'int64' });
-  const tokenTypeIds = randint(0, 2, [batch, seq]);
-  const labels = randint(0, numLabels, [batch]);
+  if (device !== 'cpu') net.to(device);
+  const inputIds = randint(0, 30522, [batch, seq], { device });
+  const attentionMask = ones([batch, seq], { dtype: 'int64', device });
+  const tokenTypeIds = randint(0, 2, [batch, seq], { device });
+  const labels = randint(0, numLabels, [batch], { device });
   forward = () =>
     net.forward({ input_ids: inputIds, attention_mask: attentionMask, token_type_ids: tokenTypeIds, labels }).loss!;
   zeroGrad = () => net.zeroGrad();
@@ -91,8 +99,9 @@ if (model === 'bert') {
   });
   const head = new Linear(hidden, numLabels);
   net.train();
-  const pixels = randn([batch, 3, image, image]);
-  const labels = randint(0, numLabels, [batch]);
+  if (device !== 'cpu') [net, head].forEach((m) => m.to(device));
+  const pixels = randn([batch, 3, image, image], { device });
+  const labels = randint(0, numLabels, [batch], { device });
   forward = () => F.crossEntropy(head.forward(net.forward(pixels).last_hidden_state.select(1, 0)), labels);
   zeroGrad = () => {
     net.zeroGrad();
@@ -118,17 +127,18 @@ function step(): StepTimes {
     zeroGrad();
     const c0 = cpuMs();
     const t0 = process.hrtime.bigint();
-    const loss = forward();
+    const loss = withPrecision(precision, device, forward);
     loss.item();
     const forwardMs = ms(t0);
     const t1 = process.hrtime.bigint();
     loss.backward();
+    synchronize();
     return { forward_ms: forwardMs, backward_ms: ms(t1), cpu_ms: cpuMs() - c0 };
   });
 }
 
 const summary = () => ({
-  engine: `tandem (libtorch ${torchVersion()})`,
+  engine: `tandem (libtorch ${torchVersion()}) ${precision}`,
   model,
   threads: getNumThreads(),
   params,

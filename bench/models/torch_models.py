@@ -13,6 +13,10 @@ batch, steps, warmup = num('batch', 8), num('steps', 5), num('warmup', 1)
 layers, hidden, heads, inter = num('layers', 12), num('hidden', 768), num('heads', 12), num('intermediate', 3072)
 seq, image, patch = num('seq', 128), num('image', 224), num('patch', 16)
 num_labels = 2
+precision, device = args.get('precision', 'fp32'), args.get('device', 'cpu')
+low = {'bf16': torch.bfloat16, 'fp16': torch.float16}.get(precision)
+dev_type = 'cuda' if device.startswith('cuda') else 'cpu'
+sync = torch.cuda.synchronize if dev_type == 'cuda' else (lambda: None)
 if steps < 1:
     sys.exit('bench/models/torch_models.py: --steps must be at least 1')
 torch.set_num_threads(num('threads', torch.get_num_threads()))
@@ -135,6 +139,8 @@ elif model_name == 'vit':
 else:
     sys.exit(f'bench/models/torch_models.py: --model must be bert or vit, got {model_name}')
 net.train()
+net.to(device)
+data = tuple(t.to(device) for t in data)
 
 
 def step():
@@ -142,10 +148,12 @@ def step():
         p.grad = None
     c0 = time.process_time()  # CPU time of all the process's threads, as tandem's cpu_ms
     t0 = time.perf_counter()
-    loss = net(*data)
+    with torch.autocast(dev_type, dtype=low or torch.bfloat16, enabled=low is not None):
+        loss = net(*data)
     loss.item()
     t1 = time.perf_counter()
     loss.backward()
+    sync()
     t2 = time.perf_counter()
     return {'forward_ms': (t1 - t0) * 1000, 'backward_ms': (t2 - t1) * 1000, 'cpu_ms': (time.process_time() - c0) * 1000}
 
@@ -163,7 +171,7 @@ def median(xs):
 
 
 def summary():
-    return {'engine': f'PyTorch {torch.__version__}', 'model': model_name, 'threads': torch.get_num_threads(),
+    return {'engine': f'PyTorch {torch.__version__} {precision}', 'model': model_name, 'threads': torch.get_num_threads(),
             'params': sum(p.numel() for p in net.parameters()), 'batch': batch, 'peak_rss_mib': peak_rss_mib()}
 
 

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT } from './args.js';
 import { didYouMean } from './suggest.js';
+import { PRECISIONS } from '../tensor/autocast.js';
 
 interface OptionBase {
   /** One line or a few sentences; wrapped when the help page is rendered. */
@@ -342,4 +343,9 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
     positionals,
     given: new Set([...raw.keys()].filter((k) => k !== 'help')) as Set<keyof T & string>,
   };
+}
+
+/** --precision, the same in train, evaluate, predict and serve. */
+export function precisionOption(help: string, group?: string) {
+  return { type: 'enum' as const, choices: PRECISIONS, help, ...(group ? { group } : {}) };
 }

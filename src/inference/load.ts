@@ -8,6 +8,7 @@ import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
 import type { MultimodalClassifier } from '../multimodal/types.js';
 import { fillMissingImages } from './blank-image.js';
 import { predictAll, type Predictions } from './predict.js';
+import { checkPrecision, type Precision } from '../tensor/index.js';
 import { readRunSettings, runPaths, type RunSettings } from './run-folder.js';
 
 /** The post encoder of a model: its tokenizer and image processor folders, labels and text settings. */
@@ -47,7 +48,14 @@ export interface LoadedRun {
    */
   predict(
     rows: Row[],
-    o: { withLabels: boolean; onBadRow?: BadRowPolicy; batchSize?: number; workers?: number },
+    o: {
+      withLabels: boolean;
+      onBadRow?: BadRowPolicy;
+      batchSize?: number;
+      workers?: number;
+      /** Forward-pass precision (default: the run's, else fp32), on the device the model is on. */
+      precision?: Precision;
+    },
   ): Promise<{ pred: Predictions; badRows: Record<string, number> }>;
 }
 
@@ -96,7 +104,10 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
       });
       try {
-        return { pred: await predictAll(model, loader, loaded.multiLabel), badRows: loader.badRows };
+        const device = model.parameters()[0]?.device ?? 'cpu';
+        const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
+        checkPrecision(precision.precision, precision.device);
+        return { pred: await predictAll(model, loader, loaded.multiLabel, precision), badRows: loader.badRows };
       } finally {
         await loader.close();
       }

@@ -2,7 +2,7 @@
 // predictions (class names, the arg-max or the multi-label set).
 import { disposeBatch, type BatchLoader } from '../data/pipeline/index.js';
 import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
-import { noGrad, tidy } from '../tensor/index.js';
+import { noGrad, tidy, withPrecision, type Device, type Precision } from '../tensor/index.js';
 
 /** Predictions of a set of posts: ids, class probabilities and (when the batches carried labels) the truth. */
 export interface Predictions {
@@ -16,14 +16,25 @@ export interface Predictions {
  * Class probabilities of one batch (softmax, or sigmoid per class when multi-label), one row per post, and
  * the batch's labels as plain numbers. No gradients; the caller sets eval mode and disposes the batch.
  */
+/** The precision of a forward pass and the device it runs on. */
+export interface PrecisionOn {
+  precision: Precision;
+  device: Device;
+}
+const FP32_CPU: PrecisionOn = { precision: 'fp32', device: 'cpu' };
+
 export function predictBatch(
   model: MultimodalClassifier,
   batch: PostBatch,
   multiLabel: boolean,
+  precision: PrecisionOn = FP32_CPU,
 ): { probs: number[][]; truth: number[][] | number[] | null } {
   return noGrad(() =>
     tidy(() => {
-      const logits = model.classify(model.encode(batch).pair);
+      // Probabilities in fp32 whatever precision the forward pass ran in.
+      const logits = withPrecision(precision.precision, precision.device, () =>
+        model.classify(model.encode(batch).pair),
+      ).to('float32');
       const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
       const k = logits.size(1);
       const probs: number[][] = [];
@@ -43,6 +54,7 @@ export async function predictAll(
   model: MultimodalClassifier,
   loader: BatchLoader,
   multiLabel: boolean,
+  precision: PrecisionOn = FP32_CPU,
 ): Promise<Predictions> {
   model.eval();
   const ids: string[] = [];
@@ -51,7 +63,7 @@ export async function predictAll(
   let hasTruth = true;
   for await (const batch of loader.epoch(0)) {
     try {
-      const r = predictBatch(model, batch, multiLabel);
+      const r = predictBatch(model, batch, multiLabel, precision);
       probs.push(...r.probs);
       ids.push(...batch.ids);
       if (r.truth) truth.push(...r.truth);

@@ -2,6 +2,7 @@
 // that prediction needs (how text was tokenised, whether image-less posts got a blank image).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Precision } from '../tensor/index.js';
 
 /** Paths inside a run folder. */
 export function runPaths(out: string) {
@@ -21,6 +22,7 @@ export interface RunSettings {
   maxLength?: number;
   tweetNormalize?: boolean;
   missingImage?: 'bad-row' | 'blank';
+  precision?: Precision;
   [key: string]: unknown;
 }
 

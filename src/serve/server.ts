@@ -21,6 +21,7 @@ import { ClosingError, DeadlineError, MicroBatcher, QueueFullError } from './bat
 import { HttpError } from './errors.js';
 import { parseJsonPosts, parseMultipartPosts, readBody, type InputLimits, type RawPost } from './inputs.js';
 import { ServeMetrics } from './metrics.js';
+import { checkPrecision, type Precision } from '../tensor/index.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -55,6 +56,8 @@ export interface ServeOptions {
   apiKey?: string;
   /** Where the JSON access log lines go (default stderr); false for none. */
   accessLog?: ((line: string) => void) | false;
+  /** Forward-pass precision (default: the run's, else fp32). */
+  precision?: Precision;
 }
 
 /** The defaults of ServeOptions (the `tandem serve` option table reads them too). */
@@ -108,9 +111,15 @@ function imageError(e: ImageDecodeError, field: string, maxPixels: number): Http
 
 /** Starts the API; resolves once it listens and the model has answered one warm-up batch. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  if (o.precision) checkPrecision(o.precision, 'cpu');
   const run = openRun(o.run, o.checkpoint ?? 'best');
   run.model.eval();
   const encoder = run.encoder(false);
+  const precision = {
+    precision: o.precision ?? run.config?.precision ?? 'fp32',
+    device: run.model.parameters()[0]?.device ?? 'cpu',
+  };
+  checkPrecision(precision.precision, precision.device);
   const limits: InputLimits = {
     maxBodyBytes: o.maxBodyBytes ?? SERVE_DEFAULTS.maxBodyMiB * 2 ** 20,
     maxPosts: o.maxPosts ?? SERVE_DEFAULTS.maxPosts,
@@ -132,7 +141,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     (posts) => {
       const batch = batchOfDecoded(encoder, posts);
       try {
-        const { probs } = predictBatch(run.model, batch, run.multiLabel);
+        const { probs } = predictBatch(run.model, batch, run.multiLabel, precision);
         return posts.map((p, i) => {
           const { id, label, probabilities } = labelPrediction(p.id, probs[i]!, run.labelNames, run.multiLabel);
           return { id, label, probabilities };

@@ -131,6 +131,12 @@ export interface Addon {
   dist_all_gather(t: Handle): Handle;
   dist_broadcast(tensors: Handle[], root: number): void;
   dist_barrier(): void;
+
+  // native/autocast.cc: torch.autocast's enter and exit, per device type
+  /** Returns the state before (enabled, dtype code). */
+  autocast_enter(deviceType: string, dtype: number, enabled: boolean): { enabled: boolean; dtype: number };
+  autocast_exit(deviceType: string, prevEnabled: boolean, prevDtype: number): void;
+  autocast_state(deviceType: string): { enabled: boolean; dtype: number };
   has_sdpa(): boolean;
   set_deterministic(on?: boolean): void;
 
@@ -435,6 +441,9 @@ export const ADDON_FUNCTIONS = [
   'dist_all_gather',
   'dist_broadcast',
   'dist_barrier',
+  'autocast_enter',
+  'autocast_exit',
+  'autocast_state',
   'has_sdpa',
   'set_deterministic',
   'adamw_step',

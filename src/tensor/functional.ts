@@ -16,7 +16,14 @@ export function layerNorm(
   bias?: Tensor | null,
   eps = 1e-5,
 ): Tensor {
-  return new Tensor(N.layer_norm(x.handle, normalizedShape, weight?.handle ?? null, bias?.handle ?? null, eps));
+  // Under autocast a bf16/fp16 activation can meet fp32 weights, which libtorch 1.13's CPU kernel refuses:
+  // normalise in the weights' precision (fp32), as autocast's fp32 policy does for layer_norm on CUDA.
+  const input = weight && x.dtype !== weight.dtype ? x.to(weight.dtype) : x;
+  const out = new Tensor(
+    N.layer_norm(input.handle, normalizedShape, weight?.handle ?? null, bias?.handle ?? null, eps),
+  );
+  if (input !== x) input.dispose();
+  return out;
 }
 /** GELU: exact (erf) form, or the tanh approximation with approximate = 'tanh' (gelu_new, gelu_pytorch_tanh). */
 export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {

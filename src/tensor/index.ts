@@ -7,3 +7,4 @@ export * from './runtime.js';
 export { tidy, keep, dispose, scopeDepth } from './scope.js';
 export * as F from './functional.js';
 export type { Activation } from './functional.js';
+export * from './autocast.js';

@@ -2,8 +2,8 @@
 // its published layout), the classifier recipe, the input pipeline, the trainer, evaluation, results.json.
 // The resolved settings are saved as run.json in the run folder, so `--resume` rebuilds exactly the same
 // experiment from the folder alone.
-import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadDataset } from '../data/formats/index.js';
 import { normaliseSplit } from '../data/build.js';
@@ -23,7 +23,15 @@ import {
 import { resolveMaxLength } from '../multimodal/max-length.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
-import { manualSeed, noGrad, type Device } from '../tensor/index.js';
+import {
+  checkPrecision,
+  fastBf16Reason,
+  manualSeed,
+  noGrad,
+  withPrecision,
+  type Device,
+  type Precision,
+} from '../tensor/index.js';
 import {
   fillMissingImages,
   makeEncoder,
@@ -40,7 +48,12 @@ import { PRESETS, type PresetName } from './defaults.js';
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
  * rule rather than numbers) plus the model, the data and the input pipeline.
  */
-export interface ExperimentConfig extends Omit<TrainOptions, 'classWeights' | 'multiLabel' | 'progress'> {
+export interface ExperimentConfig extends Omit<
+  TrainOptions,
+  'classWeights' | 'multiLabel' | 'progress' | 'precision' | 'device'
+> {
+  /** fp32 (default), bf16 or fp16 (CUDA) autocast; recorded in run.json and results.json. */
+  precision?: Precision;
   /**
    * The optimisation preset the schedule, warm-up, clipping, decay exemptions and patience started from
    * (src/train/defaults.ts); the resolved values are the fields themselves. Absent in runs made before presets.
@@ -199,6 +212,9 @@ export async function runExperiment(
   const length = resolveMaxLength(experimentRecipeConfig(cfg), cfg.maxLength);
   log(length.note);
   cfg = { ...cfg, maxLength: length.maxLength };
+  const precision = cfg.precision ?? 'fp32';
+  checkPrecision(precision, cfg.device);
+  noteFastBf16(precision, cfg.device, log);
   mkdirSync(cfg.out, { recursive: true });
   const runFile = runPaths(cfg.out).settings;
   if (main && (!opts.resume || !existsSync(runFile)))
@@ -212,7 +228,10 @@ export async function runExperiment(
       : 0;
   if (dp && main) dp.pg.barrier();
   const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
-  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, { ...cfg, maxLength: length.maxLength });
+  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, {
+    ...cfg,
+    maxLength: length.maxLength,
+  });
   const checked = {
     train: validateRows(data.rows.train, encoder, { onBadRow: cfg.onBadRow }),
     dev: validateRows(data.rows.dev, encoder, { onBadRow: cfg.onBadRow }),
@@ -233,6 +252,23 @@ export async function runExperiment(
             noGrad(() => model.frozenImageFeatures!(px)),
         }
       : undefined;
+  // Without a feature cache, the frozen image encoder's dev and test features are still computed only once
+  // per run (not at every epoch's evaluation): in a cache inside the run folder, removed when the run ends.
+  // They are computed in the run's precision and stored in fp32.
+  const evalFeatureDir = join(cfg.out, 'eval-features');
+  const evalFeatures =
+    features ??
+    (model.frozenImageFeatures && model.frozenImageKey
+      ? {
+          cache: new FeatureCache(evalFeatureDir, {
+            frozenImageKey: model.frozenImageKey,
+            processorHash: encoder.processorHash,
+          }),
+          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
+            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px)).to('float32')),
+        }
+      : undefined);
+  const splitFeatures = (split: 'train' | 'dev' | 'test') => (split === 'train' ? features : evalFeatures);
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
     new BatchLoader(rows, encoder, {
       batchSize: split === 'train' ? cfg.batchSize * (dp?.worldSize ?? 1) : (cfg.evalBatchSize ?? cfg.batchSize * 2),
@@ -243,7 +279,7 @@ export async function runExperiment(
       preflight: checked[split].log,
       device: cfg.device,
       ...(cfg.workers !== undefined ? { workers: cfg.workers } : {}),
-      ...(features ? { features } : {}),
+      ...(splitFeatures(split) ? { features: splitFeatures(split) } : {}),
     });
   const trainLoader = loader(checked.train.rows, 'train');
   const source: BatchSource = {
@@ -281,7 +317,7 @@ export async function runExperiment(
         const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
         const l = loader(rows, split);
         try {
-          const local = await predictAll(model, l, data.multiLabel);
+          const local = await predictAll(model, l, data.multiLabel, { precision, device: cfg.device });
           const pred = dp ? gatherPredictions(dp, local, data.labelNames.length) : local;
           const report = metricsOf(pred, data.labelNames, data.multiLabel);
           return { metrics: { ...report } }; // a plain record, as the trainer logs any report
@@ -326,6 +362,7 @@ export async function runExperiment(
         }
       : {}),
     recipe: cfg.spec.recipe,
+    precision,
     labels: data.labelNames,
     data: {
       ...(cfg.missingImage === 'blank' ? { blank_images: blankImages } : {}),
@@ -342,8 +379,10 @@ export async function runExperiment(
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
-  if (result.status !== 'interrupted' && main)
+  if (result.status !== 'interrupted' && main) {
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
+    if (!features) rmSync(evalFeatureDir, { recursive: true, force: true });
+  }
   model.dispose();
   return { ...result, results };
 }
@@ -353,4 +392,14 @@ export function readRunConfig(out: string): ExperimentConfig {
   const cfg = readRunSettings(out) as unknown as ExperimentConfig;
   // Runs from before presets exempted biases and LayerNorm from decay (tandem's preset); resume them as they were.
   return cfg.decayExempt === undefined ? { ...cfg, decayExempt: PRESETS.tandem.decayExempt } : cfg;
+}
+
+let bf16Noted = false;
+/** Says once per process that bf16 would be faster here, when a run uses fp32 on hardware with fast bf16. */
+export function noteFastBf16(precision: Precision, device: Device | string, log: (msg: string) => void): void {
+  if (precision !== 'fp32' || bf16Noted) return;
+  const why = fastBf16Reason(device);
+  if (!why) return;
+  bf16Noted = true;
+  log(`note: ${why}: --precision bf16 trains and predicts faster (fp32, the default, reproduces the paper exactly)`);
 }

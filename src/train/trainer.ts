@@ -5,8 +5,27 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { disposeBatch } from '../data/pipeline/index.js';
 import { join } from 'node:path';
-import { getRngState, manualSeed, noGrad, setRngState, tensor, tidy, type Tensor } from '../tensor/index.js';
-import { AdamW, clipGradNorm, decayGroups, LRScheduler, type ScheduleKind } from '../optim/index.js';
+import {
+  getRngState,
+  manualSeed,
+  noGrad,
+  setRngState,
+  tensor,
+  tidy,
+  withPrecision,
+  type Device,
+  type Precision,
+  type Tensor,
+} from '../tensor/index.js';
+import {
+  AdamW,
+  clipGradNorm,
+  decayGroups,
+  GradScaler,
+  LRScheduler,
+  type GradScalerState,
+  type ScheduleKind,
+} from '../optim/index.js';
 import { loadSafetensorsFile, saveTensors } from '../io/tensors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
@@ -68,6 +87,13 @@ export interface TrainOptions {
   /** Save a resumable checkpoint every N optimiser steps (0: at epoch ends only). */
   saveEvery: number;
   progress: boolean;
+  /**
+   * fp32 (default), or autocast in bf16 / fp16 around the forward passes and the losses; the weights and the
+   * optimiser state stay fp32. fp16 adds dynamic loss scaling (GradScaler).
+   */
+  precision?: Precision;
+  /** Where the model lives (the autocast device); default cpu. */
+  device?: Device;
 }
 
 export interface EvalResult {
@@ -93,6 +119,9 @@ export interface StepRecord {
   itc?: number;
   itm?: number;
   grad_norm?: number;
+  /** fp16: the loss scale used for this step, and whether the step was skipped for inf/NaN gradients. */
+  loss_scale?: number;
+  skipped?: boolean;
   samples_per_second: number;
 }
 
@@ -108,6 +137,9 @@ interface TrainerState {
   optimizer: ReturnType<AdamW['stateDict']>['meta'];
   devHistory: { epoch: number; step: number; metrics: Record<string, unknown> }[];
   finished: boolean;
+  precision?: Precision;
+  /** fp16's loss scaler, so that a resumed run scales (and skips) exactly as an uninterrupted one. */
+  scaler?: GradScalerState;
 }
 
 export interface TrainResult {
@@ -125,6 +157,7 @@ export class Trainer {
   private readonly opt: AdamW;
   private readonly sched: LRScheduler;
   private readonly queue: ItcQueue | null;
+  private readonly scaler: GradScaler | null;
   private state: TrainerState;
   private interrupted = false;
 
@@ -148,6 +181,7 @@ export class Trainer {
       totalSteps,
     });
     this.queue = o.aux.itc && o.itcQueueSize > 0 ? new ItcQueue(o.itcQueueSize) : null;
+    this.scaler = o.precision === 'fp16' ? new GradScaler() : null;
     this.state = {
       version: 1,
       epoch: 0,
@@ -159,6 +193,7 @@ export class Trainer {
       optimizer: this.opt.stateDict().meta,
       devHistory: [],
       finished: false,
+      precision: o.precision ?? 'fp32',
     };
   }
 
@@ -196,6 +231,11 @@ export class Trainer {
     if (this.queue && tensors.has('itc_queue.text'))
       this.queue.push(tensors.get('itc_queue.text')!, tensors.get('itc_queue.image')!);
     for (const t of [...tensors.values(), ...model.values()]) t.dispose();
+    if ((st.precision ?? 'fp32') !== (this.o.precision ?? 'fp32'))
+      throw new Error(
+        `${join(dir, STATE_FILE)}: the checkpoint was trained in ${st.precision ?? 'fp32'} but the run asks for ${this.o.precision ?? 'fp32'}`,
+      );
+    if (this.scaler && st.scaler) this.scaler.loadStateDict(st.scaler);
     this.state = st;
     this.truncateLog(st.step);
     return true;
@@ -216,6 +256,7 @@ export class Trainer {
     this.state.scheduler = this.sched.stateDict();
     const od = this.opt.stateDict();
     this.state.optimizer = od.meta;
+    if (this.scaler) this.state.scaler = this.scaler.stateDict();
     const rng = getRngState();
     // every rank's generator (each draws its own dropout masks and negatives), and the ranks' agreement
     const rngs = this.parallel ? this.parallel.pg.allGather(rng) : null;
@@ -284,10 +325,15 @@ export class Trainer {
     this.model.train();
     const sums = { loss: 0, ce: 0, itc: 0, itm: 0 };
     let samples = 0;
+    const scale = this.scaler?.scale;
     for (const batch of batches) {
       tidy(() => {
-        const l = objectiveLosses(this.model, batch, this.o, this.queue, this.parallel);
-        l.total.div(batches.length).backward();
+        // Forward and losses under autocast; backward outside it, as torch.autocast recommends.
+        const l = withPrecision(this.o.precision ?? 'fp32', this.o.device ?? 'cpu', () =>
+          objectiveLosses(this.model, batch, this.o, this.queue, this.parallel),
+        );
+        const part = l.total.div(batches.length);
+        (this.scaler ? this.scaler.scaleLoss(part) : part).backward();
         sums.loss += l.total.item() / batches.length;
         sums.ce += l.ce.item() / batches.length;
         if (l.itc) sums.itc += l.itc.item() / batches.length;
@@ -306,9 +352,12 @@ export class Trainer {
       const k = lossCoefficients(this.o.aux, this.o.weights);
       sums.loss = k.ce * sums.ce + k.itc * sums.itc + k.itm * sums.itm;
     }
-    const gradNorm = this.o.maxGradNorm ? clipGradNorm(params, this.o.maxGradNorm) : undefined;
+    // fp16: true gradients before clipping; a step with inf/NaN gradients is skipped (the scaler backs off).
+    const skipped = this.scaler ? this.scaler.unscale(params).foundInf : false;
+    const gradNorm = this.o.maxGradNorm && !skipped ? clipGradNorm(params, this.o.maxGradNorm) : undefined;
     const lr = this.sched.lrs[0]!;
-    this.opt.step();
+    if (!skipped) this.opt.step();
+    this.scaler?.update(skipped);
     this.opt.zeroGrad();
     this.sched.step();
     this.state.step++;
@@ -322,6 +371,7 @@ export class Trainer {
       ...(this.o.aux.itc ? { itc: sums.itc } : {}),
       ...(this.o.aux.itm ? { itm: sums.itm } : {}),
       ...(gradNorm !== undefined ? { grad_norm: gradNorm } : {}),
+      ...(scale !== undefined ? { loss_scale: scale, skipped } : {}),
       samples_per_second: samples / seconds,
     };
   }
@@ -432,7 +482,11 @@ export class Trainer {
       for (const t of sd.values()) t.dispose();
     }
     this.model.eval();
-    const dev = await this.hooks.evaluate('dev');
+    // The best checkpoint's dev metrics were measured when it was chosen: only the test split is new.
+    const known = this.state.best
+      ? this.state.devHistory.find((h) => h.step === this.state.best!.step && h.epoch === this.state.best!.epoch)
+      : undefined;
+    const dev = known ? { metrics: known.metrics } : await this.hooks.evaluate('dev');
     const test = await this.hooks.evaluate('test');
     return {
       status,

@@ -15,14 +15,18 @@ import {
 import { type Tensor } from '../../src/tensor/index.js';
 import { GOLDEN } from '../helpers/cli.js';
 import { expectClose } from '../helpers/parity.js';
+import { onTestDevice, TEST_DEVICE } from '../helpers/device.js';
 
-const g = loadSafetensorsFile(join(GOLDEN, 'losses.safetensors')).tensors;
+// On TANDEM_TEST_DEVICE (default cpu).
+const g = new Map(
+  [...loadSafetensorsFile(join(GOLDEN, 'losses.safetensors')).tensors].map(([k, t]) => [k, onTestDevice(t)]),
+);
 /** A scalar loss as the reference stores it ([1]); anything but a scalar is left as it is (and fails). */
 const asStored = (t: Tensor): Tensor => (t.shape.length === 0 ? t.view(1) : t);
 // Observed: at most 2.4e-7 of max(1, max|ref|) on the losses, logits and gradients.
 const REL = 2e-6;
 
-test('losses and gradients match the reference (2e-6 of the scale)', () => {
+test(`losses and gradients match the reference (2e-6 of the scale, on ${TEST_DEVICE})`, () => {
   const text = g.get('text_embeds')!.clone().requiresGrad_();
   const image = g.get('image_embeds')!.clone().requiresGrad_();
   const scale = g.get('logit_scale')!.clone().view([]).requiresGrad_();

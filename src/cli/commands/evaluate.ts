@@ -8,7 +8,7 @@ import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { defineCommand, parseCommand, precisionOption } from '../options.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -18,6 +18,7 @@ export const EVALUATE = defineCommand({
   description: `Evaluates a trained run (its best checkpoint) on labelled posts and prints accuracy, macro/weighted F1,
 precision, recall, per-class scores, the confusion matrix and, for binary tasks, AUROC.`,
   options: {
+    precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
     run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
     checkpoint: { type: 'enum', choices: CHECKPOINTS, default: 'best', help: 'which checkpoint of a run folder' },
     data: {
@@ -87,7 +88,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let result;
     try {
-      result = await loaded.predict(rows, { withLabels: true, onBadRow: policy, batchSize });
+      result = await loaded.predict(rows, {
+        withLabels: true,
+        onBadRow: policy,
+        batchSize,
+        ...(v.precision ? { precision: v.precision } : {}),
+      });
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;

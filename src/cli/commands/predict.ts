@@ -6,13 +6,14 @@ import { DataError, type Row } from '../../data/rows.js';
 import { labelPredictions, openRun } from '../../inference/index.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { defineCommand, parseCommand, precisionOption } from '../options.js';
 
 export const PREDICT = defineCommand({
   name: 'predict',
   usage: ['tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]'],
   description: 'Predicts the label of each post with a trained run (its best checkpoint).',
   options: {
+    precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
     run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
     checkpoint: { type: 'enum', choices: ['best', 'last'], default: 'best', help: 'which checkpoint of a run folder' },
     text: { type: 'string', placeholder: 'T', help: 'the text of one post (with --image)' },
@@ -59,7 +60,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let pred;
     try {
-      pred = (await loaded.predict(rows, { withLabels: false, batchSize: v['batch-size'] })).pred;
+      pred = (
+        await loaded.predict(rows, {
+          withLabels: false,
+          batchSize: v['batch-size'],
+          ...(v.precision ? { precision: v.precision } : {}),
+        })
+      ).pred;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;

@@ -1,7 +1,7 @@
 // `tandem serve`: an HTTP API that predicts with a trained run, batching concurrent requests.
 import { SERVE_DEFAULTS, startServer } from '../../serve/server.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand } from '../options.js';
+import { defineCommand, parseCommand, precisionOption } from '../options.js';
 
 export const SERVE = defineCommand({
   name: 'serve',
@@ -52,6 +52,7 @@ post has waited --max-wait-ms. Errors are JSON {"error": "..."}: 400 bad input, 
     'max-pixels': { type: 'int', min: 1, help: 'largest image in pixels', defaultText: '89478485, as in training' },
     'api-key': { type: 'string', placeholder: 'K', help: "require 'Authorization: Bearer K' (or set TANDEM_API_KEY)" },
     'no-access-log': { type: 'boolean', help: 'no JSON access log lines on stderr' },
+    precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
   },
   footer: 'Stops on SIGTERM or Ctrl-C: stops accepting, answers the requests already accepted, exits 0.',
 });
@@ -81,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(apiKey ? { apiKey } : {}),
       ...(v['no-access-log'] ? { accessLog: false as const } : {}),
       ...(v['always-wait'] ? { eager: false } : {}),
+      ...(v.precision ? { precision: v.precision } : {}),
     });
   } catch (e) {
     if (e instanceof CliError) throw e;

@@ -30,6 +30,7 @@ import {
   defineCommand,
   parseCommand,
   type OptionSpec,
+  precisionOption,
   type OptionTable,
   type Values as ParsedValues,
 } from '../options.js';
@@ -360,6 +361,10 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       placeholder: 'D',
       help: 'cpu or cuda[:N] (under a launcher, cuda takes cuda:LOCAL_RANK)',
     },
+    precision: precisionOption(
+      "fp32 (the paper's arithmetic), bf16 (autocast; fast on AVX512-BF16/AMX CPUs and recent GPUs) or fp16 (CUDA, loss scaling)",
+      'Run',
+    ),
     'nproc-per-node': {
       type: 'int',
       default: 1,
@@ -512,6 +517,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     ...(v.workers !== undefined ? { workers: v.workers } : {}),
     device: v.device as ExperimentConfig['device'],
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
+    ...(v.precision ? { precision: v.precision } : {}),
   };
 }
 
