@@ -5,6 +5,10 @@
 // default group.
 #include "common.h"
 
+// Gloo's headers come with Debian's libgloo-dev and inside PyTorch wheels; a libtorch without them builds an
+// addon whose dist_* functions say so.
+#if __has_include(<gloo/algorithm.h>)
+#define TANDEM_GLOO 1
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1
 #endif
@@ -14,17 +18,28 @@
 #if TANDEM_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
+#else
+#define TANDEM_GLOO 0
+#endif
 
 #include <chrono>
 #include <memory>
 
 using namespace tandem;
 
+#if TANDEM_GLOO
 namespace {
+
+// libtorch 2.x runs collectives on a Backend (ProcessGroupGloo/NCCL derive from it); 1.13 on a ProcessGroup.
+#if TANDEM_TORCH2
+using Collectives = c10d::Backend;
+#else
+using Collectives = c10d::ProcessGroup;
+#endif
 
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<Collectives> pg;
   std::string backend;
   int rank = 0;
   int world = 1;
@@ -173,3 +188,19 @@ OP(dist_barrier) {
   wait(g.pg->allreduce(one, o), g, "barrier");
   return env.Undefined();
 }
+#else
+static Napi::Value no_gloo(const Napi::CallbackInfo& info) {
+  throw Napi::Error::New(info.Env(), "data parallelism: this addon was built against a libtorch without c10d's Gloo headers (install libgloo-dev and rebuild)");
+}
+#define NO_GLOO(NAME) \
+  OP(NAME) { return no_gloo(info); }
+NO_GLOO(dist_init)
+NO_GLOO(dist_store_set)
+NO_GLOO(dist_store_get)
+NO_GLOO(dist_all_reduce)
+NO_GLOO(dist_all_gather)
+NO_GLOO(dist_broadcast)
+NO_GLOO(dist_barrier)
+OP(dist_is_initialized) { return Napi::Boolean::New(env, false); }
+OP(dist_destroy) { return env.Undefined(); }
+#endif

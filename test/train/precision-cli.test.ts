@@ -95,7 +95,7 @@ test('--precision fp16 on cpu and unknown precisions are refused with the flag n
   assert.match(fp16.stderr, /--precision fp16 needs a CUDA device/);
   const bad = runCli(['train', ...MODEL, '--data', data, '--out', join(tmp, 'fp8'), '--precision', 'fp8']);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--precision expects one of fp32, bf16, fp16, got 'fp8'/);
+  assert.match(bad.stderr, /--precision fp8: expected one of fp32, bf16, fp16/);
 });
 
 async function waitForStep(run: string, step: number, timeoutMs = 120_000): Promise<void> {
