@@ -83,7 +83,7 @@ class BertForSequenceClassification(nn.Module):
 
     def forward(self, ids, attention_mask, token_type_ids, labels):
         l = ids.shape[1]
-        pos = torch.arange(l).view(1, l)
+        pos = torch.arange(l, device=ids.device).view(1, l)
         h = self.dropout(self.emb_ln(self.word(ids) + self.token_type(token_type_ids) + self.pos(pos)))
         mask = (1.0 - attention_mask.to(torch.float32).view(ids.shape[0], 1, 1, l)) * torch.finfo(torch.float32).min
         for layer in self.layers:

@@ -170,11 +170,16 @@ export class ProcessGroup {
       return fn();
     } catch (e) {
       const here = hostname();
-      const lost = this.peers
-        .map((p, r) => ({ ...p, r }))
-        .filter((p) => p.r !== this.rank && p.host === here && !processAlive(p.pid))
-        .map((p) => `rank ${p.r} (pid ${p.pid})`);
-      const who = lost.length ? `lost ${lost.join(', ')}` : 'a peer process stopped answering';
+      const local = this.peers.map((p, r) => ({ ...p, r })).filter((p) => p.r !== this.rank && p.host === here);
+      // A killed peer's sockets close while the kernel is still tearing it down: give it a moment to go.
+      let lost = local.filter((p) => !processAlive(p.pid));
+      for (let waited = 0; lost.length === 0 && local.length > 0 && waited < 2000; waited += 50) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+        lost = local.filter((p) => !processAlive(p.pid));
+      }
+      const who = lost.length
+        ? `lost ${lost.map((p) => `rank ${p.r} (pid ${p.pid})`).join(', ')}`
+        : 'a peer process stopped answering';
       throw new Error(`rank ${this.rank}: ${what} failed (${who}): ${(e as Error).message}`);
     }
   }
