@@ -228,6 +228,28 @@ export function labelPredictions(
   });
 }
 
+/**
+ * Writes one JSON line per post: id, gold (class name; multi-label: names), predicted (the same) and the
+ * probability of every class, so that runs can be compared and analysed without loading the model again.
+ */
+export function writePredictions(
+  path: string,
+  pred: { ids: string[]; probs: number[][]; truth: number[][] | number[] | null },
+  labelNames: string[],
+  multiLabel: boolean,
+): void {
+  const labelled = labelPredictions(pred, labelNames, multiLabel);
+  const gold = (i: number): string | string[] | null => {
+    if (!pred.truth) return null;
+    const t = pred.truth[i]!;
+    return Array.isArray(t) ? labelNames.filter((_, k) => t[k]! >= 0.5) : labelNames[t]!;
+  };
+  const lines = labelled.map((p, i) =>
+    JSON.stringify({ id: p.id, gold: gold(i), predicted: p.label, probabilities: p.probabilities }),
+  );
+  writeFileAtomic(path, lines.join('\n') + (lines.length ? '\n' : ''));
+}
+
 /** The metrics report of predictions against the truth. */
 export function metricsOf(
   pred: { probs: number[][]; truth: number[][] | number[] | null },
@@ -327,6 +349,8 @@ export async function runExperiment(
       : cfg.spec,
   );
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
+  // The latest predictions per split: after training, the last evaluation is the best checkpoint's final one.
+  const latest: Partial<Record<'dev' | 'test', Awaited<ReturnType<typeof predictAll>>>> = {};
   const trainer = new Trainer(
     model,
     source,
@@ -348,7 +372,11 @@ export async function runExperiment(
         const l = loader(rows, split);
         try {
           const local = await predictAll(model, l, data.multiLabel);
-          const pred = dp ? gatherPredictions(dp, local, data.labelNames.length) : local;
+          // gathered predictions come back in the rows' order
+          const pred = dp
+            ? { ...gatherPredictions(dp, local, data.labelNames.length), ids: checked[split].rows.map((r) => r.id) }
+            : local;
+          latest[split] = pred;
           const report = metricsOf(pred, data.labelNames, data.multiLabel);
           return { metrics: { ...report } }; // a plain record, as the trainer logs any report
         } finally {
@@ -408,8 +436,14 @@ export async function runExperiment(
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
-  if (result.status !== 'interrupted' && main)
+  if (result.status !== 'interrupted' && main) {
+    // Predictions first: a run with results.json always has its predictions (studies compare runs with them).
+    for (const split of ['dev', 'test'] as const) {
+      const pred = latest[split];
+      if (pred) writePredictions(join(cfg.out, `predictions-${split}.jsonl`), pred, data.labelNames, data.multiLabel);
+    }
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
+  }
   model.dispose();
   return { ...result, results };
 }
