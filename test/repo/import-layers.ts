@@ -17,6 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['objectives'],
   ['data', 'train', 'eval'],
   ['inference'],
+  ['study'],
   ['serve', 'cli'],
 ];
 
