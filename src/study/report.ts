@@ -16,6 +16,8 @@ export interface Prediction {
   gold: string | null;
   predicted: string;
   probabilities: Record<string, number>;
+  /** Cosine of the post's ITC text and image embeddings under this run's model. */
+  similarity?: number;
 }
 
 export interface ReportCell {
@@ -156,7 +158,7 @@ function pairUp(setting: Map<number, Prediction[]>, ce: Map<number, Prediction[]
 }
 
 /** Equal-count buckets of a numeric value over posts (terciles), named by their ranges. */
-function quantileBuckets(values: Map<string, number>, k = 3): Map<string, string> {
+function quantileBuckets(values: Map<string, number>, k = 3, show = (x: number) => String(x)): Map<string, string> {
   const sorted = [...values.values()].sort((a, b) => a - b);
   // cut points at the quantiles, repeated ones merged (many posts of one length make fewer buckets)
   const cuts = [
@@ -172,8 +174,8 @@ function quantileBuckets(values: Map<string, number>, k = 3): Map<string, string
   for (const [id, v] of values) {
     let b = 0;
     while (b < cuts.length && v >= cuts[b]!) b++;
-    const lo = edges[b]!;
-    const hi = b < cuts.length ? `<${cuts[b]}` : `${edges[edges.length - 1]}`;
+    const lo = show(edges[b]!);
+    const hi = b < cuts.length ? `<${show(cuts[b]!)}` : show(edges[edges.length - 1]!);
     out.set(id, `q${b + 1}: ${lo}-${hi}`);
   }
   return out;
@@ -314,6 +316,16 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
             ['label', new Map(paired.ids.map((id, i) => [id, paired.classes[paired.gold[i]!]!]))],
           ]);
           if (rowsCache) for (const [k, v] of slicings(rowsCache, notes, d.name)) cuts.set(k, v);
+          const sim = similaritySource(spec, groups, preds, d.name, m.name);
+          if (sim)
+            cuts.set(
+              `image-text similarity (${sim.run})`,
+              quantileBuckets(sim.values, 3, (x) => x.toFixed(3)),
+            );
+          else
+            notes.push(
+              `${d.name}/${m.name}: no finished run with ITC and saved similarities: no image-text similarity slices`,
+            );
           for (const [slice, byId] of cuts) {
             const values = [...new Set(byId.values())].sort();
             for (const value of values) {
@@ -344,9 +356,6 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
   }
   const adjusted = holm(cells.map((c) => c.p_value ?? NaN));
   cells.forEach((c, i) => (c.p_holm = Number.isNaN(adjusted[i]!) ? null : adjusted[i]!));
-  notes.push(
-    'image-text similarity slices: not computed (the saved predictions carry no ITC embeddings; they would need the model again)',
-  );
   return {
     study: studyDir,
     split,
@@ -368,6 +377,29 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
     slices,
     notes: [...new Set(notes)],
   };
+}
+
+/**
+ * The image-text similarity of each post under a model of the study trained with ITC (the first finished
+ * setting with itc, lowest seed): the cosine of its text and image embeddings saved with the predictions.
+ */
+function similaritySource(
+  spec: StudySpec,
+  groups: Map<string, StudyRun[]>,
+  preds: Map<string, Prediction[]>,
+  dataset: string,
+  model: string,
+): { run: string; values: Map<string, number> } | null {
+  for (const o of spec.objectives) {
+    if (!o.split('+').includes('itc')) continue;
+    const rs = [...(groups.get(`${dataset}\u0000${model}\u0000${o}`) ?? [])].sort((a, b) => a.seed - b.seed);
+    for (const r of rs) {
+      const p = preds.get(r.id);
+      if (p && p.length >= 6 && p.every((x) => typeof x.similarity === 'number'))
+        return { run: `${o} seed ${r.seed}`, values: new Map(p.map((x) => [x.id, x.similarity!])) };
+    }
+  }
+  return null;
 }
 
 const fmt = (x: number | null, d = 4) => (x === null ? '–' : x.toFixed(d));

@@ -35,7 +35,7 @@ import {
 } from '../multimodal/builder.js';
 import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
-import { manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
+import { F, manualSeed, noGrad, tidy, type Device } from '../tensor/index.js';
 import { Trainer, runPaths, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
 
@@ -234,7 +234,7 @@ export function labelPredictions(
  */
 export function writePredictions(
   path: string,
-  pred: { ids: string[]; probs: number[][]; truth: number[][] | number[] | null },
+  pred: { ids: string[]; probs: number[][]; truth: number[][] | number[] | null; similarity?: number[] },
   labelNames: string[],
   multiLabel: boolean,
 ): void {
@@ -245,9 +245,37 @@ export function writePredictions(
     return Array.isArray(t) ? labelNames.filter((_, k) => t[k]! >= 0.5) : labelNames[t]!;
   };
   const lines = labelled.map((p, i) =>
-    JSON.stringify({ id: p.id, gold: gold(i), predicted: p.label, probabilities: p.probabilities }),
+    JSON.stringify({
+      id: p.id,
+      gold: gold(i),
+      predicted: p.label,
+      probabilities: p.probabilities,
+      ...(pred.similarity ? { similarity: pred.similarity[i] } : {}),
+    }),
   );
   writeFileAtomic(path, lines.join('\n') + (lines.length ? '\n' : ''));
+}
+
+/**
+ * The model seen through a proxy whose `encode` also records each post's cosine of its ITC text and image
+ * embeddings (studies slice posts by it); everything else goes to the model itself.
+ */
+function recordingSimilarity<M extends MultimodalClassifier>(model: M, sims: number[]): M {
+  return new Proxy(model, {
+    get(target, prop) {
+      if (prop === 'encode')
+        return (batch: Parameters<M['encode']>[0]) => {
+          const out = target.encode(batch);
+          const cos = F.normalize(out.textEmbeds.float(), { dim: 1 })
+            .mul(F.normalize(out.imageEmbeds.float(), { dim: 1 }))
+            .sum(1);
+          sims.push(...cos.toArray());
+          return out;
+        };
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** The metrics report of predictions against the truth. */
@@ -350,7 +378,8 @@ export async function runExperiment(
   );
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
   // The latest predictions per split: after training, the last evaluation is the best checkpoint's final one.
-  const latest: Partial<Record<'dev' | 'test', Awaited<ReturnType<typeof predictAll>>>> = {};
+  const latest: Partial<Record<'dev' | 'test', Awaited<ReturnType<typeof predictAll>> & { similarity?: number[] }>> =
+    {};
   const trainer = new Trainer(
     model,
     source,
@@ -371,12 +400,13 @@ export async function runExperiment(
         const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
         const l = loader(rows, split);
         try {
-          const local = await predictAll(model, l, data.multiLabel);
+          const sims: number[] = [];
+          const local = await predictAll(dp ? model : recordingSimilarity(model, sims), l, data.multiLabel);
           // gathered predictions come back in the rows' order
           const pred = dp
             ? { ...gatherPredictions(dp, local, data.labelNames.length), ids: checked[split].rows.map((r) => r.id) }
             : local;
-          latest[split] = pred;
+          latest[split] = { ...pred, ...(sims.length === pred.ids.length ? { similarity: sims } : {}) };
           const report = metricsOf(pred, data.labelNames, data.multiLabel);
           return { metrics: { ...report } }; // a plain record, as the trainer logs any report
         } finally {

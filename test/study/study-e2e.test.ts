@@ -16,7 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 import type { StudyReport } from '../../src/study/report.js';
@@ -127,8 +127,11 @@ test('a study killed with kill -9 mid-run completes when run again, finished run
   assert.equal(st.counts.done, finished.length);
   assert.equal(st.runs.length, 6);
 
-  const again = runCli(['study', 'run', spec, '--out', study], { timeoutMs: 600_000 });
+  const again = runCli(['study', 'run', spec, '--out', study, '--jobs', '2'], { timeoutMs: 600_000 });
   assert.equal(again.status, 0, again.stderr);
+  // --jobs 2: two runs at once, the threads divided between them
+  const threads = Math.max(1, Math.floor((Number(process.env.TANDEM_NUM_THREADS) || availableParallelism()) / 2));
+  assert.match(again.stderr, new RegExp(`: (training|resuming) \\(${threads} threads?\\)`));
   assert.match(again.stdout, new RegExp(`trained ${6 - finished.length}, already done ${finished.length}, `));
   assert.match(again.stderr, new RegExp(`${victim.replace(/[+]/g, '\\+')}: resuming`));
   assert.match(readFileSync(join(study, 'runs', victim, 'study-train.log'), 'utf8'), /resuming .* at step [1-9]/);
@@ -186,6 +189,15 @@ test("the report's means and standard deviations equal those recomputed from eac
   assert.match(md.stdout, /\| synth \| tiny-vilt \| \d\.\d{4} ± \d\.\d{4} \(n=3\) \|/);
   assert.match(md.stdout, /paired-bootstrap test against CE \(200 resamples/);
   assert.match(md.stdout, /extra\.shape/);
+  // image-text similarity terciles from the ITC model's saved cosines, each post in one bucket
+  const sim = report.slices.filter((s) => s.slice === 'image-text similarity (ce+itc seed 1)');
+  assert.equal(sim.length, 3, JSON.stringify(report.slices.map((s) => s.slice)));
+  const testPosts = JSON.parse(readFileSync(join(study, 'runs', 'synth__tiny-vilt__ce__seed1', 'results.json'), 'utf8'))
+    .data.test as number;
+  assert.equal(
+    sim.reduce((a, s) => a + s.posts, 0),
+    testPosts,
+  );
 });
 
 test('the HTML report in headless chromium: no console errors, every chart a non-empty SVG, numbers = JSON', async (t) => {
@@ -288,4 +300,29 @@ test('two concurrent `study run` processes on one folder never train the same ru
       steps.map((_, i) => i + 1),
     );
   }
+});
+
+test('a run that fails is reported as failed with its error; a bad specification is refused naming the field', () => {
+  const spec = join(tmp, 'failing.yaml');
+  writeFileSync(
+    spec,
+    `datasets: [{ name: synth, data: ./synth/posts.jsonl }]
+models: [{ name: m, options: { model: ${VILT}, init: random, fusion: banana } }]
+objectives: [ce]
+seeds: [1]
+`,
+  );
+  const out = join(tmp, 'failing');
+  const r = runCli(['study', 'run', spec, '--out', out]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /failed 1/);
+  const st = runCli(['study', 'status', out]);
+  assert.match(
+    st.stdout,
+    /synth__m__ce__seed1 +failed \(exit 2: .*--fusion expects one of concat, attention, gmu, got 'banana'/,
+  );
+  writeFileSync(spec, 'datasets: [{ name: synth, data: x }]\nmodels: [{ name: m }]\nseeds: [one]\n');
+  const bad = runCli(['study', 'run', spec, '--out', out]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /failing\.yaml: seeds\[0\]: expected a non-negative integer, got "one"/);
 });
