@@ -16,8 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['multimodal'],
   ['objectives'],
   ['data', 'train', 'eval'],
-  ['inference'],
-  ['study'],
+  ['inference', 'study'],
   ['serve', 'cli'],
 ];
 
