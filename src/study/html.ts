@@ -57,7 +57,7 @@ function deltaChart(r: StudyReport): Chart | null {
   ];
   return {
     id: 'deltas',
-    title: `Difference with CE, ${r.split} split, with ${Math.round(r.test.alpha * 100) === 5 ? '95%' : ''} bootstrap intervals (${r.test.resamples} resamples)`,
+    title: `Difference with CE on the pooled ${r.split} posts, with 95% paired bootstrap intervals (${r.test.resamples} resamples)`,
     spec: {
       data: { values: rows },
       facet: { row: { field: 'group', type: 'nominal', title: null }, column: { field: 'metric', type: 'nominal' } },
