@@ -326,3 +326,27 @@ seeds: [1]
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /failing\.yaml: seeds\[0\]: expected a non-negative integer, got "one"/);
 });
+
+test('--shard and a SLURM array index split the grid through the command: together every run, none twice', () => {
+  const spec = join(tmp, 'sharded.yaml');
+  // runs that fail at once (a bad flag value) make the shards cheap to check: each is attempted exactly once
+  writeFileSync(
+    spec,
+    `datasets: [{ name: synth, data: ./synth/posts.jsonl }]
+models: [{ name: m, options: { model: ${VILT}, init: random, fusion: banana } }]
+objectives: [ce]
+seeds: [1, 2, 3, 4, 5]
+`,
+  );
+  const out = join(tmp, 'sharded');
+  const attempted = (stderr: string) => [...stderr.matchAll(/study: (\S+): training/g)].map((m) => m[1]!);
+  const a = runCli(['study', 'run', spec, '--out', out, '--shard', '1/2']);
+  const b = runCli(['study', 'run', spec, '--out', out], {
+    env: { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '2' },
+  });
+  assert.deepEqual(attempted(a.stderr), ['synth__m__ce__seed2', 'synth__m__ce__seed4']);
+  assert.match(a.stdout, /\(shard 1\/2\)/);
+  assert.deepEqual(attempted(b.stderr), ['synth__m__ce__seed1', 'synth__m__ce__seed3', 'synth__m__ce__seed5']);
+  const st = JSON.parse(runCli(['study', 'status', out, '--json']).stdout) as { counts: Record<string, number> };
+  assert.equal(st.counts.failed, 5);
+});
