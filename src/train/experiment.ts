@@ -266,10 +266,17 @@ function recordingSimilarity<M extends MultimodalClassifier>(model: M, sims: num
       if (prop === 'encode')
         return (batch: Parameters<M['encode']>[0]) => {
           const out = target.encode(batch);
-          const cos = F.normalize(out.textEmbeds.float(), { dim: 1 })
-            .mul(F.normalize(out.imageEmbeds.float(), { dim: 1 }))
-            .sum(1);
-          sims.push(...cos.toArray());
+          // a recipe without both embeddings of one width (a unimodal baseline) has no similarity: none saved
+          const [t, v] = [
+            out.textEmbeds as typeof out.textEmbeds | undefined,
+            out.imageEmbeds as typeof out.imageEmbeds | undefined,
+          ];
+          if (t && v && t.shape.length === 2 && t.shape.join() === v.shape.join()) {
+            const cos = F.normalize(t.float(), { dim: 1 })
+              .mul(F.normalize(v.float(), { dim: 1 }))
+              .sum(1);
+            sims.push(...cos.toArray());
+          }
           return out;
         };
       const v = Reflect.get(target, prop, target) as unknown;
