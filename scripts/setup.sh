@@ -6,5 +6,5 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-  g++ make python3 libtorch-dev libgloo-dev libopenblas0 libjemalloc2 python3-torch >/dev/null
+  g++ make python3 libtorch-dev libgloo-dev libopenblas0 libjemalloc2 python3-torch chromium >/dev/null
 npm ci

@@ -34,6 +34,11 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
   evaluate: { summary: 'evaluate a run on a dataset', load: () => import('./commands/evaluate.js') },
   predict: { summary: 'predict labels for posts with a trained run', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve predictions of a trained run over HTTP', load: () => import('./commands/serve.js') },
+  study: {
+    summary:
+      'run a grid of trainings (datasets × models × objectives × seeds) and report it (study run | status | report)',
+    load: () => import('./commands/study.js'),
+  },
   data: {
     summary: 'datasets: data formats | data synth | data inspect | data convert',
     load: () => import('./commands/data.js'),

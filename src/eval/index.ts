@@ -10,3 +10,4 @@ export { SeededRandom } from '../runtime/random.js';
 export * from './special.js';
 export * from './significance.js';
 export * from './format.js';
+export * from './multiple-testing.js';

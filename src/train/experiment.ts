@@ -25,6 +25,7 @@ import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js'
 import { balancedClassWeights } from '../objectives/index.js';
 import {
   checkPrecision,
+  F,
   fastBf16Reason,
   manualSeed,
   noGrad,
@@ -34,6 +35,7 @@ import {
 } from '../tensor/index.js';
 import {
   fillMissingImages,
+  labelPredictions,
   makeEncoder,
   metricsOf,
   predictAll,
@@ -297,6 +299,9 @@ export async function runExperiment(
       : cfg.spec,
   );
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
+  // The latest predictions per split: after training, the last evaluation is the best checkpoint's final one.
+  const latest: Partial<Record<'dev' | 'test', Awaited<ReturnType<typeof predictAll>> & { similarity?: number[] }>> =
+    {};
   const trainer = new Trainer(
     model,
     source,

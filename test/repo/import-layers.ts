@@ -16,7 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['multimodal'],
   ['objectives'],
   ['data', 'eval'],
-  ['inference'],
+  ['inference', 'study'],
   ['train'],
   ['serve', 'cli'],
 ];

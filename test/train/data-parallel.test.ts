@@ -210,6 +210,16 @@ test('2 processes with batch 8 end with the parameters of 1 process with batch 1
   assert.ok(d <= 1e-5, `parameters differ by ${d}`);
   assert.deepEqual(results(two).dev, results(one).dev);
   assert.deepEqual(results(two).test, results(one).test);
+  // the saved predictions: the same posts in the same order with the same labels (ranks gathered by row)
+  const preds = (r: string) =>
+    readFileSync(join(r, 'predictions-test.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; gold: string; predicted: string });
+  assert.deepEqual(
+    preds(two).map((p) => [p.id, p.gold, p.predicted]),
+    preds(one).map((p) => [p.id, p.gold, p.predicted]),
+  );
   // the logged losses are the global batch's
   const log = (r: string) =>
     readFileSync(join(r, 'log.jsonl'), 'utf8')
