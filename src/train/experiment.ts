@@ -194,6 +194,63 @@ export interface ExperimentResult extends TrainResult {
 }
 
 /**
+ * Writes one JSON line per post: id, gold (class name; multi-label: names), predicted (the same) and the
+ * probability of every class, so that runs can be compared and analysed without loading the model again.
+ */
+export function writePredictions(
+  path: string,
+  pred: { ids: string[]; probs: number[][]; truth: number[][] | number[] | null; similarity?: number[] },
+  labelNames: string[],
+  multiLabel: boolean,
+): void {
+  const labelled = labelPredictions(pred, labelNames, multiLabel);
+  const gold = (i: number): string | string[] | null => {
+    if (!pred.truth) return null;
+    const t = pred.truth[i]!;
+    return Array.isArray(t) ? labelNames.filter((_, k) => t[k]! >= 0.5) : labelNames[t]!;
+  };
+  const lines = labelled.map((p, i) =>
+    JSON.stringify({
+      id: p.id,
+      gold: gold(i),
+      predicted: p.label,
+      probabilities: p.probabilities,
+      ...(pred.similarity ? { similarity: pred.similarity[i] } : {}),
+    }),
+  );
+  writeFileAtomic(path, lines.join('\n') + (lines.length ? '\n' : ''));
+}
+
+/**
+ * The model seen through a proxy whose `encode` also records each post's cosine of its ITC text and image
+ * embeddings (studies slice posts by it); everything else goes to the model itself.
+ */
+function recordingSimilarity<M extends MultimodalClassifier>(model: M, sims: number[]): M {
+  return new Proxy(model, {
+    get(target, prop) {
+      if (prop === 'encode')
+        return (batch: Parameters<M['encode']>[0]) => {
+          const out = target.encode(batch);
+          // a recipe without both embeddings of one width (a unimodal baseline) has no similarity: none saved
+          const [t, v] = [
+            out.textEmbeds as typeof out.textEmbeds | undefined,
+            out.imageEmbeds as typeof out.imageEmbeds | undefined,
+          ];
+          if (t && v && t.shape.length === 2 && t.shape.join() === v.shape.join()) {
+            const cos = F.normalize(t.float(), { dim: 1 })
+              .mul(F.normalize(v.float(), { dim: 1 }))
+              .sum(1);
+            sims.push(...cos.toArray());
+          }
+          return out;
+        };
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/**
  * Runs an experiment (or resumes it when `resume` and the run folder has a checkpoint). Writes run.json,
  * log.jsonl, checkpoints, `best`, `last` and results.json into cfg.out.
  */
@@ -299,9 +356,11 @@ export async function runExperiment(
       : cfg.spec,
   );
   const trainLabels = data.multiLabel ? [] : checked.train.rows.map((r) => data.labelNames.indexOf(r.label!));
-  // The latest predictions per split: after training, the last evaluation is the best checkpoint's final one.
-  const latest: Partial<Record<'dev' | 'test', Awaited<ReturnType<typeof predictAll>> & { similarity?: number[] }>> =
-    {};
+  // Predictions of every evaluation by the step it ran at: the run saves those of its best checkpoint (dev:
+  // the evaluation that chose it, which the end of the run reuses; test: the final one).
+  type SavedPredictions = Awaited<ReturnType<typeof predictAll>> & { similarity?: number[] };
+  const devByStep = new Map<number, SavedPredictions>();
+  let lastTest: SavedPredictions | undefined;
   const trainer = new Trainer(
     model,
     source,
@@ -316,23 +375,34 @@ export async function runExperiment(
     },
     {
       saveModel: (dir) => saveClassifier(dir, model, extraFiles),
-      evaluate: async (split) => {
-        if (checked[split].rows.length === 0) return null;
-        // data parallel: each rank predicts its share, the predictions are gathered in the rows' order
-        const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
-        const l = loader(rows, split);
-        try {
-          const local = await predictAll(model, l, data.multiLabel, { precision, device: cfg.device });
-          const pred = dp ? gatherPredictions(dp, local, data.labelNames.length) : local;
-          const report = metricsOf(pred, data.labelNames, data.multiLabel);
-          return { metrics: { ...report } }; // a plain record, as the trainer logs any report
-        } finally {
-          await l.close();
-        }
-      },
+      evaluate: (split) => evaluateSplit(split),
     },
     dp,
   );
+  async function evaluateSplit(split: 'dev' | 'test') {
+    if (checked[split].rows.length === 0) return null;
+    // data parallel: each rank predicts its share, the predictions are gathered in the rows' order
+    const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
+    const l = loader(rows, split);
+    try {
+      const sims: number[] = [];
+      const local = await predictAll(dp ? model : recordingSimilarity(model, sims), l, data.multiLabel, {
+        precision,
+        device: cfg.device,
+      });
+      // gathered predictions come back in the rows' order
+      const pred = dp
+        ? { ...gatherPredictions(dp, local, data.labelNames.length), ids: checked[split].rows.map((r) => r.id) }
+        : local;
+      const saved = { ...pred, ...(sims.length === pred.ids.length ? { similarity: sims } : {}) };
+      if (split === 'dev') devByStep.set(trainer.currentState.step, saved);
+      else lastTest = saved;
+      const report = metricsOf(pred, data.labelNames, data.multiLabel);
+      return { metrics: { ...report } }; // a plain record, as the trainer logs any report
+    } finally {
+      await l.close();
+    }
+  }
   if (opts.resume) {
     if (trainer.resume())
       log(
@@ -384,7 +454,18 @@ export async function runExperiment(
     test: result.test,
     dev_history: trainer.currentState.devHistory,
   };
+  // (a resumed run may have chosen its best checkpoint before the interruption: the model now holds it; every
+  // rank evaluates, as evaluation is collective under data parallelism)
+  let bestDev = result.best ? devByStep.get(result.best.step) : undefined;
+  if (result.status !== 'interrupted' && !bestDev && checked.dev.rows.length && (await evaluateSplit('dev')))
+    bestDev = devByStep.get(trainer.currentState.step);
   if (result.status !== 'interrupted' && main) {
+    // Predictions first: a run with results.json always has its predictions (studies compare runs with them).
+    for (const [split, pred] of [
+      ['dev', bestDev],
+      ['test', lastTest],
+    ] as const)
+      if (pred) writePredictions(join(cfg.out, `predictions-${split}.jsonl`), pred, data.labelNames, data.multiLabel);
     writeFileAtomic(runPaths(cfg.out).results, JSON.stringify(results, null, 2) + '\n');
     if (!features) rmSync(evalFeatureDir, { recursive: true, force: true });
   }

@@ -319,7 +319,7 @@ seeds: [1]
   const st = runCli(['study', 'status', out]);
   assert.match(
     st.stdout,
-    /synth__m__ce__seed1 +failed +\(exit 2: .*--fusion expects one of concat, attention, gmu, got 'banana'/,
+    /synth__m__ce__seed1 +failed +\(exit 2: tandem train: --fusion banana: expected one of concat, attention/,
   );
   writeFileSync(spec, 'datasets: [{ name: synth, data: x }]\nmodels: [{ name: m }]\nseeds: [one]\n');
   const bad = runCli(['study', 'run', spec, '--out', out]);

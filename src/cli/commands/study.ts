@@ -115,7 +115,10 @@ export async function run(argv: string[]): Promise<number> {
     const width = Math.max(...rows.map((r) => r.id.length));
     for (const r of rows) {
       const f = r.state === 'failed' ? failureOf(runs.find((x) => x.id === r.id)!) : null;
-      const why = f ? `  (exit ${f.code ?? f.signal}: ${f.tail.trim().split('\n').pop() ?? ''})` : '';
+      // the error line (the command's own), not the hint that may follow it
+      const lines = f ? f.tail.trim().split('\n') : [];
+      const line = [...lines].reverse().find((l) => l.startsWith('tandem ')) ?? lines.at(-1) ?? '';
+      const why = f ? `  (exit ${f.code ?? f.signal}: ${line})` : '';
       console.log(`${r.id.padEnd(width)}  ${r.state}${why}`);
     }
     console.log(
