@@ -6,6 +6,7 @@
 import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { processAlive } from '../runtime/process.js';
 
 export interface LockRecord {
   host: string;
@@ -14,21 +15,6 @@ export interface LockRecord {
   /** The training process it started (the run goes on while it lives, even if the study process died). */
   child?: number;
   since: string;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed process whose parent died is a zombie until init reaps it (in a container, maybe never): dead.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc (not Linux): trust kill(0)
-  }
 }
 
 /** Reads a lock; null when there is none (or it vanished while being read). */

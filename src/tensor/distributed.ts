@@ -2,10 +2,10 @@
 // torchrun and SLURM, and the collectives data-parallel training needs, each bounded by a timeout. A failed
 // collective names the peers that are gone when they ran on this machine (their process ids are exchanged
 // through the store at start-up), since Gloo's own message only says that a connection closed.
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { N } from './native.js';
 import { Tensor, type Device } from './tensor.js';
+import { processAlive } from '../runtime/process.js';
 
 export type Backend = 'gloo' | 'nccl';
 
@@ -99,22 +99,6 @@ function launcherGroup(env: NodeJS.ProcessEnv): ProcessGroupOptions | null {
     };
   }
   return null;
-}
-
-/** Whether a process of this machine runs (a zombie, dead but not yet reaped by its parent, does not). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) state ..."; the comm may hold spaces and parentheses
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: kill(pid, 0) is all there is
-  }
 }
 
 /** The one process group of this process (torch.distributed's default group). */

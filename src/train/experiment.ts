@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadDataset } from '../data/formats/index.js';
 import { normaliseSplit } from '../data/build.js';
-import type { Row } from '../data/rows.js';
+import { DataError, type Row } from '../data/rows.js';
 import { BatchLoader, validateRows, FeatureCache, type BadRowPolicy } from '../data/pipeline/index.js';
 import {
   buildClassifier,
@@ -44,6 +44,7 @@ import {
 } from '../inference/index.js';
 import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
+import { recipeNamed } from '../multimodal/registry.js';
 import { PRESETS, type PresetName } from './defaults.js';
 
 /**
@@ -267,6 +268,7 @@ export async function runExperiment(
   const dp = opts.parallel ?? null;
   const main = dp?.isMain ?? true;
   const log = main ? (opts.log ?? (() => undefined)) : () => undefined;
+  checkObjectives(cfg);
   // The text length first: a --max-length the model cannot take is refused before any data is read.
   const length = resolveMaxLength(experimentRecipeConfig(cfg), cfg.maxLength);
   log(length.note);
@@ -471,6 +473,20 @@ export async function runExperiment(
   }
   model.dispose();
   return { ...result, results };
+}
+
+/**
+ * The auxiliary objectives need both modalities: a one-modality baseline (text-only, image-only) asked for ITC
+ * or ITM is refused before anything is read.
+ */
+export function checkObjectives(cfg: Pick<ExperimentConfig, 'spec' | 'aux' | 'fromCheckpoint'>): void {
+  if (cfg.fromCheckpoint) return;
+  const one = recipeNamed(cfg.spec.recipe).unimodal;
+  const asked = [cfg.aux.itc ? 'ITC' : null, cfg.aux.itm ? 'ITM' : null].filter(Boolean);
+  if (one && asked.length)
+    throw new DataError(
+      `recipe ${cfg.spec.recipe} sees only the ${one}: ${asked.join(' and ')} pair a text with an image and do not apply (train it with --aux none)`,
+    );
 }
 
 /** Reads a run's saved experiment config. */
