@@ -17,6 +17,8 @@ export default tseslint.config(
         clearTimeout: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
+        performance: 'readonly',
+        fetch: 'readonly',
       },
     },
     rules: {

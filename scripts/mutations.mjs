@@ -35,8 +35,9 @@ const MUTATIONS = [
   {
     name: 'ViT attention scale 1/d instead of 1/sqrt(d)',
     file: 'dist/src/models/vit.js',
-    find: 'F.attention(q, k, v, { dropout: this.config.attention_probs_dropout_prob,',
-    replace: 'F.attention(q, k, v, { scale: 1 / q.shape[3], dropout: this.config.attention_probs_dropout_prob,',
+    find: 'F.attention(q, k, v, {\n            mask,\n            dropout: this.config.attention_probs_dropout_prob,',
+    replace:
+      'F.attention(q, k, v, {\n            mask,\n            scale: 1 / q.shape[3],\n            dropout: this.config.attention_probs_dropout_prob,',
     tests: ['models/scaled.test.js'],
   },
   {
@@ -49,8 +50,8 @@ const MUTATIONS = [
   {
     name: "ViT LayerNorm eps: a fixed 1e-12, the config's ignored",
     file: 'dist/src/models/vit.js',
-    find: 'new LayerNorm(h, config.layer_norm_eps));\n        this.layernormAfter',
-    replace: 'new LayerNorm(h, 1e-12));\n        this.layernormAfter',
+    find: 'new LayerNorm(h, config.layer_norm_eps));\n        this.layernorm_after',
+    replace: 'new LayerNorm(h, 1e-12));\n        this.layernorm_after',
     tests: ['models/scaled.test.js'],
   },
   {
@@ -77,7 +78,7 @@ const MUTATIONS = [
   {
     name: 'ITC masking of duplicate images removed',
     file: 'dist/src/objectives/itc.js',
-    find: 'if (opts.imageKeys)\n        masks.push(duplicateMask(opts.imageKeys));',
+    find: 'if (imageKeys)\n        masks.push(duplicateMask(imageKeys));',
     replace: '',
     tests: ['objectives/objectives.test.js'],
   },
@@ -112,7 +113,7 @@ const MUTATIONS = [
   {
     name: 'resume does not restore the random generator',
     file: 'dist/src/train/trainer.js',
-    find: "setRngState(tensors.get('rng_state'));",
+    find: 'setRngState(tensors.get(rngKey));',
     replace: '',
     tests: ['train/resume.test.js'],
   },

@@ -171,7 +171,12 @@ test('inspect finds duplicate texts and images across splits, unreadable images,
   });
   assert.equal(got.unreadable_images, 1);
   assert.deepEqual(got.image_problems, [
-    { id: 'd', image: join(dir, 'img', 'bad.jpg'), reason: 'unknown-format', detail: 'an HTML page (a saved error or login page?), not an image' },
+    {
+      id: 'd',
+      image: join(dir, 'img', 'bad.jpg'),
+      reason: 'unknown-format',
+      detail: 'an HTML page (a saved error or login page?), not an image',
+    },
   ]);
   assert.deepEqual(got.image_formats, { png: 3 });
   assert.equal(got.text_length.empty, 1);

@@ -52,6 +52,11 @@ export function trainArgs(data: string): string[] {
     '8',
     '--lr',
     '3e-3',
+    // a schedule with state (the paper's preset is constant): resume must restore its position
+    '--schedule',
+    'linear',
+    '--warmup-ratio',
+    '0.1',
     '--itc-queue',
     '12',
     '--save-every',

@@ -138,7 +138,10 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       help: 'with --init random: JSON merged into the recipe config (e.g. tiny sizes: {"text_config": {"num_hidden_layers": 2}})',
     },
     ...RECIPE_OPTIONS,
-    ...(Object.fromEntries(Object.entries(RECIPE_FLAGS).map(([flag, f]) => [flag, f.spec])) as {}),
+    ...(Object.fromEntries(Object.entries(RECIPE_FLAGS).map(([flag, f]) => [flag, f.spec])) as Record<
+      never,
+      OptionSpec
+    >),
     data: {
       type: 'string',
       group: 'Data',
