@@ -1,19 +1,21 @@
 // late-fusion: a text encoder and an image encoder run separately, their vectors fused (the paper's main family).
-import { noGrad } from '../../tensor/index.js';
-import { loadImageEncoder, loadTextEncoder, withWeights } from '../encoders.js';
 import { LateFusionClassifier } from '../late-fusion.js';
-import { folderOf, subConfig, type Recipe } from '../recipe.js';
-import { FREEZE_IMAGE_OPTION, FUSION_DIM_OPTION, FUSION_OPTION, REPRESENTATION_OPTION } from './shared-options.js';
+import { subConfig, type Recipe } from '../recipe.js';
+import {
+  FREEZE_IMAGE_OPTION,
+  FUSION_DIM_OPTION,
+  FUSION_OPTION,
+  loadTwoTowers,
+  REPRESENTATION_OPTION,
+  twoTowerConfigs,
+} from './shared-options.js';
 
 export const recipe: Recipe<LateFusionClassifier> = {
   name: 'late-fusion',
   summary: 'text encoder (BERT, RoBERTa, BERTweet, XLM-R) + image encoder (ViT, DeiT, CLIP/SigLIP vision), fused',
   checkpoints: { textModel: 'required', imageModel: 'required' },
   options: [FUSION_OPTION, FUSION_DIM_OPTION, REPRESENTATION_OPTION, FREEZE_IMAGE_OPTION],
-  configs: (spec, read) => ({
-    text_config: read(folderOf(spec, 'textModel')),
-    vision_config: read(folderOf(spec, 'imageModel')),
-  }),
+  configs: twoTowerConfigs,
   build: ({ head, options, cfg, where }) =>
     new LateFusionClassifier({
       ...head,
@@ -21,9 +23,5 @@ export const recipe: Recipe<LateFusionClassifier> = {
       text_config: subConfig(cfg, 'text_config', where),
       vision_config: subConfig(cfg, 'vision_config', where),
     }),
-  loadPretrained: (m, spec) =>
-    noGrad(() => {
-      withWeights(folderOf(spec, 'textModel'), (s) => loadTextEncoder(m.text_encoder, s));
-      withWeights(folderOf(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder, s));
-    }),
+  loadPretrained: loadTwoTowers,
 };

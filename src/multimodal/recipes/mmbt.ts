@@ -1,9 +1,7 @@
 // mmbt: the image encoder's pooled regions enter the text encoder as extra tokens (Kiela et al. 2019).
-import { noGrad } from '../../tensor/index.js';
-import { loadImageEncoder, loadTextEncoder, withWeights } from '../encoders.js';
 import { DEFAULT_IMAGE_TOKENS, MmbtClassifier } from '../mmbt.js';
-import { folderOf, subConfig, type Recipe } from '../recipe.js';
-import { FREEZE_IMAGE_OPTION } from './shared-options.js';
+import { subConfig, type Recipe } from '../recipe.js';
+import { FREEZE_IMAGE_OPTION, loadTwoTowers, twoTowerConfigs } from './shared-options.js';
 
 export const recipe: Recipe<MmbtClassifier> = {
   name: 'mmbt',
@@ -19,10 +17,7 @@ export const recipe: Recipe<MmbtClassifier> = {
     },
     FREEZE_IMAGE_OPTION,
   ],
-  configs: (spec, read) => ({
-    text_config: read(folderOf(spec, 'textModel')),
-    vision_config: read(folderOf(spec, 'imageModel')),
-  }),
+  configs: twoTowerConfigs,
   build: ({ head, options, cfg, where }) =>
     new MmbtClassifier({
       ...head,
@@ -30,9 +25,5 @@ export const recipe: Recipe<MmbtClassifier> = {
       text_config: subConfig(cfg, 'text_config', where),
       vision_config: subConfig(cfg, 'vision_config', where),
     }),
-  loadPretrained: (m, spec) =>
-    noGrad(() => {
-      withWeights(folderOf(spec, 'textModel'), (s) => loadTextEncoder(m.text_encoder, s));
-      withWeights(folderOf(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder, s));
-    }),
+  loadPretrained: loadTwoTowers,
 };

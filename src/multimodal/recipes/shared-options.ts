@@ -1,6 +1,23 @@
-// Option declarations that several recipes share (the same key, type and help wherever they apply).
+// What several recipes share: option declarations (the same key, type and help wherever they apply) and the
+// configs and pretrained loading of the two-tower recipes (a text model folder and an image model folder).
+import type { Config } from '../../models/common.js';
+import { noGrad } from '../../tensor/index.js';
+import { loadImageEncoder, loadTextEncoder, withWeights, type ImageEncoder, type TextEncoder } from '../encoders.js';
 import { FUSIONS, REPRESENTATIONS } from '../fusion.js';
-import type { RecipeOption } from '../recipe.js';
+import { folderOf, type RecipeOption, type RecipeSpec } from '../recipe.js';
+
+/** The Hugging Face configs of a two-tower recipe, from its text and image model folders. */
+export function twoTowerConfigs(spec: RecipeSpec, read: (dir: string) => Config): Record<string, Config> {
+  return { text_config: read(folderOf(spec, 'textModel')), vision_config: read(folderOf(spec, 'imageModel')) };
+}
+
+/** Loads the text and image checkpoints of a two-tower recipe's folders into its encoders. */
+export function loadTwoTowers(m: { text_encoder: TextEncoder; image_encoder: ImageEncoder }, spec: RecipeSpec): void {
+  noGrad(() => {
+    withWeights(folderOf(spec, 'textModel'), (s) => loadTextEncoder(m.text_encoder, s));
+    withWeights(folderOf(spec, 'imageModel'), (s) => loadImageEncoder(m.image_encoder, s));
+  });
+}
 
 export const FUSION_OPTION: RecipeOption = {
   key: 'fusion',
