@@ -10,8 +10,8 @@ import { tidy } from '../../src/tensor/index.js';
 
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js');
 
-/** Synthetic posts (label: do text and image agree) in dir/posts.jsonl. */
-export function synthData(dir: string, count: number): string {
+/** Synthetic posts (label: do text and image agree; 32 px, two colours, plain texts) in dir/posts.jsonl. */
+export function synthPosts(dir: string, args: string[], seed = 3): string {
   const s = runCli([
     'data',
     'synth',
@@ -24,12 +24,15 @@ export function synthData(dir: string, count: number): string {
     '--style',
     'plain',
     '--seed',
-    '3',
-    '--count',
-    String(count),
+    String(seed),
+    ...args,
   ]);
   assert.equal(s.status, 0, s.stderr);
   return join(dir, 'posts.jsonl');
+}
+
+export function synthData(dir: string, count: number): string {
+  return synthPosts(dir, ['--count', String(count)]);
 }
 
 /** Tiny ViLT with random weights, the ITC queue on, ITM sampling from the RNG, a linear warm-up schedule. */

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { synthPosts } from '../helpers/train.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { cpuBf16Features, tidy } from '../../src/tensor/index.js';
 
@@ -16,26 +17,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'tandem-precision-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 const compiledCli = existsSync(join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js'));
 
-function synth(name: string, args: string[]): string {
-  const dir = join(tmp, name);
-  const r = runCli([
-    'data',
-    'synth',
-    '--out',
-    dir,
-    '--size',
-    '32',
-    '--colours',
-    '2',
-    '--style',
-    'plain',
-    '--seed',
-    '1',
-    ...args,
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-  return join(dir, 'posts.jsonl');
-}
+const synth = (name: string, args: string[]): string => synthPosts(join(tmp, name), args, 1);
 
 const MODEL = ['--model', VILT, '--init', 'random', '--max-length', '16', '--head', 'mlp', '--no-progress'];
 const BF16 = ['--precision', 'bf16'];

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { synthPosts } from '../helpers/train.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { tidy } from '../../src/tensor/index.js';
 
@@ -15,26 +16,7 @@ const VILT = join(GOLDEN, 'models', 'vilt');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-train-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
-function synth(name: string, args: string[]): string {
-  const dir = join(tmp, name);
-  const r = runCli([
-    'data',
-    'synth',
-    '--out',
-    dir,
-    '--size',
-    '32',
-    '--colours',
-    '2',
-    '--style',
-    'plain',
-    '--seed',
-    '1',
-    ...args,
-  ]);
-  assert.equal(r.status, 0, r.stderr);
-  return join(dir, 'posts.jsonl');
-}
+const synth = (name: string, args: string[]): string => synthPosts(join(tmp, name), args, 1);
 
 // Tiny ViLT (the golden config: hidden 32, 2 layers, 8-px patches) with random weights.
 const MODEL = ['--model', VILT, '--init', 'random', '--max-length', '16', '--head', 'mlp', '--no-progress'];

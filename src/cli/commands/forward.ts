@@ -6,7 +6,7 @@ import { openModelWeights, readModelConfig } from '../../io/model-folder.js';
 import { loadSafetensorsFile, saveTensors } from '../../io/tensors.js';
 import { familyFor, SUPPORTED_MODEL_TYPES, type ModelFamily } from '../../models/family.js';
 import type { Module } from '../../nn/index.js';
-import { dispose, tidy, type Device, type Tensor } from '../../tensor/index.js';
+import { dispose, parseDevice, tidy, type Tensor } from '../../tensor/index.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, parseCommand } from '../options.js';
 
@@ -72,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(FORWARD, argv);
   if (!a) return EXIT.ok;
   const { model: modelArg, inputs: inputsPath, out: outPath } = a.values;
-  const device = a.values.device as Device;
+  const device = parseDevice(a.values.device, '--device');
   if (!existsSync(inputsPath!)) throw new CliError(`--inputs: ${inputsPath} does not exist`);
 
   let folder: string;
