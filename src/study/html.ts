@@ -13,10 +13,12 @@ type Spec = Record<string, unknown>;
 /** Renders one Vega-Lite specification to an SVG string (no browser, no canvas). */
 export async function renderSvg(spec: Spec): Promise<string> {
   // Vega-Lite's warnings about scale resolution in facets are not the reader's concern; errors still throw.
-  const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
-  const compiled = vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec } as never, {
-    logger: quiet as never,
-  }).spec;
+  // (the charts are built as plain objects below; Vega-Lite validates them as it compiles)
+  const topLevel = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...spec,
+  } as unknown as vl.TopLevelSpec;
+  const compiled = vl.compile(topLevel, { logger: vega.logger(vega.None) }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();
