@@ -1,32 +1,42 @@
-// tandem's side of bench/engine: fp32 matmul throughput and the training step of DESIGN.md's benchmark
-// model (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy,
-// AdamW). Prints one JSON line. Run through bench/engine/run.mjs, which runs PyTorch beside it.
-// --precision=bf16 runs the matmul in bf16 and the forward pass and loss under autocast; --device=cuda on a GPU.
-import { readFileSync } from 'node:fs';
+// tandem's side of bench/engine: matmul throughput and the training step of the design's benchmark model
+// (4 post-LN transformer layers, hidden 256, 4 heads, MLP 1024, sequence 64, batch 32, cross-entropy, AdamW),
+// in fp32 and under autocast (bf16/fp16). Alone it prints one JSON line for --precision; with --serve,
+// bench/engine/run.mjs drives it command by command ("matmul fp32", "step bf16", ...), alternating with
+// PyTorch's process. --device=cuda runs on a GPU.
+import { readFileSync, readSync } from 'node:fs';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import {
   F,
   getNumThreads,
   manualSeed,
+  parseDevice,
   randint,
   randn,
   synchronize,
   tidy,
   torchVersion,
   withPrecision,
-  type Device,
   type Precision,
   type Tensor,
 } from '../../src/tensor/index.js';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')) as [string, string][],
+const args: Record<string, string> = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v ?? ''];
+  }),
 );
 const steps = Number(args.steps ?? 20);
 const warmup = Number(args.warmup ?? 5);
-const precision = (args.precision ?? 'fp32') as Precision;
-const device = (args.device ?? 'cpu') as Device;
+const device = parseDevice(args.device ?? 'cpu', '--device');
+const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'fp16'];
+function precisionOf(s: string | undefined): Precision {
+  const p = (s ?? 'fp32') as Precision;
+  if (!PRECISIONS.includes(p))
+    throw new Error(`bench/engine/step: unknown precision ${s} (expected fp32, bf16 or fp16)`);
+  return p;
+}
 
 class Layer extends Module {
   attn = this.child('attn', new MultiheadAttention(256, 4));
@@ -54,50 +64,94 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-function matmulGflops(n = 1024, reps = 10): number {
-  const dtype = precision === 'bf16' ? 'bfloat16' : precision === 'fp16' ? 'float16' : 'float32';
-  const a = randn([n, n], { device }).to(dtype);
-  const b = randn([n, n], { device }).to(dtype);
-  tidy(() => a.matmul(b).sum().item());
+manualSeed(0);
+const DTYPE = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16' } as const;
+const a32 = randn([1024, 1024], { device });
+const b32 = randn([1024, 1024], { device });
+const operands = new Map<Precision, [Tensor, Tensor]>();
+/** The matmul operands in one precision, made (and warmed) once. */
+function operandsIn(p: Precision): [Tensor, Tensor] {
+  let ab = operands.get(p);
+  if (!ab) {
+    ab = [a32.to(DTYPE[p]), b32.to(DTYPE[p])];
+    const [a, b] = ab;
+    tidy(() => a.matmul(b).sum().item());
+    operands.set(p, ab);
+  }
+  return ab;
+}
+
+/** Products of two 1024 x 1024 matrices (the result's sum read back, as PyTorch's side does); GFLOP/s. */
+function matmulGflops(p: Precision, reps = 5): number {
+  const [a, b] = operandsIn(p);
+  const n = a.size(0);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) tidy(() => a.matmul(b).sum().item());
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   return (2 * n ** 3 * reps) / s / 1e9;
 }
 
-manualSeed(0);
-const gflops = matmulGflops();
 const net = new Net();
 if (device !== 'cpu') net.to(device);
 const opt = new AdamW(net.parameters(), { lr: 1e-4 });
 const ids = randint(0, 1000, [32, 64]).to(device);
 const labels = randint(0, 4, [32]).to(device);
-const step = () =>
+/** One training step in a precision (fp32 master weights either way); its wall time in ms. */
+const step = (p: Precision): number => {
+  const t0 = process.hrtime.bigint();
   tidy(() => {
     opt.zeroGrad();
-    const loss = withPrecision(precision, device, () => F.crossEntropy(net.forward(ids), labels));
+    const loss = withPrecision(p, device, () => F.crossEntropy(net.forward(ids), labels));
     loss.backward();
     opt.step();
     return loss.item();
   });
-for (let i = 0; i < warmup; i++) step();
-const times: number[] = [];
-for (let i = 0; i < steps; i++) {
-  const t0 = process.hrtime.bigint();
-  step();
   synchronize();
-  times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+const summary = () => ({
+  engine: `tandem (libtorch ${torchVersion()})`,
+  device,
+  threads: getNumThreads(),
+  peak_rss_mib: peakRssMiB(),
+});
+
+if (args.serve !== undefined) {
+  // Driven by run.mjs, which alternates with PyTorch's process command by command so that both see the same
+  // machine load: "matmul P" answers {"gflops"}, "step P" answers {"ms"}, "done" answers the summary and ends.
+  console.log(JSON.stringify({ ready: true }));
+  const buf = Buffer.alloc(64);
+  let pending = '';
+  for (;;) {
+    const nl = pending.indexOf('\n');
+    if (nl < 0) {
+      const n = readSync(0, buf, 0, buf.length, null);
+      if (n === 0) break;
+      pending += buf.toString('utf8', 0, n);
+      continue;
+    }
+    const [cmd, p] = pending.slice(0, nl).trim().split(/\s+/);
+    pending = pending.slice(nl + 1);
+    if (cmd === 'matmul') console.log(JSON.stringify({ gflops: matmulGflops(precisionOf(p)) }));
+    else if (cmd === 'step') console.log(JSON.stringify({ ms: step(precisionOf(p)) }));
+    else if (cmd === 'done') {
+      console.log(JSON.stringify(summary()));
+      break;
+    } else
+      throw new Error(`bench/engine/step: unknown command ${JSON.stringify(cmd)} (expected matmul P, step P or done)`);
+  }
+} else {
+  const p = precisionOf(args.precision);
+  const gflops = matmulGflops(p, 10);
+  for (let i = 0; i < warmup; i++) step(p);
+  const times = Array.from({ length: steps }, () => step(p)).sort((x, y) => x - y);
+  console.log(
+    JSON.stringify({
+      ...summary(),
+      precision: p,
+      matmul_gflops: gflops,
+      step_ms_median: times[Math.floor(times.length / 2)],
+      step_ms_min: times[0],
+    }),
+  );
 }
-times.sort((x, y) => x - y);
-console.log(
-  JSON.stringify({
-    engine: `tandem (libtorch ${torchVersion()}) ${precision}`,
-    precision,
-    device,
-    threads: getNumThreads(),
-    matmul_gflops: gflops,
-    step_ms_median: times[Math.floor(times.length / 2)],
-    step_ms_min: times[0],
-    peak_rss_mib: peakRssMiB(),
-  }),
-);
