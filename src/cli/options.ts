@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { CliError, EXIT } from './args.js';
 import { didYouMean } from './suggest.js';
 import { PRECISIONS } from '../tensor/autocast.js';
+import { DEVICE_PATTERN } from '../tensor/device.js';
 
 interface OptionBase {
   /** One line or a few sentences; wrapped when the help page is rendered. */
@@ -348,4 +349,17 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
 /** --precision, the same in train, evaluate, predict and serve. */
 export function precisionOption(help: string, group?: string) {
   return { type: 'enum' as const, choices: PRECISIONS, help, ...(group ? { group } : {}) };
+}
+
+/** `--device`, as every command that runs a model takes it (parse the value with parseDevice). */
+export function deviceOption(help: string, group?: string) {
+  return {
+    type: 'string' as const,
+    default: 'cpu',
+    pattern: DEVICE_PATTERN,
+    expected: 'cpu, cuda or cuda:N',
+    placeholder: 'D',
+    help,
+    ...(group ? { group } : {}),
+  };
 }

@@ -2,7 +2,7 @@
 // config file) into it.
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
-const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
+export const DEVICE_PATTERN = /^(cpu|cuda(:\d+)?)$/;
 
 /** True for 'cpu', 'cuda' and 'cuda:N' (N a non-negative integer). */
 export function isDevice(s: string): s is Device {

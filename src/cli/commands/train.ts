@@ -9,6 +9,7 @@ import { allRecipes, recipeForModelType, singleCheckpointModelTypes } from '../.
 import type { RecipeOption } from '../../multimodal/recipe.js';
 import { MaxLengthError } from '../../multimodal/max-length.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
+import { parseDevice } from '../../tensor/device.js';
 import { DataParallel } from '../../train/data-parallel.js';
 import { encodingFlag } from './data.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
@@ -30,6 +31,7 @@ import {
   defineCommand,
   parseCommand,
   type OptionSpec,
+  deviceOption,
   precisionOption,
   type OptionTable,
   type Values as ParsedValues,
@@ -355,15 +357,7 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       group: 'Run',
       help: 'continue the run in --out from its last checkpoint (settings from run.json)',
     },
-    device: {
-      type: 'string',
-      default: 'cpu',
-      pattern: /^(cpu|cuda(:\d+)?)$/,
-      expected: 'cpu, cuda or cuda:N',
-      group: 'Run',
-      placeholder: 'D',
-      help: 'cpu or cuda[:N] (under a launcher, cuda takes cuda:LOCAL_RANK)',
-    },
+    device: deviceOption('cpu or cuda[:N] (under a launcher, cuda takes cuda:LOCAL_RANK)', 'Run'),
     precision: precisionOption(
       "fp32 (the paper's arithmetic), bf16 (autocast; fast on AVX512-BF16/AMX CPUs and recent GPUs) or fp16 (CUDA, loss scaling)",
       'Run',
@@ -518,7 +512,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     onBadRow: v['on-bad-row'],
     missingImage: v['missing-image'],
     ...(v.workers !== undefined ? { workers: v.workers } : {}),
-    device: v.device as ExperimentConfig['device'],
+    device: parseDevice(v.device, '--device'),
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
     ...(v.precision ? { precision: v.precision } : {}),
   };
