@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { CliError, EXIT } from './args.js';
 import { didYouMean } from './suggest.js';
 import { PRECISIONS } from '../tensor/autocast.js';
-import { DEVICE_PATTERN } from '../tensor/device.js';
+import { DEVICE_PATTERN, parseDevice, type Device } from '../tensor/device.js';
+import { deviceProblem } from '../tensor/runtime.js';
 
 interface OptionBase {
   /** One line or a few sentences; wrapped when the help page is rendered. */
@@ -351,7 +352,15 @@ export function precisionOption(help: string, group?: string) {
   return { type: 'enum' as const, choices: PRECISIONS, help, ...(group ? { group } : {}) };
 }
 
-/** `--device`, as every command that runs a model takes it (parse the value with parseDevice). */
+/** A `--device` value as a Device usable here, or a usage error naming the flag (before any work is done). */
+export function deviceFlag(value: string, flag = '--device'): Device {
+  const device = parseDevice(value, flag);
+  const problem = deviceProblem(device);
+  if (problem) throw new CliError(`${flag} ${value}: ${problem}`);
+  return device;
+}
+
+/** `--device`, as every command that runs a model takes it (its value goes through deviceFlag). */
 export function deviceOption(help: string, group?: string) {
   return {
     type: 'string' as const,

@@ -4,6 +4,7 @@ import type { Row } from '../data/rows.js';
 import { sha1Hex, toPostBatch, type PostEncoder } from '../data/pipeline/index.js';
 import type { PostBatch } from '../multimodal/types.js';
 import { decodeImage, DEFAULT_MAX_PIXELS, processImage } from '../vision/index.js';
+import type { Device } from '../tensor/index.js';
 
 /** One post ready to batch: its text and its processed image. */
 export interface DecodedPost {
@@ -32,13 +33,16 @@ export async function decodePost(
   };
 }
 
-/** A batch (no labels) of decoded posts; the caller disposes it. */
-export function batchOfDecoded(encoder: PostEncoder, posts: readonly DecodedPost[]): PostBatch {
+/** A batch (no labels) of decoded posts on `device`; the caller disposes it. */
+export function batchOfDecoded(encoder: PostEncoder, posts: readonly DecodedPost[], device?: Device): PostBatch {
   const rows: Row[] = posts.map((p) => ({ id: p.id, text: p.text, image: null }));
-  return toPostBatch({
-    ids: posts.map((p) => p.id),
-    ...encoder.encodeText(rows),
-    pixels: encoder.stackPixels(posts.map((p) => p.pixels)),
-    imageKeys: posts.map((p) => p.imageKey),
-  });
+  return toPostBatch(
+    {
+      ids: posts.map((p) => p.id),
+      ...encoder.encodeText(rows),
+      pixels: encoder.stackPixels(posts.map((p) => p.pixels)),
+      imageKeys: posts.map((p) => p.imageKey),
+    },
+    device,
+  );
 }

@@ -8,7 +8,7 @@ import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
 import type { MultimodalClassifier } from '../multimodal/types.js';
 import { fillMissingImages } from './blank-image.js';
 import { predictAll, type Predictions } from './predict.js';
-import { checkPrecision, type Precision } from '../tensor/index.js';
+import { checkPrecision, type Device, type Precision } from '../tensor/index.js';
 import { readRunSettings, runPaths, type RunSettings } from './run-folder.js';
 
 /** The post encoder of a model: its tokenizer and image processor folders, labels and text settings. */
@@ -61,9 +61,9 @@ export interface LoadedRun {
 
 /**
  * Opens a run folder (its `best` checkpoint, or `last` with which = 'last') or a checkpoint folder directly
- * (any folder whose config.json has a `tandem` section).
+ * (any folder whose config.json has a `tandem` section), with the model on `device` (batches go there too).
  */
-export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun {
+export function openRun(run: string, which: 'best' | 'last' = 'best', device: Device = 'cpu'): LoadedRun {
   const root = resolve(run);
   if (!existsSync(root)) throw new Error(`${root}: no such run folder or checkpoint`);
   const paths = runPaths(root);
@@ -73,6 +73,7 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
     throw new Error(`${root}: not a run folder (no ${which} checkpoint) nor a checkpoint folder (no config.json)`);
   const config = existsSync(paths.settings) ? readRunSettings(root) : null;
   const model = loadClassifier(dir);
+  if (device !== 'cpu') model.to(device);
   const rc = model.recipeConfig();
   const loaded: LoadedRun = {
     dir,
@@ -101,10 +102,10 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         shuffle: false,
         onBadRow,
         preflight: checked.log,
+        device,
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
       });
       try {
-        const device = model.parameters()[0]?.device ?? 'cpu';
         const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
         checkPrecision(precision.precision, precision.device);
         return { pred: await predictAll(model, loader, loaded.multiLabel, precision), badRows: loader.badRows };

@@ -21,7 +21,7 @@ import { ClosingError, DeadlineError, MicroBatcher, QueueFullError } from './bat
 import { HttpError } from './errors.js';
 import { parseJsonPosts, parseMultipartPosts, readBody, type InputLimits, type RawPost } from './inputs.js';
 import { ServeMetrics } from './metrics.js';
-import { checkPrecision, type Precision } from '../tensor/index.js';
+import { checkPrecision, type Device, type Precision } from '../tensor/index.js';
 
 export interface ServeOptions {
   /** Run folder (its best checkpoint) or checkpoint folder. */
@@ -58,6 +58,8 @@ export interface ServeOptions {
   accessLog?: ((line: string) => void) | false;
   /** Forward-pass precision (default: the run's, else fp32). */
   precision?: Precision;
+  /** Where the model runs (default cpu). */
+  device?: Device;
 }
 
 /** The defaults of ServeOptions (the `tandem serve` option table reads them too). */
@@ -111,13 +113,14 @@ function imageError(e: ImageDecodeError, field: string, maxPixels: number): Http
 
 /** Starts the API; resolves once it listens and the model has answered one warm-up batch. */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
-  if (o.precision) checkPrecision(o.precision, 'cpu');
-  const run = openRun(o.run, o.checkpoint ?? 'best');
+  const device = o.device ?? 'cpu';
+  if (o.precision) checkPrecision(o.precision, device);
+  const run = openRun(o.run, o.checkpoint ?? 'best', device);
   run.model.eval();
   const encoder = run.encoder(false);
   const precision = {
     precision: o.precision ?? run.config?.precision ?? 'fp32',
-    device: run.model.parameters()[0]?.device ?? 'cpu',
+    device,
   };
   checkPrecision(precision.precision, precision.device);
   const limits: InputLimits = {
@@ -139,7 +142,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const batcher: MicroBatcher<DecodedPost, Prediction> = new MicroBatcher<DecodedPost, Prediction>(
     (posts) => {
-      const batch = batchOfDecoded(encoder, posts);
+      const batch = batchOfDecoded(encoder, posts, device);
       try {
         const { probs } = predictBatch(run.model, batch, run.multiLabel, precision);
         return posts.map((p, i) => {

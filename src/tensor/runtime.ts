@@ -58,6 +58,15 @@ export function cudaDeviceCount(): number {
 export function synchronize(): void {
   N.cuda_synchronize();
 }
+/** Why `device` cannot be used by this process (no CUDA in this libtorch, no GPU visible, an index past the
+ * visible GPUs), or null when it can: checked before any work so that a run does not fail at its first copy. */
+export function deviceProblem(device: Device): string | null {
+  if (device === 'cpu') return null;
+  if (!cudaAvailable()) return `this libtorch (${torchVersion()}) has no CUDA or no GPU is visible`;
+  const index = device === 'cuda' ? 0 : Number(device.slice('cuda:'.length));
+  const count = cudaDeviceCount();
+  return index < count ? null : `GPU ${index} requested but ${count} ${count === 1 ? 'is' : 'are'} visible`;
+}
 /** The best device here: cuda when a GPU is visible, else cpu. */
 export function defaultDevice(): Device {
   return cudaAvailable() ? 'cuda' : 'cpu';

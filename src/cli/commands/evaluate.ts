@@ -8,7 +8,7 @@ import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand, precisionOption } from '../options.js';
+import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -19,6 +19,7 @@ export const EVALUATE = defineCommand({
 precision, recall, per-class scores, the confusion matrix and, for binary tasks, AUROC.`,
   options: {
     precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
+    device: deviceOption('cpu or cuda[:N]: where the model runs'),
     run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
     checkpoint: { type: 'enum', choices: CHECKPOINTS, default: 'best', help: 'which checkpoint of a run folder' },
     data: {
@@ -58,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(EVALUATE, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
+  const device = deviceFlag(v.device);
   const which = v.checkpoint;
   const policy = v['on-bad-row'];
   let rows;
@@ -80,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(`${v.data}: no posts in split '${split}' (splits present: ${[...splits].join(', ')})`);
   let loaded;
   try {
-    loaded = openRun(v.run, which);
+    loaded = openRun(v.run, which, device);
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -6,7 +6,7 @@ import { DataError, type Row } from '../../data/rows.js';
 import { labelPredictions, openRun } from '../../inference/index.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand, precisionOption } from '../options.js';
+import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
 
 export const PREDICT = defineCommand({
   name: 'predict',
@@ -14,6 +14,7 @@ export const PREDICT = defineCommand({
   description: 'Predicts the label of each post with a trained run (its best checkpoint).',
   options: {
     precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
+    device: deviceOption('cpu or cuda[:N]: where the model runs'),
     run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
     checkpoint: { type: 'enum', choices: ['best', 'last'], default: 'best', help: 'which checkpoint of a run folder' },
     text: { type: 'string', placeholder: 'T', help: 'the text of one post (with --image)' },
@@ -35,6 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(PREDICT, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
+  const device = deviceFlag(v.device);
   const single = v.text !== undefined || v.image !== undefined;
   if (single === (v.input !== undefined)) throw new CliError('give either --text and --image, or --input');
   let rows: Row[];
@@ -53,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   const which = v.checkpoint;
   let loaded;
   try {
-    loaded = openRun(v.run, which);
+    loaded = openRun(v.run, which, device);
   } catch (e) {
     throw new CliError((e as Error).message);
   }

@@ -1,7 +1,7 @@
 // `tandem serve`: an HTTP API that predicts with a trained run, batching concurrent requests.
 import { SERVE_DEFAULTS, startServer } from '../../serve/server.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand, precisionOption } from '../options.js';
+import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
 
 export const SERVE = defineCommand({
   name: 'serve',
@@ -53,6 +53,7 @@ post has waited --max-wait-ms. Errors are JSON {"error": "..."}: 400 bad input, 
     'api-key': { type: 'string', placeholder: 'K', help: "require 'Authorization: Bearer K' (or set TANDEM_API_KEY)" },
     'no-access-log': { type: 'boolean', help: 'no JSON access log lines on stderr' },
     precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
+    device: deviceOption('cpu or cuda[:N]: where the model runs'),
   },
   footer: 'Stops on SIGTERM or Ctrl-C: stops accepting, answers the requests already accepted, exits 0.',
 });
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(SERVE, argv);
   if (!a) return EXIT.ok;
   const v = a.values;
+  const device = deviceFlag(v.device);
   const apiKey = v['api-key'] ?? process.env.TANDEM_API_KEY;
   if (apiKey !== undefined && apiKey === '') throw new CliError('--api-key (or TANDEM_API_KEY) is empty');
   let server;
@@ -83,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(v['no-access-log'] ? { accessLog: false as const } : {}),
       ...(v['always-wait'] ? { eager: false } : {}),
       ...(v.precision ? { precision: v.precision } : {}),
+      device,
     });
   } catch (e) {
     if (e instanceof CliError) throw e;

@@ -9,7 +9,6 @@ import { allRecipes, recipeForModelType, singleCheckpointModelTypes } from '../.
 import type { RecipeOption } from '../../multimodal/recipe.js';
 import { MaxLengthError } from '../../multimodal/max-length.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
-import { parseDevice } from '../../tensor/device.js';
 import { DataParallel } from '../../train/data-parallel.js';
 import { encodingFlag } from './data.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
@@ -31,6 +30,7 @@ import {
   defineCommand,
   parseCommand,
   type OptionSpec,
+  deviceFlag,
   deviceOption,
   precisionOption,
   type OptionTable,
@@ -430,6 +430,7 @@ function recipeOptionsFromFlags(recipe: string, values: Record<string, unknown>)
 export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
   if (!v.data) throw new CliError('--data is required');
   if (!v.out) throw new CliError('--out is required');
+  const device = deviceFlag(v.device);
   const model = await folder('model', v.model);
   const textModel = await folder('text-model', v['text-model']);
   const imageModel = await folder('image-model', v['image-model']);
@@ -512,7 +513,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     onBadRow: v['on-bad-row'],
     missingImage: v['missing-image'],
     ...(v.workers !== undefined ? { workers: v.workers } : {}),
-    device: parseDevice(v.device, '--device'),
+    device,
     featureCache: v['feature-cache'] ? resolve(v['feature-cache']) : null,
     ...(v.precision ? { precision: v.precision } : {}),
   };
