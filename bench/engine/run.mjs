@@ -9,10 +9,9 @@
 //   PyTorch's; goal at most 1.10).
 // Flags: --steps=N (20) --warmup=N (5) --matmul=N (7 rounds of 5 products of 1024 x 1024 matrices)
 //        --no-bf16 (fp32 only) --device=cuda (both engines on a GPU).
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { root, threads, env, python } from '../env.mjs';
+import { median, serveChild as serve, spread } from '../peer.mjs';
 
 const flags = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -32,40 +31,6 @@ const matmulRounds = Number(flags.matmul ?? 7);
 const device = flags.device ?? 'cpu';
 const precisions = flags['no-bf16'] !== undefined ? ['fp32'] : ['fp32', 'bf16'];
 
-/** A child that answers one JSON line per command line (step.ts / torch_step.py with --serve). */
-function serve(cmd, args) {
-  const child = spawn(cmd, args, { env, cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const queue = [];
-  const waiting = [];
-  const fail = (why) => {
-    console.error(`${cmd} ${args.join(' ')} ${why}:\n${stderr}`);
-    process.exit(1);
-  };
-  lines.on('line', (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
-  child.on('exit', (code) => code !== 0 && fail(`exited with ${code}`));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r)));
-  return {
-    async ask(command) {
-      if (command !== null) child.stdin.write(`${command}\n`);
-      const line = await next();
-      try {
-        return JSON.parse(line);
-      } catch {
-        return fail(`answered ${JSON.stringify(line)}`);
-      }
-    },
-  };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const spread = (xs, digits = 1) =>
-  `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
 const perRound = (xs, ys) => xs.map((x, i) => x / ys[i]);
 
 console.log(

@@ -3,7 +3,8 @@
 // in fp32 and under autocast (bf16/fp16). Alone it prints one JSON line for --precision; with --serve,
 // bench/engine/run.mjs drives it command by command ("matmul fp32", "step bf16", ...), alternating with
 // PyTorch's process. --device=cuda runs on a GPU.
-import { readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { answerCommands } from '../command-loop.js';
 import { Embedding, LayerNorm, Linear, MLP, Module, ModuleList, MultiheadAttention } from '../../src/nn/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import {
@@ -119,27 +120,14 @@ const summary = () => ({
 if (args.serve !== undefined) {
   // Driven by run.mjs, which alternates with PyTorch's process command by command so that both see the same
   // machine load: "matmul P" answers {"gflops"}, "step P" answers {"ms"}, "done" answers the summary and ends.
-  console.log(JSON.stringify({ ready: true }));
-  const buf = Buffer.alloc(64);
-  let pending = '';
-  for (;;) {
-    const nl = pending.indexOf('\n');
-    if (nl < 0) {
-      const n = readSync(0, buf, 0, buf.length, null);
-      if (n === 0) break;
-      pending += buf.toString('utf8', 0, n);
-      continue;
-    }
-    const [cmd, p] = pending.slice(0, nl).trim().split(/\s+/);
-    pending = pending.slice(nl + 1);
-    if (cmd === 'matmul') console.log(JSON.stringify({ gflops: matmulGflops(precisionOf(p)) }));
-    else if (cmd === 'step') console.log(JSON.stringify({ ms: step(precisionOf(p)) }));
-    else if (cmd === 'done') {
-      console.log(JSON.stringify(summary()));
-      break;
-    } else
-      throw new Error(`bench/engine/step: unknown command ${JSON.stringify(cmd)} (expected matmul P, step P or done)`);
-  }
+  answerCommands(
+    'bench/engine/step',
+    {
+      matmul: (p) => ({ gflops: matmulGflops(precisionOf(p)) }),
+      step: (p) => ({ ms: step(precisionOf(p)) }),
+    },
+    summary,
+  );
 } else {
   const p = precisionOf(args.precision);
   const gflops = matmulGflops(p, 10);

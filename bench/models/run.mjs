@@ -9,10 +9,9 @@
 // 1.05) and `bf16_speedup_vs_fp32`.
 // Flags (both `--k=v` and `--k v`): --batch (8) --seq (128, BERT) --image (224, ViT) --steps (5) --warmup (1)
 // --layers (12) --models (bert,vit) --precisions (fp32,bf16) --device (cpu; cuda on a GPU).
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { root, threads, env, python } from '../env.mjs';
+import { median, serveChild as serve } from '../peer.mjs';
 
 const FLAGS = ['batch', 'seq', 'image', 'steps', 'warmup', 'layers', 'models', 'precisions', 'device'];
 const flags = {};
@@ -58,38 +57,6 @@ delete flags.precisions;
 
 const extra = Object.entries(flags).map(([k, v]) => `--${k}=${v}`);
 
-/** A child that answers one JSON line per command line (step.ts / torch_models.py with --serve). */
-function serve(cmd, args) {
-  const child = spawn(cmd, args, { env, cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const queue = [];
-  const waiting = [];
-  const fail = (why) => {
-    console.error(`${cmd} ${args.join(' ')} ${why}:\n${stderr}`);
-    process.exit(1);
-  };
-  lines.on('line', (l) => (waiting.length ? waiting.shift()(l) : queue.push(l)));
-  child.on('exit', (code) => code !== 0 && fail(`exited with ${code}`));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r)));
-  return {
-    async ask(command) {
-      if (command !== null) child.stdin.write(`${command}\n`);
-      const line = await next();
-      try {
-        return JSON.parse(line);
-      } catch {
-        return fail(`answered ${JSON.stringify(line)}`);
-      }
-    },
-  };
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const steps = Number(flags.steps ?? 5);
 const warmup = Number(flags.warmup ?? 1);
 const describe = {

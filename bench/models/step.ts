@@ -3,7 +3,8 @@
 // head (src/models/vit.ts), randomly initialised, in training mode. Prints one JSON line. Run through
 // bench/models/run.mjs, which runs the same architecture written in torch.nn (torch_models.py) beside it.
 // --precision=bf16 runs the forward pass and loss under autocast (fp32 weights); --device=cuda on a GPU.
-import { readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { answerCommands } from '../command-loop.js';
 import { BertForSequenceClassification, family as bertFamily } from '../../src/models/bert.js';
 import { family as vitFamily } from '../../src/models/vit.js';
 import { Linear } from '../../src/nn/index.js';
@@ -150,26 +151,7 @@ if (args.serve !== undefined) {
   // Driven by run.mjs, which alternates steps between this process and PyTorch's so that both see the same
   // machine load: each stdin line "step" runs one step and answers {"forward_ms", "backward_ms", "cpu_ms"}; "done"
   // answers the summary and ends.
-  console.log(JSON.stringify({ ready: true }));
-  const buf = Buffer.alloc(64);
-  let pending = '';
-  for (;;) {
-    const nl = pending.indexOf('\n');
-    if (nl < 0) {
-      const n = readSync(0, buf, 0, buf.length, null);
-      if (n === 0) break;
-      pending += buf.toString('utf8', 0, n);
-      continue;
-    }
-    const cmd = pending.slice(0, nl).trim();
-    pending = pending.slice(nl + 1);
-    if (cmd === 'step') {
-      console.log(JSON.stringify(step()));
-    } else if (cmd === 'done') {
-      console.log(JSON.stringify(summary()));
-      break;
-    } else throw new Error(`bench/models/step: unknown command ${JSON.stringify(cmd)} (expected step or done)`);
-  }
+  answerCommands('bench/models/step', { step: () => step() }, summary);
 } else {
   for (let i = 0; i < warmup; i++) step();
   const all = Array.from({ length: steps }, () => step());
