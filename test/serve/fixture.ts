@@ -1,6 +1,6 @@
-// A small trained run to serve (ViLT from the golden tiny folder, random init, a few steps on synthetic
-// posts), the posts with their images as bytes, and request helpers.
-import { readFileSync } from 'node:fs';
+// Runs to serve (ViLT from the golden tiny folder, random init): a few steps on synthetic posts, or trained
+// until it predicts every one of its posts right; the posts with their images as bytes; request helpers.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
 
@@ -40,6 +40,85 @@ export function trainedRun(dir: string, count = 40): { run: string; posts: Post[
     .split('\n')
     .map((l) => JSON.parse(l) as { id: string; text: string; image: string })
     .map((p) => ({ id: p.id, text: p.text, bytes: readFileSync(join(data, p.image)) }));
+  return { run, posts };
+}
+
+export interface LabelledPost extends Post {
+  label: string;
+}
+
+/**
+ * A run trained until it labels each of its `count` posts right, checked by `tandem evaluate` (the file
+ * pipeline, no server): the label is the colour the text names and the image shows (four classes), a task the
+ * tiny ViLT learns in a few dozen steps. Throws, with the confusion matrix, when training fell short.
+ */
+export function learnedRun(dir: string, count = 32): { run: string; posts: LabelledPost[] } {
+  const data = join(dir, 'colours');
+  const made = runCli([
+    'data',
+    'synth',
+    '--out',
+    data,
+    '--count',
+    String(count),
+    '--size',
+    '32',
+    '--colours',
+    '4',
+    '--match-rate',
+    '1',
+    '--style',
+    'plain',
+    '--seed',
+    '5',
+  ]);
+  if (made.status !== 0) throw new Error(made.stderr);
+  const file = join(data, 'posts.jsonl');
+  type Row = { id: string; text: string; image: string; extra: { text_colour: string; image_colour: string } };
+  const rows = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row);
+  // Relabelled by colour; every post trains, so every post served has been learned.
+  writeFileSync(
+    file,
+    rows.map((r) => JSON.stringify({ ...r, label: r.extra.text_colour, split: 'train' })).join('\n') + '\n',
+  );
+  const run = join(dir, 'learned');
+  const trained = runCli([
+    'train',
+    '--model',
+    join(GOLDEN, 'models', 'vilt'),
+    '--init',
+    'random',
+    '--data',
+    file,
+    '--out',
+    run,
+    '--epochs',
+    '16',
+    '--batch-size',
+    '8',
+    '--lr',
+    '3e-3',
+    '--aux',
+    'none',
+    '--seed',
+    '1',
+    '--no-progress',
+  ]);
+  if (trained.status !== 0) throw new Error(trained.stderr);
+  const evaluated = runCli(['evaluate', '--run', run, '--data', file, '--json']);
+  if (evaluated.status !== 0) throw new Error(evaluated.stderr);
+  const m = (JSON.parse(evaluated.stdout) as { metrics: { accuracy: number; confusion_matrix: number[][] } }).metrics;
+  if (m.accuracy !== 1)
+    throw new Error(`the run learned ${m.accuracy} of its posts: ${JSON.stringify(m.confusion_matrix)}`);
+  const posts = rows.map((r) => ({
+    id: r.id,
+    text: r.text,
+    label: r.extra.text_colour,
+    bytes: readFileSync(join(data, r.image)),
+  }));
   return { run, posts };
 }
 
