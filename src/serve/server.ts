@@ -113,6 +113,13 @@ function imageError(e: ImageDecodeError, field: string, maxPixels: number): Http
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (o.precision) checkPrecision(o.precision, 'cpu');
   const run = openRun(o.run, o.checkpoint ?? 'best');
+  if (run.modalities.length < 2) {
+    // the request format pairs a text with an image; a one-modality run would need requests of one input
+    run.model.dispose();
+    throw new Error(
+      `${o.run}: recipe ${run.model.recipe} reads only the ${run.modalities.join(' and ')} of a post; serving one-modality runs is not supported yet (use tandem predict)`,
+    );
+  }
   run.model.eval();
   const encoder = run.encoder(false);
   const precision = {
