@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadGeneric } from '../../../src/data/generic.js';
 import { PostEncoder, disposeBatch } from '../../../src/data/pipeline/encoder.js';
+import type { ImagePool } from '../../../src/data/pipeline/image-pool.js';
+import { validateRows } from '../../../src/data/pipeline/validate.js';
+import type { Tensor } from '../../../src/tensor/index.js';
 import { canonicalText, sha1Hex } from '../../../src/data/pipeline/keys.js';
 import { Tokenizer } from '../../../src/text/tokenizer.js';
 import { decodeImage, loadImageProcessorConfig, processImages } from '../../../src/vision/index.js';
@@ -154,4 +157,54 @@ test('rows from the generic loader remember file and line without changing their
   assert.deepEqual(rowOrigin(rows[2]!), { file, line: 3 });
   assert.deepEqual(rowOrigin({ id: 'x', text: 't', image: null, extra: { line: 9 } }), { line: 9 });
   assert.equal(rowOrigin({ id: 'x', text: 't', image: null }), undefined);
+});
+
+test('a text-only encoder never opens an image; an image-only one needs no tokenizer and ignores the text', async () => {
+  const { file } = await makeDataset(4);
+  const rows = loadGeneric(file, { noSaveSplit: true }).rows;
+  const tok = Tokenizer.fromModelDir(BERT_DIR);
+  const cfg = loadImageProcessorConfig(VIT_DIR);
+  // a pool that fails any job: the text-only encoder must not submit one
+  const noImages = { run: () => Promise.reject(new Error('an image job was submitted')) } as unknown as ImagePool;
+  const textOnly = new PostEncoder(tok, null, { labelNames: LABELS });
+  assert.deepEqual(textOnly.modalities, ['text']);
+  const imageless = rows.map((r, i) => ({ ...r, image: i % 2 ? null : '/no/such/image.png' }));
+  assert.equal(validateRows(imageless, textOnly).rows.length, 4);
+  const t = (await textOnly.encode(imageless, { pool: noImages }))!;
+  const both = (await new PostEncoder(tok, cfg, { labelNames: LABELS }).encode(rows))!;
+  assert.equal(t.image, undefined);
+  assert.equal(t.imageKeys, undefined);
+  assert.deepEqual(ints(t.text!.input_ids), ints(both.text!.input_ids));
+  assert.deepEqual(t.textKeys, both.textKeys);
+  assert.deepEqual(ints(t.labels!), ints(both.labels!));
+  assert.throws(() => textOnly.imageConfig, /this post encoder reads no images/);
+
+  const imageOnly = new PostEncoder(null, cfg, { labelNames: LABELS });
+  assert.deepEqual(imageOnly.modalities, ['image']);
+  const textless = rows.map((r) => ({ ...r, text: '' }));
+  assert.equal(validateRows(textless, imageOnly).rows.length, 4);
+  const v = (await imageOnly.encode(textless))!;
+  assert.equal(v.text, undefined);
+  assert.equal(v.textKeys, undefined);
+  assert.deepEqual(v.imageKeys, both.imageKeys);
+  assert.equal(
+    (v.image as { pixel_values: Tensor }).pixel_values
+      .sub((both.image as { pixel_values: Tensor }).pixel_values)
+      .abs()
+      .max()
+      .item(),
+    0,
+  );
+  // and the pre-flight still refuses what the encoder does read
+  assert.equal(
+    validateRows(textless, new PostEncoder(tok, cfg, { labelNames: LABELS }), { onBadRow: 'skip' }).badRows[
+      'empty-text'
+    ],
+    4,
+  );
+  assert.throws(
+    () => new PostEncoder(null, null, { labelNames: LABELS }),
+    /give a tokenizer, an image processor config or both/,
+  );
+  for (const b of [t, both, v]) disposeBatch(b);
 });
