@@ -242,7 +242,7 @@ function recordingSimilarity<M extends MultimodalClassifier>(model: M, sims: num
       if (prop === 'encode')
         return (batch: Parameters<M['encode']>[0]) => {
           const out = target.encode(batch);
-          // a recipe without both embeddings of one width (a unimodal baseline) has no similarity: none saved
+          // embeddings of different widths have no cosine: no similarity saved (one-modality models never get here)
           const [t, v] = [
             out.textEmbeds as typeof out.textEmbeds | undefined,
             out.imageEmbeds as typeof out.imageEmbeds | undefined,
