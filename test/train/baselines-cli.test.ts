@@ -136,6 +136,13 @@ test('text-only trains on posts whose images were deleted, learns the text, eval
   assert.equal(lines.length, posts.length);
   const right = lines.filter((p, i) => p.label === posts[i]!.extra.text_colour).length;
   assert.ok(right / lines.length >= 0.9, `${right}/${lines.length} right`);
+  // serving takes a text and an image per post: a one-modality run is refused, saying so
+  const serve = runCli(['serve', '--run', textRun, '--port', '0']);
+  assert.equal(serve.status, 2, serve.stderr);
+  assert.match(
+    serve.stderr,
+    /recipe text-only reads only the text of a post; serving one-modality runs is not supported yet/,
+  );
 });
 
 test('image-only trains without a tokenizer on posts with empty texts, learns the image, evaluates and predicts', () => {
