@@ -3,7 +3,7 @@
 // its evaluations) and the users of trained models (evaluate, predict, serve); it never imports train/.
 export { runPaths, readRunSettings, type RunSettings } from './run-folder.js';
 export { fillMissingImages } from './blank-image.js';
-export { makeEncoder, openRun, type LoadedRun } from './load.js';
+export { checkpointInputs, makeEncoder, openRun, type InputFolders, type LoadedRun } from './load.js';
 export {
   predictBatch,
   predictAll,

@@ -5,28 +5,39 @@ import { join, resolve } from 'node:path';
 import type { Row } from '../data/rows.js';
 import { BatchLoader, PostEncoder, validateRows, type BadRowPolicy } from '../data/pipeline/index.js';
 import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
-import type { MultimodalClassifier } from '../multimodal/types.js';
+import type { Modality, MultimodalClassifier } from '../multimodal/types.js';
+import { recipeNamed } from '../multimodal/registry.js';
 import { fillMissingImages } from './blank-image.js';
 import { predictAll, type Predictions } from './predict.js';
 import { checkPrecision, type Device, type Precision } from '../tensor/index.js';
 import { readRunSettings, runPaths, type RunSettings } from './run-folder.js';
 
+/** The tokenizer and image-processor folders of a model: null for a modality it does not read. */
+export interface InputFolders {
+  text: string | null;
+  image: string | null;
+}
+
 /** The post encoder of a model: its tokenizer and image processor folders, labels and text settings. */
 export function makeEncoder(
-  textDir: string,
-  imageDir: string,
+  folders: InputFolders,
   labelNames: string[],
   multiLabel: boolean,
   cfg: { maxLength: number; tweetNormalize: boolean },
   withLabels = true,
 ): PostEncoder {
-  return PostEncoder.fromModelDirs(textDir, imageDir, {
+  return PostEncoder.fromModelDirs(folders.text, folders.image, {
     labelNames,
     multiLabel,
     maxLength: cfg.maxLength,
     tweetNormalize: cfg.tweetNormalize,
     withLabels,
   });
+}
+
+/** The folders of a one-folder model (a run checkpoint holds its tokenizer and processor files) for what it reads. */
+export function checkpointInputs(dir: string, modalities: readonly Modality[]): InputFolders {
+  return { text: modalities.includes('text') ? dir : null, image: modalities.includes('image') ? dir : null };
 }
 
 /** A trained classifier ready for evaluation or prediction. */
@@ -38,6 +49,8 @@ export interface LoadedRun {
   multiLabel: boolean;
   /** The run's settings when `run` was a run folder. */
   config: RunSettings | null;
+  /** What the model reads of each post (its recipe's modalities): posts need only these. */
+  modalities: readonly Modality[];
   /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
   fillMissingImages(rows: Row[]): Promise<number>;
   encoder(withLabels: boolean): PostEncoder;
@@ -75,18 +88,21 @@ export function openRun(run: string, which: 'best' | 'last' = 'best', device: De
   const model = loadClassifier(dir);
   if (device !== 'cpu') model.to(device);
   const rc = model.recipeConfig();
+  // what the recipe reads decides what the posts need: a text-only run never opens an image
+  const modalities = recipeNamed(rc.recipe).modalities;
+  const readsImages = modalities.includes('image');
   const loaded: LoadedRun = {
     dir,
     model,
     labelNames: rc.labelNames,
     multiLabel: rc.multiLabel ?? false,
     config,
+    modalities,
     fillMissingImages: async (rows) =>
-      config?.missingImage === 'blank' ? fillMissingImages(rows, paths.blankImage) : 0,
+      readsImages && config?.missingImage === 'blank' ? fillMissingImages(rows, paths.blankImage) : 0,
     encoder: (withLabels) =>
       makeEncoder(
-        dir,
-        dir,
+        checkpointInputs(dir, modalities),
         rc.labelNames,
         rc.multiLabel ?? false,
         { maxLength: config?.maxLength ?? 128, tweetNormalize: config?.tweetNormalize ?? false },

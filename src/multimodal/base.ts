@@ -6,7 +6,7 @@
  */
 import { F, tensor, type Tensor } from '../tensor/index.js';
 import { Dropout, Linear, Module } from '../nn/index.js';
-import type { Encoding, MultimodalClassifier, PostBatch, RecipeConfig } from './types.js';
+import type { Encoding, MultimodalClassifier, PostBatch, PostImage, PostText, RecipeConfig } from './types.js';
 
 export const DEFAULT_DROPOUT = 0.05;
 export const DEFAULT_ITC_DIM = 256;
@@ -145,13 +145,32 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   abstract recipeConfig(): RecipeConfig;
 }
 
-/** The pixels of a batch, or an error naming the recipe when the batch holds cached features. */
+/** The batch's text, or an error naming the recipe when the pipeline left the text out. */
+export function textOf(batch: PostBatch, recipe: string): PostText {
+  if (!batch.text)
+    throw new Error(
+      `${recipe}: the batch has no text (its data pipeline was set up for a model that reads only images)`,
+    );
+  return batch.text;
+}
+
+/** The batch's image (pixels or cached features), or an error naming the recipe when it has none. */
+export function imageOf(batch: PostBatch, recipe: string): PostImage {
+  if (!batch.image)
+    throw new Error(
+      `${recipe}: the batch has no images (its data pipeline was set up for a model that reads only text)`,
+    );
+  return batch.image;
+}
+
+/** The pixels of a batch, or an error naming the recipe when the batch holds cached features (or no image). */
 export function pixelsOf(batch: PostBatch, recipe: string): { pixel_values: Tensor; pixel_mask?: Tensor } {
-  if ('features' in batch.image)
+  const image = imageOf(batch, recipe);
+  if ('features' in image)
     throw new Error(
       `${recipe}: the batch holds cached image features, but this recipe (image encoder not frozen) needs pixel_values`,
     );
-  return batch.image;
+  return image;
 }
 
 /** Checks a textIndex: one in-range index per post. */

@@ -14,7 +14,7 @@
 import { type Tensor } from '../tensor/index.js';
 import type { Config } from '../models/common.js';
 import { BlipForImageTextRetrieval, parseBlipConfig } from '../models/blip.js';
-import { checkHeadOptions, pixelsOf, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, pixelsOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import { pickRows } from './encoders.js';
 import type { Encoding, PostBatch, RecipeConfig } from './types.js';
 
@@ -49,7 +49,7 @@ export class BlipClassifier extends RecipeBase {
   encode(batch: PostBatch): Encoding {
     const px = pixelsOf(batch, 'blip').pixel_values;
     const image = this.blip.imageEmbeds(px.dtype === 'float32' ? px : px.to('float32'));
-    const { input_ids, attention_mask } = batch.text;
+    const { input_ids, attention_mask } = textOf(batch, 'blip');
     const cache: BlipCache = { image };
     return {
       textEmbeds: this.blip.textProjection(input_ids, attention_mask),
@@ -65,7 +65,7 @@ export class BlipClassifier extends RecipeBase {
     const c = enc.cache as BlipCache | undefined;
     if (!c)
       throw new Error('blip.encodeMismatched: the encoding has no cache (pass the Encoding that encode() returned)');
-    const { input_ids, attention_mask } = batch.text;
+    const { input_ids, attention_mask } = textOf(batch, 'blip');
     return this.blip.fusedPair(pickRows(input_ids, textIndex), pickRows(attention_mask, textIndex), c.image);
   }
 

@@ -18,10 +18,10 @@ import { type Tensor } from '../tensor/index.js';
 import type { Config } from '../models/common.js';
 import { CLIPModel, readCLIPConfig } from '../models/clip.js';
 import { readSiglipConfig, SiglipModel } from '../models/siglip.js';
-import { checkHeadOptions, l2rows, pixelsOf, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, l2rows, pixelsOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import { pickRows } from './encoders.js';
 import { buildFusion, FUSIONS, isFusionKind, oneVector, type Fusion, type FusionKind } from './fusion.js';
-import type { Encoding, PostBatch, RecipeConfig } from './types.js';
+import type { Encoding, PostBatch, PostText, RecipeConfig } from './types.js';
 
 export interface DualEncoderOptions extends HeadOptions {
   fusion?: FusionKind;
@@ -74,7 +74,7 @@ export class DualEncoderClassifier extends RecipeBase {
     this.addHeads(this.fusion.outDim, { logitScale: this.model.logit_scale });
   }
 
-  private embeddings(batch: PostBatch, text: PostBatch['text']): { text: Tensor; image: Tensor } {
+  private embeddings(batch: PostBatch, text: PostText): { text: Tensor; image: Tensor } {
     const px = pixelsOf(batch, this.recipe).pixel_values;
     const pixels = px.dtype === 'float32' ? px : px.to('float32');
     const m = this.model;
@@ -91,7 +91,7 @@ export class DualEncoderClassifier extends RecipeBase {
   }
 
   encode(batch: PostBatch): Encoding {
-    const e = this.embeddings(batch, batch.text);
+    const e = this.embeddings(batch, textOf(batch, this.recipe));
     const cache: DualCache = { text: l2rows(e.text), image: l2rows(e.image) };
     return {
       textEmbeds: e.text,

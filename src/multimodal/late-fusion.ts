@@ -24,7 +24,7 @@ import { cat, type Tensor } from '../tensor/index.js';
 import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
-import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, imageOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
@@ -196,19 +196,20 @@ export class LateFusionClassifier extends RecipeBase {
 
   /** The image states for a batch: cached features, the frozen encoder, or the trained encoder. */
   imageSideOf(batch: PostBatch): ModalityStates {
-    if ('features' in batch.image) {
+    const image = imageOf(batch, 'late-fusion');
+    if ('features' in image) {
       if (!this.freezeImage)
         throw new Error(
           'late-fusion: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
         );
-      return this.featureSide(batch.image.features);
+      return this.featureSide(image.features);
     }
-    if (this.freezeImage) return this.featureSide(this.runFrozenImage(batch.image.pixel_values));
-    return this.imageSide(batch.image.pixel_values);
+    if (this.freezeImage) return this.featureSide(this.runFrozenImage(image.pixel_values));
+    return this.imageSide(image.pixel_values);
   }
 
   encode(batch: PostBatch): Encoding {
-    const text = textStates(this.text_encoder, batch.text);
+    const text = textStates(this.text_encoder, textOf(batch, 'late-fusion'));
     const image = this.imageSideOf(batch);
     const cache: LateFusionCache = { text, image };
     return {

@@ -32,10 +32,10 @@ import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
 import { LxmertModel, patchRegions, readLxmertConfig } from '../models/lxmert.js';
-import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, imageOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import { buildImageEncoder, imageStates, pickRows, weightsKey, type ImageEncoder } from './encoders.js';
 import { isRepresentation, REPRESENTATIONS, type Representation } from './fusion.js';
-import type { Encoding, PostBatch, RecipeConfig } from './types.js';
+import type { Encoding, PostBatch, PostText, RecipeConfig } from './types.js';
 
 export interface LxmertOptions extends HeadOptions {
   model_config: Config;
@@ -165,23 +165,24 @@ export class LxmertClassifier extends RecipeBase {
 
   private regionsOf(batch: PostBatch): Tensor {
     const c = this.lxmert.config;
-    if ('features' in batch.image) {
+    const image = imageOf(batch, 'lxmert');
+    if ('features' in image) {
       if (this.image_encoder && !this.freezeImage)
         throw new Error(
           'lxmert: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
         );
-      const f = batch.image.features;
+      const f = image.features;
       if (f.ndim !== 3 || f.size(2) !== c.visual_feat_dim + c.visual_pos_dim)
         throw new Error(
           `lxmert: image.features must be [B, regions, ${c.visual_feat_dim + c.visual_pos_dim}] (visual_feat_dim + visual_pos_dim), got [${f.shape}]`,
         );
       return f;
     }
-    if (this.freezeImage) return this.frozenImageFeatures!(batch.image);
-    return this.regionFeatures(batch.image.pixel_values);
+    if (this.freezeImage) return this.frozenImageFeatures!(image);
+    return this.regionFeatures(image.pixel_values);
   }
 
-  private run(text: PostBatch['text'], regions: Tensor, unimodal: boolean) {
+  private run(text: PostText, regions: Tensor, unimodal: boolean) {
     const c = this.lxmert.config;
     return this.lxmert.forward({
       input_ids: text.input_ids,
@@ -196,12 +197,13 @@ export class LxmertClassifier extends RecipeBase {
   encode(batch: PostBatch): Encoding {
     const regions = this.regionsOf(batch);
     const unimodal = this.itcRepresentation === 'unimodal';
-    const out = this.run(batch.text, regions, unimodal);
+    const text = textOf(batch, 'lxmert');
+    const out = this.run(text, regions, unimodal);
     const cache: LxmertCache = { regions };
     if (!unimodal) {
       const lang = this.itcDetachText ? out.language_output.detach() : out.language_output;
       return {
-        textEmbeds: maskedMaxPool(lang, batch.text.attention_mask),
+        textEmbeds: maskedMaxPool(lang, text.attention_mask),
         imageEmbeds: out.vision_output.maxDim(1).values,
         pair: this.pairOf(out),
         cache,
@@ -224,8 +226,8 @@ export class LxmertClassifier extends RecipeBase {
         `lxmert.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`,
       );
     const regions = (enc.cache as LxmertCache | undefined)?.regions ?? this.regionsOf(batch);
-    const t = batch.text;
-    const swapped: PostBatch['text'] = {
+    const t = textOf(batch, 'lxmert');
+    const swapped: PostText = {
       input_ids: pickRows(t.input_ids, textIndex),
       attention_mask: pickRows(t.attention_mask, textIndex),
       ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, textIndex) } : {}),

@@ -24,7 +24,7 @@ import { arange, cat, F, full, ones, type Tensor } from '../tensor/index.js';
 import { inEvalMode } from '../models/common.js';
 import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
-import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, imageOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
@@ -116,20 +116,21 @@ export class MmbtClassifier extends RecipeBase {
   }
 
   private regionsOf(batch: PostBatch): Tensor {
-    if ('features' in batch.image) {
+    const image = imageOf(batch, 'mmbt');
+    if ('features' in image) {
       if (!this.freezeImage)
         throw new Error(
           'mmbt: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
         );
-      const f = batch.image.features;
+      const f = image.features;
       if (f.ndim !== 3 || f.size(1) !== this.imageTokens)
         throw new Error(
           `mmbt: cached image features must be [B, ${this.imageTokens}, D] (imageTokens), got [${f.shape}]`,
         );
       return f;
     }
-    if (this.freezeImage) return this.frozenImageFeatures!(batch.image);
-    return this.imageRegions(batch.image.pixel_values);
+    if (this.freezeImage) return this.frozenImageFeatures!(image);
+    return this.imageRegions(image.pixel_values);
   }
 
   /** The pooled [CLS] state of [CLS] image tokens [SEP] text… for the given text rows and image features. */
@@ -175,8 +176,9 @@ export class MmbtClassifier extends RecipeBase {
 
   encode(batch: PostBatch): Encoding {
     const regions = this.regionsOf(batch);
-    const pair = this.fusedPass(batch.text.input_ids, batch.text.attention_mask, regions);
-    const t = textPooled(this.text_encoder, batch.text);
+    const text = textOf(batch, 'mmbt');
+    const pair = this.fusedPass(text.input_ids, text.attention_mask, regions);
+    const t = textPooled(this.text_encoder, text);
     const cache: MmbtCache = { regions };
     return {
       textEmbeds: this.itc_text_proj.forward(t),
@@ -191,11 +193,8 @@ export class MmbtClassifier extends RecipeBase {
     const regions = c?.regions ?? this.regionsOf(batch);
     if (textIndex.length !== batch.size)
       throw new Error(`mmbt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
-    return this.fusedPass(
-      pickRows(batch.text.input_ids, textIndex),
-      pickRows(batch.text.attention_mask, textIndex),
-      regions,
-    );
+    const text = textOf(batch, 'mmbt');
+    return this.fusedPass(pickRows(text.input_ids, textIndex), pickRows(text.attention_mask, textIndex), regions);
   }
 
   recipeConfig(): RecipeConfig {

@@ -7,7 +7,7 @@
  */
 import type { Config } from '../models/common.js';
 import type { HeadOptions } from './base.js';
-import type { MultimodalClassifier, RecipeConfig } from './types.js';
+import type { Modality, MultimodalClassifier, RecipeConfig } from './types.js';
 
 /** Option value types; 'int-pair' is [rows, cols] of positive integers. */
 export type RecipeOptionType = 'boolean' | 'int' | 'number' | 'enum' | 'int-pair';
@@ -84,8 +84,12 @@ export interface Recipe<M extends MultimodalClassifier = MultimodalClassifier> {
   /** model_type values of a single checkpoint (`--model`) that select this recipe when none is named. */
   readonly modelTypes?: readonly string[];
   readonly options: readonly RecipeOption[];
-  /** A one-modality baseline: the posts need only this input, and ITC / ITM do not apply. */
-  readonly unimodal?: 'text' | 'image';
+  /**
+   * What the recipe reads of each post. The data pipeline, evaluation and prediction follow it: a one-modality
+   * baseline (['text'] or ['image']) loads only that preprocessor and never opens what it does not read, and
+   * the auxiliary objectives (which pair a text with an image) need both.
+   */
+  readonly modalities: readonly Modality[];
   /**
    * The Hugging Face configs the saved config must hold to rebuild the recipe without its folders
    * (`text_config`, `vision_config`, `model_config`), read from the spec's folders with `read`.

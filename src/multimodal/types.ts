@@ -5,23 +5,43 @@
 import type { Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 
-/** A batch of posts as tensors (on the model's device). */
+/** What a model reads of each post: its text, its image, or both (a recipe declares which). */
+export type Modality = 'text' | 'image';
+export const MODALITIES: readonly Modality[] = ['text', 'image'];
+
+/** Tokenised text, padded: int64 [B, L]. */
+export interface PostText {
+  input_ids: Tensor;
+  attention_mask: Tensor;
+  token_type_ids?: Tensor;
+}
+
+/**
+ * Images: processed pixels (float32 [B, 3, H, W], ViLT also pixel_mask int64 [B, H, W]), or cached
+ * outputs of a frozen image encoder (`features`, whatever frozenImageFeatures returned for these images).
+ */
+export type PostImage = { pixel_values: Tensor; pixel_mask?: Tensor } | { features: Tensor };
+
+/**
+ * A batch of posts as tensors (on the model's device). It carries the modalities the model reads: a
+ * text-only baseline's batches have no `image` (no image was opened), an image-only one's no `text`.
+ */
 export interface PostBatch {
   size: number;
   /** Post ids, for logs and predictions. */
   ids: string[];
-  /** Tokenised text, padded: int64 [B, L]. */
-  text: { input_ids: Tensor; attention_mask: Tensor; token_type_ids?: Tensor };
-  /**
-   * Images: processed pixels (float32 [B, 3, H, W], ViLT also pixel_mask int64 [B, H, W]), or cached
-   * outputs of a frozen image encoder (`features`, whatever frozenImageFeatures returned for these images).
-   */
-  image: { pixel_values: Tensor; pixel_mask?: Tensor } | { features: Tensor };
+  /** Absent when the model reads no text. */
+  text?: PostText;
+  /** Absent when the model reads no image. */
+  image?: PostImage;
   /** Class indices int64 [B] (single-label) or 0/1 float32 [B, C] (multi-label); absent at prediction. */
   labels?: Tensor;
-  /** Keys of each post's text and image content (hashes): equal keys are duplicates (false negatives). */
-  textKeys: string[];
-  imageKeys: string[];
+  /**
+   * Keys of each post's text and image content (hashes): equal keys are duplicates (false negatives).
+   * Each is present with its modality.
+   */
+  textKeys?: string[];
+  imageKeys?: string[];
 }
 
 /** What encode() returns. */

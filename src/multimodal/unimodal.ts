@@ -14,7 +14,7 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import { inEvalMode, type Config } from '../models/common.js';
-import { checkHeadOptions, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, imageOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import {
   buildImageEncoder,
   buildTextEncoder,
@@ -91,7 +91,7 @@ export class TextOnlyClassifier extends UnimodalBase {
   }
 
   encode(batch: PostBatch): Encoding {
-    const s = textStates(this.text_encoder, batch.text);
+    const s = textStates(this.text_encoder, textOf(batch, this.recipe));
     return pairOnly(this.recipe, this.representation === 'pooled' ? s.pooled : s.first);
   }
 
@@ -155,15 +155,15 @@ export class ImageOnlyClassifier extends UnimodalBase {
   }
 
   encode(batch: PostBatch): Encoding {
-    if ('features' in batch.image) {
+    const image = imageOf(batch, this.recipe);
+    if ('features' in image) {
       if (!this.freezeImage)
         throw new Error(
           'image-only: the batch holds cached image features, but the image encoder is trained (freezeImage: false) and needs pixel_values',
         );
-      return pairOnly(this.recipe, batch.image.features);
+      return pairOnly(this.recipe, image.features);
     }
-    const px = batch.image.pixel_values;
-    return pairOnly(this.recipe, this.freezeImage ? this.frozenImageFeatures!(batch.image) : this.vector(px));
+    return pairOnly(this.recipe, this.freezeImage ? this.frozenImageFeatures!(image) : this.vector(image.pixel_values));
   }
 
   recipeConfig(): RecipeConfig {

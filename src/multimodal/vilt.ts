@@ -17,10 +17,10 @@ import { Linear } from '../nn/index.js';
 import type { Config } from '../models/common.js';
 import { readViltConfig, ViltModel } from '../models/vilt.js';
 import type { Tensor } from '../tensor/index.js';
-import { checkHeadOptions, pixelsOf, RecipeBase, type HeadOptions } from './base.js';
+import { checkHeadOptions, pixelsOf, RecipeBase, textOf, type HeadOptions } from './base.js';
 import { pickRows } from './encoders.js';
 import { isRepresentation, REPRESENTATIONS, type Representation } from './fusion.js';
-import type { Encoding, PostBatch, RecipeConfig } from './types.js';
+import type { Encoding, PostBatch, PostText, RecipeConfig } from './types.js';
 
 export interface ViltOptions extends HeadOptions {
   /** The pair: 'first-token' (default, the paper's) or 'pooled' (ViLT's pooler). */
@@ -58,7 +58,7 @@ export class ViltClassifier extends RecipeBase {
     this.addHeads(h);
   }
 
-  private run(batch: PostBatch, text: PostBatch['text']): { pair: Tensor; textCls: Tensor; imageCls: Tensor } {
+  private run(batch: PostBatch, text: PostText): { pair: Tensor; textCls: Tensor; imageCls: Tensor } {
     const px = pixelsOf(batch, 'vilt');
     const out = this.vilt.forward({
       input_ids: text.input_ids,
@@ -76,7 +76,7 @@ export class ViltClassifier extends RecipeBase {
   }
 
   encode(batch: PostBatch): Encoding {
-    const r = this.run(batch, batch.text);
+    const r = this.run(batch, textOf(batch, 'vilt'));
     return {
       textEmbeds: this.itc_text_proj ? this.itc_text_proj.forward(r.textCls) : r.textCls,
       imageEmbeds: this.itc_image_proj ? this.itc_image_proj.forward(r.imageCls) : r.imageCls,
@@ -87,8 +87,8 @@ export class ViltClassifier extends RecipeBase {
   encodeMismatched(batch: PostBatch, _enc: Encoding, textIndex: number[]): Tensor {
     if (textIndex.length !== batch.size)
       throw new Error(`vilt.encodeMismatched: textIndex has ${textIndex.length} entries for a batch of ${batch.size}`);
-    const t = batch.text;
-    const swapped: PostBatch['text'] = {
+    const t = textOf(batch, 'vilt');
+    const swapped: PostText = {
       input_ids: pickRows(t.input_ids, textIndex),
       attention_mask: pickRows(t.attention_mask, textIndex),
       ...(t.token_type_ids ? { token_type_ids: pickRows(t.token_type_ids, textIndex) } : {}),

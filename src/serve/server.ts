@@ -116,6 +116,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const device = o.device ?? 'cpu';
   if (o.precision) checkPrecision(o.precision, device);
   const run = openRun(o.run, o.checkpoint ?? 'best', device);
+  if (run.modalities.length < 2) {
+    // the request format pairs a text with an image; a one-modality run would need requests of one input
+    run.model.dispose();
+    throw new Error(
+      `${o.run}: recipe ${run.model.recipe} reads only the ${run.modalities.join(' and ')} of a post; serving one-modality runs is not supported yet (use tandem predict)`,
+    );
+  }
   run.model.eval();
   const encoder = run.encoder(false);
   const precision = {

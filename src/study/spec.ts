@@ -1,8 +1,10 @@
 // A study specification: datasets × models × objective settings × seeds, with shared training options and
 // what the report compares. Read from YAML or JSON and validated here, every error naming the file and field.
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { readJsonObject } from '../io/model-folder.js';
+import { recipeNamed } from '../multimodal/registry.js';
 
 /** A `tandem train` flag value: a string or number is passed as `--flag VALUE`, true as `--flag`, false omitted. */
 export type FlagValue = string | number | boolean;
@@ -120,6 +122,40 @@ function onlyKeys(o: Record<string, unknown>, allowed: string[], field: string):
     if (!allowed.includes(k)) throw new SpecError(`${field}.${k}: unknown field (expected ${allowed.join(', ')})`);
 }
 
+/**
+ * The recipe a model's options select, where the specification says it: `recipe`, or a tandem run checkpoint
+ * given as `model` (its config.json names the recipe). Undefined: train infers it from the checkpoints.
+ */
+function recipeOfModel(m: StudyModel, field: string): string | undefined {
+  const { recipe, model } = m.options;
+  if (recipe !== undefined) {
+    try {
+      return recipeNamed(recipe, `${field}.options.recipe`).name;
+    } catch (e) {
+      throw new SpecError((e as Error).message);
+    }
+  }
+  if (typeof model !== 'string' || !existsSync(join(model, 'config.json'))) return undefined;
+  const t = readJsonObject(join(model, 'config.json')).tandem as { recipe?: unknown } | undefined;
+  return typeof t?.recipe === 'string' ? t.recipe : undefined;
+}
+
+/**
+ * The auxiliary objectives pair a text with an image: a one-modality model (text-only, image-only) with an
+ * objective setting that has ITC or ITM would fail in every such run, so the specification is refused first.
+ */
+function checkModelObjectives(m: StudyModel, field: string, objectives: string[]): void {
+  const name = recipeOfModel(m, field);
+  if (name === undefined) return;
+  const reads = recipeNamed(name).modalities;
+  if (reads.length === 2) return;
+  const bad = objectives.findIndex((o) => auxOf(o).length > 0);
+  if (bad >= 0)
+    throw new SpecError(
+      `${field} '${m.name}': recipe ${name} reads only the ${reads.join(' and ')} of each post, so objective setting '${objectives[bad]}' (objectives[${bad}]) does not apply: ITC and ITM pair a text with an image (a study with this model takes objectives: [ce])`,
+    );
+}
+
 /** Validates a parsed specification; relative data and model paths are taken from `baseDir`. */
 export function validateSpec(raw: unknown, baseDir: string): StudySpec {
   if (!isObject(raw)) throw new SpecError('the specification must be a mapping (datasets, models, ...)');
@@ -155,6 +191,7 @@ export function validateSpec(raw: unknown, baseDir: string): StudySpec {
     },
   );
   if (new Set(objectives).size !== objectives.length) throw new SpecError('objectives: a setting is listed twice');
+  models.forEach((m, i) => checkModelObjectives(m, `models[${i}]`, objectives));
   const seeds = (raw.seeds === undefined ? [1, 2, 3] : list(raw.seeds, 'seeds')).map((s, i) => {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 0)
       throw new SpecError(`seeds[${i}]: expected a non-negative integer, got ${JSON.stringify(s)}`);

@@ -21,7 +21,7 @@ import {
   type AnyClassifier,
 } from '../multimodal/builder.js';
 import { resolveMaxLength } from '../multimodal/max-length.js';
-import type { MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
+import type { Modality, MultimodalClassifier, RecipeConfig } from '../multimodal/types.js';
 import { balancedClassWeights } from '../objectives/index.js';
 import {
   checkPrecision,
@@ -34,6 +34,7 @@ import {
   type Precision,
 } from '../tensor/index.js';
 import {
+  checkpointInputs,
   fillMissingImages,
   labelPredictions,
   makeEncoder,
@@ -41,6 +42,7 @@ import {
   predictAll,
   readRunSettings,
   runPaths,
+  type InputFolders,
 } from '../inference/index.js';
 import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from './trainer.js';
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
@@ -178,16 +180,24 @@ export function buildExperimentModel(
   return classifierFromConfig(rc, `recipe "${spec.recipe}" (random init)`) as AnyClassifier & MultimodalClassifier;
 }
 
-/** The tokenizer / processor folders of a spec. */
-export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' | 'model' | 'recipe'>): {
-  text: string;
-  image: string;
-} {
-  const text = spec.textModel ?? spec.model;
-  const image = spec.imageModel ?? spec.model;
-  if (!text || !image)
-    throw new Error(`recipe "${spec.recipe}": no model folder for the tokenizer or the image processor`);
-  return { text, image };
+/**
+ * The tokenizer / processor folders of a spec, for what its recipe reads (null for a modality it does not:
+ * a text-only baseline has no image processor, and needs none).
+ */
+export function inputFolders(spec: Pick<RecipeSpec, 'textModel' | 'imageModel' | 'model' | 'recipe'>): InputFolders {
+  const reads = recipeNamed(spec.recipe).modalities;
+  const folder = (modality: Modality, dir: string | undefined, flags: string): string | null => {
+    if (!reads.includes(modality)) return null;
+    if (!dir)
+      throw new Error(
+        `recipe "${spec.recipe}" reads the ${modality} of each post but has no model folder for its ${modality === 'text' ? 'tokenizer' : 'image processor'} (${flags})`,
+      );
+    return dir;
+  };
+  return {
+    text: folder('text', spec.textModel ?? spec.model, 'textModel or model'),
+    image: folder('image', spec.imageModel ?? spec.model, 'imageModel or model'),
+  };
 }
 
 export interface ExperimentResult extends TrainResult {
@@ -232,7 +242,7 @@ function recordingSimilarity<M extends MultimodalClassifier>(model: M, sims: num
       if (prop === 'encode')
         return (batch: Parameters<M['encode']>[0]) => {
           const out = target.encode(batch);
-          // a recipe without both embeddings of one width (a unimodal baseline) has no similarity: none saved
+          // embeddings of different widths have no cosine: no similarity saved (one-modality models never get here)
           const [t, v] = [
             out.textEmbeds as typeof out.textEmbeds | undefined,
             out.imageEmbeds as typeof out.imageEmbeds | undefined,
@@ -270,7 +280,10 @@ export async function runExperiment(
   const log = main ? (opts.log ?? (() => undefined)) : () => undefined;
   checkObjectives(cfg);
   // The text length first: a --max-length the model cannot take is refused before any data is read.
-  const length = resolveMaxLength(experimentRecipeConfig(cfg), cfg.maxLength);
+  const recipeCfg = experimentRecipeConfig(cfg);
+  const length = resolveMaxLength(recipeCfg, cfg.maxLength);
+  // what the recipe reads of each post: the encoder loads only those preprocessors and opens only those inputs
+  const modalities = recipeNamed(recipeCfg.recipe).modalities;
   log(length.note);
   cfg = { ...cfg, maxLength: length.maxLength };
   const precision = cfg.precision ?? 'fp32';
@@ -284,12 +297,12 @@ export async function runExperiment(
   // rank 0 writes the blank image, the others use it once it is complete
   if (dp && !main) dp.pg.barrier();
   const blankImages =
-    cfg.missingImage === 'blank'
+    cfg.missingImage === 'blank' && modalities.includes('image')
       ? await fillMissingImages([...data.rows.train, ...data.rows.dev, ...data.rows.test], runPaths(cfg.out).blankImage)
       : 0;
   if (dp && main) dp.pg.barrier();
-  const folders = cfg.fromCheckpoint ? { text: cfg.fromCheckpoint, image: cfg.fromCheckpoint } : inputFolders(cfg.spec);
-  const encoder = makeEncoder(folders.text, folders.image, data.labelNames, data.multiLabel, {
+  const folders = cfg.fromCheckpoint ? checkpointInputs(cfg.fromCheckpoint, modalities) : inputFolders(cfg.spec);
+  const encoder = makeEncoder(folders, data.labelNames, data.multiLabel, {
     ...cfg,
     maxLength: length.maxLength,
   });
@@ -388,7 +401,9 @@ export async function runExperiment(
     const l = loader(rows, split);
     try {
       const sims: number[] = [];
-      const local = await predictAll(dp ? model : recordingSimilarity(model, sims), l, data.multiLabel, {
+      // the image-text similarity of each post exists only for a model that reads both
+      const recording = !dp && modalities.length === 2;
+      const local = await predictAll(recording ? recordingSimilarity(model, sims) : model, l, data.multiLabel, {
         precision,
         device: cfg.device,
       });
@@ -476,16 +491,17 @@ export async function runExperiment(
 }
 
 /**
- * The auxiliary objectives need both modalities: a one-modality baseline (text-only, image-only) asked for ITC
- * or ITM is refused before anything is read.
+ * The auxiliary objectives need both modalities: a one-modality baseline (text-only, image-only, or a run
+ * checkpoint of one) asked for ITC or ITM is refused before anything is read.
  */
 export function checkObjectives(cfg: Pick<ExperimentConfig, 'spec' | 'aux' | 'fromCheckpoint'>): void {
-  if (cfg.fromCheckpoint) return;
-  const one = recipeNamed(cfg.spec.recipe).unimodal;
   const asked = [cfg.aux.itc ? 'ITC' : null, cfg.aux.itm ? 'ITM' : null].filter(Boolean);
-  if (one && asked.length)
+  if (!asked.length) return;
+  const name = cfg.fromCheckpoint ? readRecipeConfig(cfg.fromCheckpoint).recipe : cfg.spec.recipe;
+  const reads = recipeNamed(name).modalities;
+  if (reads.length < 2)
     throw new DataError(
-      `recipe ${cfg.spec.recipe} sees only the ${one}: ${asked.join(' and ')} pair a text with an image and do not apply (train it with --aux none)`,
+      `recipe ${name} reads only the ${reads.join(' and ')} of each post: ${asked.join(' and ')} ${asked.length > 1 ? 'pair' : 'pairs'} a text with an image and ${asked.length > 1 ? 'do' : 'does'} not apply (train it with --aux none)`,
     );
 }
 

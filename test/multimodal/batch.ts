@@ -13,8 +13,11 @@ export function goldenInputs(name: string): Map<string, Tensor> {
   return loadSafetensorsFile(join(MODELS, name, 'inputs.safetensors')).tensors;
 }
 
+/** A batch that carries both modalities and their keys (as every batch of an image-text model does). */
+export type FullBatch = PostBatch & Required<Pick<PostBatch, 'text' | 'image' | 'textKeys' | 'imageKeys'>>;
+
 /** A batch of the four golden posts: text from `textFrom`, pixels from `imageFrom` (vit by default). */
-export function goldenBatch(textFrom: string, imageFrom = 'vit', opts: { pixelMask?: boolean } = {}): PostBatch {
+export function goldenBatch(textFrom: string, imageFrom = 'vit', opts: { pixelMask?: boolean } = {}): FullBatch {
   const t = goldenInputs(textFrom);
   const i = goldenInputs(imageFrom);
   const ids = t.get('input_ids')!;

@@ -18,7 +18,7 @@ const SPEC = { recipe: 'text-only', textModel: dir('bert'), numLabels: 3, labelN
 test('the registry finds text-only from its file, with its checkpoints and options', () => {
   assert.ok(RECIPES.includes('text-only'));
   const r = recipeNamed('text-only');
-  assert.equal(r.unimodal, 'text');
+  assert.deepEqual(r.modalities, ['text']);
   assert.deepEqual(r.checkpoints, { textModel: 'required' });
   assert.deepEqual(
     r.options.map((o) => o.key),
@@ -75,13 +75,16 @@ test('text-only trains with CE alone, and ITC / ITM are refused before any data 
     assert.ok(m.parameters().some((p) => p.grad && p.grad.abs().sum().item() > 0));
   });
   m.dispose();
-  for (const aux of [
-    { itc: true, itm: false },
-    { itc: false, itm: true },
-  ])
+  for (const [aux, asked] of [
+    [{ itc: true, itm: false }, 'ITC pairs a text with an image and does'],
+    [{ itc: false, itm: true }, 'ITM pairs a text with an image and does'],
+    [{ itc: true, itm: true }, 'ITC and ITM pair a text with an image and do'],
+  ] as const)
     assert.throws(
       () => checkObjectives({ spec: SPEC, aux }),
-      /recipe text-only sees only the text: (ITC|ITM) pair a text with an image and do not apply \(train it with --aux none\)/,
+      new RegExp(
+        `^DataError: recipe text-only reads only the text of each post: ${asked} not apply \\(train it with --aux none\\)$`,
+      ),
     );
   assert.doesNotThrow(() => checkObjectives({ spec: SPEC, aux: { itc: false, itm: false } }));
 });

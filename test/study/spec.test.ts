@@ -2,7 +2,7 @@
 // into train arguments, and shards (flag or SLURM array) partition the grid.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSpec, validateSpec, SpecError } from '../../src/study/spec.js';
@@ -137,5 +137,72 @@ test('shards: the union of I/N for every I is the grid, each run in exactly one;
   assert.throws(
     () => shardFrom(undefined, { SLURM_ARRAY_TASK_ID: '4', SLURM_ARRAY_TASK_COUNT: '4' }),
     /SLURM_ARRAY_TASK_ID/,
+  );
+});
+
+test('a one-modality model with an ITC or ITM setting is refused, naming the model and the setting', () => {
+  const data = [{ name: 'd', data: 'x' }];
+  // a tandem run checkpoint of the text-only recipe, given as `model`: its config.json names the recipe
+  const checkpoint = join(tmp, 'text-only-checkpoint');
+  mkdirSync(checkpoint, { recursive: true });
+  writeFileSync(
+    join(checkpoint, 'config.json'),
+    JSON.stringify({ model_type: 'tandem', tandem: { recipe: 'text-only' } }),
+  );
+  const cases: [Record<string, unknown>, string[], RegExp][] = [
+    [
+      { recipe: 'text-only', 'text-model': 'bert' },
+      ['ce', 'ce+itm'],
+      /^models\[1\] 'baseline': recipe text-only reads only the text of each post, so objective setting 'ce\+itm' \(objectives\[1\]\) does not apply: ITC and ITM pair a text with an image/,
+    ],
+    [
+      { recipe: 'image-only', 'image-model': 'vit' },
+      ['ce+itc', 'ce'],
+      /^models\[1\] 'baseline': recipe image-only reads only the image of each post, so objective setting 'ce\+itc' \(objectives\[0\]\)/,
+    ],
+    [{ model: checkpoint }, ['ce', 'ce+itc+itm'], /^models\[1\] 'baseline': recipe text-only reads only the text/],
+    [
+      { recipe: 'text-alone' },
+      ['ce'],
+      /^models\[1\]\.options\.recipe: "text-alone" is not supported \(supported: .*text-only/,
+    ],
+  ];
+  for (const [options, objectives, re] of cases) {
+    const models = [
+      { name: 'vilt', options: { model: 'dandelin/vilt-b32-mlm' } },
+      { name: 'baseline', options },
+    ];
+    assert.throws(
+      () => validateSpec({ datasets: data, models, objectives }, tmp),
+      (e: Error) => e instanceof SpecError && re.test(e.message),
+      String(re),
+    );
+  }
+  // with CE alone both baselines sit in a study next to an image-text model
+  const ok = validateSpec(
+    {
+      datasets: data,
+      models: [
+        { name: 'vilt', options: { model: 'dandelin/vilt-b32-mlm' } },
+        { name: 'text', options: { recipe: 'text-only', 'text-model': 'bert' } },
+        { name: 'image', options: { recipe: 'image-only', 'image-model': 'vit' } },
+      ],
+      objectives: ['ce'],
+    },
+    tmp,
+  );
+  assert.deepEqual(
+    expandGrid(ok, tmp).map((r) => r.args.slice(r.args.indexOf('--aux'), r.args.indexOf('--aux') + 2).join(' ')),
+    [
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+      '--aux none',
+    ],
   );
 });

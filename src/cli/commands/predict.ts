@@ -11,14 +11,19 @@ import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption 
 export const PREDICT = defineCommand({
   name: 'predict',
   usage: ['tandem predict --run runs/NAME (--text T --image I | --input posts.jsonl) [--json]'],
+  // a one-modality run (text-only, image-only) takes only what it reads: --text alone or --image alone
   description: 'Predicts the label of each post with a trained run (its best checkpoint).',
   options: {
     precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
     device: deviceOption('cpu or cuda[:N]: where the model runs'),
     run: { type: 'string', required: true, placeholder: 'R', help: 'run folder (uses R/best) or a checkpoint folder' },
     checkpoint: { type: 'enum', choices: ['best', 'last'], default: 'best', help: 'which checkpoint of a run folder' },
-    text: { type: 'string', placeholder: 'T', help: 'the text of one post (with --image)' },
-    image: { type: 'string', placeholder: 'I', help: 'the image file of one post (with --text)' },
+    text: { type: 'string', placeholder: 'T', help: 'the text of one post (with --image; alone for a text-only run)' },
+    image: {
+      type: 'string',
+      placeholder: 'I',
+      help: 'the image file of one post (with --text; alone for an image-only run)',
+    },
     input: {
       type: 'string',
       placeholder: 'FILE',
@@ -39,11 +44,27 @@ export async function run(argv: string[]): Promise<number> {
   const device = deviceFlag(v.device);
   const single = v.text !== undefined || v.image !== undefined;
   if (single === (v.input !== undefined)) throw new CliError('give either --text and --image, or --input');
+  const which = v.checkpoint;
+  let loaded;
+  try {
+    loaded = openRun(v.run, which, device);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   let rows: Row[];
   if (single) {
-    if (v.text === undefined || v.image === undefined) throw new CliError('--text and --image go together');
-    if (!existsSync(v.image)) throw new CliError(`--image ${v.image}: no such file`);
-    rows = [{ id: 'post', text: v.text, image: resolve(v.image) }];
+    // one post: exactly what the run's model reads (both for an image-text model)
+    const reads = loaded.modalities;
+    const what = `${v.run} (recipe ${loaded.model.recipe}) reads ${reads.length === 2 ? 'the text and the image' : `only the ${reads[0]}`} of a post`;
+    for (const [flag, modality, value] of [
+      ['text', 'text', v.text],
+      ['image', 'image', v.image],
+    ] as const) {
+      if (reads.includes(modality) && value === undefined) throw new CliError(`--${flag} is required: ${what}`);
+      if (!reads.includes(modality) && value !== undefined) throw new CliError(`--${flag} does not apply: ${what}`);
+    }
+    if (v.image !== undefined && !existsSync(v.image)) throw new CliError(`--image ${v.image}: no such file`);
+    rows = [{ id: 'post', text: v.text ?? '', image: v.image === undefined ? null : resolve(v.image) }];
   } else {
     try {
       rows = loadDataset('generic', resolve(v.input!), { noSaveSplit: true, onMissingImage: 'keep' }).rows;
@@ -51,13 +72,6 @@ export async function run(argv: string[]): Promise<number> {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
     }
-  }
-  const which = v.checkpoint;
-  let loaded;
-  try {
-    loaded = openRun(v.run, which, device);
-  } catch (e) {
-    throw new CliError((e as Error).message);
   }
   try {
     let pred;

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isRepoId, resolveModelFolder } from '../../io/hub.js';
 import { readModelConfig } from '../../io/model-folder.js';
-import { RECIPES, type RecipeName } from '../../multimodal/builder.js';
+import { RECIPES, readRecipeConfig, type RecipeName } from '../../multimodal/builder.js';
 import { HEAD_KINDS } from '../../multimodal/base.js';
-import { allRecipes, recipeForModelType, singleCheckpointModelTypes } from '../../multimodal/registry.js';
+import { allRecipes, recipeForModelType, recipeNamed, singleCheckpointModelTypes } from '../../multimodal/registry.js';
 import type { RecipeOption } from '../../multimodal/recipe.js';
 import { MaxLengthError } from '../../multimodal/max-length.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
@@ -201,7 +201,7 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       choices: ['itc', 'itm', 'none'],
       default: ['itc', 'itm'],
       group: 'Objectives',
-      help: 'auxiliary tasks: itc, itm, itc,itm or none',
+      help: 'auxiliary tasks: itc, itm, itc,itm or none (default none for the one-modality recipes text-only and image-only, which cannot take them)',
     },
     'itc-weight': { type: 'number', default: PAPER.itcWeight, min: 0, group: 'Objectives', help: 'weight a of ITC' },
     'itm-weight': { type: 'number', default: PAPER.itmWeight, min: 0, group: 'Objectives', help: 'weight b of ITM' },
@@ -426,8 +426,12 @@ function recipeOptionsFromFlags(recipe: string, values: Record<string, unknown>)
   return out;
 }
 
-/** Turns parsed flags into an experiment config: the optimisation preset, with options given explicitly on top. */
-export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
+/**
+ * Turns parsed flags into an experiment config: the optimisation preset, with options given explicitly on top.
+ * `given` (the flags on the command line) lets a one-modality recipe default to no auxiliary objectives; an
+ * --aux given explicitly is kept, and refused by the experiment when the recipe cannot take it.
+ */
+export async function configFromFlags(v: Values, given: ReadonlySet<string> = new Set()): Promise<ExperimentConfig> {
   if (!v.data) throw new CliError('--data is required');
   if (!v.out) throw new CliError('--out is required');
   const device = deviceFlag(v.device);
@@ -460,6 +464,9 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
       throw new CliError(`--config ${v.config}: ${(e as Error).message}`);
     }
   }
+  const recipeName = fromCheckpoint ? readRecipeConfig(fromCheckpoint).recipe : (recipe ?? 'late-fusion');
+  const oneModality = recipeNamed(recipeName).modalities.length < 2;
+  const aux = oneModality && !given.has('aux') ? [] : v.aux;
   const optimisation = resolvePreset(v.preset, {
     schedule: v.schedule,
     warmupRatio: v['warmup-ratio'],
@@ -501,7 +508,7 @@ export async function configFromFlags(v: Values): Promise<ExperimentConfig> {
     ...optimisation,
     gradAccumulation: v['grad-accum'],
     seed: v.seed,
-    aux: { itc: v.aux.includes('itc'), itm: v.aux.includes('itm') },
+    aux: { itc: aux.includes('itc'), itm: aux.includes('itm') },
     weights: { itc: v['itc-weight'], itm: v['itm-weight'], mode: v['loss-weights'] },
     itmNegatives: v['itm-negatives'],
     itcQueueSize: v['itc-queue'],
@@ -571,7 +578,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new CliError((e as Error).message);
     }
   } else {
-    cfg = await configFromFlags(v);
+    cfg = await configFromFlags(v, a.given);
     if (existsSync(resolve(cfg.out, 'last')))
       throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
   }

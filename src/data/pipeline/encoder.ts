@@ -1,10 +1,12 @@
 // Rows -> PostBatch: tokenised and padded text, processed images (in an ImagePool's workers), label indices,
-// and content keys. Work happens in two halves: prepare() does everything that needs no tensor engine and
+// and content keys. An encoder reads the modalities it has a preprocessor for: without a tokenizer (an
+// image-only model) the text is neither checked nor tokenised, without an image processor (a text-only model)
+// no image file is opened, so posts without images are fine. Work happens in two halves: prepare() does everything that needs no tensor engine and
 // returns a HostBatch of typed arrays (safe to run ahead, off the step), toPostBatch() makes the tensors.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { probeImage } from '../images-check.js';
 import type { Row } from '../rows.js';
-import type { PostBatch } from '../../multimodal/types.js';
+import type { Modality, PostBatch } from '../../multimodal/types.js';
 import { fromBuffer, type Device, type Tensor } from '../../tensor/index.js';
 import { Tokenizer } from '../../text/tokenizer.js';
 import { normalizeTweet, type TweetNormalizeOptions } from '../../text/tweet-normalize.js';
@@ -40,22 +42,29 @@ export interface PostEncoderOptions {
   maxPixels?: number;
 }
 
-/** A batch as plain typed arrays, before any tensor exists. */
-export interface HostBatch {
-  ids: string[];
-  /** [B, L] row-major, int64 as transformers returns them. */
+/** Tokenised text as plain typed arrays: [B, L] row-major, int64 as transformers returns them. */
+export interface HostText {
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
   tokenTypeIds?: BigInt64Array;
   seqLength: number;
+}
+
+/** A batch as plain typed arrays, before any tensor exists. */
+export interface HostBatch {
+  ids: string[];
+  /** Absent when the encoder reads no text. */
+  text?: HostText;
   /** Processed images [N, 3, H, W] (+ ViLT's pixel_mask [N, H, W]); N = B unless `pixelRows` says otherwise. */
   pixels?: { data: Float32Array; shape: [number, number, number, number]; mask?: BigInt64Array };
   /** Feature-cache mode: the rows (indices into ids) whose images are in `pixels`; the others are cached. */
   pixelRows?: number[];
   /** Class indices [B] (single-label) or 0/1 [B, C] (multi-label). */
   labels?: { kind: 'index'; data: BigInt64Array } | { kind: 'multi'; data: Float32Array; numLabels: number };
-  textKeys: string[];
-  imageKeys: string[];
+  /** Present with the text. */
+  textKeys?: string[];
+  /** Present when the encoder reads images (also in feature-cache mode, where they key the cache). */
+  imageKeys?: string[];
 }
 
 // The configured pad token, else the usual names (BERT [PAD], RoBERTa/XLM-R <pad>, CLIP pads with its end token).
@@ -94,6 +103,8 @@ export class PostEncoder {
   readonly withLabels: boolean;
   readonly tokenTypeIds: boolean;
   readonly backend: Backend;
+  /** What this encoder reads of a post: the modalities it has a preprocessor for. */
+  readonly modalities: readonly Modality[];
   /** A short hash of the resolved processor configuration (and backend): part of feature-cache keys. */
   readonly processorHash: string;
   private readonly labelIndex: Map<string, number>;
@@ -101,11 +112,15 @@ export class PostEncoder {
   readonly padId: number;
   private readonly tweet: TweetNormalizeOptions | null;
 
+  /** `tokenizer` null: the text is not read (image-only models); `imageConfig` null: no image is read (text-only). */
   constructor(
-    readonly tokenizer: Tokenizer,
-    readonly imageConfig: ImageProcessorConfig,
+    private readonly textTokenizer: Tokenizer | null,
+    private readonly imageProcessor: ImageProcessorConfig | null,
     private readonly opts: PostEncoderOptions,
   ) {
+    if (!textTokenizer && !imageProcessor)
+      throw new Error('PostEncoder: give a tokenizer, an image processor config or both (it reads nothing)');
+    this.modalities = [...(textTokenizer ? ['text' as const] : []), ...(imageProcessor ? ['image' as const] : [])];
     this.maxLength = opts.maxLength ?? DEFAULT_MAX_LENGTH;
     if (!Number.isInteger(this.maxLength) || this.maxLength < 2)
       throw new Error(`maxLength must be an integer >= 2, got ${this.maxLength}`);
@@ -117,16 +132,43 @@ export class PostEncoder {
       throw new Error(`labelNames repeat a name: ${this.labelNames.join(', ')}`);
     this.multiLabel = opts.multiLabel ?? false;
     this.withLabels = opts.withLabels ?? true;
-    this.tokenTypeIds = opts.tokenTypeIds ?? pairHasTypeIds(tokenizer);
+    this.tokenTypeIds = textTokenizer ? (opts.tokenTypeIds ?? pairHasTypeIds(textTokenizer)) : false;
     this.backend = opts.backend ?? 'torchvision';
-    this.processorHash = configHash({ processor: imageConfig, backend: this.backend });
-    this.padId = padIdOf(tokenizer);
+    this.processorHash = configHash({ processor: imageProcessor, backend: this.backend });
+    this.padId = textTokenizer ? padIdOf(textTokenizer) : 0;
     this.tweet = opts.tweetNormalize === true ? {} : opts.tweetNormalize ? opts.tweetNormalize : null;
   }
 
-  /** Tokenizer and preprocessor_config.json from one model folder (or separate folders). */
-  static fromModelDirs(textDir: string, imageDir: string, opts: PostEncoderOptions): PostEncoder {
-    return new PostEncoder(Tokenizer.fromModelDir(textDir), loadImageProcessorConfig(imageDir), opts);
+  /**
+   * Tokenizer and preprocessor_config.json from one model folder (or separate folders); a null folder leaves
+   * that modality out (nothing is read from it).
+   */
+  static fromModelDirs(textDir: string | null, imageDir: string | null, opts: PostEncoderOptions): PostEncoder {
+    return new PostEncoder(
+      textDir === null ? null : Tokenizer.fromModelDir(textDir),
+      imageDir === null ? null : loadImageProcessorConfig(imageDir),
+      opts,
+    );
+  }
+
+  get readsText(): boolean {
+    return this.textTokenizer !== null;
+  }
+
+  get readsImages(): boolean {
+    return this.imageProcessor !== null;
+  }
+
+  /** The tokenizer (an error when this encoder reads no text). */
+  get tokenizer(): Tokenizer {
+    if (!this.textTokenizer) throw new Error('this post encoder reads no text: it has no tokenizer');
+    return this.textTokenizer;
+  }
+
+  /** The image processor's configuration (an error when this encoder reads no images). */
+  get imageConfig(): ImageProcessorConfig {
+    if (!this.imageProcessor) throw new Error('this post encoder reads no images: it has no image processor');
+    return this.imageProcessor;
   }
 
   /** The text as the tokenizer sees it (tweet-normalised when configured). */
@@ -134,10 +176,14 @@ export class PostEncoder {
     return this.tweet ? normalizeTweet(text, this.tweet) : text;
   }
 
-  /** Problems that can be seen without decoding the image: text, label, image file presence and header. */
+  /**
+   * Problems that can be seen without decoding the image: text, label, image file presence and header (each
+   * modality only when this encoder reads it).
+   */
   checkRow(row: Row, probe = true): BadRow | null {
     const cheap = this.checkTextAndLabel(row);
     if (cheap) return cheap;
+    if (!this.readsImages) return null;
     if (row.image === null)
       return badRow(
         row,
@@ -162,7 +208,8 @@ export class PostEncoder {
   }
 
   private checkTextAndLabel(row: Row): BadRow | null {
-    if (this.normaliseText(row.text).trim() === '') return badRow(row, 'empty-text', 'the text is empty');
+    if (this.readsText && this.normaliseText(row.text).trim() === '')
+      return badRow(row, 'empty-text', 'the text is empty');
     if (!this.withLabels) return null;
     const names = this.rowLabels(row);
     if (names.length === 0) return badRow(row, 'missing-label', `no ${this.multiLabel ? "'labels'" : "'label'"} given`);
@@ -203,6 +250,7 @@ export class PostEncoder {
       if (b) log.report(b);
       else ok.push(r);
     }
+    if (!this.readsImages) return ok.length ? this.hostBatch(ok) : null;
     let results: ImageResult[];
     if (cached) {
       // Keys first (known ones without touching the file), then pixels only for the images not cached.
@@ -240,22 +288,24 @@ export class PostEncoder {
     const pixelRows = images.flatMap((im, i) => (im ? [i] : []));
     const present = images.filter((im): im is ProcessedImage => im !== undefined);
     return {
-      ids: kept.map((r) => r.id),
-      ...this.encodeText(kept),
+      ...this.hostBatch(kept),
       ...(present.length ? { pixels: this.stackPixels(present) } : {}),
       ...(cached ? { pixelRows } : {}),
-      ...this.encodeLabels(kept),
       imageKeys,
     };
   }
 
+  /** Ids, text (when read) and labels of rows that passed checkRow. */
+  private hostBatch(rows: readonly Row[]): HostBatch {
+    return { ids: rows.map((r) => r.id), ...(this.readsText ? this.encodeText(rows) : {}), ...this.encodeLabels(rows) };
+  }
+
   /** Tokenised text padded to the longest in the batch, truncated at maxLength; text keys. */
-  encodeText(
-    rows: readonly Row[],
-  ): Pick<HostBatch, 'inputIds' | 'attentionMask' | 'tokenTypeIds' | 'seqLength' | 'textKeys'> {
+  encodeText(rows: readonly Row[]): { text: HostText; textKeys: string[] } {
+    const tokenizer = this.tokenizer;
     const texts = rows.map((r) => this.normaliseText(r.text));
     const encs = texts.map((t) =>
-      this.tokenizer.encode(t, null, { maxLength: this.maxLength, truncation: true, padding: false }),
+      tokenizer.encode(t, null, { maxLength: this.maxLength, truncation: true, padding: false }),
     );
     const L = Math.max(1, ...encs.map((e) => e.ids.length));
     const n = rows.length;
@@ -270,10 +320,7 @@ export class PostEncoder {
       }
     });
     return {
-      inputIds,
-      attentionMask,
-      ...(tokenTypeIds ? { tokenTypeIds } : {}),
-      seqLength: L,
+      text: { inputIds, attentionMask, ...(tokenTypeIds ? { tokenTypeIds } : {}), seqLength: L },
       textKeys: texts.map(textKey),
     };
   }
@@ -342,25 +389,34 @@ export class PostEncoder {
   }
 }
 
-/** Makes the tensors of a host batch (on `device`, default CPU). `features` replaces the pixels when given. */
+/**
+ * Makes the tensors of a host batch (on `device`, default CPU). `features` replaces the pixels when given. A
+ * batch without image keys was made by an encoder that reads no images: its PostBatch has no image.
+ */
 export function toPostBatch(host: HostBatch, device?: Device, features?: Tensor): PostBatch {
   const B = host.ids.length;
-  const L = host.seqLength;
   const t = (data: ArrayBufferView, dtype: 'int64' | 'float32', shape: number[]): Tensor =>
     fromBuffer(data, dtype, shape, device);
-  const text: PostBatch['text'] = {
-    input_ids: t(host.inputIds, 'int64', [B, L]),
-    attention_mask: t(host.attentionMask, 'int64', [B, L]),
-  };
-  if (host.tokenTypeIds) text.token_type_ids = t(host.tokenTypeIds, 'int64', [B, L]);
-  let image: PostBatch['image'];
-  if (features) image = { features };
+  const batch: PostBatch = { size: B, ids: host.ids };
+  if (host.text) {
+    const L = host.text.seqLength;
+    batch.text = {
+      input_ids: t(host.text.inputIds, 'int64', [B, L]),
+      attention_mask: t(host.text.attentionMask, 'int64', [B, L]),
+      ...(host.text.tokenTypeIds ? { token_type_ids: t(host.text.tokenTypeIds, 'int64', [B, L]) } : {}),
+    };
+    if (host.textKeys) batch.textKeys = host.textKeys;
+  }
+  if (features) batch.image = { features };
   else if (host.pixels && !host.pixelRows) {
     const [, , H, W] = host.pixels.shape;
-    image = { pixel_values: t(host.pixels.data, 'float32', host.pixels.shape) };
-    if (host.pixels.mask) image.pixel_mask = t(host.pixels.mask, 'int64', [B, H, W]);
-  } else throw new Error('toPostBatch: the batch has no pixels for every row and no features were given');
-  const batch: PostBatch = { size: B, ids: host.ids, text, image, textKeys: host.textKeys, imageKeys: host.imageKeys };
+    batch.image = {
+      pixel_values: t(host.pixels.data, 'float32', host.pixels.shape),
+      ...(host.pixels.mask ? { pixel_mask: t(host.pixels.mask, 'int64', [B, H, W]) } : {}),
+    };
+  } else if (host.imageKeys)
+    throw new Error('toPostBatch: the batch has no pixels for every row and no features were given');
+  if (host.imageKeys) batch.imageKeys = host.imageKeys;
   if (host.labels?.kind === 'index') batch.labels = t(host.labels.data, 'int64', [B]);
   else if (host.labels?.kind === 'multi') batch.labels = t(host.labels.data, 'float32', [B, host.labels.numLabels]);
   return batch;
@@ -369,12 +425,12 @@ export function toPostBatch(host: HostBatch, device?: Device, features?: Tensor)
 /** Frees every tensor of a batch (batches are made outside any tidy scope, so the consumer releases them). */
 export function disposeBatch(batch: PostBatch): void {
   const ts: Array<Tensor | undefined> = [
-    batch.text.input_ids,
-    batch.text.attention_mask,
-    batch.text.token_type_ids,
+    batch.text?.input_ids,
+    batch.text?.attention_mask,
+    batch.text?.token_type_ids,
     batch.labels,
   ];
-  if ('features' in batch.image) ts.push(batch.image.features);
-  else ts.push(batch.image.pixel_values, batch.image.pixel_mask);
+  if (batch.image && 'features' in batch.image) ts.push(batch.image.features);
+  else if (batch.image) ts.push(batch.image.pixel_values, batch.image.pixel_mask);
   for (const x of ts) if (x && !x.disposed) x.dispose();
 }

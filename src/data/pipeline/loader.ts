@@ -90,6 +90,8 @@ export class BatchLoader {
     const prefetch = opts.prefetch ?? DEFAULT_PREFETCH;
     if (!Number.isInteger(prefetch) || prefetch < 0)
       throw new Error(`prefetch must be a non-negative integer, got ${prefetch}`);
+    if (opts.features && !encoder.readsImages)
+      throw new Error('BatchLoader: a feature cache holds image features, but the encoder reads no images');
     this.batchSize = opts.batchSize;
     this.seed = opts.seed ?? DEFAULT_SEED;
     this.ownsPool = !(opts.workers instanceof ImagePool);
@@ -211,6 +213,8 @@ export class BatchLoader {
 
 /** [B, ...] features for a host batch: computed (and stored) for the rows with pixels, read from the cache for the rest. */
 function assembleFeatures(host: HostBatch, f: FeatureSource, device?: Device): Tensor {
+  const imageKeys = host.imageKeys;
+  if (!imageKeys) throw new Error('feature cache: the batch has no image keys (its encoder reads no images)');
   const rowsWithPixels = host.pixelRows ?? [];
   const parts: Tensor[] = new Array(host.ids.length);
   if (host.pixels && rowsWithPixels.length) {
@@ -221,11 +225,11 @@ function assembleFeatures(host: HostBatch, f: FeatureSource, device?: Device): T
     const out = f.compute(pixel_mask ? { pixel_values, pixel_mask } : { pixel_values });
     rowsWithPixels.forEach((row, j) => {
       const one = out.select(0, j).contiguous();
-      f.cache.put(host.imageKeys[row]!, one);
+      f.cache.put(imageKeys[row]!, one);
       parts[row] = one;
     });
   }
-  host.imageKeys.forEach((key, row) => {
+  imageKeys.forEach((key, row) => {
     if (parts[row]) return;
     const t = f.cache.get(key);
     if (!t)

@@ -53,6 +53,7 @@ export async function validateRowsDecoding(
 ): Promise<ValidationResult> {
   const policy = opts.onBadRow ?? 'error';
   const first = validateRows(rows, encoder, { onBadRow: policy });
+  if (!encoder.readsImages) return first; // nothing to decode
   const pool = opts.pool ?? new ImagePool();
   try {
     const results = await Promise.all(first.rows.map((r) => pool.run(encoder.job(r.image!, 'process'))));

@@ -10,6 +10,7 @@ export const recipe: Recipe<BlipClassifier> = {
   summary: 'BLIP image-text matching model (its ITM head and contrastive projections)',
   checkpoints: { model: 'required' },
   modelTypes: ['blip'],
+  modalities: ['text', 'image'],
   options: [],
   configs: (spec, read) => ({ model_config: read(folderOf(spec, 'model')) }),
   build: ({ head, options, cfg, where }) =>

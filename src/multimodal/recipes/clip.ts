@@ -11,6 +11,7 @@ export const recipe: Recipe<DualEncoderClassifier> = {
   summary: 'CLIP dual encoder: projected text and image embeddings, fused',
   checkpoints: { model: 'required' },
   modelTypes: ['clip'],
+  modalities: ['text', 'image'],
   options: [FUSION_OPTION, FUSION_DIM_OPTION],
   configs: (spec, read) => ({ model_config: read(folderOf(spec, 'model')) }),
   build: ({ head, options, cfg, where }) =>

@@ -20,7 +20,7 @@ export const recipe: Recipe<ImageOnlyClassifier> = {
       cli: { flag: 'freeze-image-encoder' },
     },
   ],
-  unimodal: 'image',
+  modalities: ['image'],
   configs: (spec, read) => ({ vision_config: read(folderOf(spec, 'imageModel')) }),
   build: ({ head, options, cfg, where }) =>
     new ImageOnlyClassifier({ ...head, ...options, vision_config: subConfig(cfg, 'vision_config', where) }),

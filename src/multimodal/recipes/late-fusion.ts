@@ -14,6 +14,7 @@ export const recipe: Recipe<LateFusionClassifier> = {
   name: 'late-fusion',
   summary: 'text encoder (BERT, RoBERTa, BERTweet, XLM-R) + image encoder (ViT, DeiT, CLIP/SigLIP vision), fused',
   checkpoints: { textModel: 'required', imageModel: 'required' },
+  modalities: ['text', 'image'],
   options: [FUSION_OPTION, FUSION_DIM_OPTION, REPRESENTATION_OPTION, FREEZE_IMAGE_OPTION],
   configs: twoTowerConfigs,
   build: ({ head, options, cfg, where }) =>

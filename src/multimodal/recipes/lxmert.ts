@@ -12,6 +12,7 @@ export const recipe: Recipe<LxmertClassifier> = {
   summary: "LXMERT over region features: given in the data, or pooled from an image encoder's patches",
   checkpoints: { model: 'required', imageModel: 'optional' },
   modelTypes: ['lxmert'],
+  modalities: ['text', 'image'],
   options: [
     {
       key: 'regions',

@@ -7,6 +7,7 @@ export const recipe: Recipe<MmbtClassifier> = {
   name: 'mmbt',
   summary: 'supervised multimodal bitransformer: image regions as tokens of the text encoder',
   checkpoints: { textModel: 'required', imageModel: 'required' },
+  modalities: ['text', 'image'],
   options: [
     {
       key: 'imageTokens',

@@ -11,7 +11,7 @@ export const recipe: Recipe<TextOnlyClassifier> = {
   summary: 'text baseline: a linear classifier on the text encoder (no ITC / ITM)',
   checkpoints: { textModel: 'required' },
   options: [REPRESENTATION_OPTION],
-  unimodal: 'text',
+  modalities: ['text'],
   configs: (spec, read) => ({ text_config: read(folderOf(spec, 'textModel')) }),
   build: ({ head, options, cfg, where }) =>
     new TextOnlyClassifier({ ...head, ...options, text_config: subConfig(cfg, 'text_config', where) }),

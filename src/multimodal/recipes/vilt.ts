@@ -11,6 +11,7 @@ export const recipe: Recipe<ViltClassifier> = {
   summary: 'ViLT: a single-stream transformer over text tokens and image patches',
   checkpoints: { model: 'required' },
   modelTypes: ['vilt'],
+  modalities: ['text', 'image'],
   options: [
     REPRESENTATION_OPTION,
     {

@@ -168,7 +168,7 @@ test('AVIF (beyond the header probe) passes the pre-flight and decodes', async (
   const enc = encoder();
   assert.equal(validateRows(rows, enc).rows.length, 1);
   const b = (await enc.encode(rows))!;
-  assert.ok('pixel_values' in b.image);
+  assert.ok('pixel_values' in b.image!);
   assert.deepEqual(b.image.pixel_values.shape, [1, 3, 32, 32]);
   disposeBatch(b);
 });

@@ -115,7 +115,7 @@ test('loader with a frozen encoder: features computed once per image, then read 
   const plain = new BatchLoader(rows, enc, { batchSize: 8, shuffle: false, workers: 0 });
   const expected = new Map<string, number[]>();
   for await (const b of plain.epoch(0)) {
-    assert.ok('pixel_values' in b.image);
+    assert.ok('pixel_values' in b.image!);
     const m = b.image.pixel_values.mean([2, 3]);
     const v = m.toArray();
     m.dispose();
@@ -130,7 +130,7 @@ test('loader with a frozen encoder: features computed once per image, then read 
   const afterEpoch: number[] = [];
   for (let epoch = 0; epoch < 2; epoch++) {
     for await (const b of loader.epoch()) {
-      assert.ok('features' in b.image);
+      assert.ok('features' in b.image!);
       assert.deepEqual(b.image.features.shape, [b.size, 3]);
       const got = b.image.features.toArray();
       b.ids.forEach((id, i) => {

@@ -17,10 +17,10 @@ interface Seen {
 }
 
 function summary(b: PostBatch): Seen {
-  const px = 'pixel_values' in b.image ? (b.image.pixel_values.data() as Float32Array) : new Float32Array();
+  const px = 'pixel_values' in b.image! ? (b.image!.pixel_values.data() as Float32Array) : new Float32Array();
   return {
     ids: b.ids,
-    inputIds: b.text.input_ids.toArray(),
+    inputIds: b.text!.input_ids.toArray(),
     pixelSum: px.reduce((a, v) => a + v, 0),
     labels: b.labels!.toArray(),
   };
