@@ -302,33 +302,26 @@ export async function runExperiment(
   manualSeed(cfg.seed);
   const model = buildExperimentModel(cfg, data.labelNames, data.multiLabel);
   if (cfg.device !== 'cpu') model.to(cfg.device);
-  const features =
-    model.frozenImageFeatures && model.frozenImageKey && cfg.featureCache
+  // The frozen image encoder's features, computed as the uncached forward pass would compute them (the run's
+  // precision and device) and kept in the dtype they come out in, so that a run reads from its cache exactly
+  // what it would have computed; the cache key names that precision and device kind (featureCacheKey).
+  const frozen =
+    model.frozenImageFeatures && model.frozenImageKey
       ? {
-          cache: new FeatureCache(resolve(cfg.featureCache), {
-            frozenImageKey: model.frozenImageKey,
-            processorHash: encoder.processorHash,
-          }),
+          key: featureCacheKey(model.frozenImageKey, encoder.processorHash, precision, cfg.device),
           compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
-            noGrad(() => model.frozenImageFeatures!(px)),
+            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px))),
         }
+      : undefined;
+  const features =
+    frozen && cfg.featureCache
+      ? { cache: new FeatureCache(resolve(cfg.featureCache), frozen.key), compute: frozen.compute }
       : undefined;
   // Without a feature cache, the frozen image encoder's dev and test features are still computed only once
   // per run (not at every epoch's evaluation): in a cache inside the run folder, removed when the run ends.
-  // They are computed in the run's precision and stored in fp32.
   const evalFeatureDir = join(cfg.out, 'eval-features');
   const evalFeatures =
-    features ??
-    (model.frozenImageFeatures && model.frozenImageKey
-      ? {
-          cache: new FeatureCache(evalFeatureDir, {
-            frozenImageKey: model.frozenImageKey,
-            processorHash: encoder.processorHash,
-          }),
-          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
-            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px)).to('float32')),
-        }
-      : undefined);
+    features ?? (frozen ? { cache: new FeatureCache(evalFeatureDir, frozen.key), compute: frozen.compute } : undefined);
   const splitFeatures = (split: 'train' | 'dev' | 'test') => (split === 'train' ? features : evalFeatures);
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
     new BatchLoader(rows, encoder, {
@@ -473,6 +466,15 @@ export async function runExperiment(
   }
   model.dispose();
   return { ...result, results };
+}
+
+/**
+ * The identity of a run's cached image features: the frozen encoder (weights, layout), the image processor,
+ * and the precision and device kind they are computed in (bf16 features are not fp32 ones, and CUDA kernels
+ * round differently from CPU ones), so that runs sharing a cache folder only share identical numbers.
+ */
+export function featureCacheKey(frozenImageKey: string, processorHash: string, precision: Precision, device: Device): string {
+  return `${frozenImageKey}|processor:${processorHash}|compute:${precision}@${String(device).split(':')[0]}`;
 }
 
 /**
