@@ -46,6 +46,7 @@ import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from '
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
 import { recipeNamed } from '../multimodal/registry.js';
 import { PRESETS, type PresetName } from './defaults.js';
+import { CountProgress } from '../runtime/progress.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
@@ -379,12 +380,18 @@ export async function runExperiment(
     // data parallel: each rank predicts its share, the predictions are gathered in the rows' order
     const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
     const l = loader(rows, split);
+    // (only the main process draws; the bar counts its share of the posts under data parallelism)
+    const shown = new CountProgress(`evaluating ${split}`, rows.length, { enabled: main && (opts.progress ?? false) });
     try {
       const sims: number[] = [];
-      const local = await predictAll(dp ? model : recordingSimilarity(model, sims), l, data.multiLabel, {
-        precision,
-        device: cfg.device,
-      });
+      const local = await predictAll(
+        dp ? model : recordingSimilarity(model, sims),
+        l,
+        data.multiLabel,
+        { precision, device: cfg.device },
+        (done) => shown.update(done),
+      );
+      const loss = dp ? dp.sum(local.lossSum ?? 0) / checked[split].rows.length : local.loss;
       // gathered predictions come back in the rows' order
       const pred = dp
         ? { ...gatherPredictions(dp, local, data.labelNames.length), ids: checked[split].rows.map((r) => r.id) }
@@ -393,8 +400,10 @@ export async function runExperiment(
       if (split === 'dev') devByStep.set(trainer.currentState.step, saved);
       else lastTest = saved;
       const report = metricsOf(pred, data.labelNames, data.multiLabel);
-      return { metrics: { ...report } }; // a plain record, as the trainer logs any report
+      // a plain record, as the trainer logs any report
+      return { metrics: { ...report }, ...(loss !== undefined ? { loss } : {}) };
     } finally {
+      shown.end();
       await l.close();
     }
   }
@@ -473,7 +482,12 @@ export async function runExperiment(
  * and the precision and device kind they are computed in (bf16 features are not fp32 ones, and CUDA kernels
  * round differently from CPU ones), so that runs sharing a cache folder only share identical numbers.
  */
-export function featureCacheKey(frozenImageKey: string, processorHash: string, precision: Precision, device: Device): string {
+export function featureCacheKey(
+  frozenImageKey: string,
+  processorHash: string,
+  precision: Precision,
+  device: Device,
+): string {
   return `${frozenImageKey}|processor:${processorHash}|compute:${precision}@${String(device).split(':')[0]}`;
 }
 

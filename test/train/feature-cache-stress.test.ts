@@ -123,6 +123,9 @@ test('a bf16 run trains the same with and without its feature cache, cold and wa
   sameAsUncached(run(join(tmp, 'bf16-warm'), cache), plain, 'bf16, warm cache');
   // the key names the precision: an fp32 run does not read the bf16 entries
   const fp32 = join(tmp, 'fp32-same-cache');
-  assert.equal(runCli(['train', ...ARGS, '--steps', '3', '--out', fp32, '--feature-cache', cache], { env: ENV }).status, 0);
+  assert.equal(
+    runCli(['train', ...ARGS, '--steps', '3', '--out', fp32, '--feature-cache', cache], { env: ENV }).status,
+    0,
+  );
   assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 2, 'one folder per precision');
 });
