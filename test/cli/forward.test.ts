@@ -233,7 +233,11 @@ test('a tandem run checkpoint: the classifier logits and embeddings, and its ViL
   // the run folder stands for its best checkpoint
   const r = runCli(['forward', '--model', run, '--inputs', inputs, '--out', out, '--json']);
   assert.equal(r.status, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as { family: string; folder: string; outputs: { name: string; shape: number[] }[] };
+  const summary = JSON.parse(r.stdout) as {
+    family: string;
+    folder: string;
+    outputs: { name: string; shape: number[] }[];
+  };
   assert.equal(summary.family, 'tandem vilt');
   assert.match(summary.folder, /best$/);
   const shapes = Object.fromEntries(summary.outputs.map((o) => [o.name, o.shape]));
@@ -275,7 +279,19 @@ test('a tiny example without weights: a clear error naming --init random, which 
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /has no weights \(no model\.safetensors.*Pass --init random/);
   const run = (seed: string, file: string) => {
-    const r = runCli(['forward', '--model', tiny, '--inputs', inputs, '--out', file, '--init', 'random', '--seed', seed]);
+    const r = runCli([
+      'forward',
+      '--model',
+      tiny,
+      '--inputs',
+      inputs,
+      '--out',
+      file,
+      '--init',
+      'random',
+      '--seed',
+      seed,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`note: --init random: the weights are random \\(seed ${seed}\\)`));
     return readSafetensors(file).tensors;

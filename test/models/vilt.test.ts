@@ -69,7 +69,10 @@ test('ViltModel reproduces the golden outputs, 2e-6 of the scale (image tokens a
     // transformers' names: last_hidden_state (text tokens, then image tokens) and pooler_output; the golden
     // file holds the text part and the image part (in the reference's random order) apart
     assert.deepEqual([...out.keys()].sort(), ['last_hidden_state', 'pooler_output']);
-    expectClose(out.get('pooler_output')!, expected.get('pooler_output')!, { rel: FORWARD, name: 'vilt pooler_output' });
+    expectClose(out.get('pooler_output')!, expected.get('pooler_output')!, {
+      rel: FORWARD,
+      name: 'vilt pooler_output',
+    });
     const refText = expected.get('text_last_hidden_state')!;
     const T = refText.size(1);
     const all = out.get('last_hidden_state')!;

@@ -27,7 +27,8 @@ function pick(inputs: Map<string, Tensor>, names: string[]): Map<string, Tensor>
 function batchOf(inputs: Map<string, Tensor>): PostBatch {
   const need = (n: string) => {
     const t = inputs.get(n);
-    if (!t) throw new Error(`inputs: a tandem checkpoint needs "${n}" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
+    if (!t)
+      throw new Error(`inputs: a tandem checkpoint needs "${n}" (got: ${[...inputs.keys()].join(', ') || 'none'})`);
     return t;
   };
   const ids = need('input_ids');

@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
       `--model ${modelArg}: ${folder} has no weights (no model.safetensors or model.safetensors.index.json). ` +
         'Pass --init random to run it with random weights from its config.json, give a folder with weights ' +
         '(a Hub id such as dandelin/vilt-b32-mlm, or a run trained by `tandem train`: runs/NAME), ' +
-        'or train one first (the README\'s quick start)',
+        "or train one first (the README's quick start)",
     );
   if (random) {
     manualSeed(a.values.seed);
@@ -116,7 +116,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const config = badInput(() => readModelConfig(folder));
   if (isTandemCheckpoint(config)) {
-    if (a.values.family) throw new CliError(`--family: ${folder} is a tandem run checkpoint, whose recipe fixes its models`);
+    if (a.values.family)
+      throw new CliError(`--family: ${folder} is a tandem run checkpoint, whose recipe fixes its models`);
     return forwardRun(folder, random, a.values, device);
   }
   const familyName = a.values.family ?? (typeof config.model_type === 'string' ? config.model_type : undefined);
