@@ -16,6 +16,7 @@ export class LoadBuilder {
   readonly notes: string[] = [];
   encodings: Record<string, number> | undefined;
   private keptWithoutImage = 0;
+  private read = 0;
   private fileEncoding: string | undefined;
   private readonly ids = new Set<string>();
 
@@ -48,6 +49,7 @@ export class LoadBuilder {
    * A repeated id is dropped ('duplicate-id'), the first one wins.
    */
   add(row: Row): boolean {
+    this.opts.onProgress?.(++this.read);
     if (this.ids.has(row.id)) {
       this.drop('duplicate-id');
       return false;
@@ -76,6 +78,7 @@ export class LoadBuilder {
 
   /** Adds a post whose image is optional by the format itself (generic files with no image): no policy applies. */
   addTextOnly(row: Row): boolean {
+    this.opts.onProgress?.(++this.read);
     if (this.ids.has(row.id)) {
       this.drop('duplicate-id');
       return false;

@@ -44,6 +44,8 @@ export interface LoadOptions {
   onMalformedLine?: 'error' | 'skip';
   /** A dataset-specific task/variant, e.g. TIR 'image-adds', MMHS150K 'six-way', Hateful Memes 'unseen'. */
   variant?: string;
+  /** Called with the number of posts read so far (kept or dropped), as reading goes (a progress display). */
+  onProgress?: (postsRead: number) => void;
 }
 
 export interface LoadResult {

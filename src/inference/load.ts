@@ -68,6 +68,8 @@ export interface LoadedRun {
       workers?: number;
       /** Forward-pass precision (default: the run's, else fp32), on the device the model is on. */
       precision?: Precision;
+      /** Called after each batch with the posts predicted so far and the posts to predict. */
+      onProgress?: (done: number, total: number) => void;
     },
   ): Promise<{ pred: Predictions; badRows: Record<string, number> }>;
 }
@@ -124,7 +126,8 @@ export function openRun(run: string, which: 'best' | 'last' = 'best', device: De
       try {
         const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
         checkPrecision(precision.precision, precision.device);
-        return { pred: await predictAll(model, loader, loaded.multiLabel, precision), badRows: loader.badRows };
+        const pred = await predictAll(model, loader, loaded.multiLabel, precision, o.onProgress);
+        return { pred, badRows: loader.badRows };
       } finally {
         await loader.close();
       }

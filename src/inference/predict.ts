@@ -10,6 +10,13 @@ export interface Predictions {
   probs: number[][];
   /** Class indices (single-label) or 0/1 rows (multi-label); null when any batch had no labels. */
   truth: number[][] | number[] | null;
+  /**
+   * With the truth: the mean loss of the posts, unweighted cross-entropy (multi-label: binary cross-entropy
+   * averaged over the classes), from the logits. The dev loss of training's per-epoch lines.
+   */
+  loss?: number;
+  /** The sum of the posts' losses behind `loss` (data parallelism adds the ranks' sums). */
+  lossSum?: number;
 }
 
 /**
@@ -28,7 +35,7 @@ export function predictBatch(
   batch: PostBatch,
   multiLabel: boolean,
   precision: PrecisionOn = FP32_CPU,
-): { probs: number[][]; truth: number[][] | number[] | null } {
+): { probs: number[][]; truth: number[][] | number[] | null; losses: number[] | null } {
   return noGrad(() =>
     tidy(() => {
       // Probabilities in fp32 whatever precision the forward pass ran in.
@@ -37,30 +44,52 @@ export function predictBatch(
       ).to('float32');
       const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
       const k = logits.size(1);
+      const z = logits.toArray();
       const probs: number[][] = [];
-      for (let i = 0; i < batch.size; i++) probs.push(p.slice(i * k, (i + 1) * k));
-      if (!batch.labels) return { probs, truth: null };
+      const rowOf = (a: number[], i: number) => a.slice(i * k, (i + 1) * k);
+      for (let i = 0; i < batch.size; i++) probs.push(rowOf(p, i));
+      if (!batch.labels) return { probs, truth: null, losses: null };
       const t = batch.labels.toArray();
-      if (!multiLabel) return { probs, truth: t };
+      if (!multiLabel) return { probs, truth: t, losses: t.map((y, i) => crossEntropyOf(rowOf(z, i), y)) };
       const rows: number[][] = [];
-      for (let i = 0; i < batch.size; i++) rows.push(t.slice(i * k, (i + 1) * k));
-      return { probs, truth: rows };
+      for (let i = 0; i < batch.size; i++) rows.push(rowOf(t, i));
+      return { probs, truth: rows, losses: rows.map((y, i) => binaryCrossEntropyOf(rowOf(z, i), y)) };
     }),
   );
 }
 
-/** Predicted probabilities and true labels for every post a loader yields (eval mode, no gradients). */
+/** -log softmax(z)[y], in float64 from the logits (stable for any logit size). */
+function crossEntropyOf(z: readonly number[], y: number): number {
+  const m = Math.max(...z);
+  let s = 0;
+  for (const v of z) s += Math.exp(v - m);
+  return m + Math.log(s) - z[y]!;
+}
+
+/** The mean over classes of the binary cross-entropy of logits z against 0/1 targets y. */
+function binaryCrossEntropyOf(z: readonly number[], y: readonly number[]): number {
+  let s = 0;
+  z.forEach((v, c) => (s += Math.max(v, 0) - v * y[c]! + Math.log1p(Math.exp(-Math.abs(v)))));
+  return s / z.length;
+}
+
+/**
+ * Predicted probabilities, true labels and the mean loss for every post a loader yields (eval mode, no
+ * gradients); `onProgress(posts done, posts in all)` after each batch.
+ */
 export async function predictAll(
   model: MultimodalClassifier,
   loader: BatchLoader,
   multiLabel: boolean,
   precision: PrecisionOn = FP32_CPU,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<Predictions> {
   model.eval();
   const ids: string[] = [];
   const probs: number[][] = [];
   const truth: (number | number[])[] = [];
   let hasTruth = true;
+  let lossSum = 0;
   for await (const batch of loader.epoch(0)) {
     try {
       const r = predictBatch(model, batch, multiLabel, precision);
@@ -68,11 +97,14 @@ export async function predictAll(
       ids.push(...batch.ids);
       if (r.truth) truth.push(...r.truth);
       else hasTruth = false;
+      for (const l of r.losses ?? []) lossSum += l;
     } finally {
       disposeBatch(batch);
     }
+    onProgress?.(ids.length, loader.rows.length);
   }
-  return { ids, probs, truth: hasTruth ? (truth as number[][] | number[]) : null };
+  if (!hasTruth) return { ids, probs, truth: null };
+  return { ids, probs, truth: truth as number[][] | number[], lossSum, loss: ids.length ? lossSum / ids.length : NaN };
 }
 
 export interface LabelledPrediction {

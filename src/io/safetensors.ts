@@ -402,11 +402,16 @@ export function serializeSafetensors(tensors: TensorsIn, metadata?: Record<strin
 
 /** Writes a safetensors file atomically, streaming each tensor's bytes (no concatenated copy). */
 export function writeSafetensors(path: string, tensors: TensorsIn, metadata?: Record<string, string>): void {
-  const { header, parts } = layout(tensors, metadata);
+  const parts = safetensorsParts(tensors, metadata);
   writeFileAtomicWith(path, (fd) => {
-    writeAll(fd, header);
     for (const p of parts) writeAll(fd, p);
   });
+}
+
+/** The bytes of a safetensors file, in order (the header, then each tensor's data), for writers of their own. */
+export function safetensorsParts(tensors: TensorsIn, metadata?: Record<string, string>): Uint8Array[] {
+  const { header, parts } = layout(tensors, metadata);
+  return [header, ...parts];
 }
 
 // ---------------------------------------------------------------------------------------------------

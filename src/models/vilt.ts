@@ -552,10 +552,11 @@ export const family: ModelFamily<ViltModel> = {
         pixel_mask: inputs.get('pixel_mask'),
       }),
     );
-    const T = out.text_length;
+    // transformers' ViltModel outputs: last_hidden_state over the text tokens then the image tokens (the
+    // image's [CLS] first), and pooler_output. Its ViltEmbeddings draws the order of the image patches at random
+    // (torch.multinomial); tandem keeps them in raster order, so the rows after the text compare as a set.
     return new Map([
-      ['text_last_hidden_state', out.last_hidden_state.slice(1, 0, T).contiguous()],
-      ['image_last_hidden_state_unordered', out.last_hidden_state.slice(1, T).contiguous()],
+      ['last_hidden_state', out.last_hidden_state],
       ['pooler_output', out.pooler_output],
     ]);
   },

@@ -1,6 +1,7 @@
-// tandem's one progress display (training steps, Hub downloads): on a terminal a line redrawn in place, at most
-// every 100 ms so that drawing never costs more than the work it shows; in a log (not a TTY) whole lines, at
-// most one per `logEveryMs`, so logs stay readable. What the line says is the caller's.
+// tandem's one progress display (training steps, evaluation, prediction, reading datasets, Hub downloads): on a
+// terminal a line redrawn in place, at most every 100 ms so that drawing never costs more than the work it
+// shows; in a log (not a TTY) whole lines, at most one per `logEveryMs`, so logs stay readable, or nothing with
+// `ttyOnly`. What the line says is the caller's; CountProgress says it for counted work.
 
 export interface ProgressOptions {
   /** Default process.stderr. */
@@ -9,6 +10,8 @@ export interface ProgressOptions {
   enabled?: boolean;
   /** In a log, the least time between two lines (default 30 s; Infinity: only the final line). */
   logEveryMs?: number;
+  /** Draws only on a terminal: a log gets nothing (work whose end the command reports anyway). */
+  ttyOnly?: boolean;
 }
 
 const TTY_REDRAW_MS = 100;
@@ -25,9 +28,9 @@ export class ProgressBar {
 
   constructor(opts: ProgressOptions = {}) {
     this.stream = opts.stream ?? process.stderr;
-    this.enabled = opts.enabled ?? true;
     this.logEveryMs = opts.logEveryMs ?? 30_000;
     this.tty = Boolean(this.stream.isTTY);
+    this.enabled = (opts.enabled ?? true) && (this.tty || !opts.ttyOnly);
   }
 
   /** `width` cells: '#' for the fraction done, '.' for the rest. */
@@ -67,6 +70,66 @@ export class ProgressBar {
   break(): void {
     if (this.open) this.stream.write('\n');
     this.open = false;
+  }
+
+  /** Erases a redrawn line, so that what is printed next takes its place. */
+  clear(): void {
+    if (this.open) this.stream.write('\r\x1b[K');
+    this.open = false;
+  }
+}
+
+/**
+ * Progress of counted work (posts evaluated, predicted, read, images checked), on a terminal only:
+ * `evaluating dev ######.......... 120/800 posts 35.2/s eta 19s`, or without a known total
+ * `reading 12000 posts 3s`. `end()` erases the line: the command's own output follows.
+ */
+export class CountProgress {
+  private readonly bar: ProgressBar;
+  private readonly unit: string;
+  private done = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly total: number | undefined,
+    opts: { enabled?: boolean; stream?: NodeJS.WriteStream; unit?: string } = {},
+  ) {
+    this.bar = new ProgressBar({
+      ttyOnly: true,
+      ...(opts.enabled !== undefined ? { enabled: opts.enabled } : {}),
+      ...(opts.stream ? { stream: opts.stream } : {}),
+    });
+    this.unit = opts.unit ?? 'posts';
+  }
+
+  /** Whether anything is drawn (a terminal, and progress not turned off). */
+  get shown(): boolean {
+    return this.bar.enabled;
+  }
+
+  /** `done` items so far (of `total`, when the caller learns it only now). */
+  update(done: number, total = this.total): void {
+    this.done = done;
+    this.bar.update(() => this.line(total));
+  }
+
+  /** Counts `n` more items. */
+  add(n = 1): void {
+    this.update(this.done + n);
+  }
+
+  /** The work ended (or failed): the line goes. */
+  end(): void {
+    this.bar.clear();
+  }
+
+  private line(total: number | undefined): string {
+    const t = this.bar.elapsedSeconds();
+    if (total === undefined || !(total > 0)) return `${this.label} ${this.done} ${this.unit} ${formatSeconds(t)}`;
+    const frac = Math.min(1, this.done / total);
+    const rate = t > 0 ? this.done / t : 0;
+    const eta = rate > 0 ? (total - this.done) / rate : Infinity;
+    return `${this.label} ${ProgressBar.bar(frac)} ${this.done}/${total} ${this.unit} ${rate.toFixed(1)}/s eta ${formatSeconds(eta)}`;
   }
 }
 

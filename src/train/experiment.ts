@@ -48,6 +48,7 @@ import { Trainer, type BatchSource, type TrainOptions, type TrainResult } from '
 import { evaluationShare, gatherPredictions, type DataParallel } from './data-parallel.js';
 import { recipeNamed } from '../multimodal/registry.js';
 import { PRESETS, type PresetName } from './defaults.js';
+import { CountProgress } from '../runtime/progress.js';
 
 /**
  * Everything that defines a run (saved as run.json): the trainer's options (TrainOptions; class weights as a
@@ -315,33 +316,26 @@ export async function runExperiment(
   manualSeed(cfg.seed);
   const model = buildExperimentModel(cfg, data.labelNames, data.multiLabel);
   if (cfg.device !== 'cpu') model.to(cfg.device);
-  const features =
-    model.frozenImageFeatures && model.frozenImageKey && cfg.featureCache
+  // The frozen image encoder's features, computed as the uncached forward pass would compute them (the run's
+  // precision and device) and kept in the dtype they come out in, so that a run reads from its cache exactly
+  // what it would have computed; the cache key names that precision and device kind (featureCacheKey).
+  const frozen =
+    model.frozenImageFeatures && model.frozenImageKey
       ? {
-          cache: new FeatureCache(resolve(cfg.featureCache), {
-            frozenImageKey: model.frozenImageKey,
-            processorHash: encoder.processorHash,
-          }),
+          key: featureCacheKey(model.frozenImageKey, encoder.processorHash, precision, cfg.device),
           compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
-            noGrad(() => model.frozenImageFeatures!(px)),
+            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px))),
         }
+      : undefined;
+  const features =
+    frozen && cfg.featureCache
+      ? { cache: new FeatureCache(resolve(cfg.featureCache), frozen.key), compute: frozen.compute }
       : undefined;
   // Without a feature cache, the frozen image encoder's dev and test features are still computed only once
   // per run (not at every epoch's evaluation): in a cache inside the run folder, removed when the run ends.
-  // They are computed in the run's precision and stored in fp32.
   const evalFeatureDir = join(cfg.out, 'eval-features');
   const evalFeatures =
-    features ??
-    (model.frozenImageFeatures && model.frozenImageKey
-      ? {
-          cache: new FeatureCache(evalFeatureDir, {
-            frozenImageKey: model.frozenImageKey,
-            processorHash: encoder.processorHash,
-          }),
-          compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
-            noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px)).to('float32')),
-        }
-      : undefined);
+    features ?? (frozen ? { cache: new FeatureCache(evalFeatureDir, frozen.key), compute: frozen.compute } : undefined);
   const splitFeatures = (split: 'train' | 'dev' | 'test') => (split === 'train' ? features : evalFeatures);
   const loader = (rows: Row[], split: 'train' | 'dev' | 'test') =>
     new BatchLoader(rows, encoder, {
@@ -399,14 +393,20 @@ export async function runExperiment(
     // data parallel: each rank predicts its share, the predictions are gathered in the rows' order
     const rows = dp ? evaluationShare(checked[split].rows, dp.rank, dp.worldSize) : checked[split].rows;
     const l = loader(rows, split);
+    // (only the main process draws; the bar counts its share of the posts under data parallelism)
+    const shown = new CountProgress(`evaluating ${split}`, rows.length, { enabled: main && (opts.progress ?? false) });
     try {
       const sims: number[] = [];
       // the image-text similarity of each post exists only for a model that reads both
       const recording = !dp && modalities.length === 2;
-      const local = await predictAll(recording ? recordingSimilarity(model, sims) : model, l, data.multiLabel, {
-        precision,
-        device: cfg.device,
-      });
+      const local = await predictAll(
+        recording ? recordingSimilarity(model, sims) : model,
+        l,
+        data.multiLabel,
+        { precision, device: cfg.device },
+        (done) => shown.update(done),
+      );
+      const loss = dp ? dp.sum(local.lossSum ?? 0) / checked[split].rows.length : local.loss;
       // gathered predictions come back in the rows' order
       const pred = dp
         ? { ...gatherPredictions(dp, local, data.labelNames.length), ids: checked[split].rows.map((r) => r.id) }
@@ -415,8 +415,10 @@ export async function runExperiment(
       if (split === 'dev') devByStep.set(trainer.currentState.step, saved);
       else lastTest = saved;
       const report = metricsOf(pred, data.labelNames, data.multiLabel);
-      return { metrics: { ...report } }; // a plain record, as the trainer logs any report
+      // a plain record, as the trainer logs any report
+      return { metrics: { ...report }, ...(loss !== undefined ? { loss } : {}) };
     } finally {
+      shown.end();
       await l.close();
     }
   }
@@ -488,6 +490,20 @@ export async function runExperiment(
   }
   model.dispose();
   return { ...result, results };
+}
+
+/**
+ * The identity of a run's cached image features: the frozen encoder (weights, layout), the image processor,
+ * and the precision and device kind they are computed in (bf16 features are not fp32 ones, and CUDA kernels
+ * round differently from CPU ones), so that runs sharing a cache folder only share identical numbers.
+ */
+export function featureCacheKey(
+  frozenImageKey: string,
+  processorHash: string,
+  precision: Precision,
+  device: Device,
+): string {
+  return `${frozenImageKey}|processor:${processorHash}|compute:${precision}@${String(device).split(':')[0]}`;
 }
 
 /**

@@ -99,6 +99,8 @@ export interface TrainOptions {
 export interface EvalResult {
   /** The metrics report (JSON-serialisable), with at least the option's metric. */
   metrics: Record<string, unknown>;
+  /** The split's mean loss (unweighted cross-entropy; binary for multi-label), for the per-epoch line. */
+  loss?: number;
 }
 
 export interface TrainHooks {
@@ -388,6 +390,8 @@ export class Trainer {
     const total = this.totalSteps();
     const bar = new ProgressBar({ enabled: o.progress });
     let status: TrainResult['status'] = 'finished';
+    // The epoch's step losses (those this process ran: after a resume, from the resumed step on).
+    let epochLosses: EpochLosses = { sum: 0, ce: 0, steps: 0 };
     const onSigint = () => this.interrupt();
     process.on('SIGINT', onSigint);
     try {
@@ -405,6 +409,7 @@ export class Trainer {
           this.state.position = index;
           if (this.isMain) appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
+          epochLosses = addStep(epochLosses, rec);
           bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
           // a signal reaches the ranks separately: they stop together at the same step
           if (this.parallel) this.interrupted = this.parallel.sum(this.interrupted ? 1 : 0) > 0;
@@ -421,7 +426,8 @@ export class Trainer {
         // End of an epoch (or of the step budget): evaluate, keep the best, maybe stop early.
         this.state.epoch++;
         this.state.position = 0;
-        const stop = await this.endOfEpoch(bar);
+        const stop = await this.endOfEpoch(bar, epochLosses);
+        epochLosses = { sum: 0, ce: 0, steps: 0 };
         this.saveCheckpoint();
         if (stop) {
           status = 'early-stopped';
@@ -440,7 +446,9 @@ export class Trainer {
     return this.finish(status);
   }
 
-  private async endOfEpoch(bar: ProgressBar): Promise<boolean> {
+  private async endOfEpoch(bar: ProgressBar, train: EpochLosses): Promise<boolean> {
+    // the step line ends here: the evaluation draws its own progress, then the epoch's line follows
+    bar.break();
     this.model.eval();
     const dev = await this.hooks.evaluate('dev');
     this.model.train();
@@ -448,6 +456,7 @@ export class Trainer {
       // No dev split: the latest model is the best.
       this.state.best = { value: NaN, step: this.state.step, epoch: this.state.epoch };
       this.saveBest();
+      this.epochLine(bar, train, null, false);
       return false;
     }
     const value = Number(dev.metrics[this.o.metric]);
@@ -456,12 +465,8 @@ export class Trainer {
         `the dev metrics have no numeric '${this.o.metric}' (have: ${Object.keys(dev.metrics).join(', ')})`,
       );
     this.state.devHistory.push({ epoch: this.state.epoch, step: this.state.step, metrics: dev.metrics });
-    bar.break();
     const improved = !this.state.best || !(value <= this.state.best.value);
-    if (this.o.progress)
-      process.stderr.write(
-        `epoch ${this.state.epoch}: dev ${this.o.metric} ${value.toFixed(4)}${improved ? ' (best)' : ''}\n`,
-      );
+    this.epochLine(bar, train, dev, improved);
     if (improved) {
       this.state.best = { value, step: this.state.step, epoch: this.state.epoch };
       this.state.epochsWithoutImprovement = 0;
@@ -470,6 +475,15 @@ export class Trainer {
     }
     this.state.epochsWithoutImprovement++;
     return this.o.patience > 0 && this.state.epochsWithoutImprovement >= this.o.patience;
+  }
+
+  /** The epoch's summary on stderr, whether or not progress is shown (the main process only). */
+  private epochLine(bar: ProgressBar, train: EpochLosses, dev: EvalResult | null, best: boolean): void {
+    if (!this.isMain) return;
+    bar.break();
+    process.stderr.write(
+      epochSummary(this.state.epoch, this.o.epochs, this.state.step, train, dev, this.o.metric, best) + '\n',
+    );
   }
 
   private async finish(status: TrainResult['status']): Promise<TrainResult> {
@@ -569,6 +583,62 @@ function globalShare(parallel: DataParallel, local: number): number {
 
 function disposeBatches(batches: PostBatch[]): void {
   for (const b of batches) disposeBatch(b);
+}
+
+/** Sums of one epoch's step losses. */
+export interface EpochLosses {
+  sum: number;
+  ce: number;
+  itc?: number;
+  itm?: number;
+  steps: number;
+}
+
+function addStep(e: EpochLosses, rec: StepRecord): EpochLosses {
+  return {
+    sum: e.sum + rec.loss,
+    ce: e.ce + rec.ce,
+    ...(rec.itc !== undefined ? { itc: (e.itc ?? 0) + rec.itc } : {}),
+    ...(rec.itm !== undefined ? { itm: (e.itm ?? 0) + rec.itm } : {}),
+    steps: e.steps + 1,
+  };
+}
+
+/** Dev metrics shown after the selection metric, when the report has them. */
+const EPOCH_METRICS = ['accuracy', 'f1_macro', 'f1_weighted', 'auroc', 'subset_accuracy', 'f1_micro'];
+
+/**
+ * `epoch 2/3 (step 24): train loss 0.6712 (ce 0.6523 itc 1.8012 itm 0.6931) | dev loss 0.6612 | dev f1_macro
+ * 0.7500 (best) accuracy 0.7600 f1_weighted 0.7512`: the means of the epoch's steps, the dev loss, the
+ * selection metric and the other main dev metrics.
+ */
+export function epochSummary(
+  epoch: number,
+  epochs: number,
+  step: number,
+  train: EpochLosses,
+  dev: EvalResult | null,
+  metric: string,
+  best: boolean,
+): string {
+  const n = train.steps;
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
+  const parts = [`epoch ${epoch}/${epochs} (step ${step}):`];
+  if (n > 0) {
+    const aux = [`ce ${f(train.ce / n)}`];
+    if (train.itc !== undefined) aux.push(`itc ${f(train.itc / n)}`);
+    if (train.itm !== undefined) aux.push(`itm ${f(train.itm / n)}`);
+    parts.push(`train loss ${f(train.sum / n)} (${aux.join(' ')})`);
+  } else parts.push('train loss - (no step in this process)');
+  if (!dev) return parts.concat('| no dev split').join(' ');
+  if (dev.loss !== undefined) parts.push(`| dev loss ${f(dev.loss)}`);
+  const shown = [metric, ...EPOCH_METRICS.filter((m) => m !== metric)].filter(
+    (m) => typeof dev.metrics[m] === 'number',
+  );
+  parts.push(
+    `| dev ${shown.map((m, i) => `${m} ${f(dev.metrics[m] as number)}${i === 0 && best ? ' (best)' : ''}`).join(' ')}`,
+  );
+  return parts.join(' ');
 }
 
 /** The progress line of a step: `train ####.... 12/40 loss 0.6931 ce 0.6931 itc ... 8.0 samples/s eta 1m05s`. */

@@ -14,8 +14,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors } from '../../src/io/safetensors.js';
-import { GOLDEN, runCli } from '../helpers/cli.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { synthData } from '../helpers/train.js';
 
 const MODELS = join(GOLDEN, 'models');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-forward-'));
@@ -30,9 +31,30 @@ function floats(data: Buffer): Float32Array {
  * outputs). `*_unordered` outputs ([B, N, D], the reference's order is random) are compared as sets of rows:
  * each reference row against the closest of ours.
  */
-function compareToGolden(outFile: string, goldenDir: string): Map<string, number> {
-  const got = readSafetensors(outFile).tensors;
+function compareToGolden(outFile: string, goldenDir: string, prefix = ''): Map<string, number> {
+  const got = new Map(
+    [...readSafetensors(outFile).tensors]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, t]) => [k.slice(prefix.length), { dtype: t.dtype, shape: t.shape, data: floats(t.data) }]),
+  );
   const ref = readSafetensors(join(goldenDir, 'outputs.safetensors')).tensors;
+  // ViLT: the golden file holds transformers' last_hidden_state as its text rows and its image rows apart
+  const all = got.get('last_hidden_state');
+  const image = ref.get('image_last_hidden_state_unordered');
+  if (all && image && !got.has('image_last_hidden_state_unordered')) {
+    const [B, N, D] = all.shape as [number, number, number];
+    const T = N - image.shape[1]!;
+    const part = (from: number, n: number) => ({
+      dtype: all.dtype,
+      shape: [B, n, D],
+      data: Float32Array.from({ length: B * n * D }, (_, i) => {
+        const [b, r, k] = [Math.floor(i / (n * D)), Math.floor(i / D) % n, i % D];
+        return all.data[(b * N + from + r) * D + k]!;
+      }),
+    });
+    got.set('text_last_hidden_state', part(0, T));
+    got.set('image_last_hidden_state_unordered', part(T, N - T));
+  }
   const diffs = new Map<string, number>();
   for (const [name, r] of ref) {
     if (name.startsWith('grad.') || name.startsWith('param_after_step.') || name === 'loss' || name.endsWith('_loss'))
@@ -41,7 +63,7 @@ function compareToGolden(outFile: string, goldenDir: string): Map<string, number
     assert.ok(g, `${outFile}: no ${name} (has ${[...got.keys()].join(', ')})`);
     assert.deepEqual(g.shape, r.shape, `${name} shape`);
     assert.equal(g.dtype, 'float32');
-    const a = floats(g.data);
+    const a = g.data;
     const b = floats(r.data);
     let d = 0;
     if (name.endsWith('_unordered')) {
@@ -180,4 +202,105 @@ test('bad usage and bad input exit with 2 and say what is wrong', () => {
   assert.equal(mismatch.status, 2);
   assert.match(mismatch.stderr, /missing from the checkpoint: bert\.encoder\.layer\.2\.attention\.self\.query\.weight/);
   assert.equal(existsSync(out), false, 'nothing is written on failure');
+});
+
+test('a tandem run checkpoint: the classifier logits and embeddings, and its ViLT under vilt.* as a plain ViLT folder gives', () => {
+  const data = synthData(join(tmp, 'synth'), 24);
+  const run = join(tmp, 'vilt-run');
+  const train = runCli([
+    'train',
+    '--model',
+    join(MODELS, 'vilt'),
+    '--init',
+    'random',
+    '--max-length',
+    '16',
+    '--data',
+    data,
+    '--out',
+    run,
+    '--steps',
+    '2',
+    '--epochs',
+    '1',
+    '--batch-size',
+    '8',
+    '--no-progress',
+  ]);
+  assert.equal(train.status, 0, train.stderr);
+  const inputs = join(MODELS, 'vilt', 'inputs.safetensors');
+  const out = join(tmp, 'run-out.safetensors');
+  // the run folder stands for its best checkpoint
+  const r = runCli(['forward', '--model', run, '--inputs', inputs, '--out', out, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as {
+    family: string;
+    folder: string;
+    outputs: { name: string; shape: number[] }[];
+  };
+  assert.equal(summary.family, 'tandem vilt');
+  assert.match(summary.folder, /best$/);
+  const shapes = Object.fromEntries(summary.outputs.map((o) => [o.name, o.shape]));
+  const B = readSafetensors(inputs).tensors.get('input_ids')!.shape[0]!;
+  assert.deepEqual(shapes.logits, [B, 2]);
+  assert.deepEqual(shapes['vilt.pooler_output'], [B, 32]);
+  for (const n of ['text_embeds', 'image_embeds', 'pair_embeds', 'vilt.last_hidden_state']) assert.ok(shapes[n], n);
+
+  // the same weights as a Hugging Face ViLT folder (the checkpoint's vilt.* tensors, its model_config)
+  const best = join(run, 'best');
+  const hf = join(tmp, 'vilt-from-run');
+  mkdirSync(hf);
+  const tandem = JSON.parse(readFileSync(join(best, 'config.json'), 'utf8')).tandem;
+  writeFileSync(join(hf, 'config.json'), JSON.stringify(tandem.model_config));
+  const weights = readSafetensors(join(best, 'model.safetensors')).tensors;
+  writeSafetensors(
+    join(hf, 'model.safetensors'),
+    new Map([...weights].filter(([k]) => k.startsWith('vilt.')).map(([k, t]) => [k.slice('vilt.'.length), t])),
+  );
+  const plainOut = join(tmp, 'plain-vilt.safetensors');
+  const plain = runCli(['forward', '--model', hf, '--inputs', inputs, '--out', plainOut]);
+  assert.equal(plain.status, 0, plain.stderr);
+  const a = readSafetensors(out).tensors;
+  const b = readSafetensors(plainOut).tensors;
+  for (const n of ['last_hidden_state', 'pooler_output'])
+    assert.deepEqual(floats(a.get(`vilt.${n}`)!.data), floats(b.get(n)!.data), `vilt.${n}`);
+
+  // the logits are those of the classifier in eval mode (no dropout): predict's probabilities over them
+  const again = join(tmp, 'run-out-2.safetensors');
+  assert.equal(runCli(['forward', '--model', best, '--inputs', inputs, '--out', again]).status, 0);
+  assert.deepEqual(floats(readSafetensors(again).tensors.get('logits')!.data), floats(a.get('logits')!.data));
+});
+
+test('a tiny example without weights: a clear error naming --init random, which runs it seeded and says so', () => {
+  const tiny = join(REPO_ROOT, 'examples', 'tiny-models', 'vilt');
+  const inputs = join(MODELS, 'vilt', 'inputs.safetensors');
+  const out = join(tmp, 'tiny.safetensors');
+  const refused = runCli(['forward', '--model', tiny, '--inputs', inputs, '--out', out]);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /has no weights \(no model\.safetensors.*Pass --init random/);
+  const run = (seed: string, file: string) => {
+    const r = runCli([
+      'forward',
+      '--model',
+      tiny,
+      '--inputs',
+      inputs,
+      '--out',
+      file,
+      '--init',
+      'random',
+      '--seed',
+      seed,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`note: --init random: the weights are random \\(seed ${seed}\\)`));
+    return readSafetensors(file).tensors;
+  };
+  const one = run('1', out);
+  assert.deepEqual([...one.keys()].sort(), ['last_hidden_state', 'pooler_output']);
+  const same = run('1', join(tmp, 'tiny-2.safetensors'));
+  const other = run('2', join(tmp, 'tiny-3.safetensors'));
+  const pooled = (m: typeof one) => floats(m.get('pooler_output')!.data);
+  assert.deepEqual(pooled(same), pooled(one), 'the same seed, the same weights');
+  assert.notDeepEqual(pooled(other), pooled(one), 'another seed, other weights');
 });

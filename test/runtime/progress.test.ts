@@ -1,7 +1,7 @@
 // The one progress display: redraw throttling on a terminal, line throttling in a log, the final line always.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatSeconds, ProgressBar } from '../../src/runtime/progress.js';
+import { CountProgress, formatBytes, formatSeconds, ProgressBar } from '../../src/runtime/progress.js';
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; out: string[] } {
   const out: string[] = [];
@@ -44,4 +44,35 @@ test('bar cells and units', () => {
     ['9s', '1m15s', '2m00s', '?'],
   );
   assert.deepEqual([formatBytes(885), formatBytes(5e6), formatBytes(1.25e9)], ['885 B', '5.0 MB', '1.25 GB']);
+});
+
+test('CountProgress: a bar with count, rate and eta on a terminal, erased at the end; nothing in a log or when off', () => {
+  const tty = fakeStream(true);
+  const p = new CountProgress('evaluating dev', 8, { stream: tty.stream });
+  assert.equal(p.shown, true);
+  p.update(4);
+  p.update(5); // within 100 ms of the last draw: not drawn
+  p.end();
+  assert.equal(tty.out.length, 2, tty.out.join('|'));
+  const ERASE = '\x1b[K';
+  assert.ok(tty.out[0]!.endsWith(ERASE), 'the rest of the line erased');
+  assert.match(tty.out[0]!.slice(0, -ERASE.length), /^\revaluating dev #{12}\.{12} 4\/8 posts [\d.]+\/s eta \S+$/);
+  assert.equal(tty.out[1], '\r\x1b[K');
+
+  const unknown = fakeStream(true);
+  const r = new CountProgress('reading', undefined, { stream: unknown.stream, unit: 'images' });
+  r.update(120);
+  assert.match(unknown.out[0]!.slice(0, -ERASE.length), /^\rreading 120 images \d+s$/);
+
+  for (const [stream, enabled] of [
+    [fakeStream(false), true],
+    [fakeStream(true), false],
+  ] as const) {
+    const q = new CountProgress('x', 3, { stream: stream.stream, enabled });
+    q.update(1);
+    q.update(3, 3);
+    q.end();
+    assert.equal(q.shown, false);
+    assert.deepEqual(stream.out, []);
+  }
 });

@@ -13,6 +13,7 @@ import { formatReport, inspectDataset } from '../../data/inspect.js';
 import { DataError, type LoadOptions, type LoadResult, type MissingImagePolicy } from '../../data/rows.js';
 import { count } from '../../data/rows.js';
 import { resolveEncodingName } from '../../data/text-decode.js';
+import { CountProgress } from '../../runtime/progress.js';
 
 /** The options inspect and convert share: which dataset, and how to split it when it has no official split. */
 const LOAD_OPTIONS = {
@@ -49,6 +50,7 @@ const LOAD_OPTIONS = {
     defaultText: 'UTF-8, else detected per file',
   },
   json: { type: 'boolean', help: 'print one JSON object' },
+  'no-progress': { type: 'boolean', help: 'no progress bar (it is drawn on stderr only when that is a terminal)' },
 } as const satisfies OptionTable;
 
 const DATASET = { name: 'dataset folder', min: 1, max: 1 };
@@ -169,7 +171,9 @@ function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boo
       `--variant '${values.variant}' is not one of ${format}'s: ${info.variants?.join(', ') ?? '(none)'}`,
     );
   }
+  const reading = new CountProgress('reading', undefined, { enabled: !values['no-progress'] });
   const opts: LoadOptions = {
+    onProgress: (n) => reading.update(n),
     onMissingImage: policy,
     splitSeed: values['split-seed'],
     splitRatios: values['split-ratios'] === undefined ? undefined : parseRatios(values['split-ratios']),
@@ -183,19 +187,20 @@ function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boo
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message, EXIT.usage);
     throw e;
+  } finally {
+    reading.end();
   }
-}
-
-function progress(): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  return (done, total) => {
-    process.stderr.write(`\rchecking images ${done}/${total}${done === total ? '\n' : ''}`);
-  };
 }
 
 async function inspect(values: LoadValues, positionals: string[]): Promise<number> {
   const result = loadFromArgs(values, positionals, true);
-  const report = inspectDataset(result, result.rows.length > 2000 ? progress() : undefined);
+  const checking = new CountProgress('checking images', undefined, { enabled: !values['no-progress'], unit: 'images' });
+  let report;
+  try {
+    report = inspectDataset(result, (done, total) => checking.update(done, total));
+  } finally {
+    checking.end();
+  }
   console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return EXIT.ok;
 }

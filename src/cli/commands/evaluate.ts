@@ -7,6 +7,7 @@ import { formatReport } from '../../eval/index.js';
 import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
+import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
 
@@ -49,6 +50,7 @@ precision, recall, per-class scores, the confusion matrix and, for binary tasks,
       help: 'also write one JSON line per post: id, label, gold, probabilities',
     },
     json: { type: 'boolean', help: 'print the metrics as JSON' },
+    'no-progress': { type: 'boolean', help: 'no progress bar (it is drawn on stderr only when that is a terminal)' },
   },
   footer: 'Exit codes: 0 done, 1 failure, 2 bad input.',
 });
@@ -87,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError((e as Error).message);
   }
   const batchSize = v['batch-size'];
+  const shown = new CountProgress('evaluating', undefined, { enabled: !v['no-progress'] });
   try {
     let result;
     try {
@@ -95,10 +98,13 @@ export async function run(argv: string[]): Promise<number> {
         onBadRow: policy,
         batchSize,
         ...(v.precision ? { precision: v.precision } : {}),
+        onProgress: (done, total) => shown.update(done, total),
       });
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
+    } finally {
+      shown.end();
     }
     const { pred, badRows } = result;
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);

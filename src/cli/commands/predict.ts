@@ -5,6 +5,7 @@ import { loadDataset } from '../../data/formats/index.js';
 import { DataError, type Row } from '../../data/rows.js';
 import { labelPredictions, openRun } from '../../inference/index.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
+import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
 
@@ -31,6 +32,7 @@ export const PREDICT = defineCommand({
     },
     'batch-size': { type: 'int', default: PREDICT_BATCH_SIZE, min: 1, help: 'posts per forward pass' },
     json: { type: 'boolean', help: 'one JSON object per post: id, label, probabilities' },
+    'no-progress': { type: 'boolean', help: 'no progress bar (it is drawn on stderr only when that is a terminal)' },
   },
   footer: 'Exit codes: 0 done, 1 failure, 2 bad input.',
 });
@@ -75,17 +77,22 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     let pred;
+    // (one post given on the command line needs no bar)
+    const shown = new CountProgress('predicting', undefined, { enabled: !single && !v['no-progress'] });
     try {
       pred = (
         await loaded.predict(rows, {
           withLabels: false,
           batchSize: v['batch-size'],
           ...(v.precision ? { precision: v.precision } : {}),
+          onProgress: (done, total) => shown.update(done, total),
         })
       ).pred;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
+    } finally {
+      shown.end();
     }
     for (const p of labelPredictions(pred, loaded.labelNames, loaded.multiLabel)) {
       if (v.json) console.log(JSON.stringify({ id: p.id, label: p.label, probabilities: p.probabilities }));

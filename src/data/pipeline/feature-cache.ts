@@ -2,10 +2,14 @@
 // encoder (the classifier's frozenImageKey: model + weights + processor) and the processor configuration,
 // and each entry is named by the image's content sha1, so a changed model, processor or image never reads
 // a stale entry. Optionally bounded: past `maxBytes` the least recently used entries are deleted.
+// Several runs may share one folder at once: entries are written atomically (a temp file renamed into place),
+// so a reader sees a whole entry or none, and a writer killed mid-write leaves only a temp file, which a
+// later cache removes once it is old.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadSafetensorsFile, saveTensors } from '../../io/tensors.js';
+import { writeAll, writeFileAtomic, writeFileAtomicWith } from '../../io/atomic-write.js';
+import { safetensorsParts } from '../../io/safetensors.js';
+import { loadSafetensorsFile } from '../../io/tensors.js';
 import type { Tensor } from '../../tensor/index.js';
 import { sha1Hex } from './keys.js';
 
@@ -25,6 +29,19 @@ interface Entry {
 
 const TENSOR_NAME = 'features';
 const HEX40 = /^[0-9a-f]{40}$/;
+/** A writer's temp file (atomic-write.ts names them `.<name>.<pid>.<random>.tmp`). */
+const TEMP = /^\..*\.tmp$/;
+/** A temp file this old belongs to a writer that died: no live writer takes an hour over one entry. */
+const STALE_TEMP_MS = 3_600_000;
+
+/**
+ * Test hook (the concurrency tests' kill-during-write): TANDEM_TEST_FEATURE_CACHE_WRITE_MS=N pauses N ms in
+ * the middle of writing each entry, after its header, so that a process can be killed with a partial temp file.
+ */
+function pauseMidWrite(): void {
+  const ms = Number(process.env.TANDEM_TEST_FEATURE_CACHE_WRITE_MS ?? 0);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 export class FeatureCache {
   /** The folder of this key's entries: <dir>/<sha1(key) prefix>. */
@@ -55,12 +72,20 @@ export class FeatureCache {
 
   private scan(): void {
     const found: Array<[string, number, number]> = [];
+    const now = Date.now();
     for (const sub of readdirSync(this.folder)) {
       if (!/^[0-9a-f]{2}$/.test(sub)) continue;
       for (const name of readdirSync(join(this.folder, sub))) {
+        const file = join(this.folder, sub, name);
+        // another run sharing the folder may remove or rename a file between the listing and this look
+        const st = statSync(file, { throwIfNoEntry: false });
+        if (!st) continue;
+        if (TEMP.test(name)) {
+          if (now - st.mtimeMs > STALE_TEMP_MS) rmSync(file, { force: true });
+          continue;
+        }
         const key = name.replace(/\.safetensors$/, '');
         if (!HEX40.test(key) || name === key) continue;
-        const st = statSync(join(this.folder, sub, name));
         found.push([key, st.size, st.mtimeMs]);
       }
     }
@@ -118,7 +143,22 @@ export class FeatureCache {
   put(imageKey: string, features: Tensor): void {
     const file = this.path(imageKey);
     mkdirSync(join(this.folder, imageKey.slice(0, 2)), { recursive: true });
-    saveTensors(file, { [TENSOR_NAME]: features }, { cache_key: this.cacheKey, image_key: imageKey });
+    const c = features.device === 'cpu' && features.isContiguous() ? features : features.to('cpu').contiguous();
+    try {
+      // (bytes() is a view of the tensor's memory: c stays alive until the file is written)
+      const parts = safetensorsParts(
+        { [TENSOR_NAME]: { dtype: c.dtype, shape: c.shape, data: c.bytes() } },
+        { cache_key: this.cacheKey, image_key: imageKey },
+      );
+      writeFileAtomicWith(file, (fd) =>
+        parts.forEach((p, i) => {
+          writeAll(fd, p);
+          if (i === 0) pauseMidWrite();
+        }),
+      );
+    } finally {
+      if (c !== features) c.dispose();
+    }
     const old = this.entries.get(imageKey);
     if (old) this.total -= old.bytes;
     const bytes = statSync(file).size;

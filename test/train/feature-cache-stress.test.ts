@@ -1,0 +1,131 @@
+// Several training runs sharing one --feature-cache folder at once, two of them killed with SIGKILL in the
+// middle of writing an entry (the TANDEM_TEST_FEATURE_CACHE_WRITE_MS hook pauses each write after its
+// header), then rerun: every finished run must match a run without the cache exactly, at step 1 and in its
+// final parameters. Also: a bf16 run reads from its cache exactly what it would have computed (the features
+// are computed in the run's precision and the cache key names it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { GOLDEN, runCli } from '../helpers/cli.js';
+import { CLI, maxDiff, synthData, waitFor } from '../helpers/train.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-fc-stress-'));
+process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
+
+const data = synthData(join(tmp, 'data'), 48);
+// Late fusion over the tiny golden BERT and ViT with random weights: the image encoder is frozen, so its
+// features are what the cache holds. One thread each, so that the runs' numbers do not depend on the load.
+const ARGS = [
+  '--text-model',
+  join(GOLDEN, 'models', 'bert'),
+  '--image-model',
+  join(GOLDEN, 'models', 'vit'),
+  '--init',
+  'random',
+  '--no-progress',
+  '--data',
+  data,
+  '--epochs',
+  '1',
+  '--batch-size',
+  '8',
+  '--seed',
+  '5',
+];
+const ENV = { TANDEM_NUM_THREADS: '1' };
+
+function start(out: string, cache: string | null, env: Record<string, string> = {}) {
+  const args = ['train', ...ARGS, '--out', out, ...(cache ? ['--feature-cache', cache] : [])];
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...ENV, ...env },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: string | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
+  return { child, out, done, stderr: () => stderr };
+}
+
+const firstStep = (run: string) => JSON.parse(readFileSync(join(run, 'log.jsonl'), 'utf8').split('\n')[0]!);
+const params = (run: string) => join(run, 'last', 'model.safetensors');
+
+/** Every file under the cache folder (relative paths). */
+const files = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String) : []);
+/** The temp files of writers in progress (or killed): `.<entry>.<pid>.<random>.tmp`. */
+const temps = (dir: string) => files(dir).filter((f) => basename(f).endsWith('.tmp'));
+const pidOf = (temp: string) => Number(basename(temp).split('.').at(-3));
+
+function sameAsUncached(run: string, plain: string, what: string): void {
+  const a = firstStep(plain);
+  const b = firstStep(run);
+  for (const k of ['loss', 'ce', 'itc', 'itm', 'grad_norm'] as const)
+    assert.equal(b[k], a[k], `${what}: step-1 ${k} ${b[k]} vs ${a[k]} without the cache`);
+  assert.equal(maxDiff(params(run), params(plain)), 0, `${what}: final parameters differ from the uncached run`);
+}
+
+test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the uncached run exactly', async () => {
+  const plain = join(tmp, 'plain');
+  const p = start(plain, null);
+  assert.equal((await p.done).code, 0, p.stderr());
+
+  const cache = join(tmp, 'cache');
+  // every entry write pauses 60 ms after its header: the runs overlap their writes, and a kill lands mid-file
+  const slow = { TANDEM_TEST_FEATURE_CACHE_WRITE_MS: '60' };
+  const runs = [0, 1, 2, 3].map((i) => start(join(tmp, `shared-${i}`), cache, slow));
+  const killed: number[] = [];
+  for (const victim of [runs[0]!, runs[1]!]) {
+    const pid = victim.child.pid!;
+    await waitFor(() => temps(cache).some((t) => pidOf(t) === pid), `a cache write of run ${pid}`);
+    process.kill(pid, 'SIGKILL');
+    killed.push(pid);
+  }
+  const ends = await Promise.all(runs.map((r) => r.done));
+  assert.deepEqual(
+    ends.slice(0, 2).map((e) => e.signal),
+    ['SIGKILL', 'SIGKILL'],
+  );
+  for (const [i, e] of ends.entries()) if (i >= 2) assert.equal(e.code, 0, runs[i]!.stderr());
+  // the killed writers left partial temp files (a header, no data), never a partial entry
+  const left = temps(cache).filter((t) => killed.includes(pidOf(t)));
+  assert.ok(left.length >= 2, `temp files of the killed runs: ${left.join(', ')}`);
+  const entrySize = statSync(
+    join(
+      cache,
+      files(cache).find((f) => f.endsWith('.safetensors'))!,
+    ),
+  ).size;
+  for (const t of left) assert.ok(statSync(join(cache, t)).size < entrySize, `${t} is partial`);
+
+  // the killed runs again, from scratch, both at once, on the cache as the kills left it
+  const again = [0, 1].map((i) => start(join(tmp, `again-${i}`), cache));
+  for (const r of again) assert.equal((await r.done).code, 0, r.stderr());
+
+  for (const r of [runs[2]!, runs[3]!, ...again]) sameAsUncached(r.out, plain, r.out);
+  // one entry per image (48 posts, 48 images), whoever wrote it
+  assert.equal(files(cache).filter((f) => f.endsWith('.safetensors')).length, 48);
+});
+
+test('a bf16 run trains the same with and without its feature cache, cold and warm', () => {
+  const bf16 = [...ARGS, '--precision', 'bf16', '--steps', '3'];
+  const run = (out: string, cache?: string) => {
+    const r = runCli(['train', ...bf16, '--out', out, ...(cache ? ['--feature-cache', cache] : [])], { env: ENV });
+    assert.equal(r.status, 0, r.stderr);
+    return out;
+  };
+  const plain = run(join(tmp, 'bf16-plain'));
+  const cache = join(tmp, 'bf16-cache');
+  sameAsUncached(run(join(tmp, 'bf16-cold'), cache), plain, 'bf16, cold cache');
+  sameAsUncached(run(join(tmp, 'bf16-warm'), cache), plain, 'bf16, warm cache');
+  // the key names the precision: an fp32 run does not read the bf16 entries
+  const fp32 = join(tmp, 'fp32-same-cache');
+  assert.equal(
+    runCli(['train', ...ARGS, '--steps', '3', '--out', fp32, '--feature-cache', cache], { env: ENV }).status,
+    0,
+  );
+  assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 2, 'one folder per precision');
+});
