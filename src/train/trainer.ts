@@ -142,8 +142,19 @@ interface TrainerState {
   scaler?: GradScalerState;
 }
 
+/** The signals that stop training after the current step with a resumable checkpoint. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+/**
+ * How ranks agree on why they stop: each adds its signal's weight and the sum says the strongest (SIGTERM, a
+ * scheduler's, over SIGHUP over SIGINT) whatever mix of ranks received what.
+ */
+const SIGNAL_WEIGHT: Record<StopSignal, number> = { SIGINT: 1, SIGHUP: 1e3, SIGTERM: 1e6 };
+
 export interface TrainResult {
   status: 'finished' | 'interrupted' | 'early-stopped';
+  /** What interrupted the run (status 'interrupted'). */
+  signal?: StopSignal;
   steps: number;
   best: TrainerState['best'];
   dev: Record<string, unknown> | null;
@@ -159,7 +170,7 @@ export class Trainer {
   private readonly queue: ItcQueue | null;
   private readonly scaler: GradScaler | null;
   private state: TrainerState;
-  private interrupted = false;
+  private interrupted: StopSignal | null = null;
 
   constructor(
     readonly model: MultimodalClassifier,
@@ -315,9 +326,19 @@ export class Trainer {
     return dir;
   }
 
-  /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT). */
-  interrupt(): void {
-    this.interrupted = true;
+  /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT, SIGTERM, SIGHUP). */
+  interrupt(signal: StopSignal = 'SIGINT'): void {
+    this.interrupted =
+      this.interrupted && SIGNAL_WEIGHT[this.interrupted] > SIGNAL_WEIGHT[signal] ? this.interrupted : signal;
+  }
+
+  /** Whether to stop now: a signal reaches the ranks separately, so they agree here and stop at the same step. */
+  private stopRequested(): boolean {
+    if (this.parallel) {
+      const sum = this.parallel.sum(this.interrupted ? SIGNAL_WEIGHT[this.interrupted] : 0);
+      this.interrupted = sum >= 1e6 ? 'SIGTERM' : sum >= 1e3 ? 'SIGHUP' : sum > 0 ? 'SIGINT' : null;
+    }
+    return this.interrupted !== null;
   }
 
   private step(batches: PostBatch[]): StepRecord {
@@ -388,8 +409,8 @@ export class Trainer {
     const total = this.totalSteps();
     const bar = new ProgressBar({ enabled: o.progress });
     let status: TrainResult['status'] = 'finished';
-    const onSigint = () => this.interrupt();
-    process.on('SIGINT', onSigint);
+    const handlers = STOP_SIGNALS.map((sig) => [sig, () => this.interrupt(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
     try {
       outer: while (!this.state.finished && this.state.epoch < o.epochs && this.state.step < total) {
         const epoch = this.state.epoch;
@@ -406,9 +427,7 @@ export class Trainer {
           if (this.isMain) appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
           bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
-          // a signal reaches the ranks separately: they stop together at the same step
-          if (this.parallel) this.interrupted = this.parallel.sum(this.interrupted ? 1 : 0) > 0;
-          if (this.interrupted) {
+          if (this.stopRequested()) {
             bar.break();
             this.saveCheckpoint();
             status = 'interrupted';
@@ -427,16 +446,28 @@ export class Trainer {
           status = 'early-stopped';
           break;
         }
+        // a signal during the evaluation: the checkpoint just saved is the resumable one
+        if (this.stopRequested()) {
+          status = 'interrupted';
+          break;
+        }
       }
       if (status !== 'interrupted') {
         this.state.finished = true;
         this.saveCheckpoint();
       }
     } finally {
-      process.off('SIGINT', onSigint);
+      for (const [sig, h] of handlers) process.off(sig, h);
     }
     if (status === 'interrupted')
-      return { status, steps: this.state.step, best: this.state.best, dev: null, test: null };
+      return {
+        status,
+        signal: this.interrupted ?? 'SIGINT',
+        steps: this.state.step,
+        best: this.state.best,
+        dev: null,
+        test: null,
+      };
     return this.finish(status);
   }
 

@@ -8,7 +8,7 @@ import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, parseCommand, precisionOption } from '../options.js';
+import { defineCommand, parseCommand, precisionOption, writableFile } from '../options.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -45,6 +45,7 @@ precision, recall, per-class scores, the confusion matrix and, for binary tasks,
     predictions: {
       type: 'string',
       placeholder: 'FILE',
+      check: writableFile,
       help: 'also write one JSON line per post: id, label, gold, probabilities',
     },
     json: { type: 'boolean', help: 'print the metrics as JSON' },
