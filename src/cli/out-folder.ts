@@ -1,4 +1,5 @@
 // The refusal of an output folder that already holds files, shared by the commands that fill one.
+import { existsSync, statSync } from 'node:fs';
 import { filesIn } from '../io/output-folder.js';
 import { CliError } from './args.js';
 
@@ -7,10 +8,11 @@ import { CliError } from './args.js';
  * else the user may mean (`--resume` for a run). Empty folders, and folders holding only empty folders, pass.
  */
 export function refuseFilledFolder(dir: string, alternative = ''): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new CliError(`--out ${dir} is a file, not a folder`);
   const files = filesIn(dir, 4);
   if (files.length === 0) return;
   const shown = files.slice(0, 3).join(', ') + (files.length > 3 ? ', ...' : '');
   throw new CliError(
-    `--out ${dir} already holds files (${shown}): ${alternative ? `${alternative}, ` : ''}pass --overwrite to delete them and start again, or choose another --out`,
+    `--out ${dir} already holds files (${shown}): pass ${[alternative, '--overwrite to delete them and start again'].filter(Boolean).join(', ')}, or choose another --out`,
   );
 }

@@ -8,17 +8,19 @@ import { basename, dirname, join, relative } from 'node:path';
  * folder is absent or holds only empty folders, which hold nothing to confuse.
  */
 export function filesIn(dir: string, max = 3): string[] {
+  if (!existsSync(dir)) return [];
+  if (!lstatSync(dir).isDirectory()) return [basename(dir)];
+  // breadth first: the files at the top (run.json, posts.jsonl) say most about what the folder is
   const out: string[] = [];
-  const walk = (d: string) => {
+  const queue = [dir];
+  while (queue.length && out.length < max) {
+    const d = queue.shift()!;
     for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (out.length >= max) return;
       const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(relative(dir, p));
+      if (e.isDirectory()) queue.push(p);
+      else if (out.length < max) out.push(relative(dir, p));
     }
-  };
-  if (existsSync(dir) && lstatSync(dir).isDirectory()) walk(dir);
-  else if (existsSync(dir)) out.push('.');
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { disposeBatch } from '../data/pipeline/index.js';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   getRngState,
   manualSeed,
@@ -427,6 +428,9 @@ export class Trainer {
           if (this.isMain) appendFileSync(paths.log, JSON.stringify(rec) + '\n');
           this.hooks.onStep?.(rec);
           bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
+          // Let a signal's handler run: prefetched batches arrive through promises alone, and those never leave
+          // the microtask queue, where signals (and a lost parent) are not seen.
+          await nextTurn();
           if (this.stopRequested()) {
             bar.break();
             this.saveCheckpoint();

@@ -575,7 +575,7 @@ export async function run(argv: string[]): Promise<number> {
   // A new run never mixes with what --out holds, checked before anything is read (by the launcher, or by rank 0:
   // the other ranks would see what it has just written).
   if (!v.resume && !v.overwrite && v.out && (group === null || group.rank === 0))
-    refuseFilledFolder(resolve(v.out), 'pass --resume to continue the run it holds');
+    refuseFilledFolder(resolve(v.out), '--resume to continue the run it holds');
   if (v['nproc-per-node'] > 1) {
     if (group) throw new CliError('--nproc-per-node: this process already runs under a launcher (RANK/WORLD_SIZE set)');
     const { launchLocal } = await import('../launch.js');
