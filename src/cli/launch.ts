@@ -2,10 +2,12 @@
 // environment MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE, LOCAL_RANK, the threads divided between them) and
 // exits as they did: 0 when all succeeded, else the first failure's code. A process that fails makes the
 // others stop within the collective timeout (they name the lost rank); any still running after that and a
-// grace period are killed, so the launcher never hangs.
+// grace period are killed, so the launcher never hangs. Each process is tied to the launcher
+// (src/runtime/parent-watch.ts): if the launcher dies, even of SIGKILL, they checkpoint and stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { tiedSpawn } from '../runtime/parent-watch.js';
 
 /** A free TCP port on the loopback interface (for the store of a local process group). */
 export function freePort(): Promise<number> {
@@ -30,9 +32,10 @@ export async function launchLocal(
   const children: ChildProcess[] = [];
   const exits: Promise<{ rank: number; code: number }>[] = [];
   for (let rank = 0; rank < nproc; rank++) {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv], {
-      stdio: 'inherit',
-      env: {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, process.argv[1]!, ...argv],
+      tiedSpawn('inherit', {
         ...process.env,
         MASTER_ADDR: '127.0.0.1',
         MASTER_PORT: String(port),
@@ -42,8 +45,10 @@ export async function launchLocal(
         LOCAL_WORLD_SIZE: String(nproc),
         TANDEM_NUM_THREADS: process.env.TANDEM_NUM_THREADS ?? String(threads),
         TANDEM_DIST_TIMEOUT: String(opts.timeoutSeconds),
-      },
-    });
+        // so that rank 0's resume advice names the same number of processes
+        TANDEM_NPROC_PER_NODE: String(nproc),
+      }),
+    );
     children.push(child);
     exits.push(
       new Promise((done) =>

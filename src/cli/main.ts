@@ -3,6 +3,7 @@
 import { CliError, EXIT } from './args.js';
 import type { CommandSpec } from './options.js';
 import { didYouMean } from './suggest.js';
+import { watchParent } from '../runtime/parent-watch.js';
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -55,11 +56,13 @@ export function usage(): string {
     ...lines,
     '',
     'Run `tandem <command> --help` for the options of a command.',
-    'Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 130 interrupted.',
+    'Exit codes: 0 success, 1 failure, 2 bad usage or bad input, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // started by another tandem process (bin/tandem.js, a launcher, a study): end with it, whatever ends it
+  watchParent();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());

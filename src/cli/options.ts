@@ -1,5 +1,7 @@
 // Every command's options declared once: a table of name, type, default, help text, group and validation, from
 // which the parser, the --help page and the typed values (numbers as numbers, choices as unions) are derived.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, EXIT } from './args.js';
 import { didYouMean } from './suggest.js';
@@ -345,6 +347,24 @@ export function parseCommand<T extends OptionTable>(spec: CommandSpec<T>, argv: 
     positionals,
     given: new Set([...raw.keys()].filter((k) => k !== 'help')) as Set<keyof T & string>,
   };
+}
+
+/**
+ * A `check` for a flag naming a file to write: its folder must exist and be writable, and the path must not
+ * be a folder, so that the command fails at once rather than after its work, on the final write.
+ */
+export function writableFile(value: string): string | undefined {
+  const path = resolve(value);
+  const dir = dirname(path);
+  if (existsSync(path) && statSync(path).isDirectory()) return `${value} is a folder, not a file`;
+  if (!existsSync(dir)) return `the folder ${dir} does not exist (create it first)`;
+  if (!statSync(dir).isDirectory()) return `${dir} is not a folder`;
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    return `the folder ${dir} is not writable`;
+  }
+  return undefined;
 }
 
 /** --precision, the same in train, evaluate, predict and serve. */

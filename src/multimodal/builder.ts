@@ -34,7 +34,7 @@ import { loadCheckpointInto } from '../models/common.js';
 import { checkHeadOptions, type HeadKind, type HeadOptions } from './base.js';
 import { withWeights } from './encoders.js';
 import { readOptions, type RecipeSpec } from './recipe.js';
-import { checkSpec, recipeNamed } from './registry.js';
+import { allRecipes, checkSpec, recipeNamed } from './registry.js';
 import type { MultimodalClassifier, RecipeConfig } from './types.js';
 
 export { RECIPES, type RecipeName } from './registry.js';
@@ -61,6 +61,18 @@ export function recipeConfigFor(spec: RecipeSpec): RecipeConfig {
     ...readOptions(recipe, spec, `recipe "${recipe.name}"`),
     ...recipe.configs(spec, readModelConfig),
   };
+}
+
+/** Whether the classifier a recipe config describes has a frozen image encoder (what a feature cache stores). */
+export function hasFrozenImageEncoder(cfg: RecipeConfig): boolean {
+  return recipeNamed(cfg.recipe).frozenImageEncoder?.(cfg) ?? false;
+}
+
+/** The recipes that can have a frozen image encoder. */
+export function recipesWithFrozenImageEncoder(): string[] {
+  return allRecipes()
+    .filter((r) => r.frozenImageEncoder)
+    .map((r) => r.name);
 }
 
 /** The shared head options of a config, type-checked. */

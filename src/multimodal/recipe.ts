@@ -95,6 +95,11 @@ export interface Recipe<M extends MultimodalClassifier = MultimodalClassifier> {
    * (`text_config`, `vision_config`, `model_config`), read from the spec's folders with `read`.
    */
   configs(spec: RecipeSpec, read: (dir: string) => Config): Record<string, Config>;
+  /**
+   * Whether the classifier built from `cfg` has a frozen image encoder (its `frozenImageFeatures`), whose
+   * outputs a feature cache can store. Absent: never (the image side trains, or is fused into one stream).
+   */
+  frozenImageEncoder?(cfg: RecipeConfig): boolean;
   /** Extra cross-option checks on a spec (after each option was validated alone). */
   check?(spec: RecipeSpec): void;
   /**

@@ -1,23 +1,35 @@
 // Runs a study's grid: each run is a `tandem train` child process on an ordinary run folder. Finished runs
 // (results.json present) are skipped, interrupted ones (a `last` checkpoint) resumed, runs locked by a live
 // process left to it, and up to `jobs` runs go at once with the machine's threads divided between them.
+// The run folder is `tandem train`'s alone (a new run refuses a folder holding files): the study's own files
+// for a run lie next to it, `<run>.lock`, `<run>.log` (the training's output) and `<run>.failed.json`. Each
+// child is tied to this process (src/runtime/parent-watch.ts): if the study dies, even of SIGKILL, its
+// trainings checkpoint and stop.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { tiedSpawn } from '../runtime/parent-watch.js';
 import { expandGrid, runsDir, shardOf, type StudyRun } from './grid.js';
 import { lockAlive, readLock, RunLock } from './lock.js';
 import { validateSpec, type StudySpec } from './spec.js';
 
 export const SPEC_FILE = 'study.json';
-const FAILED = 'study-failed.json';
-const TRAIN_LOG = 'study-train.log';
-
 export function lockPath(run: StudyRun): string {
   return `${run.dir}.lock`;
 }
+/** The training's stdout and stderr, appended over its attempts. */
+export function logPath(run: StudyRun): string {
+  return `${run.dir}.log`;
+}
+/** Written when the training failed: its exit code or signal and the end of its stderr. */
+function failedPath(run: StudyRun): string {
+  return `${run.dir}.failed.json`;
+}
+/** The exit codes of a training stopped by a signal after saving a resumable checkpoint (SIGINT, SIGTERM, SIGHUP). */
+const INTERRUPTED = new Set([130, 143, 129]);
 
 /** Saves the resolved specification in the study folder (status and report read it from there). */
 export function saveSpec(studyDir: string, spec: StudySpec): void {
@@ -39,14 +51,14 @@ export function runState(run: StudyRun): RunState {
   if (existsSync(join(run.dir, 'results.json'))) return 'done';
   const lock = readLock(lockPath(run));
   if (lock && lockAlive(lock)) return 'running';
-  if (existsSync(join(run.dir, FAILED))) return 'failed';
+  if (existsSync(failedPath(run))) return 'failed';
   if (existsSync(join(run.dir, 'last'))) return 'interrupted';
   return 'pending';
 }
 
 /** The failure record of a failed run. */
 export function failureOf(run: StudyRun): { code: number | null; signal: string | null; tail: string } | null {
-  const f = join(run.dir, FAILED);
+  const f = failedPath(run);
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
 }
 
@@ -107,21 +119,21 @@ export async function runStudy(spec: StudySpec, studyDir: string, o: StudyRunOpt
           continue;
         }
         const resume = existsSync(join(run.dir, 'last'));
-        // a run killed before its first checkpoint starts again from a clean folder
+        // a run killed before its first checkpoint starts again from a clean folder (which `train` creates)
         if (!resume) rmSync(run.dir, { recursive: true, force: true });
-        mkdirSync(run.dir, { recursive: true });
-        const failedFile = join(run.dir, FAILED);
+        const failedFile = failedPath(run);
         if (existsSync(failedFile)) unlinkSync(failedFile);
         const args = resume ? ['train', '--resume', '--out', run.dir] : ['train', ...run.args];
         if (!args.includes('--no-progress')) args.push('--no-progress');
         o.log(`${run.id}: ${resume ? 'resuming' : 'training'} (${threads} thread${threads > 1 ? 's' : ''})`);
-        const logFd = openSync(join(run.dir, TRAIN_LOG), 'a');
+        const logFd = openSync(logPath(run), 'a');
         let tail = '';
         const code = await new Promise<{ code: number | null; signal: string | null }>((res) => {
-          const child = spawn(process.execPath, [...cliEntry(), ...args], {
-            env: { ...process.env, TANDEM_NUM_THREADS: String(threads) },
-            stdio: ['ignore', logFd, 'pipe'],
-          });
+          const child = spawn(
+            process.execPath,
+            [...cliEntry(), ...args],
+            tiedSpawn(['ignore', logFd, 'pipe'], { ...process.env, TANDEM_NUM_THREADS: String(threads) }),
+          );
           children.add(child);
           if (child.pid !== undefined) lock.setChild(child.pid);
           child.stderr!.on('data', (b: Buffer) => {
@@ -145,13 +157,13 @@ export async function runStudy(spec: StudySpec, studyDir: string, o: StudyRunOpt
         if (code.code === 0 && existsSync(join(run.dir, 'results.json'))) {
           summary.trained.push(run.id);
           o.log(`${run.id}: done`);
-        } else if (code.code === 130 || summary.interrupted) {
+        } else if ((code.code !== null && INTERRUPTED.has(code.code)) || summary.interrupted) {
           summary.interrupted = true;
           o.log(`${run.id}: interrupted (resumable)`);
         } else {
           summary.failed.push(run.id);
           writeFileAtomic(failedFile, JSON.stringify({ ...code, tail }, null, 2) + '\n');
-          o.log(`${run.id}: failed (exit ${code.code ?? code.signal}); see ${join(run.dir, TRAIN_LOG)}`);
+          o.log(`${run.id}: failed (exit ${code.code ?? code.signal}); see ${logPath(run)}`);
         }
       } finally {
         lock.release();

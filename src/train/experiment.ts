@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { replaceFolder } from '../io/output-folder.js';
+import { gitCommit, packageVersion } from '../runtime/package-info.js';
 import { loadDataset } from '../data/formats/index.js';
 import { normaliseSplit } from '../data/build.js';
 import { DataError, type Row } from '../data/rows.js';
@@ -12,9 +14,11 @@ import { BatchLoader, validateRows, FeatureCache, type BadRowPolicy } from '../d
 import {
   buildClassifier,
   classifierFromConfig,
+  hasFrozenImageEncoder,
   loadClassifier,
   readRecipeConfig,
   recipeConfigFor,
+  recipesWithFrozenImageEncoder,
   saveClassifier,
   sourceFolderFiles,
   type RecipeSpec,
@@ -27,7 +31,9 @@ import {
   checkPrecision,
   F,
   fastBf16Reason,
+  getNumThreads,
   manualSeed,
+  torchVersion,
   noGrad,
   withPrecision,
   type Device,
@@ -270,6 +276,8 @@ export async function runExperiment(
   cfg: ExperimentConfig,
   opts: {
     resume?: boolean;
+    /** Empty the run folder first (after the checks on the settings, so that a refused run deletes nothing). */
+    overwrite?: boolean;
     progress?: boolean;
     log?: (msg: string) => void;
     /** Data parallelism: this process is one rank; rank 0 writes the run folder. */
@@ -283,6 +291,7 @@ export async function runExperiment(
   // The text length first: a --max-length the model cannot take is refused before any data is read.
   const recipeCfg = experimentRecipeConfig(cfg);
   const length = resolveMaxLength(recipeCfg, cfg.maxLength);
+  checkFeatureCache(cfg, recipeCfg);
   // what the recipe reads of each post: the encoder loads only those preprocessors and opens only those inputs
   const modalities = recipeNamed(recipeCfg.recipe).modalities;
   log(length.note);
@@ -290,10 +299,18 @@ export async function runExperiment(
   const precision = cfg.precision ?? 'fp32';
   checkPrecision(precision, cfg.device);
   noteFastBf16(precision, cfg.device, log);
+  if (main && opts.overwrite && !opts.resume) replaceFolder(cfg.out);
   mkdirSync(cfg.out, { recursive: true });
   const runFile = runPaths(cfg.out).settings;
   if (main && (!opts.resume || !existsSync(runFile)))
-    writeFileAtomic(runFile, JSON.stringify({ ...cfg, ...(dp ? { worldSize: dp.worldSize } : {}) }, null, 2) + '\n');
+    writeFileAtomic(
+      runFile,
+      JSON.stringify(
+        { ...cfg, ...(dp ? { worldSize: dp.worldSize } : {}), environment: runEnvironment(cfg.device, precision) },
+        null,
+        2,
+      ) + '\n',
+    );
   const data = loadExperimentData(cfg.data, cfg.onBadRow);
   // rank 0 writes the blank image, the others use it once it is complete
   if (dp && !main) dp.pg.barrier();
@@ -521,9 +538,64 @@ export function checkObjectives(cfg: Pick<ExperimentConfig, 'spec' | 'aux' | 'fr
     );
 }
 
+/**
+ * What made the run, saved in run.json beside the settings (and not one of them: `--resume` takes the settings
+ * only): tandem's version and git commit (null outside a checkout), libtorch's version, the device, the
+ * threads of this process and the precision.
+ */
+export interface RunEnvironment {
+  tandemVersion: string | null;
+  commit: string | null;
+  /** Tracked files differed from the commit (null without a commit). */
+  commitDirty: boolean | null;
+  libtorch: string;
+  node: string;
+  device: string;
+  threads: number;
+  precision: Precision;
+}
+
+export function runEnvironment(device: Device | string, precision: Precision): RunEnvironment {
+  const git = gitCommit();
+  return {
+    tandemVersion: packageVersion(),
+    commit: git?.commit ?? null,
+    commitDirty: git?.dirty ?? null,
+    libtorch: torchVersion(),
+    node: process.version,
+    device,
+    threads: getNumThreads(),
+    precision,
+  };
+}
+
+/**
+ * --feature-cache stores a frozen image encoder's outputs: with a recipe whose image side trains or is one
+ * stream with the text, it could only be ignored, so it is refused before anything is read.
+ */
+export function checkFeatureCache(
+  cfg: Pick<ExperimentConfig, 'featureCache' | 'spec' | 'fromCheckpoint'>,
+  rc: RecipeConfig,
+): void {
+  if (!cfg.featureCache || hasFrozenImageEncoder(rc)) return;
+  const recipe = recipeNamed(rc.recipe);
+  const freeze = recipe.options.find((o) => o.key === 'freezeImage')?.cli;
+  const why =
+    freeze?.negate && rc.freezeImage === false
+      ? `with --${freeze.flag} the image encoder trains, so its outputs change at every step`
+      : freeze && !freeze.negate && rc.freezeImage !== true
+        ? `recipe ${rc.recipe} trains its image encoder unless --${freeze.flag} is given`
+        : `recipe ${rc.recipe}${cfg.fromCheckpoint ? ` (of ${cfg.fromCheckpoint})` : ''} has no frozen image encoder`;
+  throw new DataError(
+    `--feature-cache does not apply: ${why}. It stores the outputs of a frozen image encoder, which only recipes ${recipesWithFrozenImageEncoder().join(', ')} can have; drop --feature-cache`,
+  );
+}
+
 /** Reads a run's saved experiment config. */
 export function readRunConfig(out: string): ExperimentConfig {
-  const cfg = readRunSettings(out) as unknown as ExperimentConfig;
+  const { environment: _environment, ...cfg } = readRunSettings(out) as unknown as ExperimentConfig & {
+    environment?: RunEnvironment;
+  };
   // Runs from before presets exempted biases and LayerNorm from decay (tandem's preset); resume them as they were.
   return cfg.decayExempt === undefined ? { ...cfg, decayExempt: PRESETS.tandem.decayExempt } : cfg;
 }

@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { disposeBatch } from '../data/pipeline/index.js';
 import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   getRngState,
   manualSeed,
@@ -144,8 +145,19 @@ interface TrainerState {
   scaler?: GradScalerState;
 }
 
+/** The signals that stop training after the current step with a resumable checkpoint. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+/**
+ * How ranks agree on why they stop: each adds its signal's weight and the sum says the strongest (SIGTERM, a
+ * scheduler's, over SIGHUP over SIGINT) whatever mix of ranks received what.
+ */
+const SIGNAL_WEIGHT: Record<StopSignal, number> = { SIGINT: 1, SIGHUP: 1e3, SIGTERM: 1e6 };
+
 export interface TrainResult {
   status: 'finished' | 'interrupted' | 'early-stopped';
+  /** What interrupted the run (status 'interrupted'). */
+  signal?: StopSignal;
   steps: number;
   best: TrainerState['best'];
   dev: Record<string, unknown> | null;
@@ -161,7 +173,7 @@ export class Trainer {
   private readonly queue: ItcQueue | null;
   private readonly scaler: GradScaler | null;
   private state: TrainerState;
-  private interrupted = false;
+  private interrupted: StopSignal | null = null;
 
   constructor(
     readonly model: MultimodalClassifier,
@@ -317,9 +329,19 @@ export class Trainer {
     return dir;
   }
 
-  /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT). */
-  interrupt(): void {
-    this.interrupted = true;
+  /** Asks the loop to stop after the current step and save a resumable checkpoint (SIGINT, SIGTERM, SIGHUP). */
+  interrupt(signal: StopSignal = 'SIGINT'): void {
+    this.interrupted =
+      this.interrupted && SIGNAL_WEIGHT[this.interrupted] > SIGNAL_WEIGHT[signal] ? this.interrupted : signal;
+  }
+
+  /** Whether to stop now: a signal reaches the ranks separately, so they agree here and stop at the same step. */
+  private stopRequested(): boolean {
+    if (this.parallel) {
+      const sum = this.parallel.sum(this.interrupted ? SIGNAL_WEIGHT[this.interrupted] : 0);
+      this.interrupted = sum >= 1e6 ? 'SIGTERM' : sum >= 1e3 ? 'SIGHUP' : sum > 0 ? 'SIGINT' : null;
+    }
+    return this.interrupted !== null;
   }
 
   private step(batches: PostBatch[]): StepRecord {
@@ -392,8 +414,8 @@ export class Trainer {
     let status: TrainResult['status'] = 'finished';
     // The epoch's step losses (those this process ran: after a resume, from the resumed step on).
     let epochLosses: EpochLosses = { sum: 0, ce: 0, steps: 0 };
-    const onSigint = () => this.interrupt();
-    process.on('SIGINT', onSigint);
+    const handlers = STOP_SIGNALS.map((sig) => [sig, () => this.interrupt(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
     try {
       outer: while (!this.state.finished && this.state.epoch < o.epochs && this.state.step < total) {
         const epoch = this.state.epoch;
@@ -411,9 +433,10 @@ export class Trainer {
           this.hooks.onStep?.(rec);
           epochLosses = addStep(epochLosses, rec);
           bar.update(() => stepLine(bar, rec, total), this.state.step >= total);
-          // a signal reaches the ranks separately: they stop together at the same step
-          if (this.parallel) this.interrupted = this.parallel.sum(this.interrupted ? 1 : 0) > 0;
-          if (this.interrupted) {
+          // Let a signal's handler run: prefetched batches arrive through promises alone, and those never leave
+          // the microtask queue, where signals (and a lost parent) are not seen.
+          await nextTurn();
+          if (this.stopRequested()) {
             bar.break();
             this.saveCheckpoint();
             status = 'interrupted';
@@ -433,16 +456,28 @@ export class Trainer {
           status = 'early-stopped';
           break;
         }
+        // a signal during the evaluation: the checkpoint just saved is the resumable one
+        if (this.stopRequested()) {
+          status = 'interrupted';
+          break;
+        }
       }
       if (status !== 'interrupted') {
         this.state.finished = true;
         this.saveCheckpoint();
       }
     } finally {
-      process.off('SIGINT', onSigint);
+      for (const [sig, h] of handlers) process.off(sig, h);
     }
     if (status === 'interrupted')
-      return { status, steps: this.state.step, best: this.state.best, dev: null, test: null };
+      return {
+        status,
+        signal: this.interrupted ?? 'SIGINT',
+        steps: this.state.step,
+        best: this.state.best,
+        dev: null,
+        test: null,
+      };
     return this.finish(status);
   }
 

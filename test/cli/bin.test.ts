@@ -1,11 +1,13 @@
 // bin/tandem.js itself: it re-executes once with jemalloc preloaded and OMP_WAIT_POLICY=PASSIVE (or without
 // jemalloc under TANDEM_NO_JEMALLOC=1, and not at all when nothing is missing), forwards SIGINT and SIGTERM to
-// the child, and exits as the child did (0, 2, 130, or the child's signal). Each process is observed through a
-// module preloaded with NODE_OPTIONS that records its pid, parent, environment and whether jemalloc is mapped.
+// the child, and exits as the child did (0, 2, 130, 143, or the child's signal). The child dies with it even
+// when it is killed with SIGKILL (an IPC channel ties them), and so do the ranks of --nproc-per-node when their
+// launcher is. Each process is observed through a module preloaded with NODE_OPTIONS that records its pid,
+// parent, environment and whether jemalloc is mapped; survivors are looked for in /proc.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT } from '../helpers/cli.js';
@@ -95,12 +97,13 @@ test('TANDEM_NO_JEMALLOC=1 keeps glibc (still re-executing for OMP_WAIT_POLICY);
 });
 
 const data = synthData(join(tmp, 'data'), 200);
-function startTraining(out: string, e: NodeJS.ProcessEnv) {
+function startTraining(out: string, e: NodeJS.ProcessEnv, extra: string[] = []) {
   const child = spawn(
     process.execPath,
     [
       BIN,
       'train',
+      ...extra,
       '--model',
       join(GOLDEN, 'models', 'vilt'),
       '--init',
@@ -159,7 +162,7 @@ test(
 );
 
 test(
-  "SIGTERM to the parent is forwarded; the parent dies of the child's signal and leaves no orphan",
+  'SIGTERM to the parent is forwarded: checkpoint saved, the resume command printed, both exit 143',
   { timeout: 60_000 },
   async () => {
     const e = env({});
@@ -171,7 +174,87 @@ test(
     assert.equal(alive(child.pid), true);
     run.child.kill('SIGTERM');
     const { code, signal } = await run.done;
-    assert.equal(signal, 'SIGTERM', `exited with code ${code}`);
+    assert.equal(code, 143, `exited with ${code ?? signal}: ${run.stderr()}`);
+    assert.match(
+      run.stderr(),
+      new RegExp(`SIGTERM: stopped at step \\d+ .*\\n  tandem train --resume --out ${out}\\n`),
+    );
+    assert.ok(existsSync(join(out, 'last', 'trainer_state.json')), 'a resumable checkpoint');
     await waitFor(() => !alive(child.pid), 'the child to exit', 10_000);
+  },
+);
+
+/** The live processes (zombies excluded) whose command line names `text`, from /proc. */
+function processesNaming(text: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(text)) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Waits until no process names `out`; returns how long that took. */
+async function noSurvivor(out: string, withinMs: number): Promise<number> {
+  const t0 = Date.now();
+  await waitFor(() => processesNaming(out).length === 0, `no process training into ${out}`, withinMs).catch(() => {
+    throw new Error(`still running ${withinMs} ms after the kill: pids ${processesNaming(out).join(', ')}`);
+  });
+  return Date.now() - t0;
+}
+
+test(
+  'kill -9 of the wrapper: the training child stops too (after a checkpoint), no process survives',
+  { timeout: 60_000 },
+  async () => {
+    const e = env({});
+    const out = join(tmp, 'sigkill');
+    const run = startTraining(out, e.env);
+    after(() => cleanup(run.child.pid, e.out));
+    await waitFor(() => logSteps(out) >= 2, 'two training steps');
+    const child = probes(e.out)[1]!;
+    assert.equal(child.ppid, run.child.pid);
+    assert.deepEqual(processesNaming(out).sort(), [run.child.pid, child.pid].sort(), 'the wrapper and its child');
+    run.child.kill('SIGKILL');
+    assert.equal((await run.done).signal, 'SIGKILL');
+    const ms = await noSurvivor(out, 15_000);
+    const state = JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8'));
+    console.log(
+      `wrapper killed after step ${logSteps(out)}: the child was gone ${ms} ms later, checkpoint at step ${state.step}`,
+    );
+    assert.equal(state.step, logSteps(out), 'it saved a resumable checkpoint at its last step');
+    assert.match(run.stderr(), /SIGHUP: stopped at step \d+/);
+  },
+);
+
+test(
+  'kill -9 of the --nproc-per-node launcher: both ranks stop, no process survives',
+  { timeout: 120_000 },
+  async () => {
+    const e = env({ TANDEM_NUM_THREADS: '1' });
+    const out = join(tmp, 'launcher');
+    const run = startTraining(out, e.env, ['--nproc-per-node', '2']);
+    after(() => cleanup(run.child.pid, e.out));
+    await waitFor(() => logSteps(out) >= 2, 'two training steps', 90_000);
+    // the wrapper, the launcher (its child), and the two ranks (the launcher's children; their image worker
+    // threads load the probe too, under the rank's pid)
+    const seen = new Map(probes(e.out).map((p) => [p.pid, p]));
+    const [, launcher, ...ranks] = [...seen.values()];
+    assert.equal(launcher!.ppid, run.child.pid);
+    assert.deepEqual(
+      ranks.map((r) => r.ppid),
+      [launcher!.pid, launcher!.pid],
+    );
+    assert.equal(processesNaming(out).length, 4);
+    process.kill(launcher!.pid, 'SIGKILL');
+    const ms = await noSurvivor(out, 20_000);
+    console.log(`launcher killed after step ${logSteps(out)}: both ranks were gone ${ms} ms later`);
+    assert.equal((await run.done).signal, 'SIGKILL', 'the wrapper exits as its child did');
   },
 );

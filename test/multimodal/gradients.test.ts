@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tidy, type Tensor } from '../../src/tensor/index.js';
-import { buildClassifier, type RecipeSpec } from '../../src/multimodal/builder.js';
+import {
+  buildClassifier,
+  hasFrozenImageEncoder,
+  recipeConfigFor,
+  type RecipeSpec,
+} from '../../src/multimodal/builder.js';
 import type { MultimodalClassifier } from '../../src/multimodal/types.js';
 import { goldenBatch } from './batch.js';
 import { CASES } from './cases.js';
@@ -37,6 +42,8 @@ function check(
   prefix = 'image_encoder.',
 ): void {
   const m = buildClassifier(spec, { init: 'pretrained' });
+  // what `tandem train --feature-cache` decides before building anything agrees with the built model
+  assert.equal(hasFrozenImageEncoder(recipeConfigFor(spec)), frozen, 'hasFrozenImageEncoder');
   const { withGrad, all } = gradNames(m, text, image);
   const imageParams = all.filter((n) => n.startsWith(prefix) && !unused?.test(n));
   assert.ok(imageParams.length > 10);
@@ -90,6 +97,8 @@ test('lxmert over a trained ViT', () =>
 test('vilt, clip, blip: every parameter of the model trains', () => {
   for (const c of [CASES[5]!, CASES[7]!, CASES[9]!]) {
     const m = buildClassifier(c.spec, { init: 'pretrained' });
+    assert.equal(hasFrozenImageEncoder(recipeConfigFor(c.spec)), false, `${c.name}: no frozen image encoder`);
+    assert.equal(m.frozenImageFeatures, undefined);
     const { withGrad, all } = gradNames(m, c.text, c.image);
     // ViLT's pooler feeds nothing: the paper's ViLT reads the first-token state, not the pooler
     const without = all.filter(

@@ -82,7 +82,11 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 const study = join(tmp, 'study');
-const runsOf = () => readdirSync(join(study, 'runs')).filter((n) => !n.includes('.lock'));
+// the run folders (the study's own files for each run, <run>.lock, .log, .failed.json, lie beside them)
+const runsOf = () =>
+  readdirSync(join(study, 'runs'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 const done = (id: string) => existsSync(join(study, 'runs', id, 'results.json'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -134,7 +138,7 @@ test('a study killed with kill -9 mid-run completes when run again, finished run
   assert.match(again.stderr, new RegExp(`: (training|resuming) \\(${threads} threads?\\)`));
   assert.match(again.stdout, new RegExp(`trained ${6 - finished.length}, already done ${finished.length}, `));
   assert.match(again.stderr, new RegExp(`${victim.replace(/[+]/g, '\\+')}: resuming`));
-  assert.match(readFileSync(join(study, 'runs', victim, 'study-train.log'), 'utf8'), /resuming .* at step [1-9]/);
+  assert.match(readFileSync(join(study, 'runs', `${victim}.log`), 'utf8'), /resuming .* at step [1-9]/);
   for (const [id, snap] of before) assert.deepEqual(snapshot(join(study, 'runs', id)), snap, `${id} was retrained`);
   assert.equal(runsOf().filter(done).length, 6);
 

@@ -44,3 +44,36 @@ test('kill -9 mid-epoch with --itc-queue, then --resume: parameters, AdamW state
   assert.equal(params, 0, 'parameters differ from the uninterrupted run');
   assert.equal(state, 0, 'optimiser state, RNG or ITC queue differ from the uninterrupted run');
 });
+
+// What a scheduler sends before preemption (SLURM, Kubernetes): SIGTERM stops after the current step with a
+// resumable checkpoint, exits 143 after printing the command that continues, and the continued run ends exactly
+// as the uninterrupted one. The signal is sent at a step count read from log.jsonl, not after some time.
+test('SIGTERM mid-epoch: checkpoint, exit 143 with the resume command, --resume ends with the same parameters', async () => {
+  const stepsPerRun = logSteps(straight);
+  const out = join(tmp, 'terminated');
+  const run = startTrain([...trainArgs(data), '--out', out]);
+  await waitFor(() => logSteps(out) >= 3, 'step 3');
+  run.child.kill('SIGTERM');
+  const signalled = logSteps(out);
+  assert.equal(await run.done, 143, run.stderr());
+  const command = `tandem train --resume --out ${out}`;
+  assert.ok(run.stderr().includes(`SIGTERM: stopped at step`) && run.stderr().includes(command), run.stderr());
+  const at = JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8'));
+  // the checkpoint is at the last logged step, not at an earlier --save-every one (every 2 steps here)
+  assert.equal(at.step, logSteps(out), 'checkpoint at the step where it stopped');
+  // the step under way when the signal came, and at most one more: the handler runs between steps
+  assert.ok(at.step <= signalled + 2, `signalled after step ${signalled}, stopped at step ${at.step}`);
+  assert.ok(at.step < stepsPerRun && at.finished === false, `stopped mid-run (step ${at.step} of ${stepsPerRun})`);
+  const resumed = runCli(command.split(' ').slice(1).concat('--no-progress'));
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`resuming .* at step ${at.step} `));
+  assert.equal(logSteps(out), stepsPerRun, 'the log holds each step once');
+  const last = (run: string) => join(run, readlinkSync(join(run, 'last')));
+  const params = maxDiff(join(last(straight), 'model.safetensors'), join(last(out), 'model.safetensors'));
+  const state = maxDiff(join(last(straight), 'optimizer.safetensors'), join(last(out), 'optimizer.safetensors'));
+  console.log(
+    `SIGTERM after step ${signalled}, stopped at step ${at.step} of ${stepsPerRun}, resumed: max parameter difference ${params}, state ${state}`,
+  );
+  assert.equal(params, 0);
+  assert.equal(state, 0);
+});

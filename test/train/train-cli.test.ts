@@ -259,7 +259,7 @@ test(
     assert.ok(state.step >= 2);
     const again = runCli(['train', ...SMALL, '--out', out]);
     assert.equal(again.status, 2);
-    assert.match(again.stderr, /already holds a run: pass --resume/);
+    assert.match(again.stderr, /already holds files \(.*\): pass --resume to continue the run it holds, --overwrite/);
     const resumed = runCli(['train', '--resume', '--out', out, '--no-progress']);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.ok(existsSync(join(out, 'results.json')));

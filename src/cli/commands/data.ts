@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, parseCommand, type OptionTable, type Values as ParsedValues } from '../options.js';
 import { didYouMean } from '../suggest.js';
+import { refuseFilledFolder } from '../out-folder.js';
+import { replaceFolder } from '../../io/output-folder.js';
 import { DEFAULT_RATIOS, DEFAULT_SEED } from '../../data/splits.js';
 import { SYNTH_DEFAULTS, writeSyntheticDataset } from '../../data/synthetic.js';
 import { FORMAT_NAMES, FORMATS, loadDataset } from '../../data/formats/index.js';
@@ -98,7 +100,11 @@ that name a colour and a shape; the label says whether text and image agree.`,
       type: 'string',
       required: true,
       placeholder: 'DIR',
-      help: `the folder to write (${DEFAULT_GENERIC_NAME}, images/)`,
+      help: `the folder to write (${DEFAULT_GENERIC_NAME}, images/); a folder holding files is refused`,
+    },
+    overwrite: {
+      type: 'boolean',
+      help: 'delete what --out holds first (runs trained on the old dataset then point to the new one)',
     },
     count: { type: 'int', default: SYNTH_DEFAULTS.count, min: 1, help: 'posts' },
     seed: { type: 'int', default: SYNTH_DEFAULTS.seed, help: 'random seed' },
@@ -249,6 +255,9 @@ async function convert(values: ParsedValues<typeof CONVERT.options>, positionals
 
 async function synth(values: ParsedValues<typeof SYNTH.options>): Promise<number> {
   const out = resolve(values.out);
+  // runs may point to the dataset already there: replacing it is asked for, never done by accident
+  if (values.overwrite) replaceFolder(out);
+  else refuseFilledFolder(out);
   const rows = await writeSyntheticDataset(out, {
     count: values.count,
     seed: values.seed,

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
-import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
+import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption, writableFile } from '../options.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -47,6 +47,7 @@ precision, recall, per-class scores, the confusion matrix and, for binary tasks,
     predictions: {
       type: 'string',
       placeholder: 'FILE',
+      check: writableFile,
       help: 'also write one JSON line per post: id, label, gold, probabilities',
     },
     json: { type: 'boolean', help: 'print the metrics as JSON' },

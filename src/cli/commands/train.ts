@@ -25,7 +25,8 @@ import {
   resolvePreset,
   type OptimisationPreset,
 } from '../../train/defaults.js';
-import { CliError, EXIT } from '../args.js';
+import { CliError, EXIT, signalExitCode } from '../args.js';
+import { refuseFilledFolder } from '../out-folder.js';
 import {
   defineCommand,
   parseCommand,
@@ -357,6 +358,11 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       group: 'Run',
       help: 'continue the run in --out from its last checkpoint (settings from run.json)',
     },
+    overwrite: {
+      type: 'boolean',
+      group: 'Run',
+      help: 'delete what --out holds and start a new run there (without it, a folder holding files is refused)',
+    },
     device: deviceOption('cpu or cuda[:N] (under a launcher, cuda takes cuda:LOCAL_RANK)', 'Run'),
     precision: precisionOption(
       "fp32 (the paper's arithmetic), bf16 (autocast; fast on AVX512-BF16/AMX CPUs and recent GPUs) or fp16 (CUDA, loss scaling)",
@@ -392,7 +398,8 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
     json: { type: 'boolean', group: 'Run', help: 'print results as JSON' },
     'no-progress': { type: 'boolean', group: 'Run', help: 'no progress bar' },
   },
-  footer: 'Ctrl-C saves a resumable checkpoint and exits with code 130. Exit codes: 0 done, 1 failure, 2 bad input.',
+  footer: `Ctrl-C (SIGINT), SIGTERM and SIGHUP stop after the current step, save a resumable checkpoint, print the
+command that continues the run and exit with 130, 143 and 129. Exit codes: 0 done, 1 failure, 2 bad input.`,
 });
 
 export const specs = [TRAIN];
@@ -549,6 +556,17 @@ function withoutFlag(argv: string[], flag: string): string[] {
   return out;
 }
 
+/** A path as a POSIX shell reads it back: as it is when it is plain, else single-quoted. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that continues the run in `out` (with as many processes when this one was launched with N). */
+export function resumeCommand(out: string): string {
+  const nproc = Number(process.env.TANDEM_NPROC_PER_NODE);
+  return `tandem train --resume --out ${shellWord(out)}${nproc > 1 ? ` --nproc-per-node ${nproc}` : ''}`;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(TRAIN, argv);
   if (!a) return EXIT.ok;
@@ -556,6 +574,10 @@ export async function run(argv: string[]): Promise<number> {
   if (process.env.TANDEM_DIST_TIMEOUT === undefined && a.given.has('dist-timeout'))
     process.env.TANDEM_DIST_TIMEOUT = String(v['dist-timeout']);
   const group = processGroupFromEnv();
+  // A new run never mixes with what --out holds, checked before anything is read (by the launcher, or by rank 0:
+  // the other ranks would see what it has just written).
+  if (!v.resume && !v.overwrite && v.out && (group === null || group.rank === 0))
+    refuseFilledFolder(resolve(v.out), '--resume to continue the run it holds');
   if (v['nproc-per-node'] > 1) {
     if (group) throw new CliError('--nproc-per-node: this process already runs under a launcher (RANK/WORLD_SIZE set)');
     const { launchLocal } = await import('../launch.js');
@@ -577,11 +599,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (e) {
       throw new CliError((e as Error).message);
     }
-  } else {
-    cfg = await configFromFlags(v, a.given);
-    if (existsSync(resolve(cfg.out, 'last')))
-      throw new CliError(`${cfg.out} already holds a run: pass --resume to continue it, or choose another --out`);
-  }
+  } else cfg = await configFromFlags(v, a.given);
   let parallel: DataParallel | null = null;
   if (group) {
     if (cfg.device.startsWith('cuda')) cfg = { ...cfg, device: `cuda:${group.localRank}` };
@@ -595,6 +613,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     result = await runExperiment(cfg, {
       resume: v.resume ?? false,
+      overwrite: v.overwrite ?? false,
       progress: !(v['no-progress'] ?? false),
       log: (m) => process.stderr.write(m + '\n'),
       parallel,
@@ -605,14 +624,15 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     parallel?.pg.destroy();
   }
-  if (parallel && !parallel.isMain) return result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+  const stopped = result.status === 'interrupted' ? signalExitCode(result.signal ?? 'SIGINT') : null;
+  if (parallel && !parallel.isMain) return stopped ?? EXIT.ok;
   if (v.json) console.log(JSON.stringify(result.results, null, 2));
   else console.log(summary(result.results));
-  if (result.status === 'interrupted') {
+  if (stopped !== null) {
     process.stderr.write(
-      `interrupted: resumable checkpoint saved; continue with: tandem train --resume --out ${cfg.out}\n`,
+      `tandem train: ${result.signal ?? 'SIGINT'}: stopped at step ${result.steps} with a resumable checkpoint; continue with:\n  ${resumeCommand(cfg.out)}\n`,
     );
-    return EXIT.interrupted;
+    return stopped;
   }
   return EXIT.ok;
 }

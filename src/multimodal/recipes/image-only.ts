@@ -22,6 +22,7 @@ export const recipe: Recipe<ImageOnlyClassifier> = {
   ],
   modalities: ['image'],
   configs: (spec, read) => ({ vision_config: read(folderOf(spec, 'imageModel')) }),
+  frozenImageEncoder: (cfg) => cfg.freezeImage === true,
   build: ({ head, options, cfg, where }) =>
     new ImageOnlyClassifier({ ...head, ...options, vision_config: subConfig(cfg, 'vision_config', where) }),
   loadPretrained: (m, spec) =>

@@ -17,6 +17,7 @@ export const recipe: Recipe<LateFusionClassifier> = {
   modalities: ['text', 'image'],
   options: [FUSION_OPTION, FUSION_DIM_OPTION, REPRESENTATION_OPTION, FREEZE_IMAGE_OPTION],
   configs: twoTowerConfigs,
+  frozenImageEncoder: (cfg) => cfg.freezeImage !== false,
   build: ({ head, options, cfg, where }) =>
     new LateFusionClassifier({
       ...head,

@@ -39,6 +39,8 @@ export const recipe: Recipe<LxmertClassifier> = {
     model_config: read(folderOf(spec, 'model')),
     ...(spec.imageModel ? { vision_config: read(folderOf(spec, 'imageModel')) } : {}),
   }),
+  // region features come from an image encoder only with imageModel (else the images' own regions)
+  frozenImageEncoder: (cfg) => cfg.vision_config !== undefined && cfg.freezeImage !== false,
   check: (spec) => {
     if (spec.freezeImage !== undefined && !spec.imageModel)
       throw new Error('recipe "lxmert": option "freezeImage" needs imageModel (region features from an image encoder)');

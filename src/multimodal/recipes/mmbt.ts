@@ -19,6 +19,7 @@ export const recipe: Recipe<MmbtClassifier> = {
     FREEZE_IMAGE_OPTION,
   ],
   configs: twoTowerConfigs,
+  frozenImageEncoder: (cfg) => cfg.freezeImage !== false,
   build: ({ head, options, cfg, where }) =>
     new MmbtClassifier({
       ...head,
