@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Row } from '../data/rows.js';
-import { BatchLoader, PostEncoder, validateRows, type BadRowPolicy } from '../data/pipeline/index.js';
+import { BatchLoader, PostEncoder, validateRows, type BadRowLog, type BadRowPolicy } from '../data/pipeline/index.js';
 import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
 import type { MultimodalClassifier } from '../multimodal/types.js';
 import { fillMissingImages } from './blank-image.js';
@@ -38,8 +38,11 @@ export interface LoadedRun {
   multiLabel: boolean;
   /** The run's settings when `run` was a run folder. */
   config: RunSettings | null;
-  /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
-  fillMissingImages(rows: Row[]): Promise<number>;
+  /**
+   * Gives image-less posts the run's blank image when it trained with --missing-image blank (or when `blank`
+   * says so: true gives it, false never); returns how many.
+   */
+  fillMissingImages(rows: Row[], blank?: boolean): Promise<number>;
   encoder(withLabels: boolean): PostEncoder;
   /**
    * Predicts posts: the run's blank image for image-less posts where it has one, the pre-flight check (a
@@ -53,10 +56,12 @@ export interface LoadedRun {
       onBadRow?: BadRowPolicy;
       batchSize?: number;
       workers?: number;
+      /** Posts without an image: a bad row, or the blank image (default: what the run trained with). */
+      missingImage?: 'bad-row' | 'blank';
       /** Forward-pass precision (default: the run's, else fp32), on the device the model is on. */
       precision?: Precision;
     },
-  ): Promise<{ pred: Predictions; badRows: Record<string, number> }>;
+  ): Promise<{ pred: Predictions; badRows: Record<string, number>; skipped: BadRowLog }>;
 }
 
 /**
@@ -80,8 +85,8 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
     labelNames: rc.labelNames,
     multiLabel: rc.multiLabel ?? false,
     config,
-    fillMissingImages: async (rows) =>
-      config?.missingImage === 'blank' ? fillMissingImages(rows, paths.blankImage) : 0,
+    fillMissingImages: async (rows, blank = config?.missingImage === 'blank') =>
+      blank ? fillMissingImages(rows, paths.blankImage) : 0,
     encoder: (withLabels) =>
       makeEncoder(
         dir,
@@ -92,7 +97,7 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         withLabels,
       ),
     predict: async (rows, o) => {
-      await loaded.fillMissingImages(rows);
+      await loaded.fillMissingImages(rows, o.missingImage === undefined ? undefined : o.missingImage === 'blank');
       const encoder = loaded.encoder(o.withLabels);
       const onBadRow = o.onBadRow ?? 'error';
       const checked = validateRows(rows, encoder, { onBadRow });
@@ -107,7 +112,9 @@ export function openRun(run: string, which: 'best' | 'last' = 'best'): LoadedRun
         const device = model.parameters()[0]?.device ?? 'cpu';
         const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
         checkPrecision(precision.precision, precision.device);
-        return { pred: await predictAll(model, loader, loaded.multiLabel, precision), badRows: loader.badRows };
+        const pred = await predictAll(model, loader, loaded.multiLabel, precision);
+        const skipped = loader.badRowLog;
+        return { pred, badRows: skipped.counts, skipped };
       } finally {
         await loader.close();
       }
