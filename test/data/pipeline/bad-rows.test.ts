@@ -56,9 +56,9 @@ test("validateRows 'error' names the first bad row's id, file and line, and coun
 
 test("validateRows 'skip' keeps the good rows and counts each reason", async () => {
   const { file } = await badDataset();
-  // The loader's default 'drop' already leaves out the missing image file (as 'missing-image' in dropped).
+  // The loader's default 'drop' already leaves out the missing image file (as 'missing-image' in badRows).
   const loaded = loadGeneric(file);
-  assert.equal(loaded.dropped['missing-image'], 1);
+  assert.equal(loaded.badRows['missing-image'], 1);
   const v = validateRows(loaded.rows, encoder(), { onBadRow: 'skip' });
   assert.deepEqual(
     v.rows.map((r) => r.id),
