@@ -6,9 +6,6 @@
 import { BAD_ROW_POLICIES } from '../data/pipeline/bad-rows.js';
 import { formatLeftOut, type LeftOutGroup } from '../data/left-out.js';
 
-export const MISSING_IMAGE_CHOICES = ['bad-row', 'blank', 'keep'] as const;
-export type MissingImageChoice = (typeof MISSING_IMAGE_CHOICES)[number];
-
 /** --on-bad-row with the command's default and what counts as a bad row there. */
 export function onBadRowOption<const D extends 'error' | 'skip'>(def: D, what: string, group?: string) {
   return {
@@ -21,10 +18,7 @@ export function onBadRowOption<const D extends 'error' | 'skip'>(def: D, what: s
 }
 
 /** --missing-image for commands with a model: a bad row, or the blank image. */
-export function missingImageModelOption(
-  help: string,
-  extra: { default?: 'bad-row'; defaultText?: string; group?: string },
-) {
+export function missingImageModelOption(help: string, extra: { defaultText?: string; group?: string }) {
   return { type: 'enum' as const, choices: ['bad-row', 'blank'] as const, help, ...extra };
 }
 

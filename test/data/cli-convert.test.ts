@@ -219,8 +219,8 @@ test('convert says on stderr what it left out: per reason the count, the ids, th
     ),
   );
   assert.match(r.stderr, /posts dropped by the mvsa-single format's rules: 3 posts\n/);
-  assert.match(r.stderr, /  text-image-conflict 1 — id 3\n/);
-  assert.match(r.stderr, /  duplicate-id 1 — id 1\n/);
+  assert.match(r.stderr, / {2}text-image-conflict 1 — id 3\n/);
+  assert.match(r.stderr, / {2}duplicate-id 1 — id 1\n/);
   // --on-bad-row error stops at the post, naming the path, and advises only flags convert takes
   const e = runCli(['data', 'convert', '--format', 'mvsa-single', dir, '--out', out, '--on-bad-row', 'error']);
   assert.equal(e.status, 2, e.stderr);
