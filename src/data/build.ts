@@ -2,7 +2,17 @@
 // (the dataset's own, or a seeded stratified one saved beside the data).
 import { join } from 'node:path';
 import { isFile } from './paths.js';
-import { count, type LoadOptions, type LoadResult, type Row } from './rows.js';
+import {
+  count,
+  DataError,
+  LEFT_OUT_EXAMPLES,
+  rowOrigin,
+  setMissingImagePath,
+  type LeftOut,
+  type LoadOptions,
+  type LoadResult,
+  type Row,
+} from './rows.js';
 import { applySeededSplit, DEFAULT_RATIOS, DEFAULT_SEED } from './splits.js';
 
 /** The default file a seeded split is saved to: in the dataset folder, named by format and seed. */
@@ -13,6 +23,8 @@ export function defaultSplitFile(folder: string, format: string, seed: number): 
 export class LoadBuilder {
   readonly rows: Row[] = [];
   readonly dropped: Record<string, number> = {};
+  readonly badRows: Record<string, number> = {};
+  readonly leftOut: Record<string, LeftOut[]> = {};
   readonly notes: string[] = [];
   encodings: Record<string, number> | undefined;
   private keptWithoutImage = 0;
@@ -26,8 +38,22 @@ export class LoadBuilder {
     readonly opts: LoadOptions,
   ) {}
 
-  drop(reason: string, n = 1): void {
+  /** Counts `n` posts the format's rules leave out; `example` (id or line, detail) is kept for the summary. */
+  drop(reason: string, n = 1, example?: LeftOut): void {
     count(this.dropped, reason, n);
+    this.example(reason, example);
+  }
+
+  /** Counts a post left out because it cannot be used (the bad-row policy 'skip'). */
+  skipBadRow(reason: string, example: LeftOut): void {
+    count(this.badRows, reason);
+    this.example(reason, example);
+  }
+
+  private example(reason: string, example: LeftOut | undefined): void {
+    if (!example) return;
+    const list = (this.leftOut[reason] ??= []);
+    if (list.length < LEFT_OUT_EXAMPLES) list.push(example);
   }
 
   countEncoding(enc: string): void {
@@ -45,20 +71,29 @@ export class LoadBuilder {
 
   /**
    * Adds a post. `row.image` is the expected image path (or null when none was found): when the file is not
-   * there the post is dropped ('missing-image') or kept text-only with `extra.image_missing`, by policy.
+   * there the post is left out ('missing-image' in badRows), kept text-only with `extra.image_missing` (the
+   * path tried stays readable with missingImagePath), or stops the loading, by policy.
    * A repeated id is dropped ('duplicate-id'), the first one wins.
    */
   add(row: Row): boolean {
     this.opts.onProgress?.(++this.read);
     if (this.ids.has(row.id)) {
-      this.drop('duplicate-id');
+      this.drop('duplicate-id', 1, { id: row.id });
       return false;
     }
     if (row.image === null || !isFile(row.image)) {
-      if ((this.opts.onMissingImage ?? 'drop') === 'drop') {
-        this.drop('missing-image');
+      const detail = row.image === null ? 'no image found for the post' : `image file not found: ${row.image}`;
+      const policy = this.opts.onMissingImage ?? 'drop';
+      if (policy === 'error')
+        throw new DataError(
+          `post ${row.id}: missing-image: ${detail}; fix the data, or leave such posts out with --on-bad-row skip or keep them text-only with --missing-image keep`,
+        );
+      if (policy === 'drop') {
+        const o = rowOrigin(row);
+        this.skipBadRow('missing-image', { id: row.id, ...(o ? { ...o } : {}), detail });
         return false;
       }
+      if (row.image !== null) setMissingImagePath(row, row.image);
       row.image = null;
       row.extra = { ...row.extra, image_missing: true };
       this.keptWithoutImage++;
@@ -80,7 +115,7 @@ export class LoadBuilder {
   addTextOnly(row: Row): boolean {
     this.opts.onProgress?.(++this.read);
     if (this.ids.has(row.id)) {
-      this.drop('duplicate-id');
+      this.drop('duplicate-id', 1, { id: row.id });
       return false;
     }
     this.keep(row);
@@ -109,6 +144,8 @@ export class LoadBuilder {
       source: this.source,
       rows: this.rows,
       dropped: this.dropped,
+      badRows: this.badRows,
+      leftOut: this.leftOut,
       notes: this.notes,
       split,
       ...(this.encodings ? { encodings: this.encodings } : {}),

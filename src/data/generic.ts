@@ -8,7 +8,7 @@ import { LoadBuilder, normaliseSplit } from './build.js';
 import { readCsvTable, writeCsv } from './csv.js';
 import { quoteIntegerFields } from './json-file.js';
 import { resolveInside } from './paths.js';
-import { DataError, type LoadOptions, type LoadResult, type Row } from './rows.js';
+import { DataError, rowOrigin, setRowOrigin, type LoadOptions, type LoadResult, type Row } from './rows.js';
 import { readTextFile } from './text-decode.js';
 
 const KNOWN = new Set(['id', 'text', 'image', 'label', 'labels', 'split', 'extra']);
@@ -69,31 +69,18 @@ function toRow(p: RawPost, file: string, root: string): Row {
   return row;
 }
 
-const ORIGIN = Symbol('tandem.rowOrigin');
-
-/**
- * Records the file and 1-based line a row was read from. Non-enumerable, so rows still compare, spread and
- * write back exactly as before; error messages about a row read it with rowOrigin().
- */
-export function setRowOrigin(row: Row, file: string, line: number): void {
-  Object.defineProperty(row, ORIGIN, { value: { file, line }, enumerable: false, configurable: true });
-}
-
-/** Where a row was read from: the generic loader's record, else `extra.line` (and `extra.file`) when a loader set them. */
-export function rowOrigin(row: Row): { file?: string; line: number } | undefined {
-  const o = (row as unknown as Record<symbol, { file: string; line: number } | undefined>)[ORIGIN];
-  if (o) return o;
-  const line = row.extra?.line;
-  if (typeof line !== 'number' || !Number.isInteger(line) || line <= 0) return undefined;
-  const file = row.extra?.file;
-  return typeof file === 'string' ? { file, line } : { line };
-}
+export { rowOrigin, setRowOrigin };
 
 /**
  * Reads JSONL posts. A line that is not a JSON object is an error naming the file and line, or, with
- * `malformed` given (the 'skip' policy), is left out and its line number recorded there.
+ * `malformed` given (the 'skip' policy), is left out and its line number and problem recorded there.
  */
-function readJsonl(text: string, file: string, malformed?: number[]): RawPost[] {
+interface Malformed {
+  line: number;
+  detail: string;
+}
+
+function readJsonl(text: string, file: string, malformed?: Malformed[]): RawPost[] {
   const out: RawPost[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
@@ -101,7 +88,7 @@ function readJsonl(text: string, file: string, malformed?: number[]): RawPost[] 
     if (line.trim() === '') return;
     const bad = (msg: string): void => {
       if (!malformed) throw new DataError(`${file}:${i + 1}: ${msg}`);
-      malformed.push(i + 1);
+      malformed.push({ line: i + 1, detail: msg });
     };
     let obj: unknown;
     try {
@@ -167,14 +154,17 @@ export function loadGeneric(dirOrFile: string, opts: LoadOptions = {}): LoadResu
   const root = dirname(resolve(file));
   const decoded = readTextFile(file, opts.textEncoding);
   const text = decoded.text;
-  const malformed: number[] | undefined = opts.onMalformedLine === 'skip' ? [] : undefined;
+  const malformed: Malformed[] | undefined = opts.onMalformedLine === 'skip' ? [] : undefined;
   const raw = extname(file).toLowerCase() === '.csv' ? readCsvPosts(text, file) : readJsonl(text, file, malformed);
   const b = new LoadBuilder('generic', file, opts);
   b.fromFileEncoded(decoded.encoding);
   if (malformed?.length) {
-    b.drop('malformed-line', malformed.length);
+    for (const m of malformed) b.skipBadRow('malformed-line', { file, line: m.line, detail: m.detail });
     b.notes.push(
-      `${file}: ${malformed.length} malformed line(s) left out: ${malformed.slice(0, 10).join(', ')}${malformed.length > 10 ? ', ...' : ''}`,
+      `${file}: ${malformed.length} malformed line(s) left out: ${malformed
+        .slice(0, 10)
+        .map((m) => m.line)
+        .join(', ')}${malformed.length > 10 ? ', ...' : ''}`,
     );
   }
   let withSplit = 0;

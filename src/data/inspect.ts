@@ -34,7 +34,7 @@ export interface InspectReport {
   splits: Record<string, number>;
   labels: Record<string, number>;
   labels_by_split: Record<string, Record<string, number>>;
-  /** Posts whose image file is missing (dropped or kept text-only, by the policy). */
+  /** Posts whose image file is missing (skipped as bad rows or kept text-only, by the policy). */
   missing_images: number;
   /** Kept posts whose image exists but has no readable image header. */
   unreadable_images: number;
@@ -42,6 +42,9 @@ export interface InspectReport {
   image_problems: { id: string; image: string; reason: string; detail: string }[];
   duplicates: { texts: DuplicateStats; images: DuplicateStats };
   text_length: { chars: LengthStats; words: LengthStats; empty: number };
+  /** Posts left out because they cannot be used (--on-bad-row skip), by reason. */
+  bad_rows: Record<string, number>;
+  /** Posts the format's own rules left out, by reason. */
   dropped: Record<string, number>;
   kept_without_image: number;
   encodings?: Record<string, number>;
@@ -162,7 +165,7 @@ export function inspectDataset(result: LoadResult, onProgress?: (done: number, t
     splits,
     labels,
     labels_by_split: bySplit,
-    missing_images: (result.dropped['missing-image'] ?? 0) + result.keptWithoutImage + vanished,
+    missing_images: (result.badRows['missing-image'] ?? 0) + result.keptWithoutImage + vanished,
     unreadable_images: unreadable,
     image_formats: formats,
     image_problems: problems,
@@ -171,6 +174,7 @@ export function inspectDataset(result: LoadResult, onProgress?: (done: number, t
       images: duplicates(rows, (r) => fingerprints.get(r) ?? null),
     },
     text_length: { chars: stats(chars), words: stats(words), empty: rows.filter((r) => r.text.trim() === '').length },
+    bad_rows: result.badRows,
     dropped: result.dropped,
     kept_without_image: result.keptWithoutImage,
     split: result.split,
@@ -210,6 +214,8 @@ export function formatReport(r: InspectReport): string {
     `duplicate images: ${d.images.groups} groups, ${d.images.posts} posts, ${d.images.across_splits} across splits`,
     `text length (chars): min ${r.text_length.chars.min}, median ${r.text_length.chars.median}, mean ${r.text_length.chars.mean}, p95 ${r.text_length.chars.p95}, max ${r.text_length.chars.max}; empty: ${r.text_length.empty}`,
     `text length (words): median ${r.text_length.words.median}, p95 ${r.text_length.words.p95}, max ${r.text_length.words.max}`,
+    'skipped (bad rows):',
+    table(r.bad_rows),
     'dropped:',
     table(r.dropped),
     ...(r.encodings ? ['text encodings:', table(r.encodings)] : []),

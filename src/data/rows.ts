@@ -25,10 +25,14 @@ export interface Row {
 }
 
 /** What to do with a post whose image file is missing. */
-export type MissingImagePolicy = 'drop' | 'keep';
+export type MissingImagePolicy = 'drop' | 'keep' | 'error';
 
 export interface LoadOptions {
-  /** 'drop' (default) removes the post; 'keep' keeps it text-only with `image: null` and `extra.image_missing: true`. */
+  /**
+   * 'drop' (default) leaves the post out, counted in `badRows['missing-image']`; 'keep' keeps it text-only with
+   * `image: null` and `extra.image_missing: true` (the path looked for stays readable with missingImagePath);
+   * 'error' stops with a DataError naming the post and the path.
+   */
   onMissingImage?: MissingImagePolicy;
   /** Seed of the stratified split for datasets without an official one (default 42). */
   splitSeed?: number;
@@ -54,8 +58,15 @@ export interface LoadResult {
   /** The dataset folder (or file) that was read. */
   source: string;
   rows: Row[];
-  /** Posts left out, by reason (e.g. 'missing-image', 'text-image-conflict'). */
+  /** Posts the format's own rules left out, by reason (e.g. 'text-image-conflict', 'duplicate-id'). */
   dropped: Record<string, number>;
+  /**
+   * Posts left out because they cannot be used (the bad-row policy 'skip'): 'missing-image' (onMissingImage
+   * 'drop'), 'malformed-line' (onMalformedLine 'skip').
+   */
+  badRows: Record<string, number>;
+  /** The first few posts left out per reason of `dropped` and `badRows`: id (or line) and what was wrong. */
+  leftOut: Record<string, LeftOut[]>;
   /** Human-readable remarks (encodings decoded, split file used, variants chosen). */
   notes: string[];
   /** Where the split came from: the dataset's own, a seeded split (and its file), or the rows' own field. */
@@ -66,6 +77,54 @@ export interface LoadResult {
   keptWithoutImage: number;
   /** The class names in a fixed order where the dataset defines one. */
   classNames?: string[];
+}
+
+/** One post left out while reading: its id (or, for a line that is not a post, its line) and the detail. */
+export interface LeftOut {
+  id?: string;
+  /** The data file and line it was read from, where known. */
+  file?: string;
+  line?: number;
+  /** E.g. "image file not found: /data/images/3.jpg". */
+  detail?: string;
+}
+
+/** How many left-out posts per reason are kept by id (for the console summary). */
+export const LEFT_OUT_EXAMPLES = 5;
+
+const ORIGIN = Symbol('tandem.rowOrigin');
+
+/**
+ * Records the file and 1-based line a row was read from. Non-enumerable, so rows still compare, spread and
+ * write back exactly as before; error messages about a row read it with rowOrigin().
+ */
+export function setRowOrigin(row: Row, file: string, line: number): void {
+  Object.defineProperty(row, ORIGIN, { value: { file, line }, enumerable: false, configurable: true });
+}
+
+/** Where a row was read from: the generic loader's record, else `extra.line` (and `extra.file`) when a loader set them. */
+export function rowOrigin(row: Row): { file?: string; line: number } | undefined {
+  const o = (row as unknown as Record<symbol, { file: string; line: number } | undefined>)[ORIGIN];
+  if (o) return o;
+  const line = row.extra?.line;
+  if (typeof line !== 'number' || !Number.isInteger(line) || line <= 0) return undefined;
+  const file = row.extra?.file;
+  return typeof file === 'string' ? { file, line } : { line };
+}
+
+const MISSING_IMAGE = Symbol('tandem.missingImagePath');
+
+/**
+ * Records the image path that was looked for and not found on a post kept without its image. Non-enumerable
+ * (as the row's origin), so it is never written back into the data; messages about the post read it.
+ */
+export function setMissingImagePath(row: Row, path: string): void {
+  Object.defineProperty(row, MISSING_IMAGE, { value: path, enumerable: false, configurable: true });
+}
+
+/** The image path a post's loader looked for and did not find, when there was one. */
+export function missingImagePath(row: Row): string | undefined {
+  return (row as unknown as Record<symbol, string | undefined>)[MISSING_IMAGE];
 }
 
 /** A problem with the data itself (malformed line, missing file, escaping path): shown to the user, exit code 2. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Row } from '../data/rows.js';
-import { BatchLoader, PostEncoder, validateRows, type BadRowPolicy } from '../data/pipeline/index.js';
+import { BatchLoader, PostEncoder, validateRows, type BadRowLog, type BadRowPolicy } from '../data/pipeline/index.js';
 import { loadClassifier, type AnyClassifier } from '../multimodal/builder.js';
 import type { Modality, MultimodalClassifier } from '../multimodal/types.js';
 import { recipeNamed } from '../multimodal/registry.js';
@@ -51,8 +51,11 @@ export interface LoadedRun {
   config: RunSettings | null;
   /** What the model reads of each post (its recipe's modalities): posts need only these. */
   modalities: readonly Modality[];
-  /** Gives image-less posts the run's blank image when it trained with --missing-image blank; returns how many. */
-  fillMissingImages(rows: Row[]): Promise<number>;
+  /**
+   * Gives image-less posts the run's blank image when it trained with --missing-image blank (or when `blank`
+   * says so: true gives it, false never); returns how many.
+   */
+  fillMissingImages(rows: Row[], blank?: boolean): Promise<number>;
   encoder(withLabels: boolean): PostEncoder;
   /**
    * Predicts posts: the run's blank image for image-less posts where it has one, the pre-flight check (a
@@ -66,12 +69,14 @@ export interface LoadedRun {
       onBadRow?: BadRowPolicy;
       batchSize?: number;
       workers?: number;
+      /** Posts without an image: a bad row, or the blank image (default: what the run trained with). */
+      missingImage?: 'bad-row' | 'blank';
       /** Forward-pass precision (default: the run's, else fp32), on the device the model is on. */
       precision?: Precision;
       /** Called after each batch with the posts predicted so far and the posts to predict. */
       onProgress?: (done: number, total: number) => void;
     },
-  ): Promise<{ pred: Predictions; badRows: Record<string, number> }>;
+  ): Promise<{ pred: Predictions; badRows: Record<string, number>; skipped: BadRowLog }>;
 }
 
 /**
@@ -100,8 +105,8 @@ export function openRun(run: string, which: 'best' | 'last' = 'best', device: De
     multiLabel: rc.multiLabel ?? false,
     config,
     modalities,
-    fillMissingImages: async (rows) =>
-      readsImages && config?.missingImage === 'blank' ? fillMissingImages(rows, paths.blankImage) : 0,
+    fillMissingImages: async (rows, blank = config?.missingImage === 'blank') =>
+      readsImages && blank ? fillMissingImages(rows, paths.blankImage) : 0,
     encoder: (withLabels) =>
       makeEncoder(
         checkpointInputs(dir, modalities),
@@ -111,7 +116,7 @@ export function openRun(run: string, which: 'best' | 'last' = 'best', device: De
         withLabels,
       ),
     predict: async (rows, o) => {
-      await loaded.fillMissingImages(rows);
+      await loaded.fillMissingImages(rows, o.missingImage === undefined ? undefined : o.missingImage === 'blank');
       const encoder = loaded.encoder(o.withLabels);
       const onBadRow = o.onBadRow ?? 'error';
       const checked = validateRows(rows, encoder, { onBadRow });
@@ -127,7 +132,8 @@ export function openRun(run: string, which: 'best' | 'last' = 'best', device: De
         const precision = { precision: o.precision ?? config?.precision ?? 'fp32', device };
         checkPrecision(precision.precision, precision.device);
         const pred = await predictAll(model, loader, loaded.multiLabel, precision, o.onProgress);
-        return { pred, badRows: loader.badRows };
+        const skipped = loader.badRowLog;
+        return { pred, badRows: skipped.counts, skipped };
       } finally {
         await loader.close();
       }

@@ -9,7 +9,8 @@ import { replaceFolder } from '../io/output-folder.js';
 import { gitCommit, packageVersion } from '../runtime/package-info.js';
 import { loadDataset } from '../data/formats/index.js';
 import { normaliseSplit } from '../data/build.js';
-import { DataError, type Row } from '../data/rows.js';
+import { DataError, type LoadResult, type Row } from '../data/rows.js';
+import { formatLeftOut, groupsOf } from '../data/left-out.js';
 import { BatchLoader, validateRows, FeatureCache, type BadRowPolicy } from '../data/pipeline/index.js';
 import {
   buildClassifier,
@@ -112,8 +113,12 @@ export interface ExperimentData {
   rows: { train: Row[]; dev: Row[]; test: Row[] };
   labelNames: string[];
   multiLabel: boolean;
+  /** Lines of the data file left out under --on-bad-row skip (before any split is known): 'malformed-line'. */
   badRows: Record<string, number>;
+  /** Posts the format's own rules left out (duplicate ids, no majority label, ...). */
   dropped: Record<string, number>;
+  /** The first few of each, by reason. */
+  leftOut: LoadResult['leftOut'];
   notes: string[];
 }
 
@@ -142,7 +147,15 @@ export function loadExperimentData(cfg: ExperimentConfig['data'], onBadRow: BadR
     throw new Error(
       `${cfg.path}: the training split has ${labelNames.length} label(s); a classifier needs at least two`,
     );
-  return { rows, labelNames, multiLabel, badRows: {}, dropped: res.dropped, notes: res.notes };
+  return {
+    rows,
+    labelNames,
+    multiLabel,
+    badRows: res.badRows,
+    dropped: res.dropped,
+    leftOut: res.leftOut,
+    notes: res.notes,
+  };
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -329,6 +342,19 @@ export async function runExperiment(
     dev: validateRows(data.rows.dev, encoder, { onBadRow: cfg.onBadRow }),
     test: validateRows(data.rows.test, encoder, { onBadRow: cfg.onBadRow }),
   };
+  // What the data lost is said before the first step, whatever --no-progress says (and again at the end if
+  // decoding found more).
+  for (const line of [
+    ...formatLeftOut(`${cfg.data.path}: lines left out (--on-bad-row skip)`, groupsOf(data.badRows, data.leftOut)),
+    ...formatLeftOut(
+      `${cfg.data.path}: posts dropped by the ${cfg.data.format} format's rules`,
+      groupsOf(data.dropped, data.leftOut),
+    ),
+    ...(['train', 'dev', 'test'] as const).flatMap((split) =>
+      formatLeftOut(`${split} split: bad rows skipped (--on-bad-row skip)`, checked[split].log.groups()),
+    ),
+  ])
+    log(line);
   // Seeded before the model is built, so that random initialisation (and with it the whole run) repeats.
   manualSeed(cfg.seed);
   const model = buildExperimentModel(cfg, data.labelNames, data.multiLabel);
@@ -452,12 +478,19 @@ export async function runExperiment(
   } finally {
     await trainLoader.close();
   }
+  const trainLog = trainLoader.badRowLog;
+  if (trainLog.total > checked.train.log.total)
+    for (const line of formatLeftOut(
+      'train split: bad rows skipped in all (some found while decoding)',
+      trainLog.groups(),
+    ))
+      log(line);
   const bySplit = {
-    train: { ...trainLoader.badRows },
+    train: { ...trainLog.counts },
     dev: { ...checked.dev.badRows },
     test: { ...checked.test.badRows },
   };
-  const badRows: Record<string, number> = {};
+  const badRows: Record<string, number> = { ...data.badRows };
   for (const counts of Object.values(bySplit))
     for (const [k, n] of Object.entries(counts)) badRows[k] = (badRows[k] ?? 0) + n;
   const results: Record<string, unknown> = {

@@ -89,7 +89,7 @@ export async function decodeImage(
   if (w * h > maxPixels) {
     throw new ImageDecodeError(
       name,
-      `image is ${w}x${h} = ${w * h} pixels, over the limit of ${maxPixels} (possible decompression bomb; raise maxPixels / --max-pixels to allow it)`,
+      `image is ${w}x${h} = ${w * h} pixels, over the limit of ${maxPixels} (possible decompression bomb; a higher maxPixels allows it)`,
     );
   }
 

@@ -32,7 +32,7 @@ test('convert mvsa-single: every field of every line, image paths relative to th
   assert.equal(r.status, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^wrote 4 posts to .*posts\.jsonl \(train 4\); dropped: text-image-conflict 1, missing-image 1, missing-text 1, duplicate-id 1\n/,
+    /^wrote 4 posts to .*posts\.jsonl \(train 4\); skipped: missing-image 1; dropped: text-image-conflict 1, missing-text 1, duplicate-id 1\n/,
   );
   assert.deepEqual(readJsonl(out), [
     {
@@ -204,4 +204,50 @@ test('convert: --split-seed names the saved split; output outside the dataset is
   ]);
   assert.equal(badSeed.status, 2);
   assert.match(badSeed.stderr, /--split-seed x: expected an integer/);
+});
+
+test('convert says on stderr what it left out: per reason the count, the ids, the path of a missing image', async () => {
+  const dir = buildMvsaSingle();
+  const out = join(dir, 'posts.jsonl');
+  const r = runCli(['data', 'convert', '--format', 'mvsa-single', dir, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const image = join(dir, 'data', '5.jpg').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `tandem data convert: posts skipped \\(--on-bad-row skip\\): 1 post\\n  missing-image 1 — id 5\\n    post 5: image file not found: ${image}\\n`,
+    ),
+  );
+  assert.match(r.stderr, /posts dropped by the mvsa-single format's rules: 3 posts\n/);
+  assert.match(r.stderr, / {2}text-image-conflict 1 — id 3\n/);
+  assert.match(r.stderr, / {2}duplicate-id 1 — id 1\n/);
+  // --on-bad-row error stops at the post, naming the path, and advises only flags convert takes
+  const e = runCli(['data', 'convert', '--format', 'mvsa-single', dir, '--out', out, '--on-bad-row', 'error']);
+  assert.equal(e.status, 2, e.stderr);
+  assert.match(e.stderr, new RegExp(`post 5: missing-image: image file not found: ${image}; `));
+  const { CONVERT } = await import('../../src/cli/commands/data.js');
+  const advised = e.stderr.match(/--[a-z-]+/g) ?? [];
+  assert.ok(advised.length >= 2, e.stderr);
+  for (const f of advised)
+    assert.ok(f.slice(2) in CONVERT.options, `the advice names ${f}, which convert does not take`);
+  // the new spelling keeps the post text-only; the deprecated one may not be combined with it
+  const keep = runCli(['data', 'convert', '--format', 'mvsa-single', dir, '--out', out, '--missing-image', 'keep']);
+  assert.equal(keep.status, 0, keep.stderr);
+  assert.equal(readJsonl(out).find((p) => p.id === '5')?.image, null);
+  assert.doesNotMatch(keep.stderr, /posts skipped/);
+  const both = runCli([
+    'data',
+    'convert',
+    '--format',
+    'mvsa-single',
+    dir,
+    '--out',
+    out,
+    '--missing-image',
+    'keep',
+    '--on-missing-image',
+    'keep',
+  ]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /--on-missing-image is the deprecated spelling of --missing-image/);
 });

@@ -32,7 +32,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 4 },
       labels: { positive: 2, negative: 2 },
       missing_images: 1,
-      dropped: { 'text-image-conflict': 1, 'missing-image': 1, 'missing-text': 1, 'duplicate-id': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: { 'text-image-conflict': 1, 'missing-text': 1, 'duplicate-id': 1 },
     },
   ],
   [
@@ -54,7 +55,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 2, dev: 2, test: 1 },
       labels: { sarcastic: 3, 'non-sarcastic': 2 },
       missing_images: 1,
-      dropped: { 'sarcasm-keyword': 1, 'missing-image': 1, 'duplicate-id': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: { 'sarcasm-keyword': 1, 'duplicate-id': 1 },
     },
   ],
   [
@@ -65,7 +67,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 1, dev: 1, test: 1 },
       labels: { 'non-sarcastic': 2, sarcastic: 1 },
       missing_images: 1,
-      dropped: { 'missing-image': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: {},
     },
   ],
   [
@@ -81,7 +84,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
         image_notadds_text_notrepr: 1,
       },
       missing_images: 1,
-      dropped: { 'malformed-id': 1, 'inconsistent-label': 1, 'missing-image': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: { 'malformed-id': 1, 'inconsistent-label': 1 },
     },
   ],
   [
@@ -92,7 +96,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 2, dev: 1 },
       labels: { '2': 1, '0': 1, '3': 1 },
       missing_images: 1,
-      dropped: { 'missing-image': 1, unlabelled: 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: { unlabelled: 1 },
     },
   ],
   [
@@ -103,7 +108,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 1, dev: 1 },
       labels: { commercial: 1, 'not-commercial': 1 },
       missing_images: 1,
-      dropped: { 'missing-image': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: {},
     },
   ],
   [
@@ -114,7 +120,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 2, dev: 1, test: 1 },
       labels: { 'not-hateful': 1, hateful: 3 },
       missing_images: 1,
-      dropped: { 'missing-image': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: {},
     },
   ],
   [
@@ -125,7 +132,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 2, dev: 1 },
       labels: { hate: 2, 'not-hate': 1 },
       missing_images: 1,
-      dropped: { 'missing-image': 1, 'missing-annotation': 1, 'not-in-split': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: { 'missing-annotation': 1, 'not-in-split': 1 },
     },
   ],
   [
@@ -136,7 +144,8 @@ const CASES: [string, () => string, Record<string, unknown>][] = [
       splits: { train: 1, dev: 1, test: 1 },
       labels: { '1': 1, '0': 2 },
       missing_images: 1,
-      dropped: { 'missing-image': 1 },
+      bad_rows: { 'missing-image': 1 },
+      dropped: {},
     },
   ],
   [
@@ -193,9 +202,9 @@ test('inspect on MVSA-Single finds the duplicate post (same text up to case, spa
   assert.match(got.notes.join('\n'), /not saved; would be .*tandem-split-mvsa-single-seed42\.json/);
 });
 
-test('inspect with --on-missing-image keep counts the kept posts; the text report names the same numbers', () => {
+test('inspect with --missing-image keep counts the kept posts; the text report names the same numbers', () => {
   const dir = buildMsd();
-  const got = inspectJson('msd', dir, '--on-missing-image', 'keep');
+  const got = inspectJson('msd', dir, '--missing-image', 'keep');
   assert.equal(got.total, 6);
   assert.equal(got.kept_without_image, 1);
   assert.equal(got.missing_images, 1);

@@ -57,7 +57,8 @@ test('CSV with quotes and embedded newlines; a missing image follows the policy'
     dropped.rows.map((x) => [x.id, x.text]),
     [['1', 'multi\r\nline, "quoted"']],
   );
-  assert.deepEqual(dropped.dropped, { 'missing-image': 1 });
+  assert.deepEqual(dropped.dropped, {});
+  assert.deepEqual(dropped.badRows, { 'missing-image': 1 });
   const kept = loadGeneric(join(dir, 'data.csv'), { onMissingImage: 'keep' });
   assert.deepEqual(kept.rows[1], {
     id: '2',

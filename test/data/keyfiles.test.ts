@@ -18,7 +18,8 @@ test('MHP: key file rows, labels as written, official split; unlabelled and imag
       ['3', 'go back', '3', 'dev', join(dir, 'Data', 'Images', '3.jpg')],
     ],
   );
-  assert.deepEqual(r.dropped, { 'missing-image': 1, unlabelled: 1 });
+  assert.deepEqual(r.dropped, { unlabelled: 1 });
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
 });
 
 test('MHP: a truncated key file names the line; a missing key file names what was expected', () => {
@@ -51,7 +52,8 @@ test('MICD: id,domain,year,month,label,split plus rehydrated text; images <id>_1
       ['895729456450588673', 'my morning', 'not-commercial', 'dev', { domain: 'lifestyle', year: '2017', month: '8' }],
     ],
   );
-  assert.deepEqual(r.dropped, { 'missing-image': 1 });
+  assert.deepEqual(r.dropped, {});
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   put(join(dir, 'data_key_mic.csv'), 'id,domain,year,month,label,split\n1,food,2020,8,1,train\n');
   assert.throws(() => loadMicd(dir), /data_key_mic\.csv:1: missing column 'text' .*rehydrate the tweets/);
   put(join(dir, 'data_key_mic.csv'), 'id,domain,year,month,label,split,text\n1,food,2020,8,2,train,x\n');
@@ -79,7 +81,8 @@ test('paper-key: tweet_id,text,label,split CSV (folder or file), extra columns, 
       ['12', '0', 'test', join(dir, 'dataset_image', '12.jpg'), { label_auto: '1' }],
     ],
   );
-  assert.deepEqual(r.dropped, { 'missing-image': 1 });
+  assert.deepEqual(r.dropped, {});
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   assert.deepEqual(
     loadPaperKey(join(dir, 'data_key_msd.csv')).rows.map((x) => x.id),
     ['10', '11', '12'],

@@ -20,7 +20,8 @@ test('Hateful Memes: seen split (default) and unseen split, img paths from the f
       ['16395', 'hateful', 'test', join(dir, 'img', '16395.png')],
     ],
   );
-  assert.deepEqual(seen.dropped, { 'missing-image': 1 });
+  assert.deepEqual(seen.dropped, {});
+  assert.deepEqual(seen.badRows, { 'missing-image': 1 });
   const unseen = loadHatefulMemes(dir, { variant: 'unseen', onMissingImage: 'keep' });
   assert.deepEqual(
     unseen.rows.map((x) => [x.id, x.split]),
@@ -70,7 +71,8 @@ test('MMHS150K: binary majority rule, official splits, OCR text, annotator votes
     ocr_text: 'TEXT IN THE IMAGE',
   });
   assert.equal(r.rows[2]!.text, 'mostly fine https://t.co/x');
-  assert.deepEqual(r.dropped, { 'missing-image': 1, 'missing-annotation': 1, 'not-in-split': 1 });
+  assert.deepEqual(r.dropped, { 'missing-annotation': 1, 'not-in-split': 1 });
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
 });
 
 test('MMHS150K: six-way majority; three different votes are dropped', () => {

@@ -20,7 +20,8 @@ test('MSD: both label layouts, official splits, keyword filter, missing image, d
     ],
   );
   assert.equal(r.rows[0]!.image, join(dir, 'dataset_image', '100.jpg'));
-  assert.deepEqual(r.dropped, { 'sarcasm-keyword': 1, 'missing-image': 1, 'duplicate-id': 1 });
+  assert.deepEqual(r.dropped, { 'sarcasm-keyword': 1, 'duplicate-id': 1 });
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   assert.equal(r.split.kind, 'official');
   const unfiltered = loadMsd(dir, { variant: 'unfiltered', onMissingImage: 'keep' });
   assert.deepEqual(
@@ -90,7 +91,8 @@ test('MMSD2.0: text_json_final (default) and text_json_clean, valid -> dev', () 
       ['300', 'i love it', 'non-sarcastic', 'test'],
     ],
   );
-  assert.deepEqual(r.dropped, { 'missing-image': 1 });
+  assert.deepEqual(r.dropped, {});
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   assert.deepEqual(
     loadMmsd2(dir, { variant: 'clean' }).rows.map((x) => x.label),
     ['sarcastic', 'sarcastic', 'sarcastic'],

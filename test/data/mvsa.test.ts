@@ -43,7 +43,8 @@ test('MVSA-Single: label rule, legacy encoding, missing files, duplicates', () =
       ],
     ],
   );
-  assert.deepEqual(r.dropped, { 'text-image-conflict': 1, 'missing-image': 1, 'missing-text': 1, 'duplicate-id': 1 });
+  assert.deepEqual(r.dropped, { 'text-image-conflict': 1, 'missing-text': 1, 'duplicate-id': 1 });
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   assert.deepEqual(r.encodings, { 'utf-8': 3, 'windows-1252': 1 });
   assert.equal(r.split.kind, 'seeded');
   const saved = JSON.parse(readFileSync(join(dir, 'tandem-split-mvsa-single-seed42.json'), 'utf8'));
@@ -67,7 +68,7 @@ test('MVSA-Single: keeping posts with a missing image as text-only', () => {
   assert.equal(five.label, 'neutral');
   assert.equal(five.extra!.image_missing, true);
   assert.equal(r.keptWithoutImage, 1);
-  assert.equal(r.dropped['missing-image'], undefined);
+  assert.equal(r.badRows['missing-image'], undefined);
 });
 
 test('MVSA-Multiple: per-modality majority of three annotators, then the combination rule', () => {

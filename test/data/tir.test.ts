@@ -19,7 +19,8 @@ test('TIR: four classes from the one-hot columns, official split, malformed ids 
   );
   assert.equal(r.rows[0]!.image, join(dir, 'text-image', 'T111.jpg'));
   assert.deepEqual(r.rows[1]!.extra, { image_adds: 1, text_is_represented: 0 });
-  assert.deepEqual(r.dropped, { 'malformed-id': 1, 'inconsistent-label': 1, 'missing-image': 1 });
+  assert.deepEqual(r.dropped, { 'malformed-id': 1, 'inconsistent-label': 1 });
+  assert.deepEqual(r.badRows, { 'missing-image': 1 });
   assert.deepEqual(r.classNames, [
     'image_adds_text_repr',
     'image_adds_text_notrepr',
@@ -46,7 +47,8 @@ test('TIR: the two binary tasks', () => {
     repr.rows.map((x) => x.label),
     ['text-represented', 'text-not-represented', 'text-represented', 'text-not-represented', 'text-represented'],
   );
-  assert.deepEqual(repr.dropped, { 'malformed-id': 1, 'missing-image': 1 });
+  assert.deepEqual(repr.dropped, { 'malformed-id': 1 });
+  assert.deepEqual(repr.badRows, { 'missing-image': 1 });
 });
 
 test('TIR: the public textimage.csv (no text column) is refused with what to add; with text and no split a seeded split is made', () => {

@@ -292,15 +292,97 @@ test('bad rows: an error names the file and line; skip leaves them out and count
   assert.match(e2.stderr, new RegExp(`bad\\.jsonl:${train[0]! + 1}\\).*missing-image.*and 2 more bad rows`));
   text.splice(40, 0, '{"id": "broken", "text": "no closing brace"');
   writeFileSync(bad, text.join('\n') + '\n');
+  // --no-progress (in MODEL) hides progress, never what the data lost
   const s = runCli(['train', ...args, '--out', join(tmp, 'bad-skip'), '--on-bad-row', 'skip', '--json']);
   assert.equal(s.status, 0, s.stderr);
   const res = JSON.parse(readFileSync(join(tmp, 'bad-skip', 'results.json'), 'utf8'));
+  // the names the README gives: everything --on-bad-row skip left out under data.bad_rows, malformed lines too
   assert.deepEqual(res.data.bad_rows, {
+    'malformed-line': 1,
     'missing-image': 1,
     'empty-text': 1,
     'unreadable-image': 1,
     'unknown-label': 1,
   });
+  assert.deepEqual(res.data.bad_rows_by_split.dev, { 'unknown-label': 1 });
+  assert.deepEqual(res.data.dropped, {});
+  // the summary on stderr: per split and reason the count and ids, the line, the path of the missing image
+  const q = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const missing = rows[train[0]!].id;
+  assert.match(
+    s.stderr,
+    new RegExp(`${q(bad)}: lines left out \\(--on-bad-row skip\\): 1 post\\n  malformed-line 1 — line 41\\n`),
+  );
+  assert.match(s.stderr, /train split: bad rows skipped \(--on-bad-row skip\): 3 posts\n/);
+  assert.match(
+    s.stderr,
+    new RegExp(
+      `  missing-image 1 — id ${missing}\\n    post ${missing} \\(${q(bad)}:${train[0]! + (train[0]! >= 40 ? 2 : 1)}\\): image file not found: ${q(join(dir, 'images', 'missing.png'))}; image paths in ${q(bad)} are relative to ${q(dir)}\\n`,
+    ),
+  );
+  assert.match(s.stderr, new RegExp(`  empty-text 1 — id ${rows[train[1]!].id}\\n`));
+  assert.match(
+    s.stderr,
+    new RegExp(
+      `dev split: bad rows skipped \\(--on-bad-row skip\\): 1 post\\n  unknown-label 1 — id ${rows[firstDev].id}\\n`,
+    ),
+  );
+  // evaluate and predict take the same flags and report the posts they skip, with the counts in their outputs
+  const ev = runCli(['evaluate', '--run', join(tmp, 'bad-skip'), '--data', bad, '--split', 'train']);
+  assert.equal(ev.status, 2, ev.stderr);
+  assert.match(ev.stderr, /bad\.jsonl:41: not valid JSON/);
+  const evSkip = runCli([
+    'evaluate',
+    '--run',
+    join(tmp, 'bad-skip'),
+    '--data',
+    bad,
+    '--split',
+    'train',
+    '--on-bad-row',
+    'skip',
+  ]);
+  assert.equal(evSkip.status, 0, evSkip.stderr);
+  const kept = rows.filter((r) => r.split === 'train').length - 3;
+  assert.match(
+    evSkip.stdout,
+    new RegExp(
+      `\\(train, ${kept} posts; 4 skipped: malformed-line 1 — line 41; [a-z-]+ 1 — id [^;]+; [a-z-]+ 1 — id [^;]+; [a-z-]+ 1 — id [^)]+\\)`,
+    ),
+  );
+  assert.match(evSkip.stdout, new RegExp(`missing-image 1 — id ${missing}[;)]`));
+  assert.match(evSkip.stderr, new RegExp(`image file not found: ${q(join(dir, 'images', 'missing.png'))}`));
+  const evJson = runCli([
+    'evaluate',
+    '--run',
+    join(tmp, 'bad-skip'),
+    '--data',
+    bad,
+    '--split',
+    'train',
+    '--on-bad-row',
+    'skip',
+    '--json',
+  ]);
+  const evOut = JSON.parse(evJson.stdout);
+  assert.equal(evOut.n, kept);
+  assert.equal(evOut.skipped, 4);
+  assert.deepEqual(evOut.bad_rows, { 'malformed-line': 1, 'missing-image': 1, 'empty-text': 1, 'unreadable-image': 1 });
+  const pr = runCli(['predict', '--run', join(tmp, 'bad-skip'), '--input', bad, '--on-bad-row', 'skip', '--json']);
+  assert.equal(pr.status, 0, pr.stderr);
+  const answers = pr.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(answers.length, rows.length, 'one line per post (the malformed line is no post)');
+  assert.deepEqual(
+    answers
+      .filter((a) => a.skipped)
+      .map((a) => a.skipped)
+      .sort(),
+    ['empty-text', 'missing-image', 'unreadable-image'],
+  );
+  assert.match(pr.stderr, /tandem predict: posts skipped \(--on-bad-row skip\); no prediction for them: 4 posts\n/);
   unlinkSync(bad);
 });
 

@@ -120,6 +120,7 @@ test('bad images and bad usage exit 2 naming the file; nothing is written', () =
   ]);
   assert.equal(big.status, 2);
   assert.match(big.stderr, /a\.jpg: image is 64x48 = 3072 pixels, over the limit of 1000/);
+  assert.match(big.stderr, /--max-pixels N allows it/);
   const cfg = join(tmp, 'preprocessor_config.json');
   writeFileSync(cfg, JSON.stringify({ image_processor_type: 'ViTImageProcessor', resample: 42 }));
   const c = runCli(['preprocess', '--processor', cfg, '--out', out, join(IMAGES, 'a.jpg')]);

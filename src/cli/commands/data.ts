@@ -3,6 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, EXIT } from '../args.js';
+import { onBadRowOption, printLeftOut } from '../data-flags.js';
+import { groupsOf } from '../../data/left-out.js';
 import { defineCommand, parseCommand, type OptionTable, type Values as ParsedValues } from '../options.js';
 import { didYouMean } from '../suggest.js';
 import { refuseFilledFolder } from '../out-folder.js';
@@ -21,11 +23,20 @@ import { CountProgress } from '../../runtime/progress.js';
 const LOAD_OPTIONS = {
   format: { type: 'enum', choices: FORMAT_NAMES, required: true, help: 'the dataset layout' },
   variant: { type: 'string', placeholder: 'V', help: "a dataset's task/variant (see `tandem data formats`)" },
+  'on-bad-row': onBadRowOption(
+    'skip',
+    'a post whose image file is missing (with --missing-image bad-row) or a line of a generic file that is not a post',
+  ),
+  'missing-image': {
+    type: 'enum',
+    choices: ['bad-row', 'keep'],
+    default: 'bad-row',
+    help: 'posts whose image file is missing: bad rows (see --on-bad-row), or kept text-only (image null, extra.image_missing)',
+  },
   'on-missing-image': {
     type: 'enum',
     choices: ['drop', 'keep'],
-    default: 'drop',
-    help: 'drop posts whose image is missing, or keep them text-only',
+    help: 'deprecated: drop is --missing-image bad-row --on-bad-row skip, keep is --missing-image keep',
   },
   'split-seed': {
     type: 'int',
@@ -166,12 +177,29 @@ export function encodingFlag(v: string | undefined): string | undefined {
   }
 }
 
-function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boolean): LoadResult {
+/** The loader's policy from --missing-image and --on-bad-row (or the deprecated --on-missing-image). */
+function missingImagePolicy(values: LoadValues, given: ReadonlySet<string>): MissingImagePolicy {
+  const old = values['on-missing-image'];
+  if (old !== undefined) {
+    if (given.has('missing-image'))
+      throw new CliError('--on-missing-image is the deprecated spelling of --missing-image: give only --missing-image');
+    return old;
+  }
+  if (values['missing-image'] === 'keep') return 'keep';
+  return values['on-bad-row'] === 'skip' ? 'drop' : 'error';
+}
+
+function loadFromArgs(
+  values: LoadValues,
+  given: ReadonlySet<string>,
+  positionals: string[],
+  forInspect: boolean,
+): LoadResult {
   const format = values.format;
   const info = FORMATS[format]!;
   const dir = resolve(positionals[0]!);
   if (!existsSync(dir)) throw new CliError(`${dir}: not found (expected the ${format} dataset folder)`);
-  const policy: MissingImagePolicy = values['on-missing-image'];
+  const policy = missingImagePolicy(values, given);
   if (values.variant !== undefined && !info.variants?.includes(values.variant)) {
     throw new CliError(
       `--variant '${values.variant}' is not one of ${format}'s: ${info.variants?.join(', ') ?? '(none)'}`,
@@ -181,6 +209,7 @@ function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boo
   const opts: LoadOptions = {
     onProgress: (n) => reading.update(n),
     onMissingImage: policy,
+    onMalformedLine: values['on-bad-row'],
     splitSeed: values['split-seed'],
     splitRatios: values['split-ratios'] === undefined ? undefined : parseRatios(values['split-ratios']),
     splitFile: values['split-file'] ? resolve(values['split-file']) : undefined,
@@ -198,8 +227,19 @@ function loadFromArgs(values: LoadValues, positionals: string[], forInspect: boo
   }
 }
 
-async function inspect(values: LoadValues, positionals: string[]): Promise<number> {
-  const result = loadFromArgs(values, positionals, true);
+/** The posts left out while reading, on stderr: bad rows skipped and the format's own drops. */
+function printLeftOutOf(command: string, result: LoadResult, onBadRow: string): void {
+  printLeftOut(command, `posts skipped (--on-bad-row ${onBadRow})`, groupsOf(result.badRows, result.leftOut));
+  printLeftOut(
+    command,
+    `posts dropped by the ${result.format} format's rules`,
+    groupsOf(result.dropped, result.leftOut),
+  );
+}
+
+async function inspect(values: LoadValues, given: ReadonlySet<string>, positionals: string[]): Promise<number> {
+  const result = loadFromArgs(values, given, positionals, true);
+  printLeftOutOf('data inspect', result, values['on-bad-row']);
   const checking = new CountProgress('checking images', undefined, { enabled: !values['no-progress'], unit: 'images' });
   let report;
   try {
@@ -211,10 +251,14 @@ async function inspect(values: LoadValues, positionals: string[]): Promise<numbe
   return EXIT.ok;
 }
 
-async function convert(values: ParsedValues<typeof CONVERT.options>, positionals: string[]): Promise<number> {
+async function convert(
+  values: ParsedValues<typeof CONVERT.options>,
+  given: ReadonlySet<string>,
+  positionals: string[],
+): Promise<number> {
   let out = resolve(values.out);
   if (existsSync(out) && statSync(out).isDirectory()) out = join(out, DEFAULT_GENERIC_NAME);
-  const result = loadFromArgs(values, positionals, false);
+  const result = loadFromArgs(values, given, positionals, false);
   try {
     writeGeneric(result.rows, out);
   } catch (e) {
@@ -233,20 +277,23 @@ async function convert(values: ParsedValues<typeof CONVERT.options>, positionals
     total: result.rows.length,
     splits,
     labels,
+    bad_rows: result.badRows,
     dropped: result.dropped,
     kept_without_image: result.keptWithoutImage,
     split: result.split,
     notes: result.notes,
   };
+  printLeftOutOf('data convert', result, values['on-bad-row']);
   if (values.json) console.log(JSON.stringify(summary, null, 2));
   else {
-    const dropped = Object.entries(result.dropped)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
+    const counts = (c: Record<string, number>) =>
+      Object.entries(c)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none';
     console.log(
       `wrote ${summary.total} posts to ${out} (${Object.entries(splits)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}); dropped: ${dropped || 'none'}`,
+        .join(', ')}); skipped: ${counts(result.badRows)}; dropped: ${counts(result.dropped)}`,
     );
     for (const n of result.notes) console.log(`note: ${n}`);
   }
@@ -310,11 +357,11 @@ export async function run(argv: string[]): Promise<number> {
   switch (sub) {
     case 'inspect': {
       const a = parseCommand(INSPECT, rest);
-      return a ? inspect(a.values, a.positionals) : EXIT.ok;
+      return a ? inspect(a.values, a.given, a.positionals) : EXIT.ok;
     }
     case 'convert': {
       const a = parseCommand(CONVERT, rest);
-      return a ? convert(a.values, a.positionals) : EXIT.ok;
+      return a ? convert(a.values, a.given, a.positionals) : EXIT.ok;
     }
     case 'formats': {
       const a = parseCommand(FORMATS_COMMAND, rest);

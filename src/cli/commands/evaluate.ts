@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { loadDataset, FORMAT_NAMES } from '../../data/formats/index.js';
 import { DataError } from '../../data/rows.js';
+import { groupsOf, skippedNote, totalOf } from '../../data/left-out.js';
 import { normaliseSplit } from '../../data/build.js';
 import { formatReport } from '../../eval/index.js';
 import { labelPredictions, metricsOf, openRun } from '../../inference/index.js';
@@ -10,6 +11,7 @@ import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption, writableFile } from '../options.js';
+import { missingImageModelOption, onBadRowOption, printLeftOut } from '../data-flags.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -37,12 +39,14 @@ precision, recall, per-class scores, the confusion matrix and, for binary tasks,
       help: 'which posts to evaluate',
       defaultText: 'test when the data has splits, else all',
     },
-    'on-bad-row': {
-      type: 'enum',
-      choices: ['error', 'skip'],
-      default: 'error',
-      help: 'a post that cannot be read stops the evaluation (error) or is left out and counted (skip)',
-    },
+    'on-bad-row': onBadRowOption(
+      'error',
+      'a post with a missing or unreadable image, an unknown label, empty text, or a malformed line',
+    ),
+    'missing-image': missingImageModelOption(
+      'posts without an image: bad rows, or the blank image runs trained with --missing-image blank use',
+      { defaultText: "the run's (blank when it trained with blank, else bad-row)" },
+    ),
     'batch-size': { type: 'int', default: PREDICT_BATCH_SIZE, min: 1, help: 'posts per forward pass' },
     predictions: {
       type: 'string',
@@ -65,18 +69,20 @@ export async function run(argv: string[]): Promise<number> {
   const device = deviceFlag(v.device);
   const which = v.checkpoint;
   const policy = v['on-bad-row'];
-  let rows;
+  let loadedData;
   try {
-    rows = loadDataset(v.format, resolve(v.data), {
+    loadedData = loadDataset(v.format, resolve(v.data), {
       ...(v.variant ? { variant: v.variant } : {}),
       noSaveSplit: true,
+      onMalformedLine: policy,
       // Posts without an image reach the bad-row policy (or the run's blank image) instead of being dropped.
       onMissingImage: 'keep',
-    }).rows;
+    });
   } catch (e) {
     if (e instanceof DataError) throw new CliError(e.message);
     throw e;
   }
+  let rows = loadedData.rows;
   const splits = new Set(rows.map((r) => r.split));
   const split =
     v.split === undefined ? (splits.has('test') ? 'test' : 'all') : v.split === 'all' ? 'all' : normaliseSplit(v.split);
@@ -97,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       result = await loaded.predict(rows, {
         withLabels: true,
         onBadRow: policy,
+        ...(v['missing-image'] ? { missingImage: v['missing-image'] } : {}),
         batchSize,
         ...(v.precision ? { precision: v.precision } : {}),
         onProgress: (done, total) => shown.update(done, total),
@@ -107,7 +114,17 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       shown.end();
     }
-    const { pred, badRows } = result;
+    const { pred, skipped } = result;
+    // Lines of the file that were not posts count with the posts left out; the format's own drops apart.
+    const fileLog = groupsOf(loadedData.badRows, loadedData.leftOut);
+    const groups = [...fileLog, ...skipped.groups()];
+    const badRows = { ...loadedData.badRows, ...skipped.counts };
+    printLeftOut('evaluate', `posts skipped (--on-bad-row ${policy})`, groups);
+    printLeftOut(
+      'evaluate',
+      `posts dropped by the ${v.format} format's rules`,
+      groupsOf(loadedData.dropped, loadedData.leftOut),
+    );
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
     if (v.predictions) {
       const names = loaded.labelNames;
@@ -120,10 +137,19 @@ export async function run(argv: string[]): Promise<number> {
       );
       writeFileAtomic(resolve(v.predictions), lines.join('\n') + '\n');
     }
-    const out = { checkpoint: loaded.dir, split, n: pred.ids.length, bad_rows: badRows, metrics };
+    const out = {
+      checkpoint: loaded.dir,
+      split,
+      n: pred.ids.length,
+      skipped: totalOf(groups),
+      bad_rows: badRows,
+      dropped: loadedData.dropped,
+      metrics,
+    };
     if (v.json) console.log(JSON.stringify(out, null, 2));
     else {
-      console.log(`${loaded.dir} on ${v.data} (${split}, ${pred.ids.length} posts)`);
+      const note = skippedNote(groups);
+      console.log(`${loaded.dir} on ${v.data} (${split}, ${pred.ids.length} posts${note ? `; ${note}` : ''})`);
       console.log(loaded.multiLabel ? JSON.stringify(metrics, null, 2) : formatReport(metrics));
     }
   } finally {

@@ -2,12 +2,14 @@
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../data/formats/index.js';
-import { DataError, type Row } from '../../data/rows.js';
+import { DataError, type LoadResult, type Row } from '../../data/rows.js';
+import { groupsOf, type LeftOutGroup } from '../../data/left-out.js';
 import { labelPredictions, openRun } from '../../inference/index.js';
 import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption } from '../options.js';
+import { missingImageModelOption, onBadRowOption, printLeftOut } from '../data-flags.js';
 
 export const PREDICT = defineCommand({
   name: 'predict',
@@ -30,8 +32,19 @@ export const PREDICT = defineCommand({
       placeholder: 'FILE',
       help: 'posts in the generic format (JSONL or CSV: id, text, image; labels ignored)',
     },
+    'on-bad-row': onBadRowOption(
+      'error',
+      'with --input, a post with a missing or unreadable image, empty text, or a malformed line',
+    ),
+    'missing-image': missingImageModelOption(
+      'posts without an image: bad rows, or the blank image runs trained with --missing-image blank use',
+      { defaultText: "the run's (blank when it trained with blank, else bad-row)" },
+    ),
     'batch-size': { type: 'int', default: PREDICT_BATCH_SIZE, min: 1, help: 'posts per forward pass' },
-    json: { type: 'boolean', help: 'one JSON object per post: id, label, probabilities' },
+    json: {
+      type: 'boolean',
+      help: 'one JSON object per post: id, label, probabilities (a post left out by --on-bad-row skip: id, skipped, detail)',
+    },
     'no-progress': { type: 'boolean', help: 'no progress bar (it is drawn on stderr only when that is a terminal)' },
   },
   footer: 'Exit codes: 0 done, 1 failure, 2 bad input.',
@@ -53,7 +66,9 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
+  const policy = v['on-bad-row'];
   let rows: Row[];
+  let fromFile: LoadResult | undefined;
   if (single) {
     // one post: exactly what the run's model reads (both for an image-text model)
     const reads = loaded.modalities;
@@ -69,35 +84,49 @@ export async function run(argv: string[]): Promise<number> {
     rows = [{ id: 'post', text: v.text ?? '', image: v.image === undefined ? null : resolve(v.image) }];
   } else {
     try {
-      rows = loadDataset('generic', resolve(v.input!), { noSaveSplit: true, onMissingImage: 'keep' }).rows;
+      fromFile = loadDataset('generic', resolve(v.input!), {
+        noSaveSplit: true,
+        onMissingImage: 'keep',
+        onMalformedLine: policy,
+      });
+      rows = fromFile.rows;
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
     }
   }
   try {
-    let pred;
+    let result;
     // (one post given on the command line needs no bar)
     const shown = new CountProgress('predicting', undefined, { enabled: !single && !v['no-progress'] });
     try {
-      pred = (
-        await loaded.predict(rows, {
-          withLabels: false,
-          batchSize: v['batch-size'],
-          ...(v.precision ? { precision: v.precision } : {}),
-          onProgress: (done, total) => shown.update(done, total),
-        })
-      ).pred;
+      result = await loaded.predict(rows, {
+        withLabels: false,
+        onBadRow: policy,
+        batchSize: v['batch-size'],
+        ...(v['missing-image'] ? { missingImage: v['missing-image'] } : {}),
+        ...(v.precision ? { precision: v.precision } : {}),
+        onProgress: (done, total) => shown.update(done, total),
+      });
     } catch (e) {
       if (e instanceof DataError) throw new CliError(e.message);
       throw e;
     } finally {
       shown.end();
     }
+    const { pred, skipped } = result;
+    const groups: LeftOutGroup[] = [
+      ...(fromFile ? groupsOf(fromFile.badRows, fromFile.leftOut) : []),
+      ...skipped.groups(),
+    ];
+    printLeftOut('predict', `posts skipped (--on-bad-row ${policy}); no prediction for them`, groups);
     for (const p of labelPredictions(pred, loaded.labelNames, loaded.multiLabel)) {
       if (v.json) console.log(JSON.stringify({ id: p.id, label: p.label, probabilities: p.probabilities }));
       else console.log(`${p.id}\t${Array.isArray(p.label) ? p.label.join(',') : p.label}\t${p.score.toFixed(4)}`);
     }
+    if (v.json)
+      // every post of the input answers: a skipped one (after the predictions) says why
+      for (const b of skipped.rows) console.log(JSON.stringify({ id: b.id, skipped: b.reason, detail: b.detail }));
   } finally {
     loaded.model.dispose();
   }

@@ -107,7 +107,9 @@ export async function run(argv: string[]): Promise<number> {
     try {
       images.push(await decodeImage(file, { background, maxPixels }));
     } catch (e) {
-      if (e instanceof ImageDecodeError) throw new CliError(e.message, EXIT.usage);
+      if (e instanceof ImageDecodeError)
+        // the decoder speaks of its option; this command's flag for it is --max-pixels
+        throw new CliError(e.message.replace('a higher maxPixels allows it', '--max-pixels N allows it'), EXIT.usage);
       throw e;
     }
   }

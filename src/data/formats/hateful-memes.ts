@@ -59,7 +59,7 @@ export function loadHatefulMemes(dir: string, opts: LoadOptions = {}): LoadResul
         if (typeof o.text !== 'string') throw new DataError(`${at}: missing 'text'`);
         const image = resolveInside(root, o.img, `${at} field 'img'`);
         if (o.label === undefined || o.label === null) {
-          b.drop('unlabelled');
+          b.drop('unlabelled', 1, { id: String(o.id) });
           return;
         }
         if (o.label !== 0 && o.label !== 1)

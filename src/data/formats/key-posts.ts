@@ -36,7 +36,7 @@ export function loadKeyPosts(spec: KeyPostsSpec, opts: LoadOptions): LoadResult 
     plainName(id, `${r.at} column '${idCol}'`);
     const rawLabel = (r.get('label') ?? '').trim();
     if (rawLabel === '') {
-      b.drop('unlabelled');
+      b.drop('unlabelled', 1, { id });
       continue;
     }
     const label = spec.label(rawLabel);

@@ -49,7 +49,7 @@ export function loadMmhs150k(dir: string, opts: LoadOptions = {}): LoadResult {
         inSplit.add(id);
         const a = ann[id];
         if (!a) {
-          b.drop('missing-annotation');
+          b.drop('missing-annotation', 1, { id });
           return;
         }
         const votes = a.labels;
@@ -65,7 +65,7 @@ export function loadMmhs150k(dir: string, opts: LoadOptions = {}): LoadResult {
           label = m;
         }
         if (label === null) {
-          b.drop('no-majority');
+          b.drop('no-majority', 1, { id });
           return;
         }
         if (typeof a.tweet_text !== 'string') throw new DataError(`${gtFile}: tweet ${id}: missing 'tweet_text'`);

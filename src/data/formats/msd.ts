@@ -89,7 +89,7 @@ export function loadMsd(dir: string, opts: LoadOptions = {}): LoadResult {
           `${at}: last element must be the label 0 or 1, found ${JSON.stringify(items[items.length - 1])}`,
         );
       if (variant === 'filtered' && textv.split(/\s+/).some((w) => KEYWORDS.has(w))) {
-        b.drop('sarcasm-keyword');
+        b.drop('sarcasm-keyword', 1, { id: String(idv) });
         return;
       }
       const id = String(idv);

@@ -86,13 +86,13 @@ function loadMvsa(format: 'mvsa-single' | 'mvsa-multiple', dir: string, opts: Lo
     const t = majority(textVotes);
     const im = majority(imageVotes);
     if (t === null || im === null) {
-      b.drop('no-majority');
+      b.drop('no-majority', 1, { id });
       return;
     }
     const label = combineSentiment(t, im);
     if (label === null) {
       conflicts++;
-      b.drop('text-image-conflict');
+      b.drop('text-image-conflict', 1, { id });
       return;
     }
     const txtPath = join(dataDir, `${id}.txt`);

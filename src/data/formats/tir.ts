@@ -59,7 +59,7 @@ export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
   for (const r of key.rows) {
     const id = (r.get('tweet_id') ?? '').trim();
     if (!isTweetId(id)) {
-      b.drop('malformed-id');
+      b.drop('malformed-id', 1, { id, detail: `not a tweet id: '${id}'` });
       continue;
     }
     const adds = bit(r.get('image_adds'));
@@ -85,7 +85,7 @@ export function loadTir(dir: string, opts: LoadOptions = {}): LoadResult {
       label = v === null ? null : v ? yes : no;
     }
     if (label === null) {
-      b.drop('inconsistent-label');
+      b.drop('inconsistent-label', 1, { id });
       continue;
     }
     const text = r.get('text') ?? '';

@@ -1,7 +1,8 @@
 // Rows that cannot become part of a batch, and the policy for them: stop with a message that names the post
 // and where it was read from, or leave it out and count it by reason.
 import { rowOrigin } from '../generic.js';
-import { count, DataError, type Row } from '../rows.js';
+import { groupsOf, type LeftOutGroup } from '../left-out.js';
+import { count, DataError, LEFT_OUT_EXAMPLES, type LeftOut, type Row } from '../rows.js';
 
 export type BadRowReason = 'missing-image' | 'unreadable-image' | 'unknown-label' | 'missing-label' | 'empty-text';
 
@@ -49,36 +50,64 @@ export class BadRowError extends DataError {
     super(
       describeBadRow(bad) +
         (more > 0 ? ` (and ${more} more bad row${more === 1 ? '' : 's'})` : '') +
-        '; fix the data or pass --on-bad-row skip to leave such posts out',
+        '; fix the data, or pass --on-bad-row skip to leave such posts out' +
+        (bad.reason === 'missing-image' ? ' or --missing-image blank to give them one blank image' : ''),
     );
     this.name = 'BadRowError';
   }
 }
 
-/** Collects bad rows under a policy: throws on the first under 'error', counts under 'skip'. */
+/**
+ * Collects bad rows under a policy: throws on the first under 'error', counts under 'skip'. A post is counted
+ * once, however often it is reported (a training loader meets an undecodable image again every epoch).
+ */
 export class BadRowLog {
   readonly counts: Record<string, number> = {};
-  /** The first few bad rows in full (for logs), at most `keep`. */
-  readonly examples: BadRow[] = [];
+  private readonly seen = new Map<string, BadRow>();
 
   constructor(
     readonly policy: BadRowPolicy,
-    private readonly keep = 20,
+    private readonly keep = LEFT_OUT_EXAMPLES,
   ) {}
 
   get total(): number {
-    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+    return this.seen.size;
+  }
+
+  /** Every bad row counted, in the order they were found. */
+  get rows(): BadRow[] {
+    return [...this.seen.values()];
   }
 
   report(b: BadRow): void {
     if (this.policy === 'error') throw new BadRowError(b);
+    if (this.seen.has(b.id)) return;
+    this.seen.set(b.id, b);
     count(this.counts, b.reason);
-    if (this.examples.length < this.keep) this.examples.push(b);
   }
 
-  /** Adds another log's counts (e.g. the pre-flight's to the loader's). */
+  /** Adds another log's rows (e.g. the pre-flight's to the loader's, a batch's to its epoch's). */
   merge(other: BadRowLog): void {
-    for (const [k, n] of Object.entries(other.counts)) count(this.counts, k, n);
-    for (const b of other.examples) if (this.examples.length < this.keep) this.examples.push(b);
+    for (const b of other.seen.values()) {
+      if (this.seen.has(b.id)) continue;
+      this.seen.set(b.id, b);
+      count(this.counts, b.reason);
+    }
+  }
+
+  /** The bad rows by reason with the first few ids and details, for formatLeftOut. */
+  groups(): LeftOutGroup[] {
+    const byReason: Record<string, LeftOut[]> = {};
+    for (const b of this.seen.values()) {
+      const list = (byReason[b.reason] ??= []);
+      if (list.length < this.keep)
+        list.push({
+          id: b.id,
+          detail: b.detail,
+          ...(b.file !== undefined ? { file: b.file } : {}),
+          ...(b.line !== undefined ? { line: b.line } : {}),
+        });
+    }
+    return groupsOf(this.counts, byReason);
   }
 }

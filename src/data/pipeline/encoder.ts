@@ -4,8 +4,9 @@
 // no image file is opened, so posts without images are fine. Work happens in two halves: prepare() does everything that needs no tensor engine and
 // returns a HostBatch of typed arrays (safe to run ahead, off the step), toPostBatch() makes the tensors.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
 import { probeImage } from '../images-check.js';
-import type { Row } from '../rows.js';
+import { missingImagePath, rowOrigin, type Row } from '../rows.js';
 import type { Modality, PostBatch } from '../../multimodal/types.js';
 import { fromBuffer, type Device, type Tensor } from '../../tensor/index.js';
 import { Tokenizer } from '../../text/tokenizer.js';
@@ -92,6 +93,13 @@ function isIsoMedia(path: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** For posts read from a data file: where its image paths are resolved from (a moved file loses its images). */
+function imagePathHint(row: Row, path: string): string {
+  const file = rowOrigin(row)?.file;
+  if (file === undefined || !path.startsWith(dirname(file) + sep)) return '';
+  return `; image paths in ${file} are relative to ${dirname(file)}`;
 }
 
 type ProcessedImage = { data: Float32Array; height: number; width: number };
@@ -184,12 +192,17 @@ export class PostEncoder {
     const cheap = this.checkTextAndLabel(row);
     if (cheap) return cheap;
     if (!this.readsImages) return null;
-    if (row.image === null)
+    if (row.image === null) {
+      // A file the loader looked for and did not find is named (the data may have moved away from its images).
+      const tried = missingImagePath(row);
       return badRow(
         row,
         'missing-image',
-        'the post has no image (text-only posts cannot be batched by an image-text model)',
+        tried !== undefined
+          ? `image file not found: ${tried}${imagePathHint(row, tried)}`
+          : 'the post has no image (text-only posts cannot be batched by an image-text model)',
       );
+    }
     if (!probe) return null;
     const p = probeImage(row.image);
     if (p.ok) {
@@ -201,7 +214,12 @@ export class PostEncoder {
         `${row.image}: ${p.width}x${p.height} = ${p.width * p.height} pixels is over the limit of ${max} (raise maxPixels to allow it)`,
       );
     }
-    if (p.reason === 'missing') return badRow(row, 'missing-image', `image file not found: ${row.image} (${p.detail})`);
+    if (p.reason === 'missing')
+      return badRow(
+        row,
+        'missing-image',
+        `image file not found: ${row.image} (${p.detail})${imagePathHint(row, row.image)}`,
+      );
     // AVIF/HEIF (ISO media files) are beyond the header probe but sharp may read them: decoding decides.
     if (p.reason === 'unknown-format' && isIsoMedia(row.image)) return null;
     return badRow(row, 'unreadable-image', `${row.image}: not a readable image (${p.reason}: ${p.detail})`);

@@ -111,10 +111,15 @@ export class BatchLoader {
 
   /** Rows left out so far, by reason: the pre-flight's and those found while decoding. */
   get badRows(): Record<string, number> {
+    return this.badRowLog.counts;
+  }
+
+  /** The same rows with their ids and details (the pre-flight's first). */
+  get badRowLog(): BadRowLog {
     const all = new BadRowLog('skip');
     if (this.preflight) all.merge(this.preflight);
     all.merge(this.log);
-    return all.counts;
+    return all;
   }
 
   /** The row indices of epoch `epoch`, in order. */

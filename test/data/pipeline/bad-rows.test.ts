@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadGeneric } from '../../../src/data/generic.js';
 import { DataError } from '../../../src/data/rows.js';
+import { formatLeftOut, skippedNote } from '../../../src/data/left-out.js';
 import { BadRowError } from '../../../src/data/pipeline/bad-rows.js';
 import { PostEncoder, disposeBatch } from '../../../src/data/pipeline/encoder.js';
 import { BatchLoader } from '../../../src/data/pipeline/loader.js';
@@ -56,9 +57,9 @@ test("validateRows 'error' names the first bad row's id, file and line, and coun
 
 test("validateRows 'skip' keeps the good rows and counts each reason", async () => {
   const { file } = await badDataset();
-  // The loader's default 'drop' already leaves out the missing image file (as 'missing-image' in dropped).
+  // The loader's default 'drop' already leaves out the missing image file (as 'missing-image' in badRows).
   const loaded = loadGeneric(file);
-  assert.equal(loaded.dropped['missing-image'], 1);
+  assert.equal(loaded.badRows['missing-image'], 1);
   const v = validateRows(loaded.rows, encoder(), { onBadRow: 'skip' });
   assert.deepEqual(
     v.rows.map((r) => r.id),
@@ -103,6 +104,9 @@ test('an image that passes the header probe but does not decode: skipped and cou
     disposeBatch(b);
   }
   assert.deepEqual(sizes, [4, 2]);
+  assert.deepEqual(skip.badRows, { 'unreadable-image': 1 });
+  // a second epoch meets the same image again: still one post left out
+  for await (const b of skip.epoch(1)) disposeBatch(b);
   assert.deepEqual(skip.badRows, { 'unreadable-image': 1 });
   await skip.close();
 
@@ -171,4 +175,40 @@ test('AVIF (beyond the header probe) passes the pre-flight and decodes', async (
   assert.ok('pixel_values' in b.image!);
   assert.deepEqual(b.image.pixel_values.shape, [1, 3, 32, 32]);
   disposeBatch(b);
+});
+
+test('a JSONL file moved away from its images: the error names the path looked for and where paths are resolved from', async () => {
+  const { dir, file } = await badDataset();
+  const moved = join(dir, 'moved');
+  mkdirSync(moved);
+  const there = join(moved, 'posts.jsonl');
+  copyFileSync(file, there);
+  // as train, evaluate and predict load: missing images kept for the bad-row policy to decide
+  const rows = loadGeneric(there, { onMissingImage: 'keep' }).rows;
+  assert.throws(
+    () => validateRows(rows, encoder()),
+    (e: unknown) => {
+      assert.ok(e instanceof BadRowError);
+      assert.equal(e.bad.id, 'p0');
+      assert.equal(
+        e.bad.detail,
+        `image file not found: ${join(moved, 'img', '0.png')}; image paths in ${there} are relative to ${moved}`,
+      );
+      assert.match(e.message, /--on-bad-row skip .*--missing-image blank/);
+      return true;
+    },
+  );
+  // a post that never had an image says so (no path was looked for)
+  const v = validateRows(loadGeneric(file, { onMissingImage: 'keep' }).rows, encoder(), { onBadRow: 'skip' });
+  assert.match(v.bad.find((b) => b.id === 't1')!.detail, /^the post has no image/);
+  assert.match(v.bad.find((b) => b.id === 'm1')!.detail, /^image file not found: .*nothere\.jpg/);
+  // the summary names, per reason, the count, the ids and the details
+  const lines = formatLeftOut('train split', v.log.groups());
+  assert.equal(lines[0], 'train split: 5 posts');
+  assert.ok(lines.includes('  missing-image 2 — ids m1, t1'), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => l.startsWith(`    post m1 (${file}:9): image file not found: `)),
+    lines.join('\n'),
+  );
+  assert.equal(skippedNote(v.log.groups()).split(';')[0], '5 skipped: missing-image 2 — ids m1, t1');
 });
