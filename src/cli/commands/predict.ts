@@ -59,6 +59,8 @@ export async function run(argv: string[]): Promise<number> {
   const device = deviceFlag(v.device);
   const single = v.text !== undefined || v.image !== undefined;
   if (single === (v.input !== undefined)) throw new CliError('give either --text and --image, or --input');
+  // paths before the model is loaded
+  if (v.image !== undefined && !existsSync(v.image)) throw new CliError(`--image ${v.image}: no such file`);
   const which = v.checkpoint;
   let loaded;
   try {
@@ -80,7 +82,6 @@ export async function run(argv: string[]): Promise<number> {
       if (reads.includes(modality) && value === undefined) throw new CliError(`--${flag} is required: ${what}`);
       if (!reads.includes(modality) && value !== undefined) throw new CliError(`--${flag} does not apply: ${what}`);
     }
-    if (v.image !== undefined && !existsSync(v.image)) throw new CliError(`--image ${v.image}: no such file`);
     rows = [{ id: 'post', text: v.text ?? '', image: v.image === undefined ? null : resolve(v.image) }];
   } else {
     try {
