@@ -6,7 +6,7 @@ import { CliError, EXIT } from '../args.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { didYouMean } from '../suggest.js';
 import { readSpec, SpecError } from '../../study/spec.js';
-import { shardFrom } from '../../study/grid.js';
+import { notApplicableRuns, shardFrom } from '../../study/grid.js';
 import { failureOf, loadStudy, runState, runStudy, type RunState } from '../../study/runner.js';
 
 const SPEC_HELP = `Specification (YAML or JSON):
@@ -88,13 +88,14 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
     const out = resolve(v.out);
+    const skipped = notApplicableRuns(spec).length;
     const s = await runStudy(spec, out, {
       jobs: v.jobs,
       shard,
       log: (m) => process.stderr.write(`study: ${m}\n`),
     });
     console.log(
-      `trained ${s.trained.length}, already done ${s.skipped.length}, left to another process ${s.busy.length}, failed ${s.failed.length}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`,
+      `trained ${s.trained.length}, already done ${s.skipped.length}, left to another process ${s.busy.length}, failed ${s.failed.length}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}${skipped ? `; ${skipped} not applicable (one-modality models: no ITC/ITM runs)` : ''}`,
     );
     if (s.interrupted) return EXIT.interrupted;
     return s.failed.length ? EXIT.failure : EXIT.ok;
