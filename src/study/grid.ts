@@ -1,7 +1,7 @@
 // The runs of a study: one per dataset × model × objective setting × seed, each an ordinary `tandem train`
 // run folder under <study>/runs/, in a fixed order so that shards of the grid are the same in every process.
 import { join } from 'node:path';
-import { auxOf, type FlagValue, type StudySpec } from './spec.js';
+import { auxOf, notApplicable, type FlagValue, type StudySpec } from './spec.js';
 
 export interface StudyRun {
   /** `<dataset>__<model>__<objectives>__seed<seed>`: the run folder's name. */
@@ -30,19 +30,35 @@ export function flagArgs(options: Record<string, FlagValue>): string[] {
   return out;
 }
 
-/** Every run of the grid, datasets outermost and seeds innermost. */
-export function expandGrid(spec: StudySpec, studyDir: string): StudyRun[] {
-  const runs: StudyRun[] = [];
+/** A cell of the grid left out for one seed: the setting does not apply to the model (never trained). */
+export interface NotApplicableRun {
+  id: string;
+  dataset: string;
+  model: string;
+  objectives: string;
+  seed: number;
+  /** Why: e.g. `one modality: recipe text-only reads only the text of each post, and ce+itc pairs ...`. */
+  reason: string;
+}
+
+/** Every dataset × model × setting × seed, datasets outermost and seeds innermost: a run, or why there is none. */
+function cells(spec: StudySpec, studyDir: string): (StudyRun | NotApplicableRun)[] {
+  const out: (StudyRun | NotApplicableRun)[] = [];
   for (const d of spec.datasets)
     for (const m of spec.models)
-      for (const o of spec.objectives)
+      for (const o of spec.objectives) {
+        const reason = notApplicable(m, o);
         for (const seed of spec.seeds) {
           const id = `${d.name}__${m.name}__${o}__seed${seed}`;
+          if (reason !== null) {
+            out.push({ id, dataset: d.name, model: m.name, objectives: o, seed, reason });
+            continue;
+          }
           const dir = join(runsDir(studyDir), id);
           const aux = auxOf(o);
           // later tables override earlier ones: shared train options, then the dataset's, then the model's
           const options = { ...spec.train, ...d.options, ...m.options };
-          runs.push({
+          out.push({
             id,
             dataset: d.name,
             model: m.name,
@@ -64,7 +80,21 @@ export function expandGrid(spec: StudySpec, studyDir: string): StudyRun[] {
             ],
           });
         }
-  return runs;
+      }
+  return out;
+}
+
+/**
+ * Every run of the grid, in the order above. A setting that does not apply to a model (ITC or ITM for a
+ * one-modality baseline) has no run: see notApplicableRuns.
+ */
+export function expandGrid(spec: StudySpec, studyDir: string): StudyRun[] {
+  return cells(spec, studyDir).filter((c): c is StudyRun => !('reason' in c));
+}
+
+/** The cells of the grid left out because their setting does not apply to the model, one per seed. */
+export function notApplicableRuns(spec: StudySpec, studyDir = ''): NotApplicableRun[] {
+  return cells(spec, studyDir).filter((c): c is NotApplicableRun => 'reason' in c);
 }
 
 /** Parses `I/N` (0 <= I < N). */

@@ -6,7 +6,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadStudy } from './runner.js';
-import { readResults, type StudyReport } from './report.js';
+import { NOT_APPLICABLE, readResults, type StudyReport } from './report.js';
 
 type Spec = Record<string, unknown>;
 
@@ -301,6 +301,12 @@ function table(r: StudyReport): string {
           const c = r.cells.find((x) => x.dataset === d && x.model === m && x.objectives === o && x.metric === metric)!;
           const sig = c.p_holm !== null && c.p_holm < r.test.alpha;
           const key = esc(`${d}|${m}|${o}|${metric}`);
+          if (c.not_applicable !== null) {
+            parts.push(
+              `<td data-cell="${key}" class="na" title="${esc(c.not_applicable)}"><span class="not-applicable">${esc(NOT_APPLICABLE)}</span></td>`,
+            );
+            continue;
+          }
           parts.push(
             `<td data-cell="${key}"><span class="mean">${f4(c.mean)}</span> ± <span class="sd">${f4(c.sd)}</span> <small>n=<span class="n">${c.n}</span></small>` +
               (c.delta_vs_ce === null
@@ -336,19 +342,20 @@ export async function writeHtmlReport(path: string, r: StudyReport, studyDir: st
     figures.push(
       `<figure class="chart" id="${c.id}"><figcaption>${esc(c.title)}</figcaption>${await renderSvg(c.spec)}</figure>`,
     );
-  const legend = `${r.split} split; mean ± sd over seeds; second line: difference with CE, * = significant at ${r.test.alpha} after Holm's correction (${r.test.name}, ${r.test.resamples} resamples, two-sided; ${r.test.pooling}).`;
+  const legend = `${r.split} split; mean ± sd over seeds; second line: difference with CE, * = significant at ${r.test.alpha} after Holm's correction (${r.test.name}, ${r.test.resamples} resamples, two-sided; ${r.test.pooling}).${r.cells.some((c) => c.not_applicable !== null) ? ` ${NOT_APPLICABLE}: ITC and ITM pair a text with an image, so a text-only or image-only model has no run of that setting (not a missing run).` : ''}`;
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tandem study report</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
 table.results{border-collapse:collapse;margin:.5em 0 1.5em}
 table.results td,table.results th{border:1px solid #ccc;padding:.3em .6em;text-align:right;vertical-align:top}
+table.results td.na{color:#888;font-style:italic;background:#f6f6f6}
 table.results td:nth-child(-n+2),table.results th:nth-child(-n+2){text-align:left}
 figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.5em}
 .notes li{color:#555}
 </style></head><body>
 <h1>Study report</h1>
-<p>${esc(r.study)}: ${r.runs.done} of ${r.runs.total} runs finished.</p>
+<p>${esc(r.study)}: ${r.runs.done} of ${r.runs.total} runs finished${r.runs.not_applicable ? `; ${r.runs.not_applicable} not applicable (left out of the grid)` : ''}.</p>
 <h2>Results</h2>
 ${table(r)}
 <p>${esc(legend)}</p>

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { holm, pairedBootstrap, permutationTest } from '../eval/index.js';
 import { loadDataset } from '../data/formats/index.js';
 import type { Row } from '../data/rows.js';
-import type { StudyRun } from './grid.js';
+import type { NotApplicableRun, StudyRun } from './grid.js';
 import { loadStudy } from './runner.js';
-import type { ReportMetric, StudySpec } from './spec.js';
+import { notApplicable as whyNotApplicable, type ReportMetric, type StudySpec } from './spec.js';
 
 export interface Prediction {
   id: string;
@@ -42,6 +42,11 @@ export interface ReportCell {
   ci: [number, number] | null;
   /** Posts in the pooled test (posts × paired seeds). */
   pooled_posts: number | null;
+  /**
+   * Why the setting does not apply to the model (ITC or ITM for a one-modality model): the cell was left out
+   * of the grid, never trained, and is neither missing nor failed. Null for every other cell.
+   */
+  not_applicable: string | null;
 }
 
 export interface SliceRow {
@@ -66,7 +71,8 @@ export interface StudyReport {
   objectives: string[];
   datasets: string[];
   models: string[];
-  runs: { total: number; done: number; missing: string[] };
+  /** Runs of the grid; `not_applicable` counts the cells left out of it (one per seed). */
+  runs: { total: number; done: number; missing: string[]; not_applicable: number };
   test: {
     name: 'paired-bootstrap' | 'approximate-randomization';
     resamples: number;
@@ -220,11 +226,17 @@ function splitRows(run: StudyRun, split: 'test' | 'dev'): Row[] | null {
 }
 
 export function buildReport(studyDir: string, o: { seed?: number } = {}): StudyReport {
-  const { spec, runs } = loadStudy(studyDir);
-  return reportOf(spec, runs, studyDir, o.seed ?? 0);
+  const { spec, runs, notApplicable } = loadStudy(studyDir);
+  return reportOf(spec, runs, notApplicable, studyDir, o.seed ?? 0);
 }
 
-function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: number): StudyReport {
+function reportOf(
+  spec: StudySpec,
+  runs: StudyRun[],
+  notApplicable: NotApplicableRun[],
+  studyDir: string,
+  seed: number,
+): StudyReport {
   const split = spec.report.split;
   const notes: string[] = [];
   const resamples = spec.report.resamples;
@@ -262,6 +274,30 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
     for (const m of spec.models) {
       const ceRuns = groups.get(key(d.name, m.name, 'ce')) ?? [];
       for (const o of spec.objectives) {
+        const na = whyNotApplicable(m, o);
+        if (na !== null) {
+          // no run: shown as not applicable, and no test (only the settings that ran for a model are compared)
+          for (const metric of spec.report.metrics)
+            cells.push({
+              dataset: d.name,
+              model: m.name,
+              objectives: o,
+              metric,
+              mean: null,
+              sd: null,
+              n: 0,
+              values: [],
+              delta_vs_ce: null,
+              p_value: null,
+              p_holm: null,
+              pooled_delta: null,
+              ci: null,
+              pooled_posts: null,
+              not_applicable: na,
+            });
+          notes.push(`${m.name}: ${o} not applicable (${na}); left out of the grid`);
+          continue;
+        }
         const rs = groups.get(key(d.name, m.name, o))!;
         const paired =
           hasCe && o !== 'ce' ? pairUp(predsBySeed(rs), predsBySeed(ceRuns), `${d.name}/${m.name}/${o}`) : null;
@@ -304,6 +340,7 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
             pooled_delta: pooledDelta,
             ci,
             pooled_posts: paired ? paired.gold.length : null,
+            not_applicable: null,
           });
         }
         // slices: accuracy within each slice, this setting against CE, pooled over paired seeds
@@ -363,7 +400,7 @@ function reportOf(spec: StudySpec, runs: StudyRun[], studyDir: string, seed: num
     objectives: spec.objectives,
     datasets: spec.datasets.map((d) => d.name),
     models: spec.models.map((m) => m.name),
-    runs: { total: runs.length, done: results.size, missing },
+    runs: { total: runs.length, done: results.size, missing, not_applicable: notApplicable.length },
     test: {
       name: testName,
       resamples,
@@ -402,6 +439,9 @@ function similaritySource(
   return null;
 }
 
+/** What a table shows in a cell whose setting does not apply to the model. */
+export const NOT_APPLICABLE = 'n/a: one modality';
+
 const fmt = (x: number | null, d = 4) => (x === null ? '–' : x.toFixed(d));
 const signed = (x: number | null, d = 4) => (x === null ? '–' : (x >= 0 ? '+' : '') + x.toFixed(d));
 
@@ -413,9 +453,9 @@ function mark(c: ReportCell, alpha: number): string {
 export function formatReport(r: StudyReport, format: 'markdown' | 'csv' | 'latex'): string {
   const cell = (d: string, m: string, o: string, metric: string) =>
     r.cells.find((c) => c.dataset === d && c.model === m && c.objectives === o && c.metric === metric)!;
-  const legend = `${r.split} split; mean ± sd over seeds (n finished seeds); Δ = difference with CE; * = ${r.test.name} test against CE (${r.test.resamples} resamples, two-sided, ${r.test.pooling}) significant at ${r.test.alpha} after Holm's correction over ${r.cells.filter((c) => c.p_value !== null).length} tests`;
+  const legend = `${r.split} split; mean ± sd over seeds (n finished seeds); Δ = difference with CE; * = ${r.test.name} test against CE (${r.test.resamples} resamples, two-sided, ${r.test.pooling}) significant at ${r.test.alpha} after Holm's correction over ${r.cells.filter((c) => c.p_value !== null).length} tests${r.cells.some((c) => c.not_applicable !== null) ? `; ${NOT_APPLICABLE}: ITC and ITM pair a text with an image, so a text-only or image-only model has no run of that setting` : ''}`;
   if (format === 'csv') {
-    const head = 'dataset,model,objectives,metric,mean,sd,n,delta_vs_ce,p_value,p_holm,ci_low,ci_high';
+    const head = 'dataset,model,objectives,metric,mean,sd,n,delta_vs_ce,p_value,p_holm,ci_low,ci_high,not_applicable';
     const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
     const num = (x: number | null) => (x === null ? '' : String(x));
     return [
@@ -434,6 +474,7 @@ export function formatReport(r: StudyReport, format: 'markdown' | 'csv' | 'latex
           num(c.p_holm),
           num(c.ci?.[0] ?? null),
           num(c.ci?.[1] ?? null),
+          c.not_applicable === null ? '' : q(c.not_applicable),
         ].join(','),
       ),
     ].join('\n');
@@ -448,6 +489,7 @@ export function formatReport(r: StudyReport, format: 'markdown' | 'csv' | 'latex
         for (const m of r.models) {
           const cs = r.objectives.map((o) => {
             const c = cell(d, m, o, metric);
+            if (c.not_applicable !== null) return NOT_APPLICABLE;
             const base = `${fmt(c.mean)} ± ${fmt(c.sd)} (n=${c.n})`;
             return c.delta_vs_ce === null ? base : `${base} Δ ${signed(c.delta_vs_ce)}${mark(c, r.test.alpha)}`;
           });
@@ -463,6 +505,7 @@ export function formatReport(r: StudyReport, format: 'markdown' | 'csv' | 'latex
         for (const m of r.models) {
           const cs = r.objectives.map((o) => {
             const c = cell(d, m, o, metric);
+            if (c.not_applicable !== null) return 'n/a';
             const base = `${fmt(c.mean)} $\\pm$ ${fmt(c.sd)}`;
             return c.delta_vs_ce === null
               ? base

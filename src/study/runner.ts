@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { tiedSpawn } from '../runtime/parent-watch.js';
-import { expandGrid, runsDir, shardOf, type StudyRun } from './grid.js';
+import { expandGrid, notApplicableRuns, runsDir, shardOf, type NotApplicableRun, type StudyRun } from './grid.js';
 import { lockAlive, readLock, RunLock } from './lock.js';
 import { validateSpec, type StudySpec } from './spec.js';
 
@@ -37,12 +37,12 @@ export function saveSpec(studyDir: string, spec: StudySpec): void {
   writeFileAtomic(join(studyDir, SPEC_FILE), JSON.stringify(spec, null, 2) + '\n');
 }
 
-export function loadStudy(studyDir: string): { spec: StudySpec; runs: StudyRun[] } {
+export function loadStudy(studyDir: string): { spec: StudySpec; runs: StudyRun[]; notApplicable: NotApplicableRun[] } {
   const file = join(studyDir, SPEC_FILE);
   if (!existsSync(file)) throw new Error(`${studyDir}: not a study folder (no ${SPEC_FILE}; run \`tandem study run\`)`);
   // paths in the saved copy are absolute already
   const spec = validateSpec(JSON.parse(readFileSync(file, 'utf8')), studyDir);
-  return { spec, runs: expandGrid(spec, studyDir) };
+  return { spec, runs: expandGrid(spec, studyDir), notApplicable: notApplicableRuns(spec, studyDir) };
 }
 
 export type RunState = 'done' | 'running' | 'failed' | 'interrupted' | 'pending';

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { readJsonObject } from '../io/model-folder.js';
 import { recipeNamed } from '../multimodal/registry.js';
+import type { Modality } from '../multimodal/types.js';
 
 /** A `tandem train` flag value: a string or number is passed as `--flag VALUE`, true as `--flag`, false omitted. */
 export type FlagValue = string | number | boolean;
@@ -141,19 +142,41 @@ function recipeOfModel(m: StudyModel, field: string): string | undefined {
 }
 
 /**
- * The auxiliary objectives pair a text with an image: a one-modality model (text-only, image-only) with an
- * objective setting that has ITC or ITM would fail in every such run, so the specification is refused first.
+ * What a model reads of each post: its recipe's modalities. A model whose recipe the specification does not
+ * name is one train infers from its checkpoints, which is always an image-text recipe.
+ */
+export function modalitiesOf(m: StudyModel): readonly Modality[] {
+  const name = recipeOfModel(m, 'models');
+  return name === undefined ? ['text', 'image'] : recipeNamed(name).modalities;
+}
+
+/**
+ * Why an objective setting does not apply to a model (null when it does): ITC and ITM pair a text with an
+ * image, so a one-modality model (text-only, image-only) runs only the settings without them.
+ */
+export function notApplicable(m: StudyModel, setting: string): string | null {
+  const reads = modalitiesOf(m);
+  if (reads.length === 2 || auxOf(setting).length === 0) return null;
+  return `one modality: recipe ${recipeOfModel(m, 'models')} reads only the ${reads.join(' and ')} of each post, and ${setting} pairs a text with an image`;
+}
+
+/** The objective settings a model of the specification runs (the others are not applicable to it). */
+export function settingsOf(spec: StudySpec, m: StudyModel): string[] {
+  return spec.objectives.filter((o) => notApplicable(m, o) === null);
+}
+
+/**
+ * A one-modality model runs only the settings without ITC or ITM; with none of those in the study it would have
+ * no run at all, so the specification is refused first.
  */
 function checkModelObjectives(m: StudyModel, field: string, objectives: string[]): void {
   const name = recipeOfModel(m, field);
   if (name === undefined) return;
   const reads = recipeNamed(name).modalities;
-  if (reads.length === 2) return;
-  const bad = objectives.findIndex((o) => auxOf(o).length > 0);
-  if (bad >= 0)
-    throw new SpecError(
-      `${field} '${m.name}': recipe ${name} reads only the ${reads.join(' and ')} of each post, so objective setting '${objectives[bad]}' (objectives[${bad}]) does not apply: ITC and ITM pair a text with an image (a study with this model takes objectives: [ce])`,
-    );
+  if (reads.length === 2 || objectives.some((o) => auxOf(o).length === 0)) return;
+  throw new SpecError(
+    `${field} '${m.name}': recipe ${name} reads only the ${reads.join(' and ')} of each post, so none of the objective settings (${objectives.join(', ')}) applies to it and it would have no run: ITC and ITM pair a text with an image (add ce to objectives)`,
+  );
 }
 
 /** Validates a parsed specification; relative data and model paths are taken from `baseDir`. */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSpec, validateSpec, SpecError } from '../../src/study/spec.js';
-import { expandGrid, shardFrom, shardOf } from '../../src/study/grid.js';
+import { readSpec, settingsOf, validateSpec, SpecError } from '../../src/study/spec.js';
+import { expandGrid, notApplicableRuns, shardFrom, shardOf } from '../../src/study/grid.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-spec-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -140,7 +140,7 @@ test('shards: the union of I/N for every I is the grid, each run in exactly one;
   );
 });
 
-test('a one-modality model with an ITC or ITM setting is refused, naming the model and the setting', () => {
+test('a one-modality model with no ce setting is refused, naming the model: it would have no run', () => {
   const data = [{ name: 'd', data: 'x' }];
   // a tandem run checkpoint of the text-only recipe, given as `model`: its config.json names the recipe
   const checkpoint = join(tmp, 'text-only-checkpoint');
@@ -152,15 +152,15 @@ test('a one-modality model with an ITC or ITM setting is refused, naming the mod
   const cases: [Record<string, unknown>, string[], RegExp][] = [
     [
       { recipe: 'text-only', 'text-model': 'bert' },
-      ['ce', 'ce+itm'],
-      /^models\[1\] 'baseline': recipe text-only reads only the text of each post, so objective setting 'ce\+itm' \(objectives\[1\]\) does not apply: ITC and ITM pair a text with an image/,
+      ['ce+itm'],
+      /^models\[1\] 'baseline': recipe text-only reads only the text of each post, so none of the objective settings \(ce\+itm\) applies to it and it would have no run: ITC and ITM pair a text with an image \(add ce to objectives\)$/,
     ],
     [
       { recipe: 'image-only', 'image-model': 'vit' },
-      ['ce+itc', 'ce'],
-      /^models\[1\] 'baseline': recipe image-only reads only the image of each post, so objective setting 'ce\+itc' \(objectives\[0\]\)/,
+      ['ce+itc', 'ce+itc+itm'],
+      /^models\[1\] 'baseline': recipe image-only reads only the image of each post, so none of the objective settings \(ce\+itc, ce\+itc\+itm\) applies/,
     ],
-    [{ model: checkpoint }, ['ce', 'ce+itc+itm'], /^models\[1\] 'baseline': recipe text-only reads only the text/],
+    [{ model: checkpoint }, ['ce+itc'], /^models\[1\] 'baseline': recipe text-only reads only the text/],
     [
       { recipe: 'text-alone' },
       ['ce'],
@@ -178,31 +178,68 @@ test('a one-modality model with an ITC or ITM setting is refused, naming the mod
       String(re),
     );
   }
-  // with CE alone both baselines sit in a study next to an image-text model
-  const ok = validateSpec(
+  // a model's own objectives are not a field of the specification: every model takes the study's
+  assert.throws(
+    () =>
+      validateSpec(
+        { datasets: data, models: [{ name: 'text', options: { recipe: 'text-only' }, objectives: ['ce+itc'] }] },
+        tmp,
+      ),
+    /^SpecError: models\[0\]\.objectives: unknown field \(expected name, options\)/,
+  );
+});
+
+test('a text-only baseline next to an image-text model with [ce, ce+itc]: 3 runs per seed, its itc cell not applicable', () => {
+  const spec = validateSpec(
     {
-      datasets: data,
+      datasets: [{ name: 'd', data: 'x' }],
       models: [
-        { name: 'vilt', options: { model: 'dandelin/vilt-b32-mlm' } },
         { name: 'text', options: { recipe: 'text-only', 'text-model': 'bert' } },
-        { name: 'image', options: { recipe: 'image-only', 'image-model': 'vit' } },
+        { name: 'vilt', options: { model: 'dandelin/vilt-b32-mlm' } },
       ],
-      objectives: ['ce'],
+      objectives: ['ce', 'ce+itc'],
+      seeds: [1, 2],
+    },
+    tmp,
+  );
+  const runs = expandGrid(spec, join(tmp, 'out'));
+  assert.deepEqual(
+    runs.map((r) => `${r.id} ${r.args[r.args.indexOf('--aux') + 1]}`),
+    [
+      'd__text__ce__seed1 none',
+      'd__text__ce__seed2 none',
+      'd__vilt__ce__seed1 none',
+      'd__vilt__ce__seed2 none',
+      'd__vilt__ce+itc__seed1 itc',
+      'd__vilt__ce+itc__seed2 itc',
+    ],
+  );
+  for (const seed of [1, 2]) assert.equal(runs.filter((r) => r.seed === seed).length, 3);
+  assert.deepEqual(
+    notApplicableRuns(spec).map((c) => [c.id, c.reason]),
+    [1, 2].map((seed) => [
+      `d__text__ce+itc__seed${seed}`,
+      'one modality: recipe text-only reads only the text of each post, and ce+itc pairs a text with an image',
+    ]),
+  );
+  assert.deepEqual(
+    spec.models.map((m) => settingsOf(spec, m)),
+    [['ce'], ['ce', 'ce+itc']],
+  );
+  // the image-only baseline with the four default settings keeps ce alone
+  const image = validateSpec(
+    {
+      datasets: [{ name: 'd', data: 'x' }],
+      models: [{ name: 'image', options: { recipe: 'image-only', 'image-model': 'vit' } }],
     },
     tmp,
   );
   assert.deepEqual(
-    expandGrid(ok, tmp).map((r) => r.args.slice(r.args.indexOf('--aux'), r.args.indexOf('--aux') + 2).join(' ')),
-    [
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-      '--aux none',
-    ],
+    expandGrid(image, tmp).map((r) => r.id),
+    ['d__image__ce__seed1', 'd__image__ce__seed2', 'd__image__ce__seed3'],
   );
+  assert.equal(notApplicableRuns(image).length, 9);
+  // shards partition the runs only: no shard is handed a cell that does not apply
+  const all = [0, 1, 2].flatMap((i) => shardOf(runs, { index: i, count: 3 }).map((r) => r.id));
+  assert.deepEqual(all.sort(), runs.map((r) => r.id).sort());
 });

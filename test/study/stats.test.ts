@@ -126,7 +126,10 @@ test('means and sample standard deviations over seeds come from results.json', (
   assert.ok(Math.abs(c.sd! - 0.01) < 1e-12);
   assert.equal(c.n, 3);
   const csv = formatReport(r, 'csv').split('\n');
-  assert.equal(csv[0], 'dataset,model,objectives,metric,mean,sd,n,delta_vs_ce,p_value,p_holm,ci_low,ci_high');
+  assert.equal(
+    csv[0],
+    'dataset,model,objectives,metric,mean,sd,n,delta_vs_ce,p_value,p_holm,ci_low,ci_high,not_applicable',
+  );
   assert.equal(csv.length, 1 + 4);
   assert.match(formatReport(r, 'latex'), /\\begin\{tabular\}\{llrr\}/);
   // slices by label, pooled over seeds: CE is wrong where (i + seed) % 4 = 0, i.e. on label a's posts

@@ -3,11 +3,12 @@
 // text-only` on posts whose image files were deleted, and `--recipe image-only` on posts with empty texts
 // and an image model folder without a tokenizer, each learns its label, writes results.json and the
 // predictions, and evaluates and predicts from the run folder; asking either for ITC or ITM is refused with
-// exit 2 before any data is read; a study of a text-only model with objectives [ce] runs and reports, and
-// one with ce+itc is refused before any run.
+// exit 2 before any data is read; a study of a text-only baseline next to an image-text model with objectives
+// [ce, ce+itc] runs the baseline's ce alone and reports its ce+itc cell as not applicable, and one without ce
+// is refused before any run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, runCli } from '../helpers/cli.js';
@@ -217,39 +218,108 @@ test('ITC or ITM asked of a one-modality recipe: exit 2 naming the recipe and ob
     }
 });
 
-test('a study of a text-only model runs with objectives [ce]; with ce+itc it is refused before any run', () => {
+test('a study of a text-only baseline next to an image-text model with [ce, ce+itc]: the baseline runs ce alone, its itc cell not applicable; without ce it is refused', () => {
   const spec = (objectives: string) =>
     `datasets:
-  - { name: colours, data: ${textData} }
+  - { name: colours, data: ${source} }
 models:
   - { name: text-base, options: { recipe: text-only, text-model: ${BERT}, init: random } }
+  - { name: fusion, options: { text-model: ${BERT}, image-model: ${VIT}, init: random } }
 objectives: [${objectives}]
 seeds: [1]
 train: { epochs: 1, lr: 3e-3, batch-size: 8, no-progress: true }
 report: { split: test, metrics: [accuracy], resamples: 50 }
 `;
   const bad = join(tmp, 'bad-study.yaml');
-  writeFileSync(bad, spec('ce, ce+itc'));
+  writeFileSync(bad, spec('ce+itc'));
   const badDir = join(tmp, 'bad-study');
   const refused = runCli(['study', 'run', bad, '--out', badDir]);
   assert.equal(refused.status, 2, refused.stderr);
   assert.match(
     refused.stderr,
-    /models\[0\] 'text-base': recipe text-only reads only the text of each post, so objective setting 'ce\+itc' \(objectives\[1\]\) does not apply/,
+    /models\[0\] 'text-base': recipe text-only reads only the text of each post, so none of the objective settings \(ce\+itc\) applies to it and it would have no run/,
   );
   assert.ok(!existsSync(join(badDir, 'runs')), 'no run started');
   const good = join(tmp, 'study.yaml');
-  writeFileSync(good, spec('ce'));
+  writeFileSync(good, spec('ce, ce+itc'));
   const dir = join(tmp, 'study');
   const ran = runCli(['study', 'run', good, '--out', dir], { timeoutMs: 600_000 });
   assert.equal(ran.status, 0, ran.stderr);
+  assert.match(ran.stdout, /^trained 3, .*failed 0; 1 not applicable \(one-modality models: no ITC\/ITM runs\)$/m);
+  // the baseline's ce+itc cell is never trained: no folder, no lock
+  assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), [
+    'colours__fusion__ce+itc__seed1',
+    'colours__fusion__ce__seed1',
+    'colours__text-base__ce__seed1',
+  ]);
+  const st = runCli(['study', 'status', dir, '--json']);
+  assert.equal(st.status, 0, st.stderr);
+  const status = JSON.parse(st.stdout);
+  assert.deepEqual(status.counts, {
+    done: 3,
+    running: 0,
+    failed: 0,
+    interrupted: 0,
+    pending: 0,
+    'not applicable': 1,
+  });
+  assert.deepEqual(
+    status.not_applicable.map((c: { id: string }) => c.id),
+    ['colours__text-base__ce+itc__seed1'],
+  );
+  assert.match(runCli(['study', 'status', dir]).stdout, /3 runs: 3 done, .*0 pending; 1 not applicable/);
   const run = join(dir, 'runs', 'colours__text-base__ce__seed1');
   assert.equal(results(run).status, 'finished');
-  const rep = runCli(['study', 'report', dir, '--json']);
+  const html = join(tmp, 'study-report.html');
+  const rep = runCli(['study', 'report', dir, '--json', '--html', html]);
   assert.equal(rep.status, 0, rep.stderr);
-  const cells = JSON.parse(rep.stdout).cells as { model: string; objectives: string; mean: number; n: number }[];
-  assert.equal(cells.length, 1);
-  assert.equal(cells[0]!.objectives, 'ce');
-  assert.equal(cells[0]!.n, 1);
-  assert.ok(Math.abs(cells[0]!.mean - results(run).test.accuracy) < 1e-9);
+  const report = JSON.parse(rep.stdout);
+  assert.deepEqual(report.runs, { total: 3, done: 3, missing: [], not_applicable: 1 });
+  type Cell = {
+    model: string;
+    objectives: string;
+    mean: number | null;
+    n: number;
+    p_value: number | null;
+    not_applicable: string | null;
+  };
+  const cells = report.cells as Cell[];
+  const cell = (m: string, o: string) => cells.find((c) => c.model === m && c.objectives === o)!;
+  assert.equal(cells.length, 4);
+  assert.equal(cell('text-base', 'ce').n, 1);
+  assert.ok(Math.abs(cell('text-base', 'ce').mean! - results(run).test.accuracy) < 1e-9);
+  assert.equal(cell('text-base', 'ce').not_applicable, null);
+  assert.deepEqual(cell('text-base', 'ce+itc'), {
+    dataset: 'colours',
+    model: 'text-base',
+    objectives: 'ce+itc',
+    metric: 'accuracy',
+    mean: null,
+    sd: null,
+    n: 0,
+    values: [],
+    delta_vs_ce: null,
+    p_value: null,
+    p_holm: null,
+    pooled_delta: null,
+    ci: null,
+    pooled_posts: null,
+    not_applicable:
+      'one modality: recipe text-only reads only the text of each post, and ce+itc pairs a text with an image',
+  });
+  // the one paired test is the image-text model's ce+itc against its own ce
+  assert.deepEqual(
+    cells.filter((c) => c.p_value !== null).map((c) => `${c.model} ${c.objectives}`),
+    ['fusion ce+itc'],
+  );
+  const md = runCli(['study', 'report', dir]);
+  assert.equal(md.status, 0, md.stderr);
+  assert.match(md.stdout, /\| colours \| text-base \| \d\.\d{4} ± – \(n=1\) \| n\/a: one modality \|/);
+  assert.doesNotMatch(md.stdout, /unfinished/);
+  const csv = runCli(['study', 'report', dir, '--format', 'csv']);
+  assert.match(csv.stdout, /\ncolours,text-base,ce\+itc,accuracy,,,0,,,,,,"one modality: recipe text-only/);
+  assert.match(
+    readFileSync(html, 'utf8'),
+    /<td data-cell="colours\|text-base\|ce\+itc\|accuracy" class="na" title="one modality: [^"]*"><span class="not-applicable">n\/a: one modality<\/span><\/td>/,
+  );
 });

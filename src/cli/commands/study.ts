@@ -6,13 +6,13 @@ import { CliError, EXIT } from '../args.js';
 import { defineCommand, parseCommand } from '../options.js';
 import { didYouMean } from '../suggest.js';
 import { readSpec, SpecError } from '../../study/spec.js';
-import { shardFrom } from '../../study/grid.js';
+import { notApplicableRuns, shardFrom } from '../../study/grid.js';
 import { failureOf, loadStudy, runState, runStudy, type RunState } from '../../study/runner.js';
 
 const SPEC_HELP = `Specification (YAML or JSON):
   datasets:   [{ name, data, format?, variant?, options? }]
   models:     [{ name, options: { <train flag without dashes>: value } }]
-  objectives: [ce, ce+itc, ce+itm, ce+itc+itm]     (default: all four)
+  objectives: [ce, ce+itc, ce+itm, ce+itc+itm]     (default: all four; text-only and image-only models run ce only)
   seeds:      [1, 2, 3]                             (default)
   train:      { epochs: 5, lr: 1e-5, batch-size: 16 }  (train flags shared by every run)
   report:     { split: test, metrics: [f1_weighted, f1_macro], test: bootstrap|randomization, resamples: 1000 }`;
@@ -88,13 +88,14 @@ export async function run(argv: string[]): Promise<number> {
       throw e;
     }
     const out = resolve(v.out);
+    const skipped = notApplicableRuns(spec).length;
     const s = await runStudy(spec, out, {
       jobs: v.jobs,
       shard,
       log: (m) => process.stderr.write(`study: ${m}\n`),
     });
     console.log(
-      `trained ${s.trained.length}, already done ${s.skipped.length}, left to another process ${s.busy.length}, failed ${s.failed.length}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}`,
+      `trained ${s.trained.length}, already done ${s.skipped.length}, left to another process ${s.busy.length}, failed ${s.failed.length}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}${skipped ? `; ${skipped} not applicable (one-modality models: no ITC/ITM runs)` : ''}`,
     );
     if (s.interrupted) return EXIT.interrupted;
     return s.failed.length ? EXIT.failure : EXIT.ok;
@@ -104,15 +105,27 @@ export async function run(argv: string[]): Promise<number> {
     if (!a) return EXIT.ok;
     const dir = resolve(a.positionals[0]!);
     if (!existsSync(dir)) throw new CliError(`${dir}: no such study folder`);
-    const { runs } = loadStudy(dir);
-    const rows = runs.map((r) => ({ id: r.id, state: runState(r) }));
-    const counts: Record<RunState, number> = { done: 0, running: 0, failed: 0, interrupted: 0, pending: 0 };
+    const { runs, notApplicable } = loadStudy(dir);
+    const rows = runs.map((r) => ({ id: r.id, state: runState(r) as RunState | 'not applicable', reason: '' }));
+    const counts: Record<RunState | 'not applicable', number> = {
+      done: 0,
+      running: 0,
+      failed: 0,
+      interrupted: 0,
+      pending: 0,
+      'not applicable': 0,
+    };
     for (const r of rows) counts[r.state]++;
+    // cells left out of the grid (ITC/ITM for a one-modality model): listed and counted, never pending
+    const na = notApplicable.map((c) => ({ id: c.id, state: 'not applicable' as const, reason: c.reason }));
+    counts['not applicable'] = na.length;
     if (a.values.json) {
-      console.log(JSON.stringify({ counts, runs: rows }, null, 2));
+      console.log(
+        JSON.stringify({ counts, runs: rows.map(({ id, state }) => ({ id, state })), not_applicable: na }, null, 2),
+      );
       return EXIT.ok;
     }
-    const width = Math.max(...rows.map((r) => r.id.length));
+    const width = Math.max(...[...rows, ...na].map((r) => r.id.length));
     for (const r of rows) {
       const f = r.state === 'failed' ? failureOf(runs.find((x) => x.id === r.id)!) : null;
       // the error line (the command's own), not the hint that may follow it
@@ -121,10 +134,12 @@ export async function run(argv: string[]): Promise<number> {
       const why = f ? `  (exit ${f.code ?? f.signal}: ${line})` : '';
       console.log(`${r.id.padEnd(width)}  ${r.state}${why}`);
     }
+    for (const r of na) console.log(`${r.id.padEnd(width)}  not applicable (${r.reason})`);
+    const { 'not applicable': skipped, ...states } = counts;
     console.log(
-      `\n${runs.length} runs: ${Object.entries(counts)
+      `\n${runs.length} runs: ${Object.entries(states)
         .map(([k, n]) => `${n} ${k}`)
-        .join(', ')}`,
+        .join(', ')}${skipped ? `; ${skipped} not applicable (left out of the grid)` : ''}`,
     );
     return EXIT.ok;
   }
