@@ -246,12 +246,23 @@ report: { split: test, metrics: [accuracy], resamples: 50 }
   const ran = runCli(['study', 'run', good, '--out', dir], { timeoutMs: 600_000 });
   assert.equal(ran.status, 0, ran.stderr);
   assert.match(ran.stdout, /^trained 3, .*failed 0; 1 not applicable \(one-modality models: no ITC\/ITM runs\)$/m);
-  // the baseline's ce+itc cell is never trained: no folder, no lock
-  assert.deepEqual(readdirSync(join(dir, 'runs')).sort(), [
-    'colours__fusion__ce+itc__seed1',
-    'colours__fusion__ce__seed1',
-    'colours__text-base__ce__seed1',
-  ]);
+  // the baseline's ce+itc cell is never trained: no folder, no lock, no log (the study's files for a run
+  // sit beside its folder: <run>.log, <run>.lock)
+  const entries = readdirSync(join(dir, 'runs'), { withFileTypes: true });
+  assert.deepEqual(
+    entries
+      .filter((e) => !e.isDirectory())
+      .map((e) => e.name)
+      .sort(),
+    ['colours__fusion__ce+itc__seed1.log', 'colours__fusion__ce__seed1.log', 'colours__text-base__ce__seed1.log'],
+  );
+  assert.deepEqual(
+    entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort(),
+    ['colours__fusion__ce+itc__seed1', 'colours__fusion__ce__seed1', 'colours__text-base__ce__seed1'],
+  );
   const st = runCli(['study', 'status', dir, '--json']);
   assert.equal(st.status, 0, st.stderr);
   const status = JSON.parse(st.stdout);
