@@ -10,8 +10,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOLDEN, REPO_ROOT } from '../helpers/cli.js';
-import { logSteps, synthData, waitFor } from '../helpers/train.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { TINY_VILT, logSteps, synthData, waitFor } from '../helpers/train.js';
 import { findJemalloc } from '../../src/runtime/setup-env.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'tandem.js');
@@ -104,10 +104,7 @@ function startTraining(out: string, e: NodeJS.ProcessEnv, extra: string[] = []) 
       BIN,
       'train',
       ...extra,
-      '--model',
-      join(GOLDEN, 'models', 'vilt'),
-      '--init',
-      'random',
+      ...TINY_VILT,
       '--max-length',
       '16',
       '--data',

@@ -10,6 +10,19 @@ import { tidy } from '../../src/tensor/index.js';
 
 export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'run.js');
 
+/** The tiny golden ViLT with random weights. */
+export const TINY_VILT: readonly string[] = ['--model', join(GOLDEN, 'models', 'vilt'), '--init', 'random'];
+
+/** Late fusion over the tiny golden BERT and ViT with random weights (the paper's recipe at test size). */
+export const TINY_LATE_FUSION: readonly string[] = [
+  '--text-model',
+  join(GOLDEN, 'models', 'bert'),
+  '--image-model',
+  join(GOLDEN, 'models', 'vit'),
+  '--init',
+  'random',
+];
+
 /** Synthetic posts (label: do text and image agree; 32 px, two colours, plain texts) in dir/posts.jsonl. */
 export function synthPosts(dir: string, args: string[], seed = 3): string {
   const s = runCli([
@@ -38,10 +51,7 @@ export function synthData(dir: string, count: number): string {
 /** Tiny ViLT with random weights, the ITC queue on, ITM sampling from the RNG, a linear warm-up schedule. */
 export function trainArgs(data: string): string[] {
   return [
-    '--model',
-    join(GOLDEN, 'models', 'vilt'),
-    '--init',
-    'random',
+    ...TINY_VILT,
     '--max-length',
     '16',
     '--head',

@@ -2,7 +2,8 @@
 // until it predicts every one of its posts right; the posts with their images as bytes; request helpers.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { REPO_ROOT, runCli } from '../helpers/cli.js';
+import { TINY_VILT } from '../helpers/train.js';
 
 export interface Post {
   id: string;
@@ -18,10 +19,7 @@ export function trainedRun(dir: string, count = 40): { run: string; posts: Post[
   const run = join(dir, 'run');
   const trained = runCli([
     'train',
-    '--model',
-    join(GOLDEN, 'models', 'vilt'),
-    '--init',
-    'random',
+    ...TINY_VILT,
     '--data',
     join(data, 'posts.jsonl'),
     '--out',
@@ -87,10 +85,7 @@ export function learnedRun(dir: string, count = 32): { run: string; posts: Label
   const run = join(dir, 'learned');
   const trained = runCli([
     'train',
-    '--model',
-    join(GOLDEN, 'models', 'vilt'),
-    '--init',
-    'random',
+    ...TINY_VILT,
     '--data',
     file,
     '--out',

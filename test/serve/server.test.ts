@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOLDEN, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { startServer } from '../../src/serve/server.js';
+import { TINY_VILT } from '../helpers/train.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-serve-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -15,10 +16,7 @@ assert.equal(runCli(['data', 'synth', '--out', data, '--count', '40', '--size', 
 const run = join(tmp, 'run');
 const trained = runCli([
   'train',
-  '--model',
-  join(GOLDEN, 'models', 'vilt'),
-  '--init',
-  'random',
+  ...TINY_VILT,
   '--data',
   join(data, 'posts.jsonl'),
   '--out',

@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { GOLDEN, runCli } from '../helpers/cli.js';
-import { CLI, maxDiff, synthData, waitFor } from '../helpers/train.js';
+import { runCli } from '../helpers/cli.js';
+import { CLI, TINY_LATE_FUSION, maxDiff, synthData, waitFor } from '../helpers/train.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-fc-stress-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -19,12 +19,7 @@ const data = synthData(join(tmp, 'data'), 48);
 // Late fusion over the tiny golden BERT and ViT with random weights: the image encoder is frozen, so its
 // features are what the cache holds. One thread each, so that the runs' numbers do not depend on the load.
 const ARGS = [
-  '--text-model',
-  join(GOLDEN, 'models', 'bert'),
-  '--image-model',
-  join(GOLDEN, 'models', 'vit'),
-  '--init',
-  'random',
+  ...TINY_LATE_FUSION,
   '--no-progress',
   '--data',
   data,

@@ -18,8 +18,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOLDEN, runCli } from '../helpers/cli.js';
-import { synthPosts } from '../helpers/train.js';
+import { runCli } from '../helpers/cli.js';
+import { TINY_LATE_FUSION, synthPosts } from '../helpers/train.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-late-fusion-learns-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -47,12 +47,7 @@ test("late fusion with the paper's concat (ReLU fusion layer): dev F1 above one 
       'late-fusion',
       '--fusion',
       'concat',
-      '--text-model',
-      join(GOLDEN, 'models', 'bert'),
-      '--image-model',
-      join(GOLDEN, 'models', 'vit'),
-      '--init',
-      'random',
+      ...TINY_LATE_FUSION,
       '--train-image-encoder',
       '--data',
       data,

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GOLDEN, runCli } from '../helpers/cli.js';
-import { CLI, synthData } from '../helpers/train.js';
+import { runCli } from '../helpers/cli.js';
+import { CLI, TINY_VILT, synthData } from '../helpers/train.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-progress-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -18,10 +18,7 @@ const data = synthData(join(tmp, 'data'), 48);
 const run = join(tmp, 'run');
 const train = (epochs: number) => [
   'train',
-  '--model',
-  join(GOLDEN, 'models', 'vilt'),
-  '--init',
-  'random',
+  ...TINY_VILT,
   '--max-length',
   '16',
   '--data',

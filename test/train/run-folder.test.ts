@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
-import { logSteps, synthData, synthPosts } from '../helpers/train.js';
+import { TINY_LATE_FUSION, logSteps, synthData, synthPosts } from '../helpers/train.js';
 import { readRunConfig } from '../../src/train/experiment.js';
 import { gitCommit, packageVersion } from '../../src/runtime/package-info.js';
 import { torchVersion } from '../../src/tensor/index.js';
@@ -143,15 +143,7 @@ test('--feature-cache where no frozen image encoder exists: exit 2 naming the fl
     { name: 'vilt', args: VILT, flags: /--feature-cache does not apply: recipe vilt has no frozen image encoder/ },
     {
       name: 'trained-image-encoder',
-      args: [
-        '--text-model',
-        join(GOLDEN, 'models', 'bert'),
-        '--image-model',
-        join(GOLDEN, 'models', 'vit'),
-        '--init',
-        'random',
-        '--train-image-encoder',
-      ],
+      args: [...TINY_LATE_FUSION, '--train-image-encoder'],
       flags: /--feature-cache does not apply: with --train-image-encoder the image encoder trains/,
     },
     {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GOLDEN, REPO_ROOT, runCli } from '../helpers/cli.js';
-import { synthPosts } from '../helpers/train.js';
+import { TINY_LATE_FUSION, synthPosts } from '../helpers/train.js';
 import { loadSafetensorsFile } from '../../src/io/tensors.js';
 import { tidy } from '../../src/tensor/index.js';
 
@@ -414,15 +414,7 @@ test('a batch of one trains with ITC and ITM', () => {
 });
 
 test('a frozen image encoder with --feature-cache trains exactly as without it, and the cache fills once', () => {
-  const lf = [
-    '--text-model',
-    join(GOLDEN, 'models', 'bert'),
-    '--image-model',
-    join(GOLDEN, 'models', 'vit'),
-    '--init',
-    'random',
-    '--no-progress',
-  ];
+  const lf = [...TINY_LATE_FUSION, '--no-progress'];
   const common = [...lf, '--data', smallData, '--epochs', '1', '--batch-size', '8', '--seed', '3'];
   const plain = join(tmp, 'fc-plain');
   const cached = join(tmp, 'fc-cached');
