@@ -55,15 +55,32 @@ const files = (dir: string) => (existsSync(dir) ? readdirSync(dir, { recursive: 
 const temps = (dir: string) => files(dir).filter((f) => basename(f).endsWith('.tmp'));
 const pidOf = (temp: string) => Number(basename(temp).split('.').at(-3));
 
-function sameAsUncached(run: string, plain: string, what: string): void {
+/**
+ * A cached run against the uncached one: exactly equal (tolerance 0) when every cached feature was computed in
+ * the same batch as the uncached run computes it. A frozen encoder's output for an image changes in its last
+ * bits with the other images of its batch (measured on the golden ViT, one thread: up to 4.8e-7 between a
+ * batch of 8 and sub-batches of 1, 3 and 5), so a run that finds part of a batch cached, and computes only the
+ * rest, is equal within `tolerance` instead.
+ */
+function sameAsUncached(run: string, plain: string, what: string, tolerance = 0): void {
   const a = firstStep(plain);
   const b = firstStep(run);
-  for (const k of ['loss', 'ce', 'itc', 'itm', 'grad_norm'] as const)
-    assert.equal(b[k], a[k], `${what}: step-1 ${k} ${b[k]} vs ${a[k]} without the cache`);
-  assert.equal(maxDiff(params(run), params(plain)), 0, `${what}: final parameters differ from the uncached run`);
+  for (const k of ['loss', 'ce', 'itc', 'itm', 'grad_norm'] as const) {
+    const d = Math.abs(b[k] - a[k]);
+    assert.ok(
+      d <= tolerance * Math.max(1, Math.abs(a[k])),
+      `${what}: step-1 ${k} ${b[k]} vs ${a[k]} without the cache`,
+    );
+  }
+  const d = maxDiff(params(run), params(plain));
+  console.log(`${what}: final parameters differ from the uncached run's by at most ${d}`);
+  assert.ok(
+    d <= tolerance,
+    `${what}: final parameters differ from the uncached run's by ${d} (tolerance ${tolerance})`,
+  );
 }
 
-test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the uncached run exactly', async () => {
+test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the uncached run within 1e-6', async () => {
   const plain = join(tmp, 'plain');
   const p = start(plain, null);
   assert.equal((await p.done).code, 0, p.stderr());
@@ -100,7 +117,9 @@ test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the 
   const again = [0, 1].map((i) => start(join(tmp, `again-${i}`), cache));
   for (const r of again) assert.equal((await r.done).code, 0, r.stderr());
 
-  for (const r of [runs[2]!, runs[3]!, ...again]) sameAsUncached(r.out, plain, r.out);
+  // concurrent runs and reruns can find a batch partly cached (another run wrote some of its entries) and
+  // compute only the rest: equal within 1e-6 (observed up to 5e-8), not to the bit
+  for (const r of [runs[2]!, runs[3]!, ...again]) sameAsUncached(r.out, plain, r.out, 1e-6);
   // one entry per image (48 posts, 48 images), whoever wrote it
   assert.equal(files(cache).filter((f) => f.endsWith('.safetensors')).length, 48);
 });
