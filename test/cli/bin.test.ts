@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { TINY_VILT, logSteps, synthData, waitFor } from '../helpers/train.js';
-import { findJemalloc } from '../../src/runtime/setup-env.js';
+import { findJemalloc, processSetupEnv } from '../../src/runtime/setup-env.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'tandem.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-bin-'));
@@ -24,7 +24,7 @@ writeFileSync(
 appendFileSync(process.env.PROBE_OUT, JSON.stringify({
   pid: process.pid, ppid: process.ppid, reexec: process.env.TANDEM_REEXEC ?? null,
   ldPreload: process.env.LD_PRELOAD ?? null, omp: process.env.OMP_WAIT_POLICY ?? null,
-  mallocConf: process.env.MALLOC_CONF ?? null,
+  mallocConf: process.env.MALLOC_CONF ?? null, openblas: process.env.OPENBLAS_CORETYPE ?? null,
   jemallocMapped: readFileSync('/proc/self/maps', 'utf8').includes('jemalloc'),
 }) + '\\n');
 `,
@@ -37,13 +37,21 @@ interface Probe {
   ldPreload: string | null;
   omp: string | null;
   mallocConf: string | null;
+  openblas: string | null;
   jemallocMapped: boolean;
 }
 let n = 0;
 function env(extra: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; out: string } {
   const out = join(tmp, `probe-${n++}.jsonl`);
   const base = { ...process.env };
-  for (const k of ['LD_PRELOAD', 'OMP_WAIT_POLICY', 'MALLOC_CONF', 'TANDEM_REEXEC', 'TANDEM_NO_JEMALLOC'])
+  for (const k of [
+    'LD_PRELOAD',
+    'OMP_WAIT_POLICY',
+    'MALLOC_CONF',
+    'OPENBLAS_CORETYPE',
+    'TANDEM_REEXEC',
+    'TANDEM_NO_JEMALLOC',
+  ])
     delete base[k];
   return { env: { ...base, NODE_OPTIONS: `--import ${probe}`, PROBE_OUT: out, ...extra }, out };
 }
@@ -74,6 +82,7 @@ test(
     assert.equal(child!.ldPreload, jemalloc);
     assert.equal(child!.omp, 'PASSIVE');
     assert.equal(child!.mallocConf, 'dirty_decay_ms:-1,muzzy_decay_ms:-1');
+    assert.equal(child!.openblas, processSetupEnv({})?.OPENBLAS_CORETYPE ?? null, "OpenBLAS's kernels named");
     assert.equal(child!.jemallocMapped, true, 'jemalloc is loaded in the child');
     // A usage error in the child is the parent's exit code too.
     const bad = spawnSync(process.execPath, [BIN, 'no-such-command'], { env: env({}).env, encoding: 'utf8' });
@@ -91,7 +100,7 @@ test('TANDEM_NO_JEMALLOC=1 keeps glibc (still re-executing for OMP_WAIT_POLICY);
   assert.equal(child!.ldPreload, null);
   assert.equal(child!.omp, 'PASSIVE');
   assert.equal(child!.jemallocMapped, false);
-  const e2 = env({ TANDEM_NO_JEMALLOC: '1', OMP_WAIT_POLICY: 'PASSIVE' });
+  const e2 = env({ TANDEM_NO_JEMALLOC: '1', OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_CORETYPE: '' });
   assert.equal(spawnSync(process.execPath, [BIN, '--version'], { env: e2.env }).status, 0);
   assert.equal(probes(e2.out).length, 1, 'no re-execution when the environment is complete');
 });
