@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { tiedSpawn } from '../runtime/parent-watch.js';
+import { signalExitCode } from './args.js';
 
 /** A free TCP port on the loopback interface (for the store of a local process group). */
 export function freePort(): Promise<number> {
@@ -52,7 +53,7 @@ export async function launchLocal(
     children.push(child);
     exits.push(
       new Promise((done) =>
-        child.on('exit', (code, signal) => done({ rank, code: code ?? 128 + (signal ? signalNumber(signal) : 1) })),
+        child.on('exit', (code, signal) => done({ rank, code: code ?? (signal ? signalExitCode(signal) : 129) })),
       ),
     );
   }
@@ -82,8 +83,4 @@ export async function launchLocal(
     for (const [s, h] of handlers) process.off(s, h);
   }
   return first ? first.code : 0;
-}
-
-function signalNumber(sig: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[sig] ?? 1;
 }

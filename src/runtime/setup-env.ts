@@ -1,6 +1,7 @@
 // Process settings that must be in place before libtorch loads (measured in docs/design.md): jemalloc instead of
-// glibc's allocator, passive OpenMP waiting, and OpenBLAS's kernels named from the CPU's flags. Pure environment logic, no native code, so the `tandem`
-// command can decide whether to re-execute itself before anything heavy loads.
+// glibc's allocator, passive OpenMP waiting, and OpenBLAS's kernels named from the CPU's flags. Pure environment
+// logic, no native code, so the `tandem` command can decide whether to re-execute itself before anything heavy
+// loads.
 import { existsSync, readFileSync } from 'node:fs';
 
 const JEMALLOC_CANDIDATES = [
