@@ -153,6 +153,7 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
  * scheduler's, over SIGHUP over SIGINT) whatever mix of ranks received what.
  */
 const SIGNAL_WEIGHT: Record<StopSignal, number> = { SIGINT: 1, SIGHUP: 1e3, SIGTERM: 1e6 };
+const STRONGEST_FIRST = [...STOP_SIGNALS].sort((a, b) => SIGNAL_WEIGHT[b] - SIGNAL_WEIGHT[a]);
 
 export interface TrainResult {
   status: 'finished' | 'interrupted' | 'early-stopped';
@@ -339,7 +340,7 @@ export class Trainer {
   private stopRequested(): boolean {
     if (this.parallel) {
       const sum = this.parallel.sum(this.interrupted ? SIGNAL_WEIGHT[this.interrupted] : 0);
-      this.interrupted = sum >= 1e6 ? 'SIGTERM' : sum >= 1e3 ? 'SIGHUP' : sum > 0 ? 'SIGINT' : null;
+      this.interrupted = STRONGEST_FIRST.find((sig) => sum >= SIGNAL_WEIGHT[sig]) ?? null;
     }
     return this.interrupted !== null;
   }
@@ -413,7 +414,7 @@ export class Trainer {
     const bar = new ProgressBar({ enabled: o.progress });
     let status: TrainResult['status'] = 'finished';
     // The epoch's step losses (those this process ran: after a resume, from the resumed step on).
-    let epochLosses: EpochLosses = { sum: 0, ce: 0, steps: 0 };
+    let epochLosses = NO_LOSSES;
     const handlers = STOP_SIGNALS.map((sig) => [sig, () => this.interrupt(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     try {
@@ -450,7 +451,7 @@ export class Trainer {
         this.state.epoch++;
         this.state.position = 0;
         const stop = await this.endOfEpoch(bar, epochLosses);
-        epochLosses = { sum: 0, ce: 0, steps: 0 };
+        epochLosses = NO_LOSSES;
         this.saveCheckpoint();
         if (stop) {
           status = 'early-stopped';
@@ -628,6 +629,8 @@ export interface EpochLosses {
   itm?: number;
   steps: number;
 }
+
+const NO_LOSSES: EpochLosses = { sum: 0, ce: 0, steps: 0 };
 
 function addStep(e: EpochLosses, rec: StepRecord): EpochLosses {
   return {
