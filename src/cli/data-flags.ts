@@ -4,7 +4,8 @@
 //   --missing-image bad-row|blank|keep   a post whose image is missing: a bad row (so --on-bad-row decides),
 //                                    one blank image (commands with a model), or kept text-only (data commands)
 import { BAD_ROW_POLICIES } from '../data/pipeline/bad-rows.js';
-import { formatLeftOut, type LeftOutGroup } from '../data/left-out.js';
+import { formatLeftOut, groupsOf, type LeftOutGroup } from '../data/left-out.js';
+import type { LoadResult } from '../data/rows.js';
 
 /** --on-bad-row with the command's default and what counts as a bad row there. */
 export function onBadRowOption<const D extends 'error' | 'skip'>(def: D, what: string, group?: string) {
@@ -25,4 +26,13 @@ export function missingImageModelOption(help: string, extra: { defaultText?: str
 /** Writes the summary of posts left out to stderr (nothing when none were). */
 export function printLeftOut(command: string, heading: string, groups: readonly LeftOutGroup[]): void {
   for (const line of formatLeftOut(`tandem ${command}: ${heading}`, groups)) process.stderr.write(line + '\n');
+}
+
+/** Writes the summary of the posts a dataset format's own rules left out while reading (nothing when none were). */
+export function printDropped(command: string, result: Pick<LoadResult, 'format' | 'dropped' | 'leftOut'>): void {
+  printLeftOut(
+    command,
+    `posts dropped by the ${result.format} format's rules`,
+    groupsOf(result.dropped, result.leftOut),
+  );
 }

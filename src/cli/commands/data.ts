@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError, EXIT } from '../args.js';
-import { onBadRowOption, printLeftOut } from '../data-flags.js';
+import { onBadRowOption, printDropped, printLeftOut } from '../data-flags.js';
 import { groupsOf } from '../../data/left-out.js';
 import { defineCommand, parseCommand, type OptionTable, type Values as ParsedValues } from '../options.js';
 import { didYouMean } from '../suggest.js';
@@ -230,11 +230,7 @@ function loadFromArgs(
 /** The posts left out while reading, on stderr: bad rows skipped and the format's own drops. */
 function printLeftOutOf(command: string, result: LoadResult, onBadRow: string): void {
   printLeftOut(command, `posts skipped (--on-bad-row ${onBadRow})`, groupsOf(result.badRows, result.leftOut));
-  printLeftOut(
-    command,
-    `posts dropped by the ${result.format} format's rules`,
-    groupsOf(result.dropped, result.leftOut),
-  );
+  printDropped(command, result);
 }
 
 async function inspect(values: LoadValues, given: ReadonlySet<string>, positionals: string[]): Promise<number> {

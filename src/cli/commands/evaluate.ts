@@ -11,7 +11,7 @@ import { PREDICT_BATCH_SIZE } from '../../train/defaults.js';
 import { CountProgress } from '../../runtime/progress.js';
 import { CliError, EXIT } from '../args.js';
 import { defineCommand, deviceFlag, deviceOption, parseCommand, precisionOption, writableFile } from '../options.js';
-import { missingImageModelOption, onBadRowOption, printLeftOut } from '../data-flags.js';
+import { missingImageModelOption, onBadRowOption, printDropped, printLeftOut } from '../data-flags.js';
 
 const CHECKPOINTS = ['best', 'last'] as const;
 
@@ -120,11 +120,7 @@ export async function run(argv: string[]): Promise<number> {
     const groups = [...fileLog, ...skipped.groups()];
     const badRows = { ...loadedData.badRows, ...skipped.counts };
     printLeftOut('evaluate', `posts skipped (--on-bad-row ${policy})`, groups);
-    printLeftOut(
-      'evaluate',
-      `posts dropped by the ${v.format} format's rules`,
-      groupsOf(loadedData.dropped, loadedData.leftOut),
-    );
+    printDropped('evaluate', loadedData);
     const metrics = metricsOf(pred, loaded.labelNames, loaded.multiLabel);
     if (v.predictions) {
       const names = loaded.labelNames;
