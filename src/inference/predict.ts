@@ -2,7 +2,7 @@
 // predictions (class names, the arg-max or the multi-label set).
 import { disposeBatch, type BatchLoader } from '../data/pipeline/index.js';
 import type { MultimodalClassifier, PostBatch } from '../multimodal/types.js';
-import { noGrad, tidy, withPrecision, type Device, type Precision } from '../tensor/index.js';
+import { F, noGrad, tidy, withPrecision, type Device, type Precision } from '../tensor/index.js';
 
 /** Predictions of a set of posts: ids, class probabilities and (when the batches carried labels) the truth. */
 export interface Predictions {
@@ -44,33 +44,20 @@ export function predictBatch(
       ).to('float32');
       const p = (multiLabel ? logits.sigmoid() : logits.softmax(-1)).toArray();
       const k = logits.size(1);
-      const z = logits.toArray();
       const probs: number[][] = [];
       const rowOf = (a: number[], i: number) => a.slice(i * k, (i + 1) * k);
       for (let i = 0; i < batch.size; i++) probs.push(rowOf(p, i));
       if (!batch.labels) return { probs, truth: null, losses: null };
       const t = batch.labels.toArray();
-      if (!multiLabel) return { probs, truth: t, losses: t.map((y, i) => crossEntropyOf(rowOf(z, i), y)) };
+      // each post's loss, unweighted (multi-label: binary cross-entropy averaged over the classes)
+      if (!multiLabel)
+        return { probs, truth: t, losses: F.crossEntropy(logits, batch.labels, { reduction: 'none' }).toArray() };
       const rows: number[][] = [];
       for (let i = 0; i < batch.size; i++) rows.push(rowOf(t, i));
-      return { probs, truth: rows, losses: rows.map((y, i) => binaryCrossEntropyOf(rowOf(z, i), y)) };
+      const bce = F.binaryCrossEntropyWithLogits(logits, batch.labels.to('float32'), { reduction: 'none' });
+      return { probs, truth: rows, losses: bce.mean(1).toArray() };
     }),
   );
-}
-
-/** -log softmax(z)[y], in float64 from the logits (stable for any logit size). */
-function crossEntropyOf(z: readonly number[], y: number): number {
-  const m = Math.max(...z);
-  let s = 0;
-  for (const v of z) s += Math.exp(v - m);
-  return m + Math.log(s) - z[y]!;
-}
-
-/** The mean over classes of the binary cross-entropy of logits z against 0/1 targets y. */
-function binaryCrossEntropyOf(z: readonly number[], y: readonly number[]): number {
-  let s = 0;
-  z.forEach((v, c) => (s += Math.max(v, 0) - v * y[c]! + Math.log1p(Math.exp(-Math.abs(v)))));
-  return s / z.length;
 }
 
 /**
