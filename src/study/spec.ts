@@ -142,22 +142,16 @@ function recipeOfModel(m: StudyModel, field: string): string | undefined {
 }
 
 /**
- * What a model reads of each post: its recipe's modalities. A model whose recipe the specification does not
- * name is one train infers from its checkpoints, which is always an image-text recipe.
- */
-export function modalitiesOf(m: StudyModel): readonly Modality[] {
-  const name = recipeOfModel(m, 'models');
-  return name === undefined ? ['text', 'image'] : recipeNamed(name).modalities;
-}
-
-/**
  * Why an objective setting does not apply to a model (null when it does): ITC and ITM pair a text with an
- * image, so a one-modality model (text-only, image-only) runs only the settings without them.
+ * image, so a one-modality model (text-only, image-only) runs only the settings without them. A model whose
+ * recipe the specification does not name is one train infers from its checkpoints: always image-text.
  */
 export function notApplicable(m: StudyModel, setting: string): string | null {
-  const reads = modalitiesOf(m);
-  if (reads.length === 2 || auxOf(setting).length === 0) return null;
-  return `one modality: recipe ${recipeOfModel(m, 'models')} reads only the ${reads.join(' and ')} of each post, and ${setting} pairs a text with an image`;
+  if (auxOf(setting).length === 0) return null;
+  const name = recipeOfModel(m, 'models');
+  const reads: readonly Modality[] = name === undefined ? ['text', 'image'] : recipeNamed(name).modalities;
+  if (reads.length === 2) return null;
+  return `one modality: recipe ${name} reads only the ${reads.join(' and ')} of each post, and ${setting} pairs a text with an image`;
 }
 
 /** The objective settings a model of the specification runs (the others are not applicable to it). */
@@ -170,12 +164,11 @@ export function settingsOf(spec: StudySpec, m: StudyModel): string[] {
  * no run at all, so the specification is refused first.
  */
 function checkModelObjectives(m: StudyModel, field: string, objectives: string[]): void {
+  // (the recipe named here first, so that a mistyped one is refused naming this field)
   const name = recipeOfModel(m, field);
-  if (name === undefined) return;
-  const reads = recipeNamed(name).modalities;
-  if (reads.length === 2 || objectives.some((o) => auxOf(o).length === 0)) return;
+  if (name === undefined || objectives.some((o) => notApplicable(m, o) === null)) return;
   throw new SpecError(
-    `${field} '${m.name}': recipe ${name} reads only the ${reads.join(' and ')} of each post, so none of the objective settings (${objectives.join(', ')}) applies to it and it would have no run: ITC and ITM pair a text with an image (add ce to objectives)`,
+    `${field} '${m.name}': recipe ${name} reads only the ${recipeNamed(name).modalities.join(' and ')} of each post, so none of the objective settings (${objectives.join(', ')}) applies to it and it would have no run: ITC and ITM pair a text with an image (add ce to objectives)`,
   );
 }
 
