@@ -1,8 +1,9 @@
 // Rows -> PostBatch: tokenised and padded text, processed images (in an ImagePool's workers), label indices,
 // and content keys. An encoder reads the modalities it has a preprocessor for: without a tokenizer (an
 // image-only model) the text is neither checked nor tokenised, without an image processor (a text-only model)
-// no image file is opened, so posts without images are fine. Work happens in two halves: prepare() does everything that needs no tensor engine and
-// returns a HostBatch of typed arrays (safe to run ahead, off the step), toPostBatch() makes the tensors.
+// no image file is opened, so posts without images are fine. Work happens in two halves: prepare() does
+// everything that needs no tensor engine and returns a HostBatch of typed arrays (safe to run ahead, off the
+// step), toPostBatch() makes the tensors.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { probeImage } from '../images-check.js';
