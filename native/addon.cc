@@ -69,12 +69,14 @@ OP(from_buffer) {
   size_t need = (size_t)numel * c10::elementSize(dt);
   if (need != len)
     throw ArgError("buffer holds " + std::to_string(len) + " bytes but shape and dtype need " + std::to_string(need));
-  auto t = torch::empty(shape, torch::TensorOptions().dtype(dt));
+  auto dev = absent(info, 3) ? torch::Device(torch::kCPU) : DEV(info, 3);
+  // For a GPU: staged in pinned host memory (libtorch's caching host allocator) and copied without blocking,
+  // so the copy runs on the device's stream while the host goes on queueing the step's kernels; the allocator
+  // keeps the pinned block until the copy has finished, and the caller's buffer is free to reuse at once.
+  bool pinned = dev.is_cuda() && len > 0;
+  auto t = torch::empty(shape, torch::TensorOptions().dtype(dt).pinned_memory(pinned));
   if (len) std::memcpy(t.data_ptr(), data, len);
-  if (!absent(info, 3)) {
-    auto dev = DEV(info, 3);
-    if (!dev.is_cpu()) t = t.to(dev);
-  }
+  if (!dev.is_cpu()) t = t.to(dev, /*non_blocking=*/pinned);
   return W(env, t);
 }
 

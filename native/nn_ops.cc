@@ -82,10 +82,15 @@ OP(attention) {
   double scale = D(info, 6);
   bool causal = B(info, 7);
 #if TANDEM_TORCH2
-  c10::optional<double> sc;
-  if (scale > 0) sc = scale;
-  return W(env, at::scaled_dot_product_attention(q, k, v, mask, p, causal, sc));
-#else
+  // libtorch 2.x's fused kernel, except in float64: there its CPU kernel's gradients are wrong (ViLT's and
+  // LXMERT's against finite differences, CLIP's key bias not 0, on 2.11; test/tensor/attention-kernel.test.ts),
+  // and float64 is for checking, not for speed.
+  if (q.scalar_type() != torch::kDouble) {
+    c10::optional<double> sc;
+    if (scale > 0) sc = scale;
+    return W(env, at::scaled_dot_product_attention(q, k, v, mask, p, causal, sc));
+  }
+#endif
   double s = scale > 0 ? scale : 1.0 / std::sqrt((double)q.size(-1));
   auto scores = torch::matmul(q, k.transpose(-2, -1)).mul(s);
   if (causal) {
@@ -100,7 +105,6 @@ OP(attention) {
   auto probs = torch::softmax(scores, -1);
   if (p > 0) probs = torch::dropout(probs, p, true);
   return W(env, torch::matmul(probs, v));
-#endif
 }
 
 static torch::Tensor activation(const torch::Tensor& x, const std::string& act) {

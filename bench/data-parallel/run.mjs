@@ -3,7 +3,8 @@
 // Gloo over loopback), the same global batch and a late-fusion model of BERT/ViT shapes scaled down (flags:
 // --count=192 --batch=16 --epochs=1 --hidden=128 --layers=2). On a 2-core machine there is no speed goal: each
 // process gets one thread, so the ratio shows what the collectives cost; on a machine with more cores or GPUs
-// it shows the scaling. Last line: `data_parallel_2_vs_1_samples_per_second: <x>`.
+// it shows the scaling. --device=cuda runs both on the GPU; --dist-backend=gloo lets the 2 processes share one
+// GPU. Last line: `data_parallel_2_vs_1_samples_per_second: <x>`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,9 @@ const flag = (name, dflt) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a ? Number(a.split('=')[1]) : dflt;
 };
+const text = (name, dflt) => process.argv.find((x) => x.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const device = text('device', 'cpu');
+const backend = text('dist-backend', null);
 const count = flag('count', 192);
 const batch = flag('batch', 16);
 const epochs = flag('epochs', 1);
@@ -59,6 +63,9 @@ try {
     '--no-progress',
     '--workers',
     '0',
+    '--device',
+    device,
+    ...(backend ? ['--dist-backend', backend] : []),
   ];
   const sps = (out) => {
     const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
@@ -74,7 +81,9 @@ try {
   run([...common, '--batch-size', String(batch), '--out', join(tmp, 'one')]);
   run([...common, '--batch-size', String(batch / 2), '--nproc-per-node', '2', '--out', join(tmp, 'two')]);
   const [a, b] = [sps(join(tmp, 'one')), sps(join(tmp, 'two'))];
-  console.log(`global batch ${batch}, hidden ${hidden}, ${layers} layers; median samples/s over the steps`);
+  console.log(
+    `global batch ${batch}, hidden ${hidden}, ${layers} layers, ${device}${backend ? ` (${backend})` : ''}; median samples/s over the steps`,
+  );
   console.log(`1 process:   ${a.toFixed(1)} samples/s`);
   console.log(`2 processes: ${b.toFixed(1)} samples/s`);
   console.log(`data_parallel_2_vs_1_samples_per_second: ${(b / a).toFixed(3)}`);

@@ -30,7 +30,7 @@ export function classificationLoss(logits: Tensor, labels: Tensor, opts: Classif
     w == null
       ? null
       : Array.isArray(w)
-        ? tensor(w, { dtype: logits.dtype === 'float64' ? 'float64' : 'float32' }).to(logits.device)
+        ? tensor(w, { dtype: logits.dtype === 'float64' ? 'float64' : 'float32', device: logits.device })
         : (w as Tensor);
   return F.crossEntropy(logits, labels, { weight, labelSmoothing: opts.labelSmoothing ?? 0 });
 }

@@ -80,7 +80,7 @@ export function itcLoss(textEmbeds: Tensor, imageEmbeds: Tensor, logitScale: Ten
   if (masks.length) {
     const merged = masks[0]!.map((_, k) => (masks.some((m) => m[k]) ? 1 : 0));
     if (merged.some((x) => x)) {
-      const m = tensor(merged, { dtype: 'bool', shape: [b, b] }).to(textEmbeds.device);
+      const m = tensor(merged, { dtype: 'bool', shape: [b, b], device: textEmbeds.device });
       const pad = (x: Tensor) =>
         x.size(1) > b ? cat([m, full([b, x.size(1) - b], 0, { dtype: 'bool', device: textEmbeds.device })], 1) : m;
       // Masked with a large negative (not -inf) so that gradients stay finite.

@@ -596,7 +596,7 @@ export function objectiveLosses(
       similarity = noGrad(() => enc.imageEmbeds.matmul(enc.textEmbeds.transpose(0, 1)));
     const s = sampleItmPairs(batch.size, { mode: o.itmNegatives, textKeys: batch.textKeys, similarity });
     const pair = s.textIndex.every((j, i) => j === i) ? enc.pair : model.encodeMismatched(batch, enc, s.textIndex);
-    itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt)).to(logits.device));
+    itm = itmLoss(model.matchLogits(pair), tensor(s.labels.map(BigInt), { device: logits.device }));
     if (parallel) itm = itm.mul(globalShare(parallel, batch.size));
   }
   // ITC is the global batch's on every rank and its gradient reaches only the local rows: the average over

@@ -112,7 +112,10 @@ function trainingParity(dtype: 'float32' | 'float64'): {
   for (const [name, p] of params) {
     if (ZERO_GRADIENT.test(name)) {
       for (const g of [p.grad!, golden.get(`grad.${name}`)!])
-        assert.ok(tidy(() => g.abs().max().item()) < 1e-7, `${name}: gradient should be 0`);
+        assert.ok(
+          tidy(() => g.abs().max().item()) < 1e-7,
+          `${name}: gradient should be 0, max |g| ${tidy(() => g.abs().max().item())}`,
+        );
       continue;
     }
     const r = Math.max(

@@ -9,6 +9,7 @@ import { allRecipes, recipeForModelType, recipeNamed, singleCheckpointModelTypes
 import type { RecipeOption } from '../../multimodal/recipe.js';
 import { MaxLengthError } from '../../multimodal/max-length.js';
 import { ProcessGroup, processGroupFromEnv } from '../../tensor/distributed.js';
+import { cudaDeviceCount, type Device } from '../../tensor/index.js';
 import { DataParallel } from '../../train/data-parallel.js';
 import { encodingFlag } from './data.js';
 import { FORMAT_NAMES } from '../../data/formats/index.js';
@@ -375,6 +376,13 @@ on biases and LayerNorm, early stopping); options given explicitly override the 
       group: 'Run',
       help: 'data parallelism: start N processes here (as torchrun does); under torchrun or SLURM (RANK/WORLD_SIZE or SLURM_PROCID/SLURM_NTASKS set) each process is a rank',
     },
+    'dist-backend': {
+      type: 'enum',
+      choices: ['gloo', 'nccl'],
+      group: 'Run',
+      defaultText: 'nccl on cuda, gloo on cpu',
+      help: "data parallelism's c10d backend; gloo lets processes share a GPU (NCCL needs one GPU per process)",
+    },
     'dist-timeout': {
       type: 'number',
       default: 300,
@@ -405,7 +413,15 @@ command that continues the run and exit with 130, 143 and 129. Exit codes: 0 don
 export const specs = [TRAIN];
 
 /** What may accompany --resume: the run folder and how to show progress, nothing that changes the run. */
-const RESUME_FLAGS = new Set(['resume', 'out', 'json', 'no-progress', 'nproc-per-node', 'dist-timeout']);
+const RESUME_FLAGS = new Set([
+  'resume',
+  'out',
+  'json',
+  'no-progress',
+  'nproc-per-node',
+  'dist-timeout',
+  'dist-backend',
+]);
 
 type Values = ParsedValues<typeof TRAIN.options>;
 
@@ -580,6 +596,7 @@ export async function run(argv: string[]): Promise<number> {
     refuseFilledFolder(resolve(v.out), '--resume to continue the run it holds');
   if (v['nproc-per-node'] > 1) {
     if (group) throw new CliError('--nproc-per-node: this process already runs under a launcher (RANK/WORLD_SIZE set)');
+    if (v.device?.startsWith('cuda')) rankDevice(v['nproc-per-node'] - 1, v['dist-backend'] ?? 'nccl'); // before any start
     const { launchLocal } = await import('../launch.js');
     return launchLocal(v['nproc-per-node'], ['train', ...withoutFlag(argv, 'nproc-per-node')], {
       timeoutSeconds: v['dist-timeout'],
@@ -602,8 +619,9 @@ export async function run(argv: string[]): Promise<number> {
   } else cfg = await configFromFlags(v, a.given);
   let parallel: DataParallel | null = null;
   if (group) {
-    if (cfg.device.startsWith('cuda')) cfg = { ...cfg, device: `cuda:${group.localRank}` };
-    parallel = new DataParallel(ProcessGroup.init(group, cfg.device));
+    const backend = v['dist-backend'] ?? (cfg.device.startsWith('cuda') ? 'nccl' : 'gloo');
+    if (cfg.device.startsWith('cuda')) cfg = { ...cfg, device: rankDevice(group.localRank, backend) };
+    parallel = new DataParallel(ProcessGroup.init({ ...group, backend }, cfg.device));
     if (group.rank === 0)
       process.stderr.write(
         `data parallel: ${group.worldSize} processes (${parallel.pg.backend}), global batch ${cfg.batchSize * group.worldSize} (${cfg.batchSize} per process)\n`,
@@ -635,4 +653,18 @@ export async function run(argv: string[]): Promise<number> {
     return stopped;
   }
   return EXIT.ok;
+}
+
+/**
+ * The GPU of the process with this local rank: its own (cuda:LOCAL_RANK), or with Gloo, where processes may
+ * share one, cuda:(LOCAL_RANK mod GPUs). NCCL refuses two processes on one GPU, so that is a usage error.
+ */
+function rankDevice(localRank: number, backend: 'gloo' | 'nccl'): Device {
+  const gpus = cudaDeviceCount();
+  if (gpus === 0) throw new CliError('--device cuda: no GPU is visible here');
+  if (localRank < gpus) return `cuda:${localRank}`;
+  if (backend === 'gloo') return `cuda:${localRank % gpus}`;
+  throw new CliError(
+    `--device cuda: local rank ${localRank} has no GPU of its own (${gpus} here) and NCCL needs one per process; start at most ${gpus} per machine, or add --dist-backend gloo to let processes share GPUs`,
+  );
 }
