@@ -24,8 +24,8 @@ export function recipeShapes(golden: string, layers = 12): Record<string, Recipe
     'late-fusion': {
       folders: { textModel: join(golden, 'bert'), imageModel: join(golden, 'vit') },
       overrides: {
-        text_config: { ...base, ...bertVocab },
-        vision_config: { ...base, image_size: 224, patch_size: 16 },
+        text_config: { ...base, ...bertVocab, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
+        vision_config: { ...base, image_size: 224, patch_size: 16, pooler_output_size: 768 },
       },
       batch: 16,
       seq: 64,

@@ -131,6 +131,12 @@ export interface Addon {
   dist_all_gather(t: Handle): Handle;
   dist_broadcast(tensors: Handle[], root: number): void;
   dist_barrier(): void;
+  /** A gradient reducer over these parameters (hooks after their gradient accumulation), replacing any earlier one. */
+  dist_reducer_init(params: Handle[], bucketBytes: number): void;
+  /** Arms the reducer for the next backward. */
+  dist_reducer_prepare(): void;
+  /** Starts the buckets left, waits, averages the gradients; returns the buckets started during backward. */
+  dist_reducer_finish(): number;
 
   // native/autocast.cc: torch.autocast's enter and exit, per device type
   /** Returns the state before (enabled, dtype code). */
@@ -441,6 +447,9 @@ export const ADDON_FUNCTIONS = [
   'dist_all_gather',
   'dist_broadcast',
   'dist_barrier',
+  'dist_reducer_init',
+  'dist_reducer_prepare',
+  'dist_reducer_finish',
   'autocast_enter',
   'autocast_exit',
   'autocast_state',

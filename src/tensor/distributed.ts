@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { N } from './native.js';
 import { Tensor, type Device } from './tensor.js';
+import { zeros } from './create.js';
 import { processAlive } from '../runtime/process.js';
 
 export type Backend = 'gloo' | 'nccl';
@@ -111,7 +112,13 @@ export class ProcessGroup {
   /** Each rank's host and process id, for naming a lost peer. */
   private readonly peers: { host: string; pid: number }[];
 
-  private constructor(o: ProcessGroupOptions, backend: Backend, peers: { host: string; pid: number }[]) {
+  private constructor(
+    o: ProcessGroupOptions,
+    backend: Backend,
+    peers: { host: string; pid: number }[],
+    /** This process's device (NCCL's collectives run there). */
+    readonly device: Device,
+  ) {
     this.rank = o.rank;
     this.worldSize = o.worldSize;
     this.localRank = o.localRank;
@@ -145,7 +152,7 @@ export class ProcessGroup {
       const [host, pid] = (N.dist_store_get(`peer/${r}`) as string).split(' ');
       peers.push({ host: host!, pid: Number(pid) });
     }
-    return new ProcessGroup({ ...o, timeoutMs }, backend, peers);
+    return new ProcessGroup({ ...o, timeoutMs }, backend, peers, device);
   }
 
   /** Runs a collective; on failure, names the peers of this machine that have exited. */
@@ -168,23 +175,74 @@ export class ProcessGroup {
     }
   }
 
-  /** In-place all-reduce of one tensor (flatten a bucket of tensors into one first). */
-  allReduce(t: Tensor, op: 'sum' | 'max' | 'min' = 'sum'): void {
-    this.run('all_reduce', () => N.dist_all_reduce([t.handle], op));
+  /**
+   * NCCL takes only tensors on this process's GPU: an in-place collective on a CPU tensor (counts, sums,
+   * post keys) runs on a copy there, copied back.
+   */
+  private inPlace(t: Tensor, fn: (x: Tensor) => void): void {
+    if (this.backend !== 'nccl' || t.device !== 'cpu') return fn(t);
+    const d = t.to(this.device);
+    try {
+      fn(d);
+      t.copy_(d);
+    } finally {
+      d.dispose();
+    }
   }
 
-  /** Every rank's tensor (same shape everywhere), stacked on a new first axis [world, ...]. */
+  /** In-place all-reduce of one tensor (flatten a bucket of tensors into one first). */
+  allReduce(t: Tensor, op: 'sum' | 'max' | 'min' = 'sum'): void {
+    this.inPlace(t, (x) => this.run('all_reduce', () => N.dist_all_reduce([x.handle], op)));
+  }
+
+  /** Every rank's tensor (same shape everywhere), stacked on a new first axis [world, ...], on t's device. */
   allGather(t: Tensor): Tensor {
-    return new Tensor(this.run('all_gather', () => N.dist_all_gather(t.handle)));
+    if (this.backend !== 'nccl' || t.device !== 'cpu')
+      return new Tensor(this.run('all_gather', () => N.dist_all_gather(t.handle)));
+    const d = t.to(this.device);
+    try {
+      const all = new Tensor(this.run('all_gather', () => N.dist_all_gather(d.handle)));
+      try {
+        return all.to('cpu');
+      } finally {
+        all.dispose();
+      }
+    } finally {
+      d.dispose();
+    }
   }
 
   /** In-place broadcast of one tensor from `root`. */
   broadcast(t: Tensor, root = 0): void {
-    this.run('broadcast', () => N.dist_broadcast([t.handle], root));
+    this.inPlace(t, (x) => this.run('broadcast', () => N.dist_broadcast([x.handle], root)));
   }
 
   barrier(): void {
-    this.run('barrier', () => N.dist_barrier());
+    if (this.backend !== 'nccl') return this.run('barrier', () => N.dist_barrier());
+    const one = zeros([1], { device: this.device });
+    try {
+      this.allReduce(one);
+    } finally {
+      one.dispose();
+    }
+  }
+
+  /**
+   * Gradient averaging overlapped with backward (native/distributed.cc's reducer, as DistributedDataParallel):
+   * `watch` the parameters once, `beforeBackward` ahead of the backward whose gradients are to be averaged,
+   * `afterBackward` after it; it returns how many buckets started while backward ran.
+   */
+  watchGradients(params: Tensor[], bucketBytes: number): void {
+    N.dist_reducer_init(
+      params.map((p) => p.handle),
+      bucketBytes,
+    );
+  }
+  beforeBackward(): void {
+    N.dist_reducer_prepare();
+  }
+  afterBackward(): number {
+    return this.run('gradient all_reduce', () => N.dist_reducer_finish());
   }
 
   /** Leaves the group (the process may then init another). */

@@ -1,9 +1,9 @@
 /**
  * Data parallelism as DistributedDataParallel does it, over a c10d process group (src/tensor/distributed.ts):
  * - the same initial parameters everywhere (broadcast from rank 0);
- * - gradients averaged by bucketed all-reduce after backward (the buckets are flattened gradients of about
- *   25 MB; libtorch's C++ API has no per-parameter autograd hooks that this addon exposes, so a bucket starts
- *   when backward has finished rather than as soon as it is ready);
+ * - gradients averaged by bucketed all-reduce (buckets of about 25 MB in reverse parameter order), each
+ *   bucket's all-reduce started by a hook as soon as backward has produced its gradients, in the same bucket
+ *   order on every rank (native/distributed.cc's reducer, as DDP's);
  * - losses scaled so that the average of the ranks' gradients is the gradient of the loss over the global
  *   batch, exactly: a mean over posts becomes (local sum) / (global count) · world size; ITC is computed over
  *   the global batch on every rank (embeddings all-gathered, gradients through the local rows only, as
@@ -46,14 +46,23 @@ export class DataParallel implements ItcGather {
     this.bucketed([...model.stateDict().values()], (flat) => this.pg.broadcast(flat, 0));
   }
 
-  /** Averages the gradients of `params` over the ranks. */
-  averageGradients(params: Tensor[]): void {
-    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-    this.bucketed(grads, (flat) => {
-      this.pg.allReduce(flat);
-      flat.mul_(1 / this.worldSize);
-    });
-    for (const g of grads) g.dispose();
+  private watched: Tensor[] | null = null;
+
+  /**
+   * Call before the backward whose gradients are to be averaged (the last of an accumulation step): each
+   * bucket's all-reduce then starts during that backward as soon as its gradients are ready.
+   */
+  beforeBackward(params: Tensor[]): void {
+    if (!this.watched || this.watched.length !== params.length || this.watched.some((p, i) => p !== params[i])) {
+      this.pg.watchGradients(params, this.bucketBytes);
+      this.watched = [...params];
+    }
+    this.pg.beforeBackward();
+  }
+
+  /** After that backward: the gradients averaged over the ranks. Returns the buckets that started during it. */
+  afterBackward(): number {
+    return this.pg.afterBackward();
   }
 
   /**
@@ -126,7 +135,7 @@ export class DataParallel implements ItcGather {
       // (an empty part happens only in evaluation, on the CPU)
       const pad = () =>
         d.size(0) === 0
-          ? zeros([max, ...d.shape.slice(1)], { dtype: d.dtype })
+          ? zeros([max, ...d.shape.slice(1)], { dtype: d.dtype, device: d.device })
           : zerosLike(d.narrow(0, 0, 1)).expand(max - d.size(0), ...d.shape.slice(1));
       const padded = d.size(0) < max ? cat([d, pad()]) : d;
       return this.pg.allGather(padded.contiguous());

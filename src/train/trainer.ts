@@ -351,7 +351,10 @@ export class Trainer {
     const sums = { loss: 0, ce: 0, itc: 0, itm: 0 };
     let samples = 0;
     const scale = this.scaler?.scale;
-    for (const batch of batches) {
+    const params = this.model.parameters().filter((p) => p.requiresGrad);
+    for (const [i, batch] of batches.entries()) {
+      // data parallel: the last backward of the step starts the gradients' all-reduce as they become ready
+      if (this.parallel && i === batches.length - 1) this.parallel.beforeBackward(params);
       tidy(() => {
         // Forward and losses under autocast; backward outside it, as torch.autocast recommends.
         const l = withPrecision(this.o.precision ?? 'fp32', this.o.device ?? 'cpu', () =>
@@ -366,9 +369,8 @@ export class Trainer {
       });
       samples += batch.size;
     }
-    const params = this.model.parameters().filter((p) => p.requiresGrad);
     if (this.parallel) {
-      this.parallel.averageGradients(params);
+      this.parallel.afterBackward();
       // ce and itm were scaled so that their mean over the ranks is the global batch's; itc is global already
       const w = this.parallel.worldSize;
       sums.ce = this.parallel.sum(sums.ce) / w;

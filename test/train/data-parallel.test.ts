@@ -98,6 +98,19 @@ test('collectives and the ITC loss over the gathered batch equal the single-proc
     out.map((o) => o.offset),
     [0, 4],
   );
+  // the reducer: gradients averaged over the ranks, (1 + 2)/2 · 3 (step + 1)(i + 1); the unused parameter has
+  // none. Step 1 finds it unused (its bucket, first in reverse order, waits for it: nothing starts during
+  // backward); from step 2 it is left out of those buckets and all 3 start while backward runs.
+  for (const o of out) {
+    assert.deepEqual(
+      o.reducer.map((s: { early: number }) => s.early),
+      [0, 3],
+    );
+    o.reducer.forEach((s: { grads: (number[] | null)[] }, step: number) => {
+      s.grads.slice(0, 3).forEach((g, i) => assert.deepEqual(g, new Array(16).fill(4.5 * (step + 1) * (i + 1))));
+      assert.equal(s.grads[3], null);
+    });
+  }
   // the reference: one process, the whole batch
   tidy(() => {
     const { text, image, scale, textKeys, imageKeys } = itcInputs();
