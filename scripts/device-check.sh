@@ -7,7 +7,9 @@
 # Environment: NODE (node binary, default `node`), NODE_INCLUDE (node's headers: a folder holding node_api.h,
 # or one holding include/node/node_api.h; default: next to NODE, then /usr/include/node), NODE_ADDON_API
 # (folder of napi.h; default node_modules/node-addon-api), PYTHON (the Python with the wheel, default python3),
-# LIBTORCH (a libtorch folder; default the wheel's), OUT (a summary is written to $OUT/summary.txt), JOBS.
+# LIBTORCH (a libtorch folder; default the wheel's), OUT (a summary is written to $OUT/summary.txt), JOBS,
+# PHASES (comma-separated phase names to run, default all: parity-tests, train-smoke, bench-engine, bench-models,
+# bench-train, bench-recipes, dp-gpu, family-tests-cpu).
 # The CPU half (`scripts/device-check.sh cpu`) runs in CI: without a wheel that has headers it uses the addon
 # already built (Debian's libtorch) and runs shorter benchmarks. Needs dist/ (npm run build) or typescript in
 # node_modules. Every phase has a time limit and on a GPU the whole check stays under 9 minutes (TOTAL_LIMIT=540 s
@@ -44,6 +46,10 @@ trap finish EXIT
 run_phase() {
   local name=$1 limit=$2 left
   shift 2
+  if [ -n "${PHASES:-}" ] && [[ ",$PHASES," != *",$name,"* ]]; then
+    note "$name: not run (PHASES=$PHASES)"
+    return
+  fi
   left=$((TOTAL_LIMIT - ($(date +%s) - T0)))
   if [ "$left" -lt 20 ]; then
     note "$name: SKIPPED (the $TOTAL_LIMIT s budget is spent)"
