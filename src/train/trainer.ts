@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   getRngState,
+  keep,
   manualSeed,
   noGrad,
   setRngState,
+  stack,
   tensor,
   tidy,
   withPrecision,
+  zerosLike,
   type Device,
   type Precision,
   type Tensor,
@@ -348,8 +351,10 @@ export class Trainer {
   private step(batches: PostBatch[]): StepRecord {
     const t0 = process.hrtime.bigint();
     this.model.train();
-    const sums = { loss: 0, ce: 0, itc: 0, itm: 0 };
     let samples = 0;
+    // each micro-batch's [total, ce, itc, itm], read once after the step is queued: reading a loss waits for
+    // the device, which would leave it idle while the host queues the optimiser's kernels
+    const losses: Tensor[] = [];
     const scale = this.scaler?.scale;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
     for (const [i, batch] of batches.entries()) {
@@ -362,22 +367,34 @@ export class Trainer {
         );
         const part = l.total.div(batches.length);
         (this.scaler ? this.scaler.scaleLoss(part) : part).backward();
-        sums.loss += l.total.item() / batches.length;
-        sums.ce += l.ce.item() / batches.length;
-        if (l.itc) sums.itc += l.itc.item() / batches.length;
-        if (l.itm) sums.itm += l.itm.item() / batches.length;
+        const none = zerosLike(l.ce);
+        losses.push(keep(stack([l.total, l.ce, l.itc ?? none, l.itm ?? none].map((x) => x.detach().to('float64')))));
       });
       samples += batch.size;
     }
+    const readSums = () => {
+      const all = Array.from(
+        tidy(() => stack(losses).toArray()),
+        Number,
+      );
+      losses.forEach((t) => t.dispose());
+      const sums = { loss: 0, ce: 0, itc: 0, itm: 0 };
+      for (let b = 0; b < batches.length; b++)
+        (['loss', 'ce', 'itc', 'itm'] as const).forEach((k, j) => (sums[k] += all[4 * b + j]! / batches.length));
+      return sums;
+    };
+    let sums: ReturnType<typeof readSums> | null = null;
     if (this.parallel) {
       this.parallel.afterBackward();
+      const s = readSums();
       // ce and itm were scaled so that their mean over the ranks is the global batch's; itc is global already
       const w = this.parallel.worldSize;
-      sums.ce = this.parallel.sum(sums.ce) / w;
-      sums.itm = this.parallel.sum(sums.itm) / w;
+      s.ce = this.parallel.sum(s.ce) / w;
+      s.itm = this.parallel.sum(s.itm) / w;
       samples = this.parallel.sum(samples);
       const k = lossCoefficients(this.o.aux, this.o.weights);
-      sums.loss = k.ce * sums.ce + k.itc * sums.itc + k.itm * sums.itm;
+      s.loss = k.ce * s.ce + k.itc * s.itc + k.itm * s.itm;
+      sums = s;
     }
     // fp16: true gradients before clipping; a step with inf/NaN gradients is skipped (the scaler backs off).
     const skipped = this.scaler ? this.scaler.unscale(params).foundInf : false;
@@ -388,6 +405,7 @@ export class Trainer {
     this.opt.zeroGrad();
     this.sched.step();
     this.state.step++;
+    sums ??= readSums();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     return {
       step: this.state.step,
