@@ -2,8 +2,9 @@
 // filled first (so every batch is partly cached, with features computed in other batches), two of them killed
 // with SIGKILL in the middle of writing an entry (the TANDEM_TEST_FEATURE_CACHE_WRITE_MS hook pauses each
 // write after its header), then rerun: every finished run must match a run without the cache to the bit, at
-// step 1 and in its final parameters. Also: a bf16 run reads from its cache exactly what it would have computed (the features
-// are computed in the run's precision and the cache key names it).
+// step 1 and in its final parameters, and every entry must be the bytes a run alone on an empty cache writes.
+// Also: a bf16 run reads from its cache exactly what it would have computed (the features are computed in the
+// run's precision, and the cache key names it and the chunk size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -169,4 +170,22 @@ test('a bf16 run trains the same with and without its feature cache, cold and wa
     0,
   );
   assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 2, 'one folder per precision');
+  // and the chunk size (--batch-size): a bf16 run with batches of 4 computes its features in chunks of 4, whose
+  // last bits differ, so it does not read the entries of chunks of 8 either
+  const chunk4 = join(tmp, 'bf16-batch-4');
+  assert.equal(
+    runCli(
+      [
+        'train',
+        ...bf16.map((a, i) => (bf16[i - 1] === '--batch-size' ? '4' : a)),
+        '--out',
+        chunk4,
+        '--feature-cache',
+        cache,
+      ],
+      { env: ENV },
+    ).status,
+    0,
+  );
+  assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 3, 'one folder per chunk size');
 });
