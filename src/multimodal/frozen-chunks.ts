@@ -55,8 +55,9 @@ export function inFixedChunks(
         const chunk: FrozenPixels = { pixel_values: take(pixels.pixel_values) };
         if (pixels.pixel_mask) chunk.pixel_mask = take(pixels.pixel_mask);
         const out = encode(chunk);
-        if (out.size(0) !== rows)
-          throw new Error(`inFixedChunks: the encoder returned ${out.size(0)} rows for a chunk of ${rows} images`);
+        const m = chunk.pixel_values.size(0);
+        if (out.size(0) !== m)
+          throw new Error(`inFixedChunks: the encoder returned ${out.size(0)} rows for a chunk of ${m} images`);
         return k === rows ? out : out.narrow(0, 0, k).contiguous();
       }),
     );
