@@ -167,6 +167,27 @@ const MUTATIONS = [
     replace: 'if (m && m[0] <= bestRank) {',
     tests: ['text/tokenizer-golden.test.js', 'text/tokenizer-components.test.js'],
   },
+  {
+    name: 'frozen image encoder: a short chunk run as it is (no padding to the chunk size)',
+    file: 'dist/src/multimodal/frozen-chunks.js',
+    find: 'if (k === rows)\n                    return k === n ? t : t.narrow(0, start, k);',
+    replace: 'if (k <= rows)\n                    return t.narrow(0, start, k);',
+    tests: ['multimodal/frozen-chunks.test.js'],
+  },
+  {
+    name: 'training runs its frozen image encoder on whole batches (no fixed chunk size)',
+    file: 'dist/src/train/experiment.js',
+    find: 'model.setFrozenImageChunk(cfg.batchSize);',
+    replace: 'void cfg.batchSize;',
+    tests: ['train/feature-cache-stress.test.js'],
+  },
+  {
+    name: 'feature-cache key without the chunk size',
+    file: 'dist/src/train/experiment.js',
+    find: '|chunk:${chunk}`',
+    replace: '`',
+    tests: ['train/feature-cache-stress.test.js'],
+  },
 ];
 
 const filters = process.argv.slice(2);

@@ -6,6 +6,7 @@
  */
 import { F, tensor, type Tensor } from '../tensor/index.js';
 import { Dropout, Linear, Module } from '../nn/index.js';
+import { checkChunkRows, inFixedChunks, type FrozenPixels } from './frozen-chunks.js';
 import type { Encoding, MultimodalClassifier, PostBatch, PostImage, PostText, RecipeConfig } from './types.js';
 
 export const DEFAULT_DROPOUT = 0.05;
@@ -85,6 +86,7 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   #classifier!: Linear | MlpHead;
   #itm: Linear | MlpHead | null = null;
   #logitScale: Tensor | null = null;
+  #frozenImageChunk: number | undefined;
 
   constructor(o: HeadOptions) {
     super();
@@ -124,6 +126,25 @@ export abstract class RecipeBase extends Module implements MultimodalClassifier 
   matchLogits(pair: Tensor): Tensor {
     if (!this.#itm) throw new Error(`${this.recipe}: no ITM head registered`);
     return this.#itm.forward(this.itmDropout ? this.#headDropout.forward(pair) : pair);
+  }
+
+  /**
+   * Images per run of a frozen image encoder (frozen-chunks.ts): set, every batch is encoded in chunks of
+   * exactly this many images (the last one padded), so that an image's features are the same bits whichever
+   * images share its batch; undefined (the default), each batch in one run.
+   */
+  get frozenImageChunk(): number | undefined {
+    return this.#frozenImageChunk;
+  }
+
+  setFrozenImageChunk(rows: number | undefined): void {
+    checkChunkRows(rows, this.recipe);
+    this.#frozenImageChunk = rows;
+  }
+
+  /** The recipe's frozen image encoder (`encode`) on a batch's pixels, in chunks of frozenImageChunk images. */
+  protected inFrozenChunks(pixels: FrozenPixels, encode: (chunk: FrozenPixels) => Tensor): Tensor {
+    return inFixedChunks(pixels, this.#frozenImageChunk, encode);
   }
 
   /** Options every recipe config records. */

@@ -131,7 +131,7 @@ export class LateFusionClassifier extends RecipeBase {
     this.addHeads(this.fusion.outDim);
     if (this.freezeImage) {
       this.image_encoder.freeze();
-      this.frozenImageFeatures = (pixels) => this.runFrozenImage(pixels.pixel_values);
+      this.frozenImageFeatures = (pixels) => this.inFrozenChunks(pixels, (c) => this.runFrozenImage(c.pixel_values));
     }
     this.train(true);
   }
@@ -204,7 +204,7 @@ export class LateFusionClassifier extends RecipeBase {
         );
       return this.featureSide(image.features);
     }
-    if (this.freezeImage) return this.featureSide(this.runFrozenImage(image.pixel_values));
+    if (this.freezeImage) return this.featureSide(this.frozenImageFeatures!(image));
     return this.imageSide(image.pixel_values);
   }
 

@@ -129,7 +129,7 @@ export class LxmertClassifier extends RecipeBase {
     if (this.freezeImage) {
       this.image_encoder!.freeze();
       this.frozenImageFeatures = (pixels) =>
-        inEvalMode(this.image_encoder!, () => this.regionFeatures(pixels.pixel_values));
+        this.inFrozenChunks(pixels, (c) => inEvalMode(this.image_encoder!, () => this.regionFeatures(c.pixel_values)));
     }
     this.train(true);
   }

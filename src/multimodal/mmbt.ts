@@ -89,7 +89,7 @@ export class MmbtClassifier extends RecipeBase {
     if (this.freezeImage) {
       this.image_encoder.freeze();
       this.frozenImageFeatures = (pixels) =>
-        inEvalMode(this.image_encoder, () => this.imageRegions(pixels.pixel_values));
+        this.inFrozenChunks(pixels, (c) => inEvalMode(this.image_encoder, () => this.imageRegions(c.pixel_values)));
     }
     this.train(true);
   }

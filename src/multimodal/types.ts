@@ -82,11 +82,18 @@ export interface MultimodalClassifier extends Module {
   matchLogits(pair: Tensor): Tensor;
   /**
    * When the image encoder is frozen: its output for pixel values, which the data pipeline may cache on
-   * disk and pass back as `image.features`. Absent when the image encoder trains.
+   * disk and pass back as `image.features`. Absent when the image encoder trains. The forward pass computes
+   * its frozen features through this function too, in chunks of frozenImageChunk images.
    */
   frozenImageFeatures?(pixels: { pixel_values: Tensor; pixel_mask?: Tensor }): Tensor;
   /** A stable identity of the frozen image encoder (model + weights hash + processor) for the feature cache. */
   readonly frozenImageKey?: string;
+  /**
+   * Images per run of the frozen image encoder (undefined: each batch at once). With it set, an image's
+   * frozen features are the same bits whatever other images it is computed with (frozen-chunks.ts).
+   */
+  readonly frozenImageChunk: number | undefined;
+  setFrozenImageChunk(rows: number | undefined): void;
   /** The recipe's config (with the sub-models' Hugging Face configs), enough to rebuild it with random weights. */
   recipeConfig(): RecipeConfig;
 }

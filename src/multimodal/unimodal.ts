@@ -133,7 +133,8 @@ export class ImageOnlyClassifier extends UnimodalBase {
     this.addHeads(width, { itmHead: false, logitScale: null });
     if (this.freezeImage) {
       this.image_encoder.freeze();
-      this.frozenImageFeatures = (pixels) => inEvalMode(this.image_encoder, () => this.vector(pixels.pixel_values));
+      this.frozenImageFeatures = (pixels) =>
+        this.inFrozenChunks(pixels, (c) => inEvalMode(this.image_encoder, () => this.vector(c.pixel_values)));
     }
     this.train(true);
   }

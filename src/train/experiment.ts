@@ -362,10 +362,14 @@ export async function runExperiment(
   // The frozen image encoder's features, computed as the uncached forward pass would compute them (the run's
   // precision and device) and kept in the dtype they come out in, so that a run reads from its cache exactly
   // what it would have computed; the cache key names that precision and device kind (featureCacheKey).
+  // Both run the encoder on chunks of --batch-size images (the last one padded: frozen-chunks.ts), so an
+  // image's features are the same bits whether it was computed with its training batch, with the missing
+  // images of a partly cached batch, or with an evaluation batch.
+  if (model.frozenImageFeatures) model.setFrozenImageChunk(cfg.batchSize);
   const frozen =
     model.frozenImageFeatures && model.frozenImageKey
       ? {
-          key: featureCacheKey(model.frozenImageKey, encoder.processorHash, precision, cfg.device),
+          key: featureCacheKey(model.frozenImageKey, encoder.processorHash, precision, cfg.device, cfg.batchSize),
           compute: (px: Parameters<NonNullable<typeof model.frozenImageFeatures>>[0]) =>
             noGrad(() => withPrecision(precision, cfg.device, () => model.frozenImageFeatures!(px))),
         }
@@ -544,16 +548,18 @@ export async function runExperiment(
 
 /**
  * The identity of a run's cached image features: the frozen encoder (weights, layout), the image processor,
- * and the precision and device kind they are computed in (bf16 features are not fp32 ones, and CUDA kernels
- * round differently from CPU ones), so that runs sharing a cache folder only share identical numbers.
+ * the precision and device kind they are computed in (bf16 features are not fp32 ones, and CUDA kernels
+ * round differently from CPU ones) and the images per encoder run (`chunk`, the run's --batch-size: the last
+ * bits depend on it), so that runs sharing a cache folder only share identical numbers.
  */
 export function featureCacheKey(
   frozenImageKey: string,
   processorHash: string,
   precision: Precision,
   device: Device,
+  chunk: number,
 ): string {
-  return `${frozenImageKey}|processor:${processorHash}|compute:${precision}@${String(device).split(':')[0]}`;
+  return `${frozenImageKey}|processor:${processorHash}|compute:${precision}@${String(device).split(':')[0]}|chunk:${chunk}`;
 }
 
 /**

@@ -1,12 +1,14 @@
-// Several training runs sharing one --feature-cache folder at once, two of them killed with SIGKILL in the
-// middle of writing an entry (the TANDEM_TEST_FEATURE_CACHE_WRITE_MS hook pauses each write after its
-// header), then rerun: every finished run must match a run without the cache exactly, at step 1 and in its
-// final parameters. Also: a bf16 run reads from its cache exactly what it would have computed (the features
-// are computed in the run's precision and the cache key names it).
+// Several training runs sharing one --feature-cache folder at once, on a cache that a run over half the posts
+// filled first (so every batch is partly cached, with features computed in other batches), two of them killed
+// with SIGKILL in the middle of writing an entry (the TANDEM_TEST_FEATURE_CACHE_WRITE_MS hook pauses each
+// write after its header), then rerun: every finished run must match a run without the cache to the bit, at
+// step 1 and in its final parameters, and every entry must be the bytes a run alone on an empty cache writes.
+// Also: a bf16 run reads from its cache exactly what it would have computed (the features are computed in the
+// run's precision, and the cache key names it and the chunk size).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -16,13 +18,23 @@ const tmp = mkdtempSync(join(tmpdir(), 'tandem-fc-stress-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
 const data = synthData(join(tmp, 'data'), 48);
+// Every other post of the same data (same images, same splits): a run over it fills a cache with features
+// computed in other batch compositions than a run over all posts makes.
+const half = join(tmp, 'data', 'half.jsonl');
+writeFileSync(
+  half,
+  readFileSync(data, 'utf8')
+    .split('\n')
+    .filter((line, i) => line && i % 2 === 0)
+    .join('\n') + '\n',
+);
 // Late fusion over the tiny golden BERT and ViT with random weights: the image encoder is frozen, so its
 // features are what the cache holds. One thread each, so that the runs' numbers do not depend on the load.
-const ARGS = [
+const argsFor = (posts: string) => [
   ...TINY_LATE_FUSION,
   '--no-progress',
   '--data',
-  data,
+  posts,
   '--epochs',
   '1',
   '--batch-size',
@@ -30,10 +42,11 @@ const ARGS = [
   '--seed',
   '5',
 ];
+const ARGS = argsFor(data);
 const ENV = { TANDEM_NUM_THREADS: '1' };
 
-function start(out: string, cache: string | null, env: Record<string, string> = {}) {
-  const args = ['train', ...ARGS, '--out', out, ...(cache ? ['--feature-cache', cache] : [])];
+function start(out: string, cache: string | null, env: Record<string, string> = {}, args0: string[] = ARGS) {
+  const args = ['train', ...args0, '--out', out, ...(cache ? ['--feature-cache', cache] : [])];
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...ENV, ...env },
@@ -56,40 +69,44 @@ const temps = (dir: string) => files(dir).filter((f) => basename(f).endsWith('.t
 const pidOf = (temp: string) => Number(basename(temp).split('.').at(-3));
 
 /**
- * A cached run against the uncached one: exactly equal (tolerance 0) when every cached feature was computed in
- * the same batch as the uncached run computes it. A frozen encoder's output for an image changes in its last
- * bits with the other images of its batch (measured on the golden ViT, one thread: up to 4.8e-7 between a
- * batch of 8 and sub-batches of 1, 3 and 5), so a run that finds part of a batch cached, and computes only the
- * rest, is equal within `tolerance` instead.
+ * A cached run against the uncached one: equal to the bit. The frozen encoder runs on chunks of --batch-size
+ * images (frozen-chunks.ts), so the features of an image are the same bits whether the uncached run computed
+ * them with its batch, or a cached run computed them with the missing images of a partly cached batch.
  */
-function sameAsUncached(run: string, plain: string, what: string, tolerance = 0): void {
+function sameAsUncached(run: string, plain: string, what: string): void {
   const a = firstStep(plain);
   const b = firstStep(run);
   assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort(), `${what}: the step-1 log line's fields`);
   for (const k of ['loss', 'ce', 'itc', 'itm', 'grad_norm'].filter((f) => f in a)) {
-    const d = Math.abs(b[k] - a[k]);
-    assert.ok(
-      d <= tolerance * Math.max(1, Math.abs(a[k])),
-      `${what}: step-1 ${k} ${b[k]} vs ${a[k]} without the cache`,
-    );
+    assert.equal(b[k], a[k], `${what}: step-1 ${k} ${b[k]} vs ${a[k]} without the cache`);
   }
   const d = maxDiff(params(run), params(plain));
   console.log(`${what}: final parameters differ from the uncached run's by at most ${d}`);
-  assert.ok(
-    d <= tolerance,
-    `${what}: final parameters differ from the uncached run's by ${d} (tolerance ${tolerance})`,
-  );
+  assert.equal(d, 0, `${what}: final parameters differ from the uncached run's by ${d}`);
 }
 
-test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the uncached run within 1e-6', async () => {
+test('4 runs share a feature cache, 2 killed mid-write and rerun: all equal the uncached run to the bit', async () => {
   const plain = join(tmp, 'plain');
   const p = start(plain, null);
   assert.equal((await p.done).code, 0, p.stderr());
+  // A run alone on an empty cache computes every batch whole, as the uncached run does: its entries are the
+  // uncached run's features, which every entry the shared runs leave must equal byte for byte. (The losses
+  // and parameters below barely feel a feature's last bit: this is the sharp check.)
+  const coldCache = join(tmp, 'cold-cache');
+  const cold = start(join(tmp, 'cold'), coldCache);
+  assert.equal((await cold.done).code, 0, cold.stderr());
+  sameAsUncached(cold.out, plain, 'cold cache');
 
   const cache = join(tmp, 'cache');
-  // every entry write pauses 60 ms after its header: the runs overlap their writes, and a kill lands mid-file
-  const slow = { TANDEM_TEST_FEATURE_CACHE_WRITE_MS: '60' };
-  const runs = [0, 1, 2, 3].map((i) => start(join(tmp, `shared-${i}`), cache, slow));
+  // A run over half the posts fills the cache first: every run below finds its batches partly cached, with
+  // features computed in other batches, and computes the rest.
+  const filler = start(join(tmp, 'filler'), cache, {}, argsFor(half));
+  assert.equal((await filler.done).code, 0, filler.stderr());
+  assert.equal(files(cache).filter((f) => f.endsWith('.safetensors')).length, 24, 'the half run cached 24 images');
+  // every entry write pauses after its header: 60 ms, so that the runs overlap their writes, and 2 s in the two
+  // runs to be killed, so that the kill lands mid-file however late the poll sees the write
+  const slow = (ms: number) => ({ TANDEM_TEST_FEATURE_CACHE_WRITE_MS: String(ms) });
+  const runs = [0, 1, 2, 3].map((i) => start(join(tmp, `shared-${i}`), cache, slow(i < 2 ? 2000 : 60)));
   const killed: number[] = [];
   for (const victim of [runs[0]!, runs[1]!]) {
     const pid = victim.child.pid!;
@@ -118,11 +135,21 @@ test('4 runs share a feature cache, 2 killed mid-write and rerun: all match the 
   const again = [0, 1].map((i) => start(join(tmp, `again-${i}`), cache));
   for (const r of again) assert.equal((await r.done).code, 0, r.stderr());
 
-  // concurrent runs and reruns can find a batch partly cached (another run wrote some of its entries) and
-  // compute only the rest: equal within 1e-6 (observed up to 5e-8), not to the bit
-  for (const r of [runs[2]!, runs[3]!, ...again]) sameAsUncached(r.out, plain, r.out, 1e-6);
-  // one entry per image (48 posts, 48 images), whoever wrote it
-  assert.equal(files(cache).filter((f) => f.endsWith('.safetensors')).length, 48);
+  // concurrent runs and reruns find batches partly cached (another run wrote some of their entries) and
+  // compute only the rest, padded to a full chunk: still equal to the bit
+  for (const r of [runs[2]!, runs[3]!, ...again]) sameAsUncached(r.out, plain, r.out);
+  // one entry per image (48 posts, 48 images), whoever wrote it, each the bytes the cold run wrote
+  const entries = files(cache).filter((f) => f.endsWith('.safetensors'));
+  assert.equal(entries.length, 48);
+  assert.deepEqual(
+    entries.sort(),
+    files(coldCache)
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort(),
+  );
+  const differ = entries.filter((f) => !readFileSync(join(cache, f)).equals(readFileSync(join(coldCache, f))));
+  console.log(`shared cache: ${differ.length} of ${entries.length} entries differ from the cold run's`);
+  assert.deepEqual(differ, [], 'entries that differ from the features of a run alone on an empty cache');
 });
 
 test('a bf16 run trains the same with and without its feature cache, cold and warm', () => {
@@ -143,4 +170,22 @@ test('a bf16 run trains the same with and without its feature cache, cold and wa
     0,
   );
   assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 2, 'one folder per precision');
+  // and the chunk size (--batch-size): a bf16 run with batches of 4 computes its features in chunks of 4, whose
+  // last bits differ, so it does not read the entries of chunks of 8 either
+  const chunk4 = join(tmp, 'bf16-batch-4');
+  assert.equal(
+    runCli(
+      [
+        'train',
+        ...bf16.map((a, i) => (bf16[i - 1] === '--batch-size' ? '4' : a)),
+        '--out',
+        chunk4,
+        '--feature-cache',
+        cache,
+      ],
+      { env: ENV },
+    ).status,
+    0,
+  );
+  assert.equal(readdirSync(cache).filter((d) => !d.startsWith('.')).length, 3, 'one folder per chunk size');
 });

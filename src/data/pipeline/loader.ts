@@ -24,7 +24,11 @@ export interface LoaderState {
 
 export interface FeatureSource {
   cache: FeatureCache;
-  /** The frozen encoder on pixels [N, 3, H, W] -> features [N, ...]; called on the main thread (wrap in noGrad). */
+  /**
+   * The frozen encoder on pixels [N, 3, H, W] -> features [N, ...]; called on the main thread (wrap in noGrad)
+   * with the missing images of a batch only. It must give an image the bits the forward pass gives it in its
+   * whole batch: the model's frozenImageFeatures with a chunk size set (frozen-chunks.ts) does.
+   */
   compute: (pixels: { pixel_values: Tensor; pixel_mask?: Tensor }) => Tensor;
 }
 
