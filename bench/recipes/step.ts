@@ -5,22 +5,11 @@
 // Flags: --shapes=FILE --recipes=late-fusion,vilt,clip --precisions=fp32,bf16 --device=cuda --steps=10 --warmup=3
 import { readFileSync } from 'node:fs';
 import { classifierFromConfig, recipeConfigFor } from '../../src/multimodal/builder.js';
-import type { MultimodalClassifier, PostBatch, RecipeConfig } from '../../src/multimodal/types.js';
+import type { MultimodalClassifier, RecipeConfig } from '../../src/multimodal/types.js';
 import { AdamW, decayGroups } from '../../src/optim/index.js';
 import { objectiveLosses } from '../../src/train/trainer.js';
-import {
-  keep,
-  manualSeed,
-  ones,
-  randint,
-  randn,
-  synchronize,
-  tidy,
-  withPrecision,
-  zeros,
-  type Device,
-  type Precision,
-} from '../../src/tensor/index.js';
+import { manualSeed, synchronize, tidy, withPrecision, type Device, type Precision } from '../../src/tensor/index.js';
+import { objectives, syntheticBatch } from '../synthetic.js';
 import type { RecipeShape } from './shapes.js';
 
 const args = Object.fromEntries(
@@ -49,35 +38,6 @@ function build(name: string, s: RecipeShape): MultimodalClassifier {
   return m;
 }
 
-function batch(s: RecipeShape): PostBatch {
-  const b = s.batch;
-  const ids = Array.from({ length: b }, (_, i) => `p${i}`);
-  return keep({
-    size: b,
-    ids,
-    text: {
-      input_ids: randint(5, s.vocab, [b, s.seq], { device }),
-      attention_mask: ones([b, s.seq], { dtype: 'int64', device }),
-      token_type_ids: zeros([b, s.seq], { dtype: 'int64', device }),
-    },
-    image: {
-      pixel_values: randn([b, 3, s.image, s.image], { device }),
-      ...(s.pixel_mask ? { pixel_mask: ones([b, s.image, s.image], { dtype: 'int64', device }) } : {}),
-    },
-    labels: randint(0, 3, [b], { device }),
-    textKeys: ids.map((i) => `t${i}`),
-    imageKeys: ids.map((i) => `i${i}`),
-  }) as PostBatch;
-}
-
-const objectives = {
-  multiLabel: false,
-  classWeights: null,
-  aux: { itc: true, itm: true },
-  itmNegatives: 'random' as const,
-  weights: { itc: 0.1, itm: 0.1, mode: 'convex' as const },
-};
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -88,14 +48,14 @@ for (const name of (args.recipes ?? 'late-fusion,vilt,clip').split(',')) {
   if (!s) throw new Error(`bench/recipes: no shape for recipe ${name} (have ${Object.keys(shapes).join(', ')})`);
   manualSeed(0);
   const model = build(name, s);
-  const b = batch(s);
+  const b = syntheticBatch({ ...s, pixelMask: s.pixel_mask, device });
   model.train();
   for (const precision of (args.precisions ?? 'fp32,bf16').split(',') as Precision[]) {
     const opt = new AdamW(decayGroups(model, { weightDecay: 0.01 }), { lr: 1e-5 });
     const one = () =>
       tidy(() => {
         opt.zeroGrad();
-        withPrecision(precision, device, () => objectiveLosses(model, b, objectives)).total.backward();
+        withPrecision(precision, device, () => objectiveLosses(model, b, objectives())).total.backward();
         opt.step();
       });
     for (let i = 0; i < warmup; i++) one();

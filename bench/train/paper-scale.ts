@@ -10,14 +10,12 @@ import { classifierFromConfig, recipeConfigFor } from '../../src/multimodal/buil
 import type { MultimodalClassifier, PostBatch, RecipeConfig } from '../../src/multimodal/types.js';
 import { AdamW, decayGroups } from '../../src/optim/index.js';
 import { objectiveLosses } from '../../src/train/trainer.js';
+import { objectives, syntheticBatch } from '../synthetic.js';
 import {
   getNumThreads,
   keep,
   manualSeed,
   noGrad,
-  ones,
-  randint,
-  randn,
   synchronize,
   tidy,
   withPrecision,
@@ -56,22 +54,7 @@ function build(): MultimodalClassifier {
   return m;
 }
 
-function batch(b: number): PostBatch {
-  const ids = Array.from({ length: b }, (_, i) => `p${i}`);
-  return keep({
-    size: b,
-    ids,
-    text: {
-      input_ids: randint(5, 30000, [b, seq], { device }),
-      attention_mask: ones([b, seq], { dtype: 'int64', device }),
-      token_type_ids: randint(0, 1, [b, seq], { device }),
-    },
-    image: { pixel_values: randn([b, 3, 224, 224], { device }) },
-    labels: randint(0, 3, [b], { device }),
-    textKeys: ids.map((i) => `t${i}`),
-    imageKeys: ids.map((i) => `i${i}`),
-  }) as PostBatch;
-}
+const batch = (b: number): PostBatch => syntheticBatch({ batch: b, seq, image: 224, vocab: 30000, device });
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 function median(xs: number[]): number {
@@ -82,13 +65,7 @@ function median(xs: number[]): number {
 manualSeed(0);
 const model = build();
 const train = batch(batchSize);
-const o = {
-  multiLabel: false,
-  classWeights: null,
-  aux: { itc: true, itm: true },
-  itmNegatives: 'random' as const,
-  weights: { itc: 0.1, itm: 0.1, mode: 'convex' as const },
-};
+const o = objectives();
 
 function trainStep(precision: Precision): number {
   const opt = new AdamW(decayGroups(model, { weightDecay: 2.5e-4 }), { lr: 1e-5 });

@@ -4,10 +4,11 @@
 import { join } from 'node:path';
 import { packageRoot } from '../../src/runtime/package-root.js';
 import { classifierFromConfig, recipeConfigFor } from '../../src/multimodal/builder.js';
-import type { MultimodalClassifier, PostBatch, RecipeConfig } from '../../src/multimodal/types.js';
+import type { MultimodalClassifier, RecipeConfig } from '../../src/multimodal/types.js';
 import { AdamW, decayGroups } from '../../src/optim/index.js';
 import { objectiveLosses } from '../../src/train/trainer.js';
-import { manualSeed, ones, rand, randint, randn, tidy, getNumThreads, keep } from '../../src/tensor/index.js';
+import { manualSeed, tidy, getNumThreads } from '../../src/tensor/index.js';
+import { objectives, syntheticBatch } from '../synthetic.js';
 
 const GOLDEN = join(packageRoot(import.meta.url), 'test', 'fixtures', 'golden', 'models');
 
@@ -43,32 +44,11 @@ function build(recipe: 'late-fusion' | 'vilt'): MultimodalClassifier {
   return classifierFromConfig(cfg) as MultimodalClassifier;
 }
 
-function batch(recipe: string): PostBatch {
-  const b = batchSize;
-  const ids = Array.from({ length: b }, (_, i) => `p${i}`);
-  return keep({
-    size: b,
-    ids,
-    text: {
-      input_ids: randint(5, 300, [b, seq]),
-      attention_mask: ones([b, seq], { dtype: 'int64' }),
-      token_type_ids: randint(0, 1, [b, seq]),
-    },
-    image:
-      recipe === 'vilt'
-        ? { pixel_values: randn([b, 3, image, image]), pixel_mask: ones([b, image, image], { dtype: 'int64' }) }
-        : { pixel_values: randn([b, 3, image, image]) },
-    labels: randint(0, 3, [b]),
-    textKeys: ids.map((i) => `t${i}`),
-    imageKeys: ids.map((i) => `i${i}`),
-  }) as PostBatch;
-}
-
 manualSeed(0);
 for (const recipe of ['late-fusion', 'vilt'] as const) {
   const model = build(recipe);
   model.train();
-  const data = batch(recipe);
+  const data = syntheticBatch({ batch: batchSize, seq, image, vocab: 300, pixelMask: recipe === 'vilt' });
   for (const [name, aux] of [
     ['ce', { itc: false, itm: false }],
     ['ce+itc', { itc: true, itm: false }],
@@ -76,13 +56,7 @@ for (const recipe of ['late-fusion', 'vilt'] as const) {
     ['ce+itc+itm', { itc: true, itm: true }],
   ] as const) {
     const opt = new AdamW(decayGroups(model, { weightDecay: 2.5e-4 }), { lr: 1e-5 });
-    const o = {
-      multiLabel: false,
-      classWeights: null,
-      aux,
-      itmNegatives: 'random' as const,
-      weights: { itc: 0.1, itm: 0.1, mode: 'convex' as const },
-    };
+    const o = objectives(aux);
     const step = () =>
       tidy(() => {
         opt.zeroGrad();
@@ -108,7 +82,6 @@ for (const recipe of ['late-fusion', 'vilt'] as const) {
       }),
     );
     opt.dispose();
-    void rand;
   }
   model.dispose();
 }
