@@ -10,6 +10,7 @@
 // keep-alive (cheaper per request than fetch, so that the load generator takes less of the CPU it shares with
 // the server). Flags: --requests=N per setting and round (default 300), --rounds=N, --soak=N,
 // --hidden=384 --layers=6 (the served ViLT's width and depth).
+// Then the CPU time per post of each stage of the server's path at batch sizes 1 and 16 (breakdown.mjs).
 // Last lines: `serve_batching_throughput_ratio_c16: <x>` (goal >= 2; the median of the rounds' ratios) and
 // `serve_rss_growth_mib: <x>`.
 import { spawn, spawnSync } from 'node:child_process';
@@ -262,6 +263,19 @@ console.log(
 );
 console.log(`batched: server exited with ${await batched.stop()}`);
 agent.destroy();
+// Where a post's CPU time goes, stage by stage (bench/serve/breakdown.mjs), and what the servers spent beyond
+// those stages (HTTP, the answer, queueing, threads handing work over; and time stolen by other processes).
+const breakdown = spawnSync(
+  process.execPath,
+  [join(root, 'bench', 'serve', 'breakdown.mjs'), run, join(data, 'posts.jsonl')],
+  { env, encoding: 'utf8' },
+);
+if (breakdown.status !== 0) throw new Error(`bench/serve/breakdown.mjs: ${breakdown.stderr}`);
+process.stdout.write(breakdown.stdout.replace(/^breakdown_sum_ms: .*\n/m, ''));
+const [sum1, sum16] = /^breakdown_sum_ms: (\S+) (\S+)/m.exec(breakdown.stdout).slice(1).map(Number);
+console.log(
+  `server CPU per post at 16 clients beyond those stages: one-at-a-time ${(cpu('one-at-a-time', 16) - sum1).toFixed(2)} ms, batched ${(cpu('batched', 16) - sum16).toFixed(2)} ms`,
+);
 const c16 = ratio('batched', 'one-at-a-time', 16);
 console.log(`serve_batching_throughput_ratio_c16: ${c16.median.toFixed(2)} (rounds ${c16.range})`);
 if (previous) {

@@ -1,5 +1,5 @@
 // Process settings that must be in place before libtorch loads (measured in docs/design.md): jemalloc instead of
-// glibc's allocator, passive OpenMP waiting, and OpenBLAS's kernels named from the CPU's flags. Pure environment
+// glibc's allocator, passive OpenMP and OpenBLAS waiting, and OpenBLAS's kernels named from the CPU's flags. Pure environment
 // logic, no native code, so the `tandem` command can decide whether to re-execute itself before anything heavy
 // loads.
 import { existsSync, readFileSync } from 'node:fs';
@@ -49,6 +49,12 @@ function cpuFlags(): Set<string> {
 export function processSetupEnv(env: NodeJS.ProcessEnv): Record<string, string> | null {
   const want: Record<string, string> = {};
   if (!env.OMP_WAIT_POLICY) want.OMP_WAIT_POLICY = 'PASSIVE';
+  // Debian's OpenBLAS (the pthread build) has threads of its own beside libtorch's OpenMP ones, and after each
+  // product they split they spin in sched_yield for 2^28 cycles (0.1 s here) before sleeping: between the
+  // products of a forward pass and long after it, one took CPU from what else the process does (a quarter of
+  // `tandem serve`'s CPU under load, beside HTTP and image decoding) and from other processes. 2^4 cycles
+  // (OpenBLAS's least) lets them sleep at once, as OMP_WAIT_POLICY=PASSIVE does OpenMP's.
+  if (env.OPENBLAS_THREAD_TIMEOUT === undefined) want.OPENBLAS_THREAD_TIMEOUT = '4';
   // a value the user set, even empty, is theirs
   if (env.OPENBLAS_CORETYPE === undefined) {
     const core = openblasCoretype(cpuFlags());

@@ -36,8 +36,9 @@ export interface BatcherOptions {
   /** Most posts waiting (not yet running); beyond it submit() rejects with QueueFullError. */
   maxQueue: number;
   /**
-   * Requests on their way to the queue (being read or decoded). When it says 0 the batch runs at once: no
-   * one else is known to be coming, so waiting would only add latency (a lone client is not slowed down).
+   * Requests on their way to the queue (being read or decoded). When it says 0, once the event loop has read
+   * what was waiting on the sockets, the batch runs at once: no one else is known to be coming, so waiting
+   * would only add latency (a lone client is not slowed down).
    */
   upstream?: () => number;
   /** Called with each batch's size and run time (metrics). */
@@ -68,6 +69,7 @@ export class MicroBatcher<T, R> {
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
   private hurrying = false;
+  private deciding = false;
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
 
@@ -132,6 +134,18 @@ export class MicroBatcher<T, R> {
   }
 
   private schedule(): void {
+    if (this.running || this.deciding || this.queue.length === 0) return;
+    // Decided in the event loop's check phase, once it has read every request already waiting on the sockets
+    // (those that arrived while the previous batch ran): they are then queued or counted upstream, instead of
+    // the first one read running alone while the others wait in the socket buffers.
+    this.deciding = true;
+    setImmediate(() => {
+      this.deciding = false;
+      this.decide();
+    });
+  }
+
+  private decide(): void {
     if (this.running || this.queue.length === 0) return;
     const waited = Date.now() - this.queue[0]!.enqueuedAt;
     if (
@@ -146,7 +160,7 @@ export class MicroBatcher<T, R> {
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.schedule();
+        this.decide();
       }, this.o.maxWaitMs - waited);
     }
   }
@@ -168,8 +182,7 @@ export class MicroBatcher<T, R> {
       for (const s of slots) this.finish(s.job, e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.running = false;
-      // Let the event loop read the requests that arrived during the forward pass before the next batch.
-      setImmediate(() => this.schedule());
+      this.schedule();
     }
   }
 

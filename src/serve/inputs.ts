@@ -59,11 +59,31 @@ interface PostIn {
   image?: unknown;
 }
 
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * Whether `b64`, which decoded to `decoded` bytes, is plain base64: Buffer.from skips characters that are not
+ * base64 (and whitespace), so each one makes fewer bytes than the length promises; '-' and '_' (base64url)
+ * it takes, so they are looked for; the last character must carry no bits beyond the last byte.
+ */
+function plainBase64(b64: string, decoded: number): boolean {
+  let end = b64.length;
+  while (end > 0 && b64.charCodeAt(end - 1) === 61 /* = */) end--;
+  const rest = end % 4;
+  if (rest === 1 || decoded !== Math.floor((end * 3) / 4)) return false;
+  if (b64.includes('-') || b64.includes('_')) return false;
+  return rest === 0 || (BASE64_ALPHABET.indexOf(b64[end - 1]!) & (rest === 2 ? 15 : 3)) === 0;
+}
+
 function decodeBase64(s: string, where: string): Buffer {
   const b64 = s.replace(/^data:[^;,]*;base64,/, '');
   const bytes = Buffer.from(b64, 'base64');
-  // Buffer.from skips what is not base64: a round trip tells whether the string was base64 at all.
-  if (bytes.toString('base64').replace(/=+$/, '') !== b64.replace(/\s+/g, '').replace(/=+$/, ''))
+  // The common case is told from the decoded length; anything else (whitespace, stray characters) by a round
+  // trip, which copies the image three times (half the 12 ms of parsing a body with a 2 MB image).
+  if (
+    !plainBase64(b64, bytes.length) &&
+    bytes.toString('base64').replace(/=+$/, '') !== b64.replace(/\s+/g, '').replace(/=+$/, '')
+  )
     throw new HttpError(400, `${where}: not base64`);
   if (bytes.length === 0) throw new HttpError(400, `${where}: empty image`);
   return bytes;

@@ -10,6 +10,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { RgbImage } from './image.js';
+import { plainPngOrJpeg } from './header.js';
 import { describeNonImage } from './sniff.js';
 
 /** Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS). */
@@ -52,6 +53,32 @@ function describe(e: unknown): string {
   return msg.split('\n')[0]!.trim();
 }
 
+/** The decoder on an image's bytes (EXIF orientation applied when asked). */
+function open(bytes: Uint8Array, maxPixels: number, opts: DecodeOptions): sharp.Sharp {
+  // failOn 'error' rejects truncated and corrupt data instead of returning grey rows; page 0 is a GIF's first frame.
+  const p = sharp(bytes, {
+    failOn: 'error',
+    limitInputPixels: maxPixels,
+    pages: 1,
+    page: 0,
+    ignoreIcc: !opts.colourManage,
+  });
+  return (opts.autoOrient ?? false) ? p.rotate() : p;
+}
+
+/** The generic branch: 8-bit sRGB, alpha dropped or composited over the background. */
+async function toRgb(p: sharp.Sharp, opts: DecodeOptions): Promise<RgbImage> {
+  if (opts.background) {
+    const [r, g, b] = opts.background;
+    p = p.flatten({ background: { r, g, b } });
+  } else {
+    p = p.removeAlpha();
+  }
+  const { data, info } = await p.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels, expected 3`);
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
 /**
  * Decodes an image file (a path) or its bytes (`name` then labels errors) to 8-bit HWC RGB.
  * Throws ImageDecodeError naming the file for missing, empty, corrupt, truncated or oversized images.
@@ -77,6 +104,17 @@ export async function decodeImage(
   const notImage = describeNonImage(bytes.subarray(0, 512));
   if (notImage) throw new ImageDecodeError(name, notImage);
 
+  // Most images are PNGs and JPEGs that the generic branch below decodes: their header says so, and they are
+  // decoded in one libvips call instead of two. Should that fail, the full path below names the error.
+  const plain = plainPngOrJpeg(bytes);
+  if (plain && plain.width * plain.height <= maxPixels) {
+    try {
+      return await toRgb(open(bytes, maxPixels, opts), opts);
+    } catch {
+      // fall through
+    }
+  }
+
   let meta: sharp.Metadata;
   try {
     // Header only: the size check below happens before any pixel is decoded.
@@ -94,15 +132,7 @@ export async function decodeImage(
   }
 
   try {
-    // failOn 'error' rejects truncated and corrupt data instead of returning grey rows; page 0 is a GIF's first frame.
-    let p = sharp(bytes, {
-      failOn: 'error',
-      limitInputPixels: maxPixels,
-      pages: 1,
-      page: 0,
-      ignoreIcc: !opts.colourManage,
-    });
-    if (opts.autoOrient ?? false) p = p.rotate();
+    const p = open(bytes, maxPixels, opts);
     if (meta.format === 'png' && meta.depth === 'ushort' && meta.channels === 1) {
       // Pillow opens 16-bit grey as mode 'I' and convert('RGB') clips it to 0..255 (so most of it is white).
       const { data, info } = await p
@@ -125,15 +155,7 @@ export async function decodeImage(
       if (info.channels < 4) throw new Error(`CMYK decoder returned ${info.channels} channels`);
       return { width: info.width, height: info.height, data: cmykToRgb(data, info.channels) };
     }
-    if (opts.background) {
-      const [r, g, b] = opts.background;
-      p = p.flatten({ background: { r, g, b } });
-    } else {
-      p = p.removeAlpha();
-    }
-    const { data, info } = await p.toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoder returned ${info.channels} channels, expected 3`);
-    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+    return await toRgb(p, opts);
   } catch (e) {
     const what = truncated(e) ? `truncated ${meta.format ?? 'image'} file` : `cannot decode ${meta.format ?? 'image'}`;
     throw new ImageDecodeError(name, `${what}: ${describe(e)}`);

@@ -25,6 +25,7 @@ appendFileSync(process.env.PROBE_OUT, JSON.stringify({
   pid: process.pid, ppid: process.ppid, reexec: process.env.TANDEM_REEXEC ?? null,
   ldPreload: process.env.LD_PRELOAD ?? null, omp: process.env.OMP_WAIT_POLICY ?? null,
   mallocConf: process.env.MALLOC_CONF ?? null, openblas: process.env.OPENBLAS_CORETYPE ?? null,
+  openblasTimeout: process.env.OPENBLAS_THREAD_TIMEOUT ?? null,
   jemallocMapped: readFileSync('/proc/self/maps', 'utf8').includes('jemalloc'),
 }) + '\\n');
 `,
@@ -38,6 +39,7 @@ interface Probe {
   omp: string | null;
   mallocConf: string | null;
   openblas: string | null;
+  openblasTimeout: string | null;
   jemallocMapped: boolean;
 }
 let n = 0;
@@ -49,6 +51,7 @@ function env(extra: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; out: string } 
     'OMP_WAIT_POLICY',
     'MALLOC_CONF',
     'OPENBLAS_CORETYPE',
+    'OPENBLAS_THREAD_TIMEOUT',
     'TANDEM_REEXEC',
     'TANDEM_NO_JEMALLOC',
   ])
@@ -83,6 +86,7 @@ test(
     assert.equal(child!.omp, 'PASSIVE');
     assert.equal(child!.mallocConf, 'dirty_decay_ms:-1,muzzy_decay_ms:-1');
     assert.equal(child!.openblas, processSetupEnv({})?.OPENBLAS_CORETYPE ?? null, "OpenBLAS's kernels named");
+    assert.equal(child!.openblasTimeout, '4', "OpenBLAS's threads sleep at once");
     assert.equal(child!.jemallocMapped, true, 'jemalloc is loaded in the child');
     // A usage error in the child is the parent's exit code too.
     const bad = spawnSync(process.execPath, [BIN, 'no-such-command'], { env: env({}).env, encoding: 'utf8' });
@@ -100,7 +104,12 @@ test('TANDEM_NO_JEMALLOC=1 keeps glibc (still re-executing for OMP_WAIT_POLICY);
   assert.equal(child!.ldPreload, null);
   assert.equal(child!.omp, 'PASSIVE');
   assert.equal(child!.jemallocMapped, false);
-  const e2 = env({ TANDEM_NO_JEMALLOC: '1', OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_CORETYPE: '' });
+  const e2 = env({
+    TANDEM_NO_JEMALLOC: '1',
+    OMP_WAIT_POLICY: 'PASSIVE',
+    OPENBLAS_CORETYPE: '',
+    OPENBLAS_THREAD_TIMEOUT: '28',
+  });
   assert.equal(spawnSync(process.execPath, [BIN, '--version'], { env: e2.env }).status, 0);
   assert.equal(probes(e2.out).length, 1, 'no re-execution when the environment is complete');
 });

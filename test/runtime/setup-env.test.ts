@@ -1,6 +1,7 @@
 // OpenBLAS's kernels named from the CPU's flags: AVX-512 (all five subsets OpenBLAS's SkylakeX kernels use) ->
 // SkylakeX, AVX2 with FMA -> Haswell, anything less -> OpenBLAS's own choice; a value the user set, even empty,
-// is left alone.
+// is left alone. OpenBLAS's threads sleep at once after a product (OPENBLAS_THREAD_TIMEOUT=4) unless the user
+// set the timeout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openblasCoretype, processSetupEnv } from '../../src/runtime/setup-env.js';
@@ -23,4 +24,9 @@ test("a coretype the user set, even empty, is kept; otherwise this machine's is 
   const here = processSetupEnv({})?.OPENBLAS_CORETYPE;
   console.log(`this machine: OPENBLAS_CORETYPE=${here ?? '(OpenBLAS decides)'}`);
   assert.ok(here === undefined || ['SkylakeX', 'Haswell'].includes(here));
+});
+
+test("OpenBLAS's threads wait passively unless the user set their timeout", () => {
+  assert.equal(processSetupEnv({})?.OPENBLAS_THREAD_TIMEOUT, '4');
+  assert.equal(processSetupEnv({ OPENBLAS_THREAD_TIMEOUT: '28' })?.OPENBLAS_THREAD_TIMEOUT, undefined);
 });
