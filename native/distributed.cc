@@ -1,6 +1,6 @@
 // Data parallelism on PyTorch's own distributed engine (c10d): rendezvous through a TCPStore, a Gloo process
 // group on CPU (NCCL where the libtorch was built with it and the tensors are on CUDA), and the collectives a
-// training loop needs (all-reduce, all-gather, broadcast, barrier), each waited on with a timeout so that a
+// training loop needs (all-reduce, all-gather, broadcast), each waited on with a timeout so that a
 // lost peer becomes an error instead of a hang. One process group per process, as torch.distributed's
 // default group.
 #include "common.h"
@@ -73,6 +73,14 @@ void wait(const c10::intrusive_ptr<c10d::Work>& work, const Group& g, const char
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string(op) + " failed on rank " + std::to_string(g.rank) + ": " + e.what());
   }
+}
+
+// An all-reduce on the group, bounded by its timeout (the caller waits on the work).
+c10::intrusive_ptr<c10d::Work> all_reduce(Group& g, std::vector<torch::Tensor>& ts, c10d::ReduceOp op = c10d::ReduceOp::SUM) {
+  c10d::AllreduceOptions o;
+  o.reduceOp = op;
+  o.timeout = g.timeout;
+  return g.pg->allreduce(ts, o);
 }
 
 struct Reducer;
@@ -168,10 +176,7 @@ OP(dist_store_get) {
 OP(dist_all_reduce) {
   auto& g = need_group("dist_all_reduce");
   auto ts = TL(info, 0);
-  c10d::AllreduceOptions o;
-  o.reduceOp = reduce_op(S(info, 1));
-  o.timeout = g.timeout;
-  wait(g.pg->allreduce(ts, o), g, "all_reduce");
+  wait(all_reduce(g, ts, reduce_op(S(info, 1))), g, "all_reduce");
   return env.Undefined();
 }
 
@@ -280,9 +285,7 @@ void launch(Reducer& r, size_t b, Group& g) {
   }
   r.flats[b] = torch::cat(parts);
   std::vector<torch::Tensor> ts{r.flats[b]};
-  c10d::AllreduceOptions o;
-  o.timeout = g.timeout;
-  r.works[b] = g.pg->allreduce(ts, o);
+  r.works[b] = all_reduce(g, ts);
 }
 
 void on_ready(Reducer& r, size_t k) {
@@ -370,10 +373,7 @@ OP(dist_reducer_finish) {
     for (size_t k = 0; k < r->params.size(); k++) used[k] = r->params[k].grad().defined() ? 1 : 0;
     auto where = r->params.empty() ? used : used.to(r->params[0].device());
     std::vector<torch::Tensor> ts{where};
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::MIN;
-    o.timeout = g.timeout;
-    wait(g.pg->allreduce(ts, o), g, "reducer plan");
+    wait(all_reduce(g, ts, c10d::ReduceOp::MIN), g, "reducer plan");
     auto agreed = where.to(torch::kCPU);
     std::vector<bool> mask(r->params.size());
     for (size_t k = 0; k < mask.size(); k++) mask[k] = agreed[k].item<int>() != 0;
@@ -384,16 +384,6 @@ OP(dist_reducer_finish) {
   return Napi::Number::New(env, (double)early);
 }
 
-OP(dist_barrier) {
-  auto& g = need_group("dist_barrier");
-  // A barrier as an all-reduce of one number: Gloo's barrier ignores the timeout of its options in 1.13.
-  if (g.cuda) throw ArgError("dist_barrier: with NCCL, all-reduce a tensor on this process's GPU instead");
-  std::vector<torch::Tensor> one{torch::zeros({1})};
-  c10d::AllreduceOptions o;
-  o.timeout = g.timeout;
-  wait(g.pg->allreduce(one, o), g, "barrier");
-  return env.Undefined();
-}
 #else
 static Napi::Value no_gloo(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(info.Env(), "data parallelism: this addon was built with neither Gloo (a libtorch without Gloo's headers: install libgloo-dev and rebuild) nor NCCL (a CUDA libtorch, TANDEM_NCCL=1)");
@@ -409,7 +399,6 @@ NO_GLOO(dist_reducer_prepare)
 NO_GLOO(dist_reducer_finish)
 NO_GLOO(dist_all_gather)
 NO_GLOO(dist_broadcast)
-NO_GLOO(dist_barrier)
 OP(dist_is_initialized) { return Napi::Boolean::New(env, false); }
 OP(dist_destroy) { return env.Undefined(); }
 #endif

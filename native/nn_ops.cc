@@ -82,9 +82,10 @@ OP(attention) {
   double scale = D(info, 6);
   bool causal = B(info, 7);
 #if TANDEM_TORCH2
-  // libtorch 2.x's fused kernel, except in float64: there its CPU kernel's gradients are wrong (ViLT's and
-  // LXMERT's against finite differences, CLIP's key bias not 0, on 2.11; test/tensor/attention-kernel.test.ts),
-  // and float64 is for checking, not for speed.
+  // libtorch 2.x's fused kernel, except in float64: called from here on 2.11's CPU, its float64 gradients came
+  // out wrong (ViLT's and LXMERT's against finite differences, CLIP's key bias not 0), while PyTorch's own SDPA
+  // was exact in Python on the same machine (cause not pinned down; test/tensor/attention-kernel.test.ts), and
+  // float64 is for checking, not for speed.
   if (q.scalar_type() != torch::kDouble) {
     c10::optional<double> sc;
     if (scale > 0) sc = scale;

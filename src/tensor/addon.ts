@@ -130,7 +130,6 @@ export interface Addon {
   dist_all_reduce(tensors: Handle[], op: string): void;
   dist_all_gather(t: Handle): Handle;
   dist_broadcast(tensors: Handle[], root: number): void;
-  dist_barrier(): void;
   /** A gradient reducer over these parameters (hooks after their gradient accumulation), replacing any earlier one. */
   dist_reducer_init(params: Handle[], bucketBytes: number): void;
   /** Arms the reducer for the next backward. */
@@ -446,7 +445,6 @@ export const ADDON_FUNCTIONS = [
   'dist_all_reduce',
   'dist_all_gather',
   'dist_broadcast',
-  'dist_barrier',
   'dist_reducer_init',
   'dist_reducer_prepare',
   'dist_reducer_finish',

@@ -217,11 +217,11 @@ export class ProcessGroup {
     this.inPlace(t, (x) => this.run('broadcast', () => N.dist_broadcast([x.handle], root)));
   }
 
+  /** Waits for every rank: an all-reduce of one number (Gloo's own barrier ignores its timeout in 1.13). */
   barrier(): void {
-    if (this.backend !== 'nccl') return this.run('barrier', () => N.dist_barrier());
-    const one = zeros([1], { device: this.device });
+    const one = zeros([1]);
     try {
-      this.allReduce(one);
+      this.inPlace(one, (x) => this.run('barrier', () => N.dist_all_reduce([x.handle], 'sum')));
     } finally {
       one.dispose();
     }

@@ -3,8 +3,9 @@
 // the models use (12 heads would be slower, not different: 4 heads, 50-60 positions, head size 16) with the
 // masks they pass: none, an additive padding mask of the dtype's lowest value, a bool one, causal with padding
 // (CLIP's text tower) and cross-attention with a different key length (LXMERT). On TANDEM_TEST_DEVICE.
-// On libtorch 2.11 the fused CPU kernel's float64 gradients were wrong here (up to 1e5 times the finite
-// difference tolerance in the ViLT/LXMERT checks), which the op now routes around.
+// On libtorch 2.11's CPU the fused kernel's float64 gradients, called from the op, were wrong (up to 1e5 times
+// the finite difference tolerance in the ViLT/LXMERT checks; PyTorch's own SDPA was exact in Python there): the
+// op now takes the explicit path in float64.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, full, manualSeed, noGrad, ones, randn, tidy, zeros, type Tensor } from '../../src/tensor/index.js';
