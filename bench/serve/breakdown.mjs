@@ -17,7 +17,7 @@ const dist = (p) => import(join(root, 'dist', 'src', p));
 const inference = await dist('inference/index.js');
 const { disposeBatch, sha1Hex } = await dist('data/pipeline/index.js');
 const { parseJsonPosts } = await dist('serve/inputs.js');
-const { decodeImage, processImage } = await dist('vision/index.js');
+const { decodeImage, processImage, inProcessDecoder } = await dist('vision/index.js');
 
 const loaded = inference.openRun(run, 'best', 'cpu');
 loaded.model.eval();
@@ -66,7 +66,11 @@ const perBatch = async (name, fn) => {
   stages.push(row);
 };
 await perPost('JSON body and base64', (i) => parseJsonPosts(bodies[i % k], 1), 2000);
-await perPost('image decode (sharp/libvips)', (i) => decodeImage(raw[i % k].image), 1000);
+await perPost(
+  `image decode (${inProcessDecoder ? 'in the process: libjpeg-turbo, libpng' : 'sharp/libvips'})`,
+  (i) => decodeImage(raw[i % k].image),
+  1000,
+);
 await perPost('image preprocessing', (i) => processImage(encoder.imageConfig, images[i % k], encoder.backend), 2000);
 await perPost('image key (sha1)', (i) => sha1Hex(raw[i % k].image), 2000);
 await perBatch('tokenise and stack (batchOfDecoded)', (posts) =>
