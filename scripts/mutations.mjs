@@ -188,6 +188,27 @@ const MUTATIONS = [
     replace: '`',
     tests: ['train/feature-cache-stress.test.js'],
   },
+  {
+    name: 'in-process decoder used when EXIF orientation is asked for (it does not rotate)',
+    file: 'dist/src/vision/decode.js',
+    find: 'if (!opts.background && !opts.autoOrient && !opts.colourManage) {',
+    replace: 'if (!opts.background && !opts.colourManage) {',
+    tests: ['vision/edge-cases.test.js'],
+  },
+  {
+    name: 'in-process decoder used when alpha is to be composited (it drops alpha)',
+    file: 'dist/src/vision/decode.js',
+    find: 'if (!opts.background && !opts.autoOrient && !opts.colourManage) {',
+    replace: 'if (!opts.autoOrient && !opts.colourManage) {',
+    tests: ['vision/decode.test.js'],
+  },
+  {
+    name: 'in-process decoder used when colour profiles are to be applied (it ignores them)',
+    file: 'dist/src/vision/decode.js',
+    find: 'if (!opts.background && !opts.autoOrient && !opts.colourManage) {',
+    replace: 'if (!opts.background && !opts.autoOrient) {',
+    tests: ['vision/decode.test.js'],
+  },
 ];
 
 const filters = process.argv.slice(2);

@@ -32,11 +32,6 @@ export interface DecodeOptions {
    * do the reference processors, so the stored values are taken as they are.
    */
   colourManage?: boolean;
-  /**
-   * Decode PNGs and JPEGs with the in-process libpng and libjpeg-turbo where built (default true; same pixels,
-   * far less CPU per image); false always goes through sharp.
-   */
-  inProcess?: boolean;
 }
 
 /** An image that could not be decoded; `file` names it. */
@@ -116,7 +111,7 @@ export async function decodeImage(
   const plain = plainPngOrJpeg(bytes);
   if (plain && plain.width * plain.height <= maxPixels) {
     // The in-process decoder neither composites alpha, nor rotates, nor converts colour profiles.
-    if ((opts.inProcess ?? true) && !opts.background && !opts.autoOrient && !opts.colourManage) {
+    if (!opts.background && !opts.autoOrient && !opts.colourManage) {
       const img = await decodeInProcess(bytes, maxPixels);
       if (img) return img;
     }
