@@ -209,6 +209,13 @@ const MUTATIONS = [
     replace: 'if (!opts.background && !opts.autoOrient) {',
     tests: ['vision/decode.test.js'],
   },
+  {
+    name: "serve decodes requests' images on the main thread, not in its image workers",
+    file: 'dist/src/serve/server.js',
+    find: '{ maxPixels, name: p.field, pool }',
+    replace: '{ maxPixels, name: p.field }',
+    tests: ['serve/server.test.js'],
+  },
 ];
 
 const filters = process.argv.slice(2);

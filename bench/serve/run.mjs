@@ -9,7 +9,8 @@
 // /proc), which load from other processes disturbs far less than posts/s. The clients use node:http with
 // keep-alive (cheaper per request than fetch, so that the load generator takes less of the CPU it shares with
 // the server). Flags: --requests=N per setting and round (default 300), --rounds=N, --soak=N,
-// --hidden=384 --layers=6 (the served ViLT's width and depth).
+// --hidden=384 --layers=6 (the served ViLT's width and depth), --image-size=N (the posts' images are N x N
+// pixels, default 32; photos are 10-20 times larger), --workers=N (the servers' image threads, default theirs).
 // Then the CPU time per post of each stage of the server's path at batch sizes 1 and 16 (breakdown.mjs).
 // Last lines: `serve_batching_throughput_ratio_c16: <x>` (goal >= 2; the median of the rounds' ratios) and
 // `serve_rss_growth_mib: <x>`.
@@ -32,6 +33,8 @@ const layers = flag('layers', 4);
 // temporary files), the baseline the issue measured.
 const previous = process.argv.find((x) => x.startsWith('--previous='))?.split('=')[1];
 const soakCount = flag('soak', 5000);
+const imageSize = flag('image-size', 32);
+const workers = flag('workers', -1);
 const cli = join(root, 'dist', 'src', 'cli', 'run.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-bench-serve-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -41,7 +44,7 @@ function tandem(args) {
   if (r.status !== 0) throw new Error(`tandem ${args.join(' ')}: ${r.stderr}`);
 }
 const data = join(tmp, 'synth');
-tandem(['data', 'synth', '--out', data, '--count', '64', '--size', '32', '--style', 'plain']);
+tandem(['data', 'synth', '--out', data, '--count', '64', '--size', String(imageSize), '--style', 'plain']);
 const run = join(tmp, 'run');
 // --hidden=N --layers=N: the golden ViLT's architecture at that width and depth (default: the golden tiny
 // model itself, whose forward pass is cheap next to HTTP, JSON and image decoding).
@@ -99,7 +102,10 @@ function usage(pid) {
 async function startServe(maxBatch, entry = cli) {
   const args =
     entry === cli
-      ? ['--max-batch', String(maxBatch), '--max-wait-ms', '5', '--no-access-log']
+      ? [
+          ...['--max-batch', String(maxBatch), '--max-wait-ms', '5', '--no-access-log'],
+          ...(workers >= 0 ? ['--workers', String(workers)] : []),
+        ]
       : ['--batch-size', String(maxBatch)];
   const child = spawn(process.execPath, [entry, 'serve', '--run', run, '--port', '0', ...args], {
     env,

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { disposeBatch } from '../data/pipeline/index.js';
+import { defaultWorkerCount, disposeBatch, ImagePool } from '../data/pipeline/index.js';
 import {
   batchOfDecoded,
   decodePost,
@@ -60,6 +60,11 @@ export interface ServeOptions {
   precision?: Precision;
   /** Where the model runs (default cpu). */
   device?: Device;
+  /**
+   * Worker threads that decode and preprocess images (default min(2, cores)), so that the event loop keeps
+   * reading requests and the model keeps running meanwhile; 0 does it on the main thread.
+   */
+  workers?: number;
 }
 
 /** The defaults of ServeOptions (the `tandem serve` option table reads them too). */
@@ -125,6 +130,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }
   run.model.eval();
   const encoder = run.encoder(false);
+  const pool = new ImagePool(o.workers ?? defaultWorkerCount());
+  pool.start();
   const precision = {
     precision: o.precision ?? run.config?.precision ?? 'fp32',
     device,
@@ -197,7 +204,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     const decoded = await Promise.all(
       raw.map(async (p) => {
         try {
-          return await decodePost(encoder, p, { maxPixels, name: p.field });
+          return await decodePost(encoder, p, { maxPixels, name: p.field, pool });
         } catch (e) {
           if (e instanceof ImageDecodeError) throw imageError(e, p.field, maxPixels);
           throw new HttpError(400, `${p.field}: the image cannot be used (${(e as Error).message})`);
@@ -327,7 +334,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const blank = await sharp({ create: { width: 224, height: 224, channels: 3, background: { r: 0, g: 0, b: 0 } } })
     .png()
     .toBuffer();
-  await batcher.submit([await decodePost(encoder, { id: 'warm-up', text: 'warm up', image: blank })]);
+  await batcher.submit([await decodePost(encoder, { id: 'warm-up', text: 'warm up', image: blank }, { pool })]);
   ready = true;
 
   const addr = server.address() as AddressInfo;
@@ -346,6 +353,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         await batcher.drain();
         server.closeAllConnections();
         await stopped;
+        await pool.close();
         run.model.dispose();
       })()),
   };

@@ -38,9 +38,10 @@ export interface DecodeOptions {
 export class ImageDecodeError extends Error {
   constructor(
     readonly file: string,
-    message: string,
+    /** What is wrong, without the file's name. */
+    readonly problem: string,
   ) {
-    super(`${file}: ${message}`);
+    super(`${file}: ${problem}`);
     this.name = 'ImageDecodeError';
   }
 }

@@ -53,6 +53,12 @@ post has waited --max-wait-ms. Errors are JSON {"error": "..."}: 400 bad input, 
     'max-pixels': { type: 'int', min: 1, help: 'largest image in pixels', defaultText: '89478485, as in training' },
     'api-key': { type: 'string', placeholder: 'K', help: "require 'Authorization: Bearer K' (or set TANDEM_API_KEY)" },
     'no-access-log': { type: 'boolean', help: 'no JSON access log lines on stderr' },
+    workers: {
+      type: 'int',
+      min: 0,
+      help: 'image decoding threads (0: decode on the main thread)',
+      defaultText: 'min(2, cores)',
+    },
     precision: precisionOption("forward passes in fp32 or under bf16/fp16 (CUDA) autocast (default: the run's)"),
     device: deviceOption('cpu or cuda[:N]: where the model runs'),
   },
@@ -86,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(v['no-access-log'] ? { accessLog: false as const } : {}),
       ...(v['always-wait'] ? { eager: false } : {}),
       ...(v.precision ? { precision: v.precision } : {}),
+      ...(v.workers !== undefined ? { workers: v.workers } : {}),
       device,
     });
   } catch (e) {

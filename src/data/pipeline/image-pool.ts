@@ -90,10 +90,14 @@ export class ImagePool {
     let best = 0;
     for (let i = 1; i < this.size; i++) if (this.load[i]! < this.load[best]!) best = i;
     const id = this.nextId++;
+    // Bytes travel in a buffer of their own, moved rather than copied again: the caller's may be a view into
+    // a larger one (a request body, Node's shared pool) that must neither be sent whole nor detached.
+    const bytes = job.bytes ? new Uint8Array(job.bytes) : null;
     return new Promise<ImageResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: best });
       if (this.load[best]!++ === 0) this.workers[best]!.ref();
-      this.workers[best]!.postMessage({ id, job });
+      if (bytes) this.workers[best]!.postMessage({ id, job: { ...job, bytes } }, [bytes.buffer]);
+      else this.workers[best]!.postMessage({ id, job });
     });
   }
 
