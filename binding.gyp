@@ -11,13 +11,13 @@
       "libraries": ["<!@(node scripts/torch-config.mjs libs)"]
     },
     {
-      "target_name": "tandem_codecs",
-      "sources": ["native/codecs/codecs.cc"],
+      "target_name": "tandem_image",
+      "sources": ["native/image/module.cc", "native/image/decode.cc", "native/image/resample.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O3", "-Wno-unused-parameter"],
       "libraries": ["-ljpeg", "-lpng16"]
     }
   ]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything tandem needs on a fresh Debian 12 machine: libtorch (CPU) with OpenBLAS, jemalloc,
-# libjpeg-turbo and libpng (the in-process image decoder, native/codecs),
+# libjpeg-turbo and libpng (the in-process image decoder, native/image),
 # PyTorch for Python (only the benchmarks use it, as the peer), then the npm packages and the native addon.
 set -euo pipefail
 SUDO=""

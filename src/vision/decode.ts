@@ -11,7 +11,7 @@ import { readFileSync, statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { RgbImage } from './image.js';
 import { plainPngOrJpeg } from './header.js';
-import { decodeInProcess } from './native-decode.js';
+import { decodeInProcess } from './native-image.js';
 import { describeNonImage } from './sniff.js';
 
 /** Pillow's own decompression-bomb threshold (Image.MAX_IMAGE_PIXELS). */
@@ -107,7 +107,7 @@ export async function decodeImage(
   if (notImage) throw new ImageDecodeError(name, notImage);
 
   // Most images are PNGs and JPEGs that the generic branch below decodes: their header says so, and they are
-  // decoded in the process (native-decode.ts) or else in one libvips call instead of two. Should that fail,
+  // decoded in the process (native-image.ts) or else in one libvips call instead of two. Should that fail,
   // the full path below names the error.
   const plain = plainPngOrJpeg(bytes);
   if (plain && plain.width * plain.height <= maxPixels) {

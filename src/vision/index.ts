@@ -1,7 +1,7 @@
 // Image inputs as Hugging Face image processors make them: decode, resize, crop, rescale, normalise.
 export { type RgbImage, type PixelImage } from './image.js';
 export { decodeImage, ImageDecodeError, DEFAULT_MAX_PIXELS, type DecodeOptions } from './decode.js';
-export { inProcessDecoder } from './native-decode.js';
+export { inProcessDecoder } from './native-image.js';
 export { resizePil, resampleName, PIL_RESAMPLE, type ResampleName } from './resample.js';
 export { resizeTorchvision, type TorchResample } from './resample-torch.js';
 export {

@@ -3,15 +3,9 @@
 // PyTorch's native uint8 kernel follows Pillow's separable scheme but stores weights as int16 with a precision
 // chosen per axis from the largest weight, so results differ from Pillow by a level here and there.
 import { checkImage, type PixelImage } from './image.js';
+import { resampleColumns, resampleRows, type Windows } from './resample-passes.js';
 
 export type TorchResample = 'nearest' | 'bilinear' | 'bicubic';
-
-interface Coeffs {
-  bounds: Int32Array;
-  weights: Int32Array;
-  ksize: number;
-  precision: number;
-}
 
 function triangle(x: number): number {
   const a = Math.abs(x);
@@ -27,7 +21,7 @@ function cubic(x: number): number {
   return 0;
 }
 
-function coefficients(inSize: number, outSize: number, mode: 'bilinear' | 'bicubic'): Coeffs {
+function coefficients(inSize: number, outSize: number, mode: 'bilinear' | 'bicubic'): Windows {
   const interpSize = mode === 'bilinear' ? 2 : 4;
   const fn = mode === 'bilinear' ? triangle : cubic;
   const scale = inSize / outSize;
@@ -70,64 +64,6 @@ function coefficients(inSize: number, outSize: number, mode: 'bilinear' | 'bicub
   return { bounds, weights, ksize, precision };
 }
 
-function clampShift(acc: number, precision: number): number {
-  const v = acc >> precision;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-function horizontal(src: PixelImage, outWidth: number, c: Coeffs): PixelImage {
-  const ch = src.channels;
-  const out = new Uint8Array(outWidth * src.height * ch);
-  const init = 1 << (c.precision - 1);
-  for (let y = 0; y < src.height; y++) {
-    const rowIn = y * src.width * ch;
-    for (let x = 0; x < outWidth; x++) {
-      const xmin = c.bounds[x * 2]!;
-      const n = c.bounds[x * 2 + 1]!;
-      if (ch === 3) {
-        // RGB, the common case: the three sums in one pass over the window.
-        let r = init;
-        let g = init;
-        let bl = init;
-        for (let j = 0; j < n; j++) {
-          const k = c.weights[x * c.ksize + j]!;
-          const p = rowIn + (xmin + j) * 3;
-          r += src.data[p]! * k;
-          g += src.data[p + 1]! * k;
-          bl += src.data[p + 2]! * k;
-        }
-        const o = (y * outWidth + x) * 3;
-        out[o] = clampShift(r, c.precision);
-        out[o + 1] = clampShift(g, c.precision);
-        out[o + 2] = clampShift(bl, c.precision);
-        continue;
-      }
-      for (let b = 0; b < ch; b++) {
-        let acc = init;
-        for (let j = 0; j < n; j++) acc += src.data[rowIn + (xmin + j) * ch + b]! * c.weights[x * c.ksize + j]!;
-        out[(y * outWidth + x) * ch + b] = clampShift(acc, c.precision);
-      }
-    }
-  }
-  return { width: outWidth, height: src.height, channels: ch, data: out };
-}
-
-function vertical(src: PixelImage, outHeight: number, c: Coeffs): PixelImage {
-  const stride = src.width * src.channels;
-  const out = new Uint8Array(outHeight * stride);
-  const init = 1 << (c.precision - 1);
-  for (let y = 0; y < outHeight; y++) {
-    const ymin = c.bounds[y * 2]!;
-    const n = c.bounds[y * 2 + 1]!;
-    for (let i = 0; i < stride; i++) {
-      let acc = init;
-      for (let j = 0; j < n; j++) acc += src.data[(ymin + j) * stride + i]! * c.weights[y * c.ksize + j]!;
-      out[y * stride + i] = clampShift(acc, c.precision);
-    }
-  }
-  return { width: src.width, height: outHeight, channels: src.channels, data: out };
-}
-
 /** torch's 'nearest-exact' (what transformers maps PIL NEAREST to): source index floor((i + 0.5) * in/out). */
 function nearestExact(src: PixelImage, width: number, height: number): PixelImage {
   const ch = src.channels;
@@ -153,7 +89,7 @@ export function resizeTorchvision(src: PixelImage, width: number, height: number
   }
   if (mode === 'nearest') return nearestExact(src, width, height);
   let img = src;
-  if (width !== src.width) img = horizontal(img, width, coefficients(src.width, width, mode));
-  if (height !== src.height) img = vertical(img, height, coefficients(src.height, height, mode));
+  if (width !== src.width) img = resampleRows(img, 0, img.height, width, coefficients(src.width, width, mode));
+  if (height !== src.height) img = resampleColumns(img, height, coefficients(src.height, height, mode), 0);
   return img === src ? { ...src, data: src.data.slice() } : img;
 }

@@ -2,6 +2,7 @@
 // horizontal pass then vertical pass, each rounded back to uint8, with the filter stretched by the scale when
 // downscaling (antialiasing) and coefficients in 22-bit fixed point. NEAREST follows Pillow's affine scaling.
 import { checkImage, type PixelImage } from './image.js';
+import { resampleColumns, resampleRows, type Windows } from './resample-passes.js';
 
 /** Pillow's resampling codes, as `resample` in preprocessor_config.json uses them. */
 export const PIL_RESAMPLE = { nearest: 0, lanczos: 1, bilinear: 2, bicubic: 3, box: 4, hamming: 5 } as const;
@@ -66,16 +67,8 @@ function sinc(x: number): number {
 
 const PRECISION_BITS = 32 - 8 - 2;
 
-interface Coeffs {
-  ksize: number;
-  /** per output pixel: first input index and count. */
-  bounds: Int32Array;
-  /** fixed-point weights, ksize per output pixel. */
-  weights: Int32Array;
-}
-
 /** Filter weights for one axis, computed in double as Pillow's precompute_coeffs, then made fixed point. */
-function coefficients(inSize: number, in0: number, in1: number, outSize: number, filter: Filter): Coeffs {
+function coefficients(inSize: number, in0: number, in1: number, outSize: number, filter: Filter): Windows {
   const scale = (in1 - in0) / outSize;
   const filterscale = scale < 1 ? 1 : scale;
   const support = filter.support * filterscale;
@@ -106,69 +99,7 @@ function coefficients(inSize: number, in0: number, in1: number, outSize: number,
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;
   }
-  return { ksize, bounds, weights };
-}
-
-function clip8(acc: number): number {
-  const v = acc >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-function horizontalPass(src: PixelImage, rowOffset: number, rows: number, outWidth: number, c: Coeffs): PixelImage {
-  const ch = src.channels;
-  const out = new Uint8Array(outWidth * rows * ch);
-  const half = 1 << (PRECISION_BITS - 1);
-  for (let yy = 0; yy < rows; yy++) {
-    const rowIn = (yy + rowOffset) * src.width * ch;
-    const rowOut = yy * outWidth * ch;
-    for (let xx = 0; xx < outWidth; xx++) {
-      const xmin = c.bounds[xx * 2]!;
-      const n = c.bounds[xx * 2 + 1]!;
-      const kBase = xx * c.ksize;
-      if (ch === 3) {
-        // RGB, the common case: the three sums in one pass over the window.
-        let r = half;
-        let g = half;
-        let bl = half;
-        for (let x = 0; x < n; x++) {
-          const k = c.weights[kBase + x]!;
-          const p = rowIn + (x + xmin) * 3;
-          r += src.data[p]! * k;
-          g += src.data[p + 1]! * k;
-          bl += src.data[p + 2]! * k;
-        }
-        const o = rowOut + xx * 3;
-        out[o] = clip8(r);
-        out[o + 1] = clip8(g);
-        out[o + 2] = clip8(bl);
-        continue;
-      }
-      for (let b = 0; b < ch; b++) {
-        let acc = half;
-        for (let x = 0; x < n; x++) acc += src.data[rowIn + (x + xmin) * ch + b]! * c.weights[kBase + x]!;
-        out[rowOut + xx * ch + b] = clip8(acc);
-      }
-    }
-  }
-  return { width: outWidth, height: rows, channels: ch, data: out };
-}
-
-function verticalPass(src: PixelImage, outHeight: number, c: Coeffs, rowShift: number): PixelImage {
-  const ch = src.channels;
-  const stride = src.width * ch;
-  const out = new Uint8Array(outHeight * stride);
-  const half = 1 << (PRECISION_BITS - 1);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const ymin = c.bounds[yy * 2]! - rowShift;
-    const n = c.bounds[yy * 2 + 1]!;
-    const kBase = yy * c.ksize;
-    for (let i = 0; i < stride; i++) {
-      let acc = half;
-      for (let y = 0; y < n; y++) acc += src.data[(y + ymin) * stride + i]! * c.weights[kBase + y]!;
-      out[yy * stride + i] = clip8(acc);
-    }
-  }
-  return { width: src.width, height: outHeight, channels: ch, data: out };
+  return { ksize, bounds, weights, precision: PRECISION_BITS };
 }
 
 /** Pillow's NEAREST resize: an affine scale sampling the source at the centre of each output pixel. */
@@ -235,9 +166,9 @@ export function resizePil(
     const first = vert.bounds[0]!;
     const last = vert.bounds[height * 2 - 2]! + vert.bounds[height * 2 - 1]!;
     const horiz = coefficients(src.width, b[0]!, b[2]!, width, filter);
-    img = horizontalPass(src, first, last - first, width, horiz);
+    img = resampleRows(src, first, last - first, width, horiz);
     rowShift = first;
   }
-  if (needVertical) img = verticalPass(img, height, vert, rowShift);
+  if (needVertical) img = resampleColumns(img, height, vert, rowShift);
   return img === src ? { ...src, data: src.data.slice() } : img;
 }

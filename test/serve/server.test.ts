@@ -147,7 +147,7 @@ for (const workers of [undefined, 0])
   });
 
 test('image work runs in the worker threads: a large photo no longer holds up the event loop', async () => {
-  const [w, h] = [1280, 960];
+  const [w, h] = [2560, 1920];
   const raw = Buffer.alloc(w * h * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
   const photo = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })

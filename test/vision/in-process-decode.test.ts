@@ -1,4 +1,4 @@
-// The in-process PNG/JPEG decoder (native/codecs over libpng and libjpeg-turbo) against the sharp path and
+// The in-process PNG/JPEG decoder (native/image over libpng and libjpeg-turbo) against the sharp path and
 // Pillow: the same bytes for every variant it takes (test/fixtures/images-codecs, written by
 // test/tools/gen_codec_variants.py: each JPEG sampling factor, progressive, arithmetic, restarts, grey, RGB;
 // PNG colour types and bit depths, transparency, gamma, interlacing), the images-edge cases against Pillow's
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeImage, ImageDecodeError } from '../../src/vision/decode.js';
-import { decodeInProcess, inProcessDecoder } from '../../src/vision/native-decode.js';
+import { decodeInProcess, inProcessDecoder } from '../../src/vision/native-image.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const VARIANTS = join(REPO_ROOT, 'test', 'fixtures', 'images-codecs');

@@ -106,7 +106,7 @@ export async function run(argv: string[]): Promise<number> {
   console.error(
     inProcessDecoder
       ? `tandem serve: PNG and JPEG images decoded in the process (${inProcessDecoder}), other formats by sharp`
-      : 'tandem serve: images decoded by sharp (build/Release/tandem_codecs.node is not built: about 0.6 ms more CPU per image)',
+      : 'tandem serve: images decoded by sharp (build/Release/tandem_image.node is not built: about 0.6 ms more CPU per image)',
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {

@@ -1,4 +1,4 @@
-// tandem_codecs.node: PNG and JPEG decoding in the process, through the system's libpng and libjpeg-turbo, for
+// PNG and JPEG decoding in the process (tandem_image.node), through the system's libpng and libjpeg-turbo, for
 // the images src/vision/decode.ts hands it (8-bit and smaller PNGs, grey and colour JPEGs). Apart from the
 // engine addon (tandem.node), which stays free of image libraries. Why: a libvips pipeline (sharp) costs about
 // 0.6 ms of CPU to set up whatever the image's size, more than decoding a small image (tens of microseconds
@@ -12,7 +12,7 @@
 // Anything else (16-bit PNGs, 4-component JPEGs), any error and any warning (truncated or corrupt data, which
 // libjpeg and libpng would otherwise patch over) returns an error: the caller then decodes through sharp,
 // which either decodes the image or names what is wrong with it. Decoding runs on libuv's thread pool.
-#include <napi.h>
+#include "image.h"
 
 #include <csetjmp>
 #include <cstdint>
@@ -233,8 +233,10 @@ class DecodeWorker : public Napi::AsyncWorker {
   Decoded out_;
 };
 
+}  // namespace
+
 // decode(bytes: Uint8Array, maxPixels: number): Promise<{ width, height, data: Buffer }> (HWC RGB, 8-bit).
-Napi::Value Decode(const Napi::CallbackInfo& info) {
+Napi::Value tandem_image::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsTypedArray() ||
       info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsNumber())
@@ -246,15 +248,9 @@ Napi::Value Decode(const Napi::CallbackInfo& info) {
   return promise;
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("decode", Napi::Function::New(env, Decode, "decode"));
+Napi::Object tandem_image::DecoderVersions(Napi::Env env) {
   Napi::Object versions = Napi::Object::New(env);
   versions.Set("libjpeg", Napi::Number::New(env, JPEG_LIB_VERSION));
   versions.Set("libpng", Napi::String::New(env, png_get_libpng_ver(nullptr)));
-  exports.Set("versions", versions);
-  return exports;
+  return versions;
 }
-
-}  // namespace
-
-NODE_API_MODULE(tandem_codecs, Init)
