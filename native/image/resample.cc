@@ -26,11 +26,12 @@ inline uint8_t clip(uint32_t sum, int precision) {
   return static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
-int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min) {
+int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max = 1000000000000) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a number");
   const double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v >= (double)min) || v > 1e12 || v != (double)(int64_t)v)
-    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer >= " + std::to_string(min));
+  if (!(v >= (double)min) || v > (double)max || v != (double)(int64_t)v)
+    throw Napi::RangeError::New(info.Env(), std::string(name) + " must be an integer from " + std::to_string(min) +
+                                                " to " + std::to_string(max));
   return (int64_t)v;
 }
 
@@ -71,8 +72,7 @@ Napi::Value tandem_image::ResampleRows(const Napi::CallbackInfo& info) {
   const int64_t width = intArg(info, 1, "width", 1), ch = intArg(info, 2, "channels", 1);
   const int64_t first = intArg(info, 3, "firstRow", 0), rows = intArg(info, 4, "rows", 0);
   const int64_t outWidth = intArg(info, 5, "outWidth", 1), ksize = intArg(info, 8, "ksize", 1);
-  const int precision = (int)intArg(info, 9, "precision", 1);
-  if (precision > 31) throw Napi::RangeError::New(env, "precision must be at most 31");
+  const int precision = (int)intArg(info, 9, "precision", 1, 31);
   if ((first + rows) * width * ch > (int64_t)src.ElementLength())
     throw Napi::RangeError::New(env, "src is shorter than the rows to resample");
   const Window w = windowArgs(info, 6, outWidth, ksize, width, 0);
@@ -119,9 +119,8 @@ Napi::Value tandem_image::ResampleColumns(const Napi::CallbackInfo& info) {
   const int64_t width = intArg(info, 1, "width", 1), ch = intArg(info, 2, "channels", 1);
   const int64_t height = intArg(info, 3, "height", 1), outHeight = intArg(info, 4, "outHeight", 1);
   const int64_t ksize = intArg(info, 7, "ksize", 1);
-  const int precision = (int)intArg(info, 8, "precision", 1);
+  const int precision = (int)intArg(info, 8, "precision", 1, 31);
   const int64_t shift = intArg(info, 9, "rowShift", 0);
-  if (precision > 31) throw Napi::RangeError::New(env, "precision must be at most 31");
   const int64_t stride = width * ch;
   if (height * stride > (int64_t)src.ElementLength()) throw Napi::RangeError::New(env, "src is shorter than its size");
   const Window w = windowArgs(info, 5, outHeight, ksize, height, shift);

@@ -114,6 +114,6 @@ test('the native passes refuse windows and sizes that would read outside the ima
   );
   assert.throws(
     () => addon.resampleRows(src.data, 8, 3, 0, 6, 4, ok.bounds, ok.weights, ok.ksize, 40),
-    /precision must be at most 31/,
+    /precision must be an integer from 1 to 31/,
   );
 });
