@@ -3,7 +3,7 @@
 // byte): each output sample is (2^(p-1) + sum of input * weight) >> p, clipped to 0..255, with the sum taken
 // modulo 2^32 as the JavaScript's ToInt32 and Pillow's int32 arithmetic take it. Used by Pillow's resize
 // (p = 22) and torchvision's antialiased uint8 resize (p chosen per axis) alike. Synchronous: the callers
-// already run in the image worker threads. About 10x the JavaScript's speed on a photo.
+// already run in the image worker threads. About 6x the JavaScript's speed on a photo.
 #include "image.h"
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 // resize), loaded when built. decode.ts tries its decoder first for the PNGs and JPEGs Pillow and sharp decode
 // alike: the same pixels as the sharp path (tested on every edge case, sampling factor and PNG colour type in
 // test/fixtures) at a fraction of the CPU, since a libvips pipeline costs about 0.6 ms to set up whatever the
-// image's size. resample-passes.ts runs its resize passes (the same bytes as its JavaScript, about 10x faster).
+// image's size. resample-passes.ts runs its resize passes (the same bytes as its JavaScript, about 6x faster).
 // A build without it (the device check compiles only the engine addon) decodes through sharp and resizes in
 // JavaScript.
 import { createRequire } from 'node:module';
