@@ -206,8 +206,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         try {
           return await decodePost(encoder, p, { maxPixels, name: p.field, pool });
         } catch (e) {
+          // Whatever the image itself gets wrong comes back as an ImageDecodeError (from the image workers too);
+          // anything else (a worker that died) is the server's fault, answered 500 below.
           if (e instanceof ImageDecodeError) throw imageError(e, p.field, maxPixels);
-          throw new HttpError(400, `${p.field}: the image cannot be used (${(e as Error).message})`);
+          throw e;
         }
       }),
     );
