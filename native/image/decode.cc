@@ -238,10 +238,8 @@ class DecodeWorker : public Napi::AsyncWorker {
 // decode(bytes: Uint8Array, maxPixels: number): Promise<{ width, height, data: Buffer }> (HWC RGB, 8-bit).
 Napi::Value tandem_image::Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 2 || !info[0].IsTypedArray() ||
-      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsNumber())
-    throw Napi::TypeError::New(env, "decode(bytes: Uint8Array, maxPixels: number)");
-  auto bytes = info[0].As<Napi::Uint8Array>();
+  auto bytes = bytesArg(info, 0, "decode: bytes");
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "decode: maxPixels must be a number");
   auto* worker = new DecodeWorker(env, bytes, info[1].As<Napi::Number>().DoubleValue());
   Napi::Promise promise = worker->promise();
   worker->Queue();

@@ -35,12 +35,6 @@ int64_t intArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64
   return (int64_t)v;
 }
 
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
-}
-
 // The window arrays, checked so that every tap reads inside `inSize` input positions (after `shift`).
 Window windowArgs(const Napi::CallbackInfo& info, size_t i, int64_t count, int64_t ksize, int64_t inSize,
                   int64_t shift) {
@@ -68,7 +62,7 @@ Window windowArgs(const Napi::CallbackInfo& info, size_t i, int64_t count, int64
 Napi::Value tandem_image::ResampleRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 10) throw Napi::TypeError::New(env, "resampleRows: 10 arguments");
-  auto src = bytesArg(info, 0, "src");
+  auto src = tandem_image::bytesArg(info, 0, "src");
   const int64_t width = intArg(info, 1, "width", 1), ch = intArg(info, 2, "channels", 1);
   const int64_t first = intArg(info, 3, "firstRow", 0), rows = intArg(info, 4, "rows", 0);
   const int64_t outWidth = intArg(info, 5, "outWidth", 1), ksize = intArg(info, 8, "ksize", 1);
@@ -115,7 +109,7 @@ Napi::Value tandem_image::ResampleRows(const Napi::CallbackInfo& info) {
 Napi::Value tandem_image::ResampleColumns(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 10) throw Napi::TypeError::New(env, "resampleColumns: 10 arguments");
-  auto src = bytesArg(info, 0, "src");
+  auto src = tandem_image::bytesArg(info, 0, "src");
   const int64_t width = intArg(info, 1, "width", 1), ch = intArg(info, 2, "channels", 1);
   const int64_t height = intArg(info, 3, "height", 1), outHeight = intArg(info, 4, "outHeight", 1);
   const int64_t ksize = intArg(info, 7, "ksize", 1);
